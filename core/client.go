@@ -1,0 +1,295 @@
+// Package core is convo's client engine in plain Go: the connection state machine, the
+// protocol client, the caches and the object model (Client, Conversation, Message,
+// Participant, ...) with an event emitter that replays. jsapi exposes it to JavaScript; Go
+// programs use it directly. It never imports syscall/js.
+package core
+
+import (
+	"context"
+	"errors"
+	"log"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/convo-sdk/convo/core/wire"
+)
+
+// Version is the SDK version reported to servers and exposed as Client.version.
+const Version = "0.1.0"
+
+// ConnectionState is the client's public connection state, with the vendor SDK's values.
+type ConnectionState string
+
+// The connection states. A client starts "unknown".
+const (
+	StateUnknown       ConnectionState = "unknown"
+	StateConnecting    ConnectionState = "connecting"
+	StateConnected     ConnectionState = "connected"
+	StateDisconnecting ConnectionState = "disconnecting"
+	StateDisconnected  ConnectionState = "disconnected"
+	StateDenied        ConnectionState = "denied"
+	StateError         ConnectionState = "error"
+)
+
+// Client event names, emitted on Client's emitter.
+const (
+	EventConnectionStateChanged = "connectionStateChanged" // ConnectionState
+	EventConnectionError        = "connectionError"        // ConnectionError
+	EventStateChanged           = "stateChanged"           // "initialized" | "failed" (deprecated by the vendor)
+	EventInitialized            = "initialized"            // no argument
+	EventInitFailed             = "initFailed"             // InitFailure
+	EventConversationAdded      = "conversationAdded"      // *Conversation
+	EventConversationJoined     = "conversationJoined"     // *Conversation
+	EventParticipantJoined      = "participantJoined"      // *Participant
+	EventMessageAdded           = "messageAdded"           // *Message
+)
+
+// Options tune a Client. The zero value is ready to use.
+type Options struct {
+	// ServerURL overrides the WebSocket URL carried in the token's "url" claim.
+	ServerURL string
+	// Dial opens connections; DialWebSocket when nil.
+	Dial DialFunc
+	// RequestTimeout bounds a request that has no deadline of its own (default 30 s).
+	RequestTimeout time.Duration
+	// BackoffMin and BackoffMax bound the jittered reconnect delay (default 1 s and 120 s).
+	BackoffMin, BackoffMax time.Duration
+	// Logf receives diagnostics; log.Printf when nil.
+	Logf func(format string, args ...any)
+}
+
+// InitFailure is the payload of initFailed.
+type InitFailure struct {
+	Terminal bool
+	Err      error
+}
+
+// ConnectionError is the payload of connectionError.
+type ConnectionError struct {
+	Terminal bool
+	Message  string
+	Code     int
+}
+
+// Client is a user's connection to a convo server and the root of the object model.
+// New returns at once; the client connects and initialises in the background, and calls made
+// before that wait for it.
+type Client struct {
+	*Emitter
+	opts Options
+
+	ctx    context.Context // cancelled by Shutdown
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu            sync.Mutex
+	token         string
+	claims        TokenClaims
+	state         ConnectionState
+	user          *User
+	conversations map[string]*Conversation
+
+	initDone chan struct{} // closed when initialisation succeeded or failed
+	initErr  error
+
+	sess    *session
+	nextID  atomic.Uint64
+	wake    chan struct{} // a nudge to reconnect now ("network is back", new token)
+	events  *eventQueue
+	closing atomic.Bool
+}
+
+// New creates a client for token and starts connecting.
+func New(token string, opts *Options) *Client {
+	c := &Client{
+		Emitter:       NewEmitter(),
+		state:         StateUnknown,
+		token:         token,
+		conversations: make(map[string]*Conversation),
+		initDone:      make(chan struct{}),
+		wake:          make(chan struct{}, 1),
+		events:        newEventQueue(),
+	}
+	if opts != nil {
+		c.opts = *opts
+	}
+	if c.opts.Dial == nil {
+		c.opts.Dial = DialWebSocket
+	}
+	if c.opts.RequestTimeout <= 0 {
+		c.opts.RequestTimeout = 30 * time.Second
+	}
+	if c.opts.BackoffMin <= 0 {
+		c.opts.BackoffMin = time.Second
+	}
+	if c.opts.BackoffMax <= 0 {
+		c.opts.BackoffMax = 120 * time.Second
+	}
+	if c.opts.Logf == nil {
+		c.opts.Logf = log.Printf
+	}
+	c.OnListenerPanic = func(event string, r any) { c.opts.Logf("convo: a %q listener panicked: %v", event, r) }
+	c.OnWarning = func(msg string) { c.opts.Logf("convo: %s", msg) }
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.user = newUser(c, wire.User{})
+
+	claims, err := ParseTokenClaims(token)
+	c.claims = claims
+	if err == nil && c.serverURL() == "" {
+		err = wire.Errorf(wire.CodeClientArgument, "the token has no \"url\" claim and no ServerURL option was given: the client does not know which server to connect to")
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.events.run(c.ctx)
+	}()
+	if err != nil {
+		// Fail asynchronously, as a connection failure would, so listeners added right
+		// after New still see it.
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.failInit(true, err)
+		}()
+		return c
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.run()
+	}()
+	return c
+}
+
+func (c *Client) serverURL() string {
+	if c.opts.ServerURL != "" {
+		return c.opts.ServerURL
+	}
+	return c.claims.URL
+}
+
+// ConnectionState returns the current connection state.
+func (c *Client) ConnectionState() ConnectionState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// Token returns the current access token.
+func (c *Client) Token() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.token
+}
+
+// User returns the signed-in user. Before initialisation it has only the identity.
+func (c *Client) User() *User { return c.user }
+
+// setState changes the state and emits connectionStateChanged once per change.
+func (c *Client) setState(s ConnectionState) {
+	c.mu.Lock()
+	if c.state == s {
+		c.mu.Unlock()
+		return
+	}
+	c.state = s
+	c.mu.Unlock()
+	c.events.push(func() { c.Emit(EventConnectionStateChanged, s) })
+}
+
+// WaitInitialized blocks until the client is initialised, failed to, or ctx ends.
+func (c *Client) WaitInitialized(ctx context.Context) error {
+	select {
+	case <-c.initDone:
+		return c.initErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Client) failInit(terminal bool, err error) {
+	c.mu.Lock()
+	select {
+	case <-c.initDone:
+		c.mu.Unlock()
+		return
+	default:
+	}
+	c.initErr = wire.Errorf(wire.CodeClientInitFailed, "the client failed to initialise: %v", err)
+	close(c.initDone)
+	c.mu.Unlock()
+	c.events.push(func() {
+		c.Emit(EventStateChanged, "failed")
+		c.Emit(EventInitFailed, InitFailure{Terminal: terminal, Err: err})
+	})
+}
+
+func (c *Client) succeedInit() {
+	c.mu.Lock()
+	select {
+	case <-c.initDone:
+		c.mu.Unlock()
+		return
+	default:
+	}
+	close(c.initDone)
+	c.mu.Unlock()
+	c.events.push(func() {
+		c.Emit(EventStateChanged, "initialized")
+		c.Emit(EventInitialized)
+	})
+}
+
+// ready waits for initialisation before a public call.
+func (c *Client) ready(ctx context.Context) error {
+	if c.closing.Load() {
+		return errShutdown
+	}
+	if err := c.WaitInitialized(ctx); err != nil {
+		var we *wire.Error
+		if errors.As(err, &we) {
+			return err
+		}
+		return wire.Errorf(wire.CodeClientTimeout, "waiting for the client to initialise: %v", err)
+	}
+	return nil
+}
+
+var errShutdown = wire.Errorf(wire.CodeClientShutdown, "the client has been shut down")
+
+// Shutdown closes the connection, stops every goroutine of the client and fails calls still
+// waiting. It is safe to call more than once.
+func (c *Client) Shutdown(ctx context.Context) error {
+	if c.closing.Swap(true) {
+		c.wg.Wait()
+		return nil
+	}
+	c.mu.Lock()
+	c.state = StateDisconnecting
+	c.mu.Unlock()
+	c.Emit(EventConnectionStateChanged, StateDisconnecting)
+	c.cancel()
+	done := make(chan struct{})
+	go func() { c.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	c.mu.Lock()
+	c.state = StateDisconnected
+	c.mu.Unlock()
+	// The event loop has stopped: tell listeners directly.
+	c.Emit(EventConnectionStateChanged, StateDisconnected)
+	return nil
+}
+
+// NetworkOnline tells the client the network is back, so it reconnects now instead of
+// waiting out its backoff.
+func (c *Client) NetworkOnline() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}

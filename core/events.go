@@ -1,0 +1,164 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+
+	"github.com/convo-sdk/convo/core/wire"
+)
+
+// handleEvent applies one server event to the object model and emits what the application
+// sees. It runs on the event goroutine, in stream order.
+func (c *Client) handleEvent(name string, data json.RawMessage) {
+	switch name {
+	case wire.EventConversationJoined:
+		var ev wire.ConversationEvent
+		if c.decodeEvent(name, data, &ev) {
+			ev.Conversation.Joined = true
+			conv, isNew := c.upsertConversation(ev.Conversation)
+			if isNew {
+				c.Emit(EventConversationAdded, conv)
+			}
+			c.Emit(EventConversationJoined, conv)
+		}
+	case wire.EventParticipantJoined:
+		var ev wire.ParticipantEvent
+		if c.decodeEvent(name, data, &ev) {
+			conv := c.conversation(ev.Participant.ConversationSid)
+			if conv == nil {
+				return
+			}
+			p, _ := conv.upsertParticipant(ev.Participant)
+			conv.Emit(ConversationEventParticipantJoined, p)
+			c.Emit(EventParticipantJoined, p)
+		}
+	case wire.EventMessageAdded:
+		var ev wire.MessageEvent
+		if c.decodeEvent(name, data, &ev) {
+			c.emitMessageAdded(ev.Message)
+		}
+	default:
+		// A newer server may send events this client does not know; skipping them keeps
+		// old clients working.
+	}
+}
+
+func (c *Client) emitMessageAdded(m wire.Message) {
+	conv := c.conversation(m.ConversationSid)
+	if conv == nil {
+		return
+	}
+	msg, _ := conv.upsertMessage(m)
+	conv.Emit(ConversationEventMessageAdded, msg)
+	c.Emit(EventMessageAdded, msg)
+}
+
+func (c *Client) decodeEvent(name string, data json.RawMessage, v any) bool {
+	if err := json.Unmarshal(data, v); err != nil {
+		c.opts.Logf("convo: dropping malformed %q event: %v", name, err)
+		return false
+	}
+	return true
+}
+
+func (c *Client) conversation(sid string) *Conversation {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conversations[sid]
+}
+
+// listAllConversations reads every page of the user's conversations.
+func (c *Client) listAllConversations(ctx context.Context) ([]wire.Conversation, error) {
+	var all []wire.Conversation
+	args := wire.ListArgs{PageSize: wire.DefaultConversationPerPage}
+	for {
+		var page wire.ConversationPage
+		if err := c.call(ctx, wire.OpConversationList, args, &page, true); err != nil {
+			return nil, err
+		}
+		all = append(all, page.Items...)
+		if page.Next == "" {
+			return all, nil
+		}
+		args.After = page.Next
+	}
+}
+
+// initialise loads the subscribed conversations, then reports the client initialised.
+func (c *Client) initialise() {
+	list, err := c.listAllConversations(c.ctx)
+	if err != nil {
+		if c.ctx.Err() == nil {
+			c.failInit(false, err)
+		}
+		return
+	}
+	c.events.push(func() {
+		for _, d := range list {
+			conv, isNew := c.upsertConversation(d)
+			if isNew {
+				c.Emit(EventConversationAdded, conv)
+			}
+		}
+	})
+	c.succeedInit()
+}
+
+// resync runs after a reconnect whose gap the server could not replay: it reloads the
+// conversations and emits what the application would have seen live: new conversations and
+// the messages it missed, in index order.
+func (c *Client) resync() {
+	list, err := c.listAllConversations(c.ctx)
+	if err != nil {
+		c.opts.Logf("convo: resynchronising after reconnect failed: %v", err)
+		return
+	}
+	for _, d := range list {
+		c.mu.Lock()
+		known := c.conversations[d.Sid]
+		var last *int64
+		if known != nil && known.data.LastMessage != nil {
+			i := known.data.LastMessage.Index
+			last = &i
+		}
+		c.mu.Unlock()
+		d := d
+		c.events.push(func() {
+			conv, isNew := c.upsertConversation(d)
+			if isNew {
+				c.Emit(EventConversationAdded, conv)
+				c.Emit(EventConversationJoined, conv)
+			}
+		})
+		if d.LastMessage == nil || (last != nil && *last >= d.LastMessage.Index) {
+			continue
+		}
+		c.replayMissedMessages(d.Sid, last)
+	}
+}
+
+// replayMissedMessages emits messageAdded for every message after index `after`.
+func (c *Client) replayMissedMessages(sid string, after *int64) {
+	anchor := int64(0)
+	if after != nil {
+		anchor = *after + 1
+	}
+	for {
+		args := wire.ListMessagesArgs{ConversationSid: sid, PageSize: wire.MaxPageSize, Anchor: &anchor, Direction: wire.Forward}
+		var page wire.MessagePage
+		if err := c.call(c.ctx, wire.OpMessageList, args, &page, true); err != nil {
+			c.opts.Logf("convo: fetching missed messages of %s failed: %v", sid, err)
+			return
+		}
+		sort.Slice(page.Items, func(i, j int) bool { return page.Items[i].Index < page.Items[j].Index })
+		for _, m := range page.Items {
+			m := m
+			c.events.push(func() { c.emitMessageAdded(m) })
+		}
+		if !page.HasNext || len(page.Items) == 0 {
+			return
+		}
+		anchor = page.Items[len(page.Items)-1].Index + 1
+	}
+}

@@ -1,0 +1,374 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/convo-sdk/convo/core/wire"
+)
+
+// session is one live connection: its Conn, the requests waiting for replies on it, and the
+// writer lock that keeps frames whole.
+type session struct {
+	conn    Conn
+	writeMu sync.Mutex
+
+	mu      sync.Mutex
+	pending map[uint64]chan reply
+	lost    chan struct{} // closed when the connection ends
+	lostErr error
+}
+
+type reply struct {
+	data json.RawMessage
+	err  error
+}
+
+// errLost marks a request whose connection ended before its reply came.
+var errLost = errors.New("connection lost")
+
+// streamPos is the client's position in its user's event stream.
+type streamPos struct {
+	epoch  string
+	offset uint64
+}
+
+// run connects, serves the connection until it drops, and reconnects with jittered
+// exponential backoff until Shutdown.
+func (c *Client) run() {
+	var pos *streamPos
+	failures := 0
+	for c.ctx.Err() == nil {
+		c.setState(StateConnecting)
+		s, welcome, err := c.connect(pos)
+		if err != nil {
+			if c.ctx.Err() != nil {
+				break
+			}
+			if c.handleConnectError(err) {
+				// Denied: wait for a new token or shutdown.
+				select {
+				case <-c.wake:
+					continue
+				case <-c.ctx.Done():
+				}
+				break
+			}
+			failures++
+			c.sleepBackoff(failures)
+			continue
+		}
+		failures = 0
+		resumed := pos != nil && welcome.Resumed
+		pos = &streamPos{epoch: welcome.Epoch, offset: welcome.Offset}
+		c.mu.Lock()
+		c.sess = s
+		c.mu.Unlock()
+		c.user.apply(welcome.User)
+		c.setState(StateConnected)
+
+		first := !c.initialised()
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			switch {
+			case first:
+				c.initialise()
+			case !resumed:
+				c.resync()
+			}
+		}()
+
+		err = c.readLoop(s, pos)
+		c.mu.Lock()
+		c.sess = nil
+		c.mu.Unlock()
+		s.end(err)
+		s.conn.Close()
+		if c.ctx.Err() != nil {
+			break
+		}
+		var we *wire.Error
+		if errors.As(err, &we) && c.handleConnectError(we) {
+			select {
+			case <-c.wake:
+			case <-c.ctx.Done():
+			}
+			continue
+		}
+		c.opts.Logf("convo: connection lost: %v", err)
+	}
+}
+
+func (c *Client) initialised() bool {
+	select {
+	case <-c.initDone:
+		return true
+	default:
+		return false
+	}
+}
+
+// handleConnectError reports a failed connect and returns true when retrying cannot help
+// (the server refused the token).
+func (c *Client) handleConnectError(err error) bool {
+	var we *wire.Error
+	if !errors.As(err, &we) || we.Code < 40100 || we.Code > 40199 {
+		c.events.push(func() {
+			c.Emit(EventConnectionError, ConnectionError{Terminal: false, Message: err.Error(), Code: wire.CodeOf(err)})
+		})
+		return false
+	}
+	c.setState(StateDenied)
+	c.events.push(func() {
+		c.Emit(EventConnectionError, ConnectionError{Terminal: true, Message: we.Message, Code: we.Code})
+	})
+	if !c.initialised() {
+		c.failInit(true, err)
+	}
+	return true
+}
+
+func (c *Client) sleepBackoff(failures int) {
+	d := c.opts.BackoffMin << min(failures-1, 20)
+	if d > c.opts.BackoffMax || d <= 0 {
+		d = c.opts.BackoffMax
+	}
+	// Full jitter in [d/2, d) spreads reconnect storms after a server restart.
+	d = d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.wake:
+	case <-c.ctx.Done():
+	}
+}
+
+// connect dials, says hello and reads the welcome.
+func (c *Client) connect(pos *streamPos) (*session, *wire.WelcomeData, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, 15*time.Second)
+	defer cancel()
+	conn, err := c.opts.Dial(ctx, c.serverURL())
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot reach %s: %w", c.serverURL(), err)
+	}
+	hello := wire.HelloData{Token: c.Token(), Client: "convo-go/" + Version}
+	if pos != nil {
+		hello.Resume = &wire.Resume{Epoch: pos.epoch, Offset: pos.offset}
+	}
+	data, _ := json.Marshal(hello)
+	b, _ := wire.Encode(&wire.Frame{Type: wire.TypeHello, Data: data})
+	if err := conn.Write(ctx, b); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	raw, err := conn.Read(ctx)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	f, err := wire.Decode(raw)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	switch f.Type {
+	case wire.TypeWelcome:
+	case wire.TypeBye:
+		conn.Close()
+		if f.Error != nil {
+			return nil, nil, f.Error
+		}
+		return nil, nil, errors.New("server closed the connection without a reason")
+	default:
+		conn.Close()
+		return nil, nil, fmt.Errorf("server answered hello with a %q frame", f.Type)
+	}
+	var w wire.WelcomeData
+	if err := json.Unmarshal(f.Data, &w); err != nil {
+		conn.Close()
+		return nil, nil, fmt.Errorf("bad welcome: %w", err)
+	}
+	return &session{conn: conn, pending: make(map[uint64]chan reply), lost: make(chan struct{})}, &w, nil
+}
+
+// readLoop reads frames until the connection fails. Replies go to their callers; events are
+// checked against the stream position and queued in order for the event goroutine.
+func (c *Client) readLoop(s *session, pos *streamPos) error {
+	for {
+		raw, err := s.conn.Read(c.ctx)
+		if err != nil {
+			return err
+		}
+		f, err := wire.Decode(raw)
+		if err != nil {
+			return err
+		}
+		switch f.Type {
+		case wire.TypeReply:
+			s.deliver(f)
+		case wire.TypeEvent:
+			switch {
+			case f.Offset <= pos.offset:
+				continue // already seen (a replay overlapping live delivery)
+			case f.Offset != pos.offset+1:
+				return fmt.Errorf("event stream gap: expected offset %d, got %d", pos.offset+1, f.Offset)
+			}
+			pos.offset = f.Offset
+			name, data := f.Event, f.Data
+			c.events.push(func() { c.handleEvent(name, data) })
+		case wire.TypeBye:
+			if f.Error != nil {
+				return f.Error
+			}
+			return errors.New("server said bye")
+		}
+	}
+}
+
+func (s *session) deliver(f *wire.Frame) {
+	s.mu.Lock()
+	ch, ok := s.pending[f.ID]
+	delete(s.pending, f.ID)
+	s.mu.Unlock()
+	if !ok {
+		return
+	}
+	if f.Error != nil {
+		ch <- reply{err: f.Error}
+		return
+	}
+	ch <- reply{data: f.Data}
+}
+
+// end fails every waiting request with errLost.
+func (s *session) end(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lostErr = err
+	close(s.lost)
+	for id, ch := range s.pending {
+		ch <- reply{err: errLost}
+		delete(s.pending, id)
+	}
+}
+
+// currentSession waits until there is a live connection.
+func (c *Client) currentSession(ctx context.Context) (*session, error) {
+	for {
+		c.mu.Lock()
+		s := c.sess
+		c.mu.Unlock()
+		if s != nil {
+			return s, nil
+		}
+		if c.closing.Load() {
+			return nil, errShutdown
+		}
+		t := time.NewTimer(50 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// call sends op and decodes its result into out. Retryable calls (reads, and sends that carry
+// an idempotency key) are sent again after a reconnect; others fail with CodeUnavailable
+// because the server may or may not have applied them.
+func (c *Client) call(ctx context.Context, op string, args, out any, retryable bool) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.opts.RequestTimeout)
+		defer cancel()
+	}
+	for {
+		s, err := c.currentSession(ctx)
+		if err != nil {
+			return c.callError(op, err)
+		}
+		id := c.nextID.Add(1)
+		f, err := wire.Request(id, op, args)
+		if err != nil {
+			return wire.Errorf(wire.CodeClientArgument, "%s: %v", op, err)
+		}
+		b, _ := wire.Encode(f)
+		ch := make(chan reply, 1)
+		s.mu.Lock()
+		select {
+		case <-s.lost:
+			s.mu.Unlock()
+			continue
+		default:
+		}
+		s.pending[id] = ch
+		s.mu.Unlock()
+
+		s.writeMu.Lock()
+		err = s.conn.Write(ctx, b)
+		s.writeMu.Unlock()
+		if err != nil {
+			s.mu.Lock()
+			delete(s.pending, id)
+			s.mu.Unlock()
+			if ctx.Err() != nil {
+				return c.callError(op, ctx.Err())
+			}
+			s.conn.Close() // the read loop notices and reconnects
+			if retryable {
+				continue
+			}
+			return wire.Errorf(wire.CodeUnavailable, "%s: connection lost while sending; it may or may not have been applied", op)
+		}
+		var r reply
+		select {
+		case r = <-ch:
+		case <-ctx.Done():
+			s.mu.Lock()
+			delete(s.pending, id)
+			s.mu.Unlock()
+			return c.callError(op, ctx.Err())
+		case <-c.ctx.Done():
+			return errShutdown
+		}
+		if r.err == errLost {
+			if retryable {
+				continue
+			}
+			return wire.Errorf(wire.CodeUnavailable, "%s: connection lost before the reply; it may or may not have been applied", op)
+		}
+		if r.err != nil {
+			return r.err
+		}
+		if out == nil {
+			return nil
+		}
+		if err := json.Unmarshal(r.data, out); err != nil {
+			return wire.Errorf(wire.CodeInternal, "%s: unexpected reply: %v", op, err)
+		}
+		return nil
+	}
+}
+
+func (c *Client) callError(op string, err error) error {
+	var we *wire.Error
+	switch {
+	case errors.As(err, &we):
+		return err
+	case c.closing.Load():
+		return errShutdown
+	case errors.Is(err, context.DeadlineExceeded):
+		return wire.Errorf(wire.CodeClientTimeout, "%s: no reply in time", op)
+	case errors.Is(err, context.Canceled):
+		return wire.Errorf(wire.CodeClientTimeout, "%s: cancelled", op)
+	}
+	return wire.Errorf(wire.CodeInternal, "%s: %v", op, err)
+}

@@ -1,0 +1,219 @@
+//go:build js && wasm
+
+package jsapi
+
+import (
+	"fmt"
+	"sync"
+	"syscall/js"
+)
+
+// handleKey is the non-enumerable property that links a JS object to its Go object.
+const handleKey = "__convoHandle"
+
+var (
+	jsObject  = js.Global().Get("Object")
+	jsPromise = js.Global().Get("Promise")
+	jsError   = js.Global().Get("Error")
+	jsDate    = js.Global().Get("Date")
+	jsJSON    = js.Global().Get("JSON")
+	jsArray   = js.Global().Get("Array")
+	jsMap     = js.Global().Get("Map")
+	console   = js.Global().Get("console")
+)
+
+// registry maps JS objects to Go objects and back, so one Go object is always the same JS
+// object (apps compare them with ===).
+type registry struct {
+	mu      sync.Mutex
+	next    int
+	byID    map[int]any
+	objects map[any]js.Value
+}
+
+var reg = &registry{byID: make(map[int]any), objects: make(map[any]js.Value)}
+
+// wrap returns the JS object for goObj, creating it from class the first time.
+func (r *registry) wrap(goObj any, c *class) js.Value {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if v, ok := r.objects[goObj]; ok {
+		return v
+	}
+	obj := jsObject.Call("create", c.proto)
+	r.attachLocked(obj, goObj)
+	return obj
+}
+
+// attach links an existing JS object (the `this` of a constructor call) to goObj.
+func (r *registry) attach(obj js.Value, goObj any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.attachLocked(obj, goObj)
+}
+
+func (r *registry) attachLocked(obj js.Value, goObj any) {
+	r.next++
+	id := r.next
+	r.byID[id] = goObj
+	r.objects[goObj] = obj
+	jsObject.Call("defineProperty", obj, handleKey, map[string]any{"value": id})
+}
+
+// jsOf returns the JS object of a Go object already wrapped or attached.
+func (r *registry) jsOf(goObj any) js.Value {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.objects[goObj]
+}
+
+// lookup returns the Go object behind a JS object.
+func (r *registry) lookup(obj js.Value) (any, bool) {
+	if obj.Type() != js.TypeObject {
+		return nil, false
+	}
+	h := obj.Get(handleKey)
+	if h.Type() != js.TypeNumber {
+		return nil, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.byID[h.Int()]
+	return v, ok
+}
+
+// forget unlinks goObj, for objects whose life ends (a shut-down client's tree).
+func (r *registry) forget(goObj any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if obj, ok := r.objects[goObj]; ok {
+		delete(r.byID, obj.Get(handleKey).Int())
+		delete(r.objects, goObj)
+	}
+}
+
+// class is a JS class built from Go: a constructor function and its prototype.
+type class struct {
+	name  string
+	ctor  js.Value
+	proto js.Value
+	funcs []js.Func // kept alive for the life of the program
+}
+
+// newClass creates a class. construct runs for `new Name(...)`; nil makes the constructor
+// refuse, for classes only the SDK creates. parent, if set, becomes the prototype's parent.
+func newClass(name string, construct func(this js.Value, args []js.Value) any, parent *class) *class {
+	c := &class{name: name}
+	if construct == nil {
+		construct = func(js.Value, []js.Value) any {
+			panic(typeError("%s objects are created by the SDK, not with new", name))
+		}
+	}
+	fn := js.FuncOf(guardSync(name, construct))
+	c.funcs = append(c.funcs, fn)
+	c.ctor = rethrowing(fn)
+	jsObject.Call("defineProperty", c.ctor, "name", map[string]any{"value": name})
+	c.proto = c.ctor.Get("prototype")
+	if parent != nil {
+		jsObject.Call("setPrototypeOf", c.proto, parent.proto)
+		jsObject.Call("setPrototypeOf", c.ctor, parent.ctor)
+	}
+	return c
+}
+
+// method adds a prototype method. fn receives the Go object behind `this`.
+func (c *class) method(name string, fn func(self any, args []js.Value) any) {
+	f := js.FuncOf(guardSync(c.name+"."+name, func(this js.Value, args []js.Value) any {
+		self, ok := reg.lookup(this)
+		if !ok {
+			panic(typeError("%s.%s called on an object that is not a %s", c.name, name, c.name))
+		}
+		return fn(self, args)
+	}))
+	c.funcs = append(c.funcs, f)
+	jsObject.Call("defineProperty", c.proto, name, map[string]any{"value": rethrowing(f), "writable": true, "configurable": true})
+}
+
+// getter adds a read-only property computed from the Go object on every read.
+func (c *class) getter(name string, fn func(self any) any) {
+	f := js.FuncOf(guardSync(c.name+"."+name, func(this js.Value, _ []js.Value) any {
+		self, ok := reg.lookup(this)
+		if !ok {
+			return js.Undefined()
+		}
+		return fn(self)
+	}))
+	c.funcs = append(c.funcs, f)
+	jsObject.Call("defineProperty", c.proto, name, map[string]any{"get": f.Value, "configurable": true, "enumerable": true})
+}
+
+// static adds a property of the constructor.
+func (c *class) static(name string, v any) {
+	c.ctor.Set(name, v)
+}
+
+// staticMethod adds a function property of the constructor.
+func (c *class) staticMethod(name string, fn func(args []js.Value) any) {
+	f := js.FuncOf(guardSync(c.name+"."+name, func(_ js.Value, args []js.Value) any { return fn(args) }))
+	c.funcs = append(c.funcs, f)
+	c.ctor.Set(name, rethrowing(f))
+}
+
+// thrown is a panic value that guardSync turns into an exception for the caller.
+type thrown struct{ err js.Value }
+
+func typeError(format string, args ...any) thrown {
+	return thrown{err: js.Global().Get("TypeError").New(fmt.Sprintf(format, args...))}
+}
+
+// guardSync keeps a Go panic from killing the wasm instance: a thrown value, or any other
+// panic, is reported to the caller as an Error (see throwing in the loader) and logged.
+func guardSync(where string, fn func(this js.Value, args []js.Value) any) func(js.Value, []js.Value) any {
+	return func(this js.Value, args []js.Value) (result any) {
+		defer func() {
+			if r := recover(); r != nil {
+				result = throwValue(where, r)
+			}
+		}()
+		return fn(this, args)
+	}
+}
+
+// rethrower wraps a Go function in a plain JS function that throws the error carried by a
+// throw marker. The loader supplies it (see Install); without one it is built here.
+var rethrower js.Value
+
+const rethrowerSource = `return function (fn) {
+	return function (...args) {
+		const r = fn.apply(this, args);
+		if (r !== null && typeof r === "object" && Object.prototype.hasOwnProperty.call(r, "__convoThrow")) throw r.__convoThrow;
+		return r;
+	};
+}`
+
+func rethrowing(f js.Func) js.Value {
+	if rethrower.IsUndefined() {
+		rethrower = js.Global().Get("Function").New(rethrowerSource).Invoke()
+	}
+	return rethrower.Invoke(f.Value)
+}
+
+// throwMarker tags a return value that the loader's wrapper rethrows as an exception:
+// Go cannot throw into JS itself.
+const throwMarker = "__convoThrow"
+
+func throwValue(where string, r any) js.Value {
+	var err js.Value
+	switch v := r.(type) {
+	case thrown:
+		err = v.err
+	case error:
+		err = errorValue(v)
+	default:
+		err = jsError.New(fmt.Sprintf("convo: internal error in %s: %v", where, v))
+		err.Set("code", 50000)
+	}
+	marker := jsObject.New()
+	marker.Set(throwMarker, err)
+	return marker
+}

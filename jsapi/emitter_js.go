@@ -1,0 +1,147 @@
+//go:build js && wasm
+
+package jsapi
+
+import (
+	"errors"
+	"syscall/js"
+
+	"github.com/convo-sdk/convo/core"
+	"github.com/hack-pad/safejs"
+)
+
+// emitterOf returns the core emitter of an emitter-class Go object.
+func emitterOf(self any) *core.Emitter {
+	switch v := self.(type) {
+	case *core.Client:
+		return v.Emitter
+	case *core.Conversation:
+		return v.Emitter
+	case *core.Message:
+		return v.Emitter
+	case *core.Participant:
+		return v.Emitter
+	case *core.User:
+		return v.Emitter
+	}
+	panic(typeError("not an event emitter"))
+}
+
+// newEmitterClass builds ReplayEventEmitter: Node's EventEmitter methods plus replay, on the
+// prototype that Client, Conversation, Message, Participant and User inherit.
+func newEmitterClass() *class {
+	c := newClass("ReplayEventEmitter", nil, nil)
+	adder := func(opts core.AddOptions) func(self any, args []js.Value) any {
+		return func(self any, args []js.Value) any {
+			event, fn := eventArgs(args)
+			emitterOf(self).Add(event, jsListener(self, fn), opts)
+			return reg.jsOf(self)
+		}
+	}
+	c.method("on", adder(core.AddOptions{}))
+	c.method("addListener", adder(core.AddOptions{}))
+	c.method("once", adder(core.AddOptions{Once: true}))
+	c.method("prependListener", adder(core.AddOptions{Prepend: true}))
+	c.method("prependOnceListener", adder(core.AddOptions{Prepend: true, Once: true}))
+	c.method("onWithReplay", adder(core.AddOptions{Replay: true}))
+	c.method("addListenerWithReplay", adder(core.AddOptions{Replay: true}))
+	c.method("onceWithReplay", adder(core.AddOptions{Replay: true, Once: true}))
+	remove := func(self any, args []js.Value) any {
+		event, fn := eventArgs(args)
+		emitterOf(self).Remove(event, func(k any) bool {
+			v, ok := k.(js.Value)
+			return ok && v.Equal(fn)
+		})
+		return reg.jsOf(self)
+	}
+	c.method("off", remove)
+	c.method("removeListener", remove)
+	c.method("removeAllListeners", func(self any, args []js.Value) any {
+		if ev := arg(args, 0); ev.Type() == js.TypeString {
+			emitterOf(self).RemoveAll(ev.String())
+		} else {
+			emitterOf(self).RemoveAll()
+		}
+		return reg.jsOf(self)
+	})
+	list := func(self any, args []js.Value) any {
+		keys := emitterOf(self).Listeners(eventName(arg(args, 0)))
+		out := make([]any, len(keys))
+		for i, k := range keys {
+			out[i] = k
+		}
+		return out
+	}
+	c.method("listeners", list)
+	c.method("rawListeners", list)
+	c.method("listenerCount", func(self any, args []js.Value) any {
+		return emitterOf(self).ListenerCount(eventName(arg(args, 0)))
+	})
+	c.method("eventNames", func(self any, _ []js.Value) any {
+		names := emitterOf(self).EventNames()
+		out := make([]any, len(names))
+		for i, n := range names {
+			out[i] = n
+		}
+		return out
+	})
+	c.method("emit", func(self any, args []js.Value) any {
+		rest := make([]any, 0, len(args))
+		for _, a := range args[min(1, len(args)):] {
+			rest = append(rest, a)
+		}
+		return emitterOf(self).Emit(eventName(arg(args, 0)), rest...)
+	})
+	c.method("setMaxListeners", func(self any, args []js.Value) any {
+		n := arg(args, 0)
+		if n.Type() != js.TypeNumber || n.Float() < 0 || n.IsNaN() {
+			panic(thrown{err: js.Global().Get("RangeError").New("setMaxListeners needs a non-negative number")})
+		}
+		emitterOf(self).SetMaxListeners(n.Int())
+		return reg.jsOf(self)
+	})
+	c.method("getMaxListeners", func(self any, _ []js.Value) any {
+		return emitterOf(self).MaxListeners()
+	})
+	return c
+}
+
+func eventName(v js.Value) string {
+	if v.Type() != js.TypeString {
+		panic(typeError("the event name must be a string, got %s", v.Type()))
+	}
+	return v.String()
+}
+
+func eventArgs(args []js.Value) (string, js.Value) {
+	event := eventName(arg(args, 0))
+	fn := arg(args, 1)
+	if fn.Type() != js.TypeFunction {
+		panic(typeError("the %q listener must be a function, got %s", event, fn.Type()))
+	}
+	return event, fn
+}
+
+// jsListener adapts a JS function to a core listener. Arguments are converted to JS on each
+// call; a listener that throws is reported on the console and the others still run.
+func jsListener(self any, fn js.Value) core.Listener {
+	return core.Listener{Key: fn, Fn: func(args ...any) {
+		callArgs := make([]any, 0, len(args)+1)
+		callArgs = append(callArgs, reg.jsOf(self))
+		for _, a := range args {
+			callArgs = append(callArgs, toJS(a))
+		}
+		if _, err := safejs.Safe(fn).Call("call", callArgs...); err != nil {
+			console.Call("error", "convo: an event listener threw:", jsErrorOf(err))
+		}
+	}}
+}
+
+// jsErrorOf unwraps the JS exception behind a safejs error for the console.
+func jsErrorOf(err error) any {
+	var je js.Error
+	if errors.As(err, &je) {
+		return je.Value
+	}
+	return err.Error()
+}

@@ -1,0 +1,152 @@
+//go:build js && wasm
+
+package jsapi
+
+import (
+	"syscall/js"
+
+	"github.com/convo-sdk/convo/core"
+	"github.com/convo-sdk/convo/core/wire"
+)
+
+func newConversationClass(parent *class) *class {
+	c := newClass("Conversation", nil, parent)
+	cv := func(self any) *core.Conversation { return self.(*core.Conversation) }
+	c.getter("sid", func(self any) any { return cv(self).Sid() })
+	c.getter("friendlyName", func(self any) any { return optString(cv(self).FriendlyName()) })
+	c.getter("uniqueName", func(self any) any { return optString(cv(self).UniqueName()) })
+	c.getter("createdBy", func(self any) any { return cv(self).CreatedBy() })
+	c.getter("dateCreated", func(self any) any { return dateValue(cv(self).DateCreated()) })
+	c.getter("dateUpdated", func(self any) any { return dateValue(cv(self).DateUpdated()) })
+	c.getter("attributes", func(self any) any { return jsonValue(cv(self).AttributesJSON()) })
+	c.getter("status", func(self any) any { return cv(self).Status() })
+	c.getter("lastReadMessageIndex", func(any) any { return js.Null() })
+	c.getter("lastMessage", func(self any) any {
+		lm := cv(self).LastMessage()
+		if lm == nil {
+			return js.Undefined()
+		}
+		return map[string]any{"index": lm.Index, "dateCreated": dateValue(lm.DateCreated)}
+	})
+	for name, value := range map[string]string{
+		"messageAdded": core.ConversationEventMessageAdded, "participantJoined": core.ConversationEventParticipantJoined,
+	} {
+		c.static(name, value)
+	}
+
+	c.method("join", func(self any, _ []js.Value) any {
+		return promise(func() (any, error) {
+			if err := cv(self).Join(background); err != nil {
+				return nil, err
+			}
+			return toJS(cv(self)), nil
+		})
+	})
+	c.method("add", func(self any, args []js.Value) any {
+		identity, err := stringArg(args, 0, "identity")
+		if err != nil {
+			return rejected(err)
+		}
+		attrs, err := jsonOf(arg(args, 1), "attributes")
+		if err != nil {
+			return rejected(err)
+		}
+		return promise(func() (any, error) { return nil, cv(self).Add(background, identity, attrs) })
+	})
+	c.method("getParticipants", func(self any, _ []js.Value) any {
+		return promise(func() (any, error) {
+			ps, err := cv(self).GetParticipants(background)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]any, len(ps))
+			for i, p := range ps {
+				out[i] = toJS(p)
+			}
+			return out, nil
+		})
+	})
+	c.method("sendMessage", func(self any, args []js.Value) any {
+		body := arg(args, 0)
+		if body.Type() != js.TypeString {
+			// Media (FormData, Blob, {contentType, media}) arrives with the media work.
+			return rejected(argError("sendMessage: message must be a string, got %s", body.Type()))
+		}
+		attrs, err := jsonOf(arg(args, 1), "messageAttributes")
+		if err != nil {
+			return rejected(err)
+		}
+		text := body.String()
+		return promise(func() (any, error) {
+			index, err := cv(self).SendMessage(background, text, attrs)
+			return index, err
+		})
+	})
+	c.method("getMessages", func(self any, args []js.Value) any {
+		pageSize := 0
+		if v := arg(args, 0); v.Type() == js.TypeNumber {
+			pageSize = v.Int()
+		} else if !v.IsUndefined() && !v.IsNull() {
+			return rejected(argError("getMessages: pageSize must be a number, got %s", v.Type()))
+		}
+		var anchor *int64
+		if v := arg(args, 1); v.Type() == js.TypeNumber {
+			a := int64(v.Int())
+			anchor = &a
+		} else if !v.IsUndefined() && !v.IsNull() {
+			return rejected(argError("getMessages: anchor must be a number, got %s", v.Type()))
+		}
+		direction := wire.Backwards
+		if v := arg(args, 2); v.Type() == js.TypeString {
+			direction = v.String()
+		} else if !v.IsUndefined() && !v.IsNull() {
+			return rejected(argError("getMessages: direction must be \"backwards\" or \"forward\", got %s", v.Type()))
+		}
+		return promise(func() (any, error) {
+			p, err := cv(self).GetMessages(background, pageSize, anchor, direction)
+			if err != nil {
+				return nil, err
+			}
+			return paginatorValue(p), nil
+		})
+	})
+	return c
+}
+
+func newMessageClass(parent *class) *class {
+	c := newClass("Message", nil, parent)
+	m := func(self any) *core.Message { return self.(*core.Message) }
+	c.getter("sid", func(self any) any { return m(self).Sid() })
+	c.getter("index", func(self any) any { return m(self).Index() })
+	c.getter("author", func(self any) any { return optString(m(self).Author()) })
+	c.getter("body", func(self any) any { return stringPtr(m(self).Body()) })
+	c.getter("dateCreated", func(self any) any { return dateValue(m(self).DateCreated()) })
+	c.getter("dateUpdated", func(self any) any { return dateValue(m(self).DateUpdated()) })
+	c.getter("attributes", func(self any) any { return jsonValue(m(self).AttributesJSON()) })
+	c.getter("participantSid", func(self any) any { return optString(m(self).ParticipantSid()) })
+	c.getter("type", func(self any) any { return m(self).Type() })
+	c.getter("conversation", func(self any) any { return toJS(m(self).Conversation()) })
+	return c
+}
+
+func newParticipantClass(parent *class) *class {
+	c := newClass("Participant", nil, parent)
+	p := func(self any) *core.Participant { return self.(*core.Participant) }
+	c.getter("sid", func(self any) any { return p(self).Sid() })
+	c.getter("identity", func(self any) any { return optString(p(self).Identity()) })
+	c.getter("type", func(self any) any { return p(self).Type() })
+	c.getter("attributes", func(self any) any { return jsonValue(p(self).AttributesJSON()) })
+	c.getter("dateCreated", func(self any) any { return dateValue(p(self).DateCreated()) })
+	c.getter("dateUpdated", func(self any) any { return dateValue(p(self).DateUpdated()) })
+	c.getter("conversation", func(self any) any { return toJS(p(self).Conversation()) })
+	return c
+}
+
+func newUserClass(parent *class) *class {
+	c := newClass("User", nil, parent)
+	u := func(self any) *core.User { return self.(*core.User) }
+	c.getter("identity", func(self any) any { return u(self).Identity() })
+	c.getter("friendlyName", func(self any) any { return optString(u(self).FriendlyName()) })
+	c.getter("attributes", func(self any) any { return jsonValue(u(self).AttributesJSON()) })
+	return c
+}
