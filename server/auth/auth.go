@@ -1,0 +1,251 @@
+// Package auth mints and verifies convo access tokens: HS256 JWTs signed with an API key
+// secret, whose header names the key (kid) so that several keys can be live during rotation.
+package auth
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/convo-sdk/convo/core/wire"
+)
+
+// Key is an API key: the ID travels in token headers, the secret never leaves the server and
+// the app backend.
+type Key struct {
+	ID     string `json:"id"`
+	Secret string `json:"secret"`
+}
+
+// Claims are the claims of a convo access token.
+type Claims struct {
+	Identity string `json:"identity"`
+	// URL is the server's WebSocket URL, so a client needs no connection options.
+	URL string `json:"url,omitempty"`
+	jwt.RegisteredClaims
+}
+
+// Leeway tolerates small clock differences between the app backend that mints tokens and the
+// server that checks them.
+const Leeway = 5 * time.Second
+
+// minSecretBytes rejects secrets too short to make HS256 meaningful.
+const minSecretBytes = 16
+
+// Mint signs a token for identity, valid for ttl from now.
+func Mint(key Key, identity string, ttl time.Duration, wsURL string) (string, error) {
+	return MintAt(key, identity, time.Now(), ttl, wsURL)
+}
+
+// MintAt signs a token issued at now, valid for ttl from then. Tests use it to make
+// expired tokens.
+func MintAt(key Key, identity string, now time.Time, ttl time.Duration, wsURL string) (string, error) {
+	if err := checkKey(key); err != nil {
+		return "", err
+	}
+	if err := CheckIdentity(identity); err != nil {
+		return "", err
+	}
+	if ttl <= 0 {
+		return "", fmt.Errorf("auth: token ttl must be positive, got %v", ttl)
+	}
+	claims := Claims{
+		Identity: identity,
+		URL:      wsURL,
+		RegisteredClaims: jwt.RegisteredClaims{
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+			ID:        randomID(),
+		},
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
+	tok.Header["kid"] = key.ID
+	return tok.SignedString([]byte(key.Secret))
+}
+
+// CheckIdentity reports whether identity is acceptable as a user identity: non-empty, valid
+// UTF-8, at most wire.MaxIdentityChars characters and free of control characters.
+func CheckIdentity(identity string) *wire.Error {
+	switch {
+	case identity == "":
+		return wire.Errorf(wire.CodeTokenIdentity, "identity is empty")
+	case !utf8.ValidString(identity):
+		return wire.Errorf(wire.CodeTokenIdentity, "identity is not valid UTF-8")
+	case utf8.RuneCountInString(identity) > wire.MaxIdentityChars:
+		return wire.Errorf(wire.CodeTokenIdentity, "identity has %d characters, the limit is %d",
+			utf8.RuneCountInString(identity), wire.MaxIdentityChars)
+	case strings.IndexFunc(identity, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+		return wire.Errorf(wire.CodeTokenIdentity, "identity contains control characters")
+	}
+	return nil
+}
+
+func checkKey(key Key) error {
+	if key.ID == "" || strings.ContainsAny(key.ID, ":,") {
+		return fmt.Errorf("auth: key id %q must be non-empty and contain neither ':' nor ','", key.ID)
+	}
+	if len(key.Secret) < minSecretBytes {
+		return fmt.Errorf("auth: secret of key %q is shorter than %d bytes", key.ID, minSecretBytes)
+	}
+	return nil
+}
+
+// NewKey makes a key with a random secret.
+func NewKey(id string) Key {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return Key{ID: id, Secret: hex.EncodeToString(b)}
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Keyring holds the keys a server accepts. The first key is the one new tokens are signed
+// with; the others stay valid so tokens minted before a rotation keep working.
+type Keyring struct {
+	keys []Key
+	byID map[string]Key
+}
+
+// NewKeyring builds a keyring; key ids must be unique.
+func NewKeyring(keys ...Key) (*Keyring, error) {
+	if len(keys) == 0 {
+		return nil, errors.New("auth: a keyring needs at least one key")
+	}
+	kr := &Keyring{byID: make(map[string]Key, len(keys))}
+	for _, k := range keys {
+		if err := checkKey(k); err != nil {
+			return nil, err
+		}
+		if _, dup := kr.byID[k.ID]; dup {
+			return nil, fmt.Errorf("auth: key id %q appears twice", k.ID)
+		}
+		kr.byID[k.ID] = k
+		kr.keys = append(kr.keys, k)
+	}
+	return kr, nil
+}
+
+// ParseKeyring reads keys written as "kid1:secret1,kid2:secret2" (the CONVO_API_KEYS format).
+func ParseKeyring(s string) (*Keyring, error) {
+	var keys []Key
+	for i, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		id, secret, ok := strings.Cut(part, ":")
+		if !ok {
+			// The message must not echo the entry: it may be a secret.
+			return nil, fmt.Errorf("auth: key %d is not written as id:secret", i+1)
+		}
+		keys = append(keys, Key{ID: strings.TrimSpace(id), Secret: strings.TrimSpace(secret)})
+	}
+	return NewKeyring(keys...)
+}
+
+// Primary returns the key new tokens are signed with.
+func (kr *Keyring) Primary() Key { return kr.keys[0] }
+
+// Verify checks a token's algorithm, key, signature, times and identity. Every failure is a
+// *wire.Error whose message tells a developer what is wrong without repeating the token.
+func (kr *Keyring) Verify(token string) (*Claims, error) {
+	if token == "" {
+		return nil, wire.Errorf(wire.CodeTokenInvalid, "token is empty")
+	}
+	alg, kid, herr := peekHeader(token)
+	if herr != nil {
+		return nil, herr
+	}
+	if alg != jwt.SigningMethodHS256.Alg() {
+		return nil, wire.Errorf(wire.CodeTokenInvalid, "token algorithm %q is not accepted; convo tokens are signed with HS256", alg)
+	}
+	var claims Claims
+	parser := jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(Leeway),
+	)
+	_, err := parser.ParseWithClaims(token, &claims, kr.keyFor)
+	if err != nil {
+		return nil, verifyError(err, kid)
+	}
+	if e := CheckIdentity(claims.Identity); e != nil {
+		return nil, wire.Errorf(wire.CodeTokenIdentity, "token identity claim is invalid: %s", e.Message)
+	}
+	return &claims, nil
+}
+
+// peekHeader reads alg and kid before verification, so a wrong algorithm gets its own
+// message instead of the parser's generic signature error.
+func peekHeader(token string) (alg, kid string, _ *wire.Error) {
+	head, _, ok := strings.Cut(token, ".")
+	if !ok || strings.Count(token, ".") != 2 {
+		return "", "", wire.Errorf(wire.CodeTokenInvalid, "token is malformed: a JWT has three dot-separated parts")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(head, "="))
+	if err != nil {
+		return "", "", wire.Errorf(wire.CodeTokenInvalid, "token is malformed: header is not base64url")
+	}
+	var h struct {
+		Alg string `json:"alg"`
+		Kid string `json:"kid"`
+	}
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return "", "", wire.Errorf(wire.CodeTokenInvalid, "token is malformed: header is not a JSON object")
+	}
+	return h.Alg, h.Kid, nil
+}
+
+// keyError carries a key lookup failure through the jwt parser so Verify can report it as is.
+type keyError struct{ msg string }
+
+func (e *keyError) Error() string { return e.msg }
+
+func (kr *Keyring) keyFor(t *jwt.Token) (any, error) {
+	kid, _ := t.Header["kid"].(string)
+	if kid == "" {
+		return nil, &keyError{"token header has no kid (key id)"}
+	}
+	k, ok := kr.byID[kid]
+	if !ok {
+		return nil, &keyError{fmt.Sprintf("token signed with unknown key id %q", kid)}
+	}
+	return []byte(k.Secret), nil
+}
+
+func verifyError(err error, kid string) *wire.Error {
+	var ke *keyError
+	switch {
+	case errors.As(err, &ke):
+		return wire.Errorf(wire.CodeTokenInvalid, "%s", ke.msg)
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return wire.Errorf(wire.CodeTokenInvalid, "token is malformed: not a JWT (header.claims.signature, base64url JSON)")
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return wire.Errorf(wire.CodeTokenInvalid, "token signature is invalid (signed with another secret than key %q?)", kid)
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return wire.Errorf(wire.CodeTokenExpired, "token has expired")
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return wire.Errorf(wire.CodeTokenNotYet, "token is not valid yet (nbf lies in the future)")
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return wire.Errorf(wire.CodeTokenNotYet, "token is issued in the future (iat); check the clock of the machine that minted it")
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return wire.Errorf(wire.CodeTokenInvalid, "token has no exp claim; convo tokens must expire")
+	case errors.Is(err, jwt.ErrInvalidType):
+		return wire.Errorf(wire.CodeTokenInvalid, "token has a claim of the wrong type")
+	default:
+		return wire.Errorf(wire.CodeTokenInvalid, "token is invalid")
+	}
+}
