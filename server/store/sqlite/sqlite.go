@@ -1,0 +1,732 @@
+// Package sqlite implements store.Store on SQLite (modernc.org/sqlite, pure Go): WAL,
+// synchronous=FULL, one writer connection that serializes every write, and a small pool of
+// read-only connections.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/server/store"
+)
+
+// Options tune a Store. The zero value is usable.
+type Options struct {
+	// Retention is how many events each user's stream keeps; older ones are pruned as new
+	// ones are appended. 0 means DefaultRetention.
+	Retention int
+	// Readers is the size of the read connection pool; 0 means 4.
+	Readers int
+	// PruneInterval is how often payloads no stream references any more are deleted; 0
+	// means one minute.
+	PruneInterval time.Duration
+	Logger        *slog.Logger
+}
+
+// DefaultRetention is the number of events kept per user stream by default.
+const DefaultRetention = 10000
+
+// Store is the SQLite store. It is safe for concurrent use.
+type Store struct {
+	w, r      *sql.DB
+	retention uint64
+	log       *slog.Logger
+
+	stop      chan struct{}
+	pruneDone chan struct{}
+	closeOnce sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path and brings its schema up to date.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Retention <= 0 {
+		opts.Retention = DefaultRetention
+	}
+	if opts.Readers <= 0 {
+		opts.Readers = 4
+	}
+	if opts.PruneInterval <= 0 {
+		opts.PruneInterval = time.Minute
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	pragmas := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+		pragmas.Add("_pragma", p)
+	}
+	wq := url.Values{"_txlock": {"immediate"}}
+	for k, v := range pragmas {
+		wq[k] = v
+	}
+	w, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
+	if err != nil {
+		return nil, err
+	}
+	// SQLite has one writer at a time; one connection makes the pool queue writes instead of
+	// failing them with SQLITE_BUSY.
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	if err := migrate(w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
+	}
+	pragmas.Add("_pragma", "query_only(1)")
+	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(opts.Readers)
+	r.SetMaxIdleConns(opts.Readers)
+	s := &Store{w: w, r: r, retention: uint64(opts.Retention), log: opts.Logger,
+		stop: make(chan struct{}), pruneDone: make(chan struct{})}
+	go s.pruneLoop(opts.PruneInterval)
+	return s, nil
+}
+
+func migrate(db *sql.DB) error {
+	ctx := context.Background()
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	var v int
+	if err := tx.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v); err != nil {
+		return err
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this program (%d)", v, len(migrations))
+	}
+	for i := v; i < len(migrations); i++ {
+		if _, err := tx.Exec(migrations[i]); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	if v < len(migrations) {
+		if _, err := tx.Exec(`DELETE FROM schema_version`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`INSERT INTO schema_version (version) VALUES (?)`, len(migrations)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// SchemaVersion returns the applied migration count.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.r.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_version`).Scan(&v)
+	return v, err
+}
+
+// Close stops the pruner and closes the database after in-flight queries finish.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		<-s.pruneDone
+		err = errors.Join(s.r.Close(), s.w.Close())
+	})
+	return err
+}
+
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+func now() int64 { return time.Now().UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func attrs(a json.RawMessage) string {
+	if len(a) == 0 {
+		return "{}"
+	}
+	return string(a)
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// ---- users and streams
+
+func (s *Store) EnsureUser(ctx context.Context, identity string) (wire.User, error) {
+	u, err := s.user(ctx, s.r, identity)
+	if err == nil {
+		return u, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return u, err
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		if err := ensureUser(ctx, tx, identity); err != nil {
+			return err
+		}
+		return ensureStream(ctx, tx, identity)
+	})
+	if err != nil {
+		return u, err
+	}
+	return s.user(ctx, s.w, identity)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+func (s *Store) user(ctx context.Context, q querier, identity string) (wire.User, error) {
+	u := wire.User{Identity: identity}
+	var a string
+	err := q.QueryRowContext(ctx, `SELECT friendly_name, attributes FROM users WHERE identity = ?`, identity).
+		Scan(&u.FriendlyName, &a)
+	u.Attributes = json.RawMessage(a)
+	return u, notFound(err)
+}
+
+func ensureUser(ctx context.Context, tx *sql.Tx, identity string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO users (identity, date_created) VALUES (?, ?)
+		ON CONFLICT (identity) DO NOTHING`, identity, now())
+	return err
+}
+
+func ensureStream(ctx context.Context, tx *sql.Tx, identity string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO streams (identity, epoch, next_offset) VALUES (?, ?, 1)
+		ON CONFLICT (identity) DO NOTHING`, identity, store.NewEpoch())
+	return err
+}
+
+func (s *Store) StreamHead(ctx context.Context, identity string) (store.StreamHead, error) {
+	var h store.StreamHead
+	err := s.read(ctx, func(tx *sql.Tx) error { return streamHead(ctx, tx, identity, &h) })
+	if errors.Is(err, store.ErrNotFound) {
+		if _, err = s.EnsureUser(ctx, identity); err != nil {
+			return h, err
+		}
+		err = s.read(ctx, func(tx *sql.Tx) error { return streamHead(ctx, tx, identity, &h) })
+	}
+	return h, err
+}
+
+func streamHead(ctx context.Context, tx *sql.Tx, identity string, h *store.StreamHead) error {
+	var next uint64
+	err := tx.QueryRowContext(ctx, `SELECT epoch, next_offset FROM streams WHERE identity = ?`, identity).Scan(&h.Epoch, &next)
+	if err != nil {
+		return notFound(err)
+	}
+	h.Last = next - 1
+	var oldest sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT MIN(stream_offset) FROM user_events WHERE identity = ?`, identity).Scan(&oldest); err != nil {
+		return err
+	}
+	h.Oldest = next
+	if oldest.Valid {
+		h.Oldest = uint64(oldest.Int64)
+	}
+	return nil
+}
+
+func (s *Store) ReadStream(ctx context.Context, identity string, after uint64, limit int) ([]store.Delivery, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT ue.stream_offset, e.name, e.payload
+		FROM user_events ue JOIN events e ON e.id = ue.event_id
+		WHERE ue.identity = ? AND ue.stream_offset > ? ORDER BY ue.stream_offset LIMIT ?`, identity, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ds []store.Delivery
+	for rows.Next() {
+		d := store.Delivery{Identity: identity}
+		var p string
+		if err := rows.Scan(&d.Offset, &d.Event, &p); err != nil {
+			return nil, err
+		}
+		d.Payload = json.RawMessage(p)
+		ds = append(ds, d)
+	}
+	return ds, rows.Err()
+}
+
+// appendEvent stores payload once and appends it to each recipient's stream, pruning what
+// falls out of retention. It runs inside the transaction of the change it reports.
+func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, name string, v any, recipients []string) ([]store.Delivery, error) {
+	payload, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var eventID int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO events (name, payload) VALUES (?, ?) RETURNING id`, name, string(payload)).Scan(&eventID); err != nil {
+		return nil, err
+	}
+	bump, err := tx.PrepareContext(ctx, `UPDATE streams SET next_offset = next_offset + 1 WHERE identity = ? RETURNING next_offset`)
+	if err != nil {
+		return nil, err
+	}
+	defer bump.Close()
+	link, err := tx.PrepareContext(ctx, `INSERT INTO user_events (identity, stream_offset, event_id) VALUES (?, ?, ?)`)
+	if err != nil {
+		return nil, err
+	}
+	defer link.Close()
+	ds := make([]store.Delivery, 0, len(recipients))
+	for _, id := range recipients {
+		if err := ensureStream(ctx, tx, id); err != nil {
+			return nil, err
+		}
+		var next uint64
+		if err := bump.QueryRowContext(ctx, id).Scan(&next); err != nil {
+			return nil, err
+		}
+		off := next - 1
+		if _, err := link.ExecContext(ctx, id, off, eventID); err != nil {
+			return nil, err
+		}
+		if off > s.retention {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM user_events WHERE identity = ? AND stream_offset <= ?`, id, off-s.retention); err != nil {
+				return nil, err
+			}
+		}
+		ds = append(ds, store.Delivery{Identity: id, Offset: off, Event: name, Payload: payload})
+	}
+	return ds, nil
+}
+
+func (s *Store) pruneLoop(every time.Duration) {
+	defer close(s.pruneDone)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			if _, err := s.PruneEvents(context.Background()); err != nil {
+				s.log.Warn("pruning event payloads failed", "err", err)
+			}
+		}
+	}
+}
+
+// PruneEvents deletes event payloads no stream references any more (retention dropped every
+// reference) and reports how many went. It works in small batches to keep writes flowing.
+func (s *Store) PruneEvents(ctx context.Context) (int64, error) {
+	var total int64
+	for {
+		var n int64
+		err := s.write(ctx, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (
+				SELECT e.id FROM events e
+				WHERE NOT EXISTS (SELECT 1 FROM user_events ue WHERE ue.event_id = e.id)
+				LIMIT 500)`)
+			if err != nil {
+				return err
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}
+
+// ---- conversations
+
+const conversationCols = `c.id, c.sid, c.unique_name, c.friendly_name, c.attributes, c.created_by,
+	c.date_created, c.date_updated, c.last_message_index, c.last_message_date`
+
+func scanConversation(sc scanner) (wire.Conversation, int64, error) {
+	var (
+		c             wire.Conversation
+		id            int64
+		uniq          sql.NullString
+		a             string
+		created, upd  int64
+		lastIdx, last sql.NullInt64
+	)
+	err := sc.Scan(&id, &c.Sid, &uniq, &c.FriendlyName, &a, &c.CreatedBy, &created, &upd, &lastIdx, &last)
+	if err != nil {
+		return c, 0, notFound(err)
+	}
+	c.UniqueName = uniq.String
+	c.Attributes = json.RawMessage(a)
+	c.DateCreated, c.DateUpdated = fromMillis(created), fromMillis(upd)
+	if lastIdx.Valid {
+		c.LastMessage = &wire.LastMessage{Index: lastIdx.Int64, DateCreated: fromMillis(last.Int64)}
+	}
+	return c, id, nil
+}
+
+func (s *Store) CreateConversation(ctx context.Context, nc store.NewConversation) (wire.Conversation, error) {
+	sid := store.NewSid(store.PrefixConversation)
+	t := now()
+	var uniq sql.NullString
+	if nc.UniqueName != "" {
+		uniq = sql.NullString{String: nc.UniqueName, Valid: true}
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if uniq.Valid {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM conversations WHERE unique_name = ?`, uniq).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return store.ErrConflict
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO conversations
+			(sid, unique_name, friendly_name, attributes, created_by, date_created, date_updated)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, sid, uniq, nc.FriendlyName, attrs(nc.Attributes), nc.CreatedBy, t, t)
+		return err
+	})
+	if err != nil {
+		return wire.Conversation{}, err
+	}
+	return s.conversation(ctx, s.w, `c.sid = ?`, sid)
+}
+
+func (s *Store) conversation(ctx context.Context, q querier, where string, arg any) (wire.Conversation, error) {
+	c, _, err := scanConversation(q.QueryRowContext(ctx, `SELECT `+conversationCols+` FROM conversations c WHERE `+where, arg))
+	return c, err
+}
+
+func (s *Store) Conversation(ctx context.Context, sid string) (wire.Conversation, error) {
+	return s.conversation(ctx, s.r, `c.sid = ?`, sid)
+}
+
+func (s *Store) ConversationByUniqueName(ctx context.Context, name string) (wire.Conversation, error) {
+	return s.conversation(ctx, s.r, `c.unique_name = ?`, name)
+}
+
+func (s *Store) ConversationsOf(ctx context.Context, identity, after string, limit int) ([]wire.Conversation, string, error) {
+	var afterID int64
+	if after != "" {
+		var err error
+		if afterID, err = strconv.ParseInt(after, 10, 64); err != nil || afterID < 0 {
+			return nil, "", fmt.Errorf("%w: cursor %q", errBadCursor, after)
+		}
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+conversationCols+` FROM conversations c
+		JOIN participants p ON p.conversation_sid = c.sid
+		WHERE p.identity = ? AND c.id > ? ORDER BY c.id LIMIT ?`, identity, afterID, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	items := []wire.Conversation{}
+	var lastID int64
+	for rows.Next() {
+		c, id, err := scanConversation(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(items) == limit {
+			return items, strconv.FormatInt(lastID, 10), rows.Err()
+		}
+		items, lastID = append(items, c), id
+	}
+	return items, "", rows.Err()
+}
+
+// errBadCursor reports a cursor this store did not produce.
+var errBadCursor = store.ErrBadCursor
+
+// ---- participants
+
+const participantCols = `sid, conversation_sid, identity, type, attributes, date_created, date_updated`
+
+func scanParticipant(sc scanner) (wire.Participant, error) {
+	var (
+		p            wire.Participant
+		a            string
+		created, upd int64
+	)
+	err := sc.Scan(&p.Sid, &p.ConversationSid, &p.Identity, &p.Type, &a, &created, &upd)
+	p.Attributes = json.RawMessage(a)
+	p.DateCreated, p.DateUpdated = fromMillis(created), fromMillis(upd)
+	return p, notFound(err)
+}
+
+func (s *Store) AddParticipant(ctx context.Context, np store.NewParticipant) (wire.Participant, []store.Delivery, error) {
+	if np.Type == "" {
+		np.Type = "chat"
+	}
+	if np.Max <= 0 {
+		np.Max = wire.MaxParticipantsPerConv
+	}
+	var (
+		p  wire.Participant
+		ds []store.Delivery
+	)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		conv, err := s.conversation(ctx, tx, `c.sid = ?`, np.ConversationSid)
+		if err != nil {
+			return err
+		}
+		members, err := participantIdentities(ctx, tx, np.ConversationSid)
+		if err != nil {
+			return err
+		}
+		for _, m := range members {
+			if m == np.Identity {
+				return store.ErrConflict
+			}
+		}
+		if len(members) >= np.Max {
+			return store.ErrTooManyParticipants
+		}
+		t := now()
+		sid := store.NewSid(store.PrefixParticipant)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO participants (`+participantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			sid, np.ConversationSid, np.Identity, np.Type, attrs(np.Attributes), t, t); err != nil {
+			return err
+		}
+		if err := ensureUser(ctx, tx, np.Identity); err != nil {
+			return err
+		}
+		if p, err = scanParticipant(tx.QueryRowContext(ctx, `SELECT `+participantCols+` FROM participants WHERE sid = ?`, sid)); err != nil {
+			return err
+		}
+		conv.Joined = true
+		joined, err := s.appendEvent(ctx, tx, wire.EventConversationJoined, wire.ConversationEvent{Conversation: conv}, []string{np.Identity})
+		if err != nil {
+			return err
+		}
+		all, err := s.appendEvent(ctx, tx, wire.EventParticipantJoined, wire.ParticipantEvent{Participant: p}, append(members, np.Identity))
+		if err != nil {
+			return err
+		}
+		ds = append(joined, all...)
+		return nil
+	})
+	return p, ds, err
+}
+
+func participantIdentities(ctx context.Context, tx *sql.Tx, conv string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT identity FROM participants WHERE conversation_sid = ? ORDER BY id`, conv)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+func (s *Store) Participant(ctx context.Context, conv, identity string) (wire.Participant, error) {
+	return scanParticipant(s.r.QueryRowContext(ctx, `SELECT `+participantCols+` FROM participants
+		WHERE conversation_sid = ? AND identity = ?`, conv, identity))
+}
+
+func (s *Store) Participants(ctx context.Context, conv string) ([]wire.Participant, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+participantCols+` FROM participants WHERE conversation_sid = ? ORDER BY id`, conv)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ps := []wire.Participant{}
+	for rows.Next() {
+		p, err := scanParticipant(rows)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, rows.Err()
+}
+
+// ---- messages
+
+const messageCols = `sid, conversation_sid, idx, author, participant_sid, body, attributes, date_created, date_updated`
+
+func scanMessage(sc scanner) (wire.Message, error) {
+	var (
+		m            wire.Message
+		psid, body   sql.NullString
+		a            string
+		created, upd int64
+	)
+	err := sc.Scan(&m.Sid, &m.ConversationSid, &m.Index, &m.Author, &psid, &body, &a, &created, &upd)
+	m.ParticipantSid = psid.String
+	if body.Valid {
+		m.Body = &body.String
+	}
+	m.Attributes = json.RawMessage(a)
+	m.DateCreated, m.DateUpdated = fromMillis(created), fromMillis(upd)
+	return m, notFound(err)
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+func (s *Store) SendMessage(ctx context.Context, nm store.NewMessage) (wire.Message, bool, []store.Delivery, error) {
+	var (
+		m       wire.Message
+		created bool
+		ds      []store.Delivery
+	)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if nm.IdempotencyKey != "" {
+			prev, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages
+				WHERE conversation_sid = ? AND author = ? AND idempotency_key = ?`, nm.ConversationSid, nm.Author, nm.IdempotencyKey))
+			if err == nil {
+				m = prev
+				return nil
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		var last sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT last_message_index FROM conversations WHERE sid = ?`, nm.ConversationSid).Scan(&last); err != nil {
+			return notFound(err)
+		}
+		idx := int64(0)
+		if last.Valid {
+			idx = last.Int64 + 1
+		}
+		t := now()
+		sid := store.NewSid(store.PrefixMessage)
+		var body sql.NullString
+		if nm.Body != nil {
+			body = sql.NullString{String: *nm.Body, Valid: true}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageCols+`, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			sid, nm.ConversationSid, idx, nm.Author, nullString(nm.ParticipantSid), body, attrs(nm.Attributes), t, t,
+			nullString(nm.IdempotencyKey)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET last_message_index = ?, last_message_date = ? WHERE sid = ?`,
+			idx, t, nm.ConversationSid); err != nil {
+			return err
+		}
+		var err error
+		if m, err = scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE sid = ?`, sid)); err != nil {
+			return err
+		}
+		members, err := participantIdentities(ctx, tx, nm.ConversationSid)
+		if err != nil {
+			return err
+		}
+		created = true
+		ds, err = s.appendEvent(ctx, tx, wire.EventMessageAdded, wire.MessageEvent{Message: m}, members)
+		return err
+	})
+	return m, created, ds, err
+}
+
+func (s *Store) Messages(ctx context.Context, q store.MessageQuery) (wire.MessagePage, error) {
+	page := wire.MessagePage{Items: []wire.Message{}}
+	if q.PageSize <= 0 {
+		q.PageSize = wire.DefaultMessagePageSize
+	}
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var (
+			query string
+			args  = []any{q.ConversationSid}
+		)
+		switch {
+		case q.Forward && q.Anchor != nil:
+			query, args = `AND idx >= ? ORDER BY idx ASC`, append(args, *q.Anchor)
+		case q.Forward:
+			query = `ORDER BY idx ASC`
+		case q.Anchor != nil:
+			query, args = `AND idx <= ? ORDER BY idx DESC`, append(args, *q.Anchor)
+		default:
+			query = `ORDER BY idx DESC`
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE conversation_sid = ? `+query+` LIMIT ?`,
+			append(args, q.PageSize+1)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				return err
+			}
+			page.Items = append(page.Items, m)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		more := len(page.Items) > q.PageSize
+		if more {
+			page.Items = page.Items[:q.PageSize]
+		}
+		if !q.Forward {
+			for i, j := 0, len(page.Items)-1; i < j; i, j = i+1, j-1 {
+				page.Items[i], page.Items[j] = page.Items[j], page.Items[i]
+			}
+		}
+		// The side the query walked towards is known from the extra row; look at the other.
+		exists := func(cond string, idx int64) (bool, error) {
+			var n int
+			err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE conversation_sid = ? AND idx `+cond+` ? LIMIT 1) t`,
+				q.ConversationSid, idx).Scan(&n)
+			return n > 0, err
+		}
+		if q.Forward {
+			page.HasNext = more
+			if q.Anchor != nil {
+				page.HasPrev, err = exists("<", *q.Anchor)
+			}
+		} else {
+			page.HasPrev = more
+			if q.Anchor != nil {
+				page.HasNext, err = exists(">", *q.Anchor)
+			}
+		}
+		return err
+	})
+	return page, err
+}
