@@ -1,0 +1,383 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"nhooyr.io/websocket"
+
+	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/server/store"
+)
+
+// readBatch is how many stream events a connection reads from the store at a time when it
+// replays or catches up.
+const readBatch = 500
+
+// conn is one client connection. The HTTP handler goroutine reads and handles requests in
+// order; one writer goroutine owns the socket's write side and the stream position, so
+// replies and events never interleave and events go out strictly in offset order.
+type conn struct {
+	srv      *Server
+	ws       *websocket.Conn
+	identity string
+	log      *slog.Logger
+	// readCtx governs every Read; cancelling it cuts the socket at once (nhooyr closes a
+	// connection whose read context ends). Used when a peer does not answer a close.
+	readCtx    context.Context
+	cancelRead context.CancelFunc
+
+	replies chan *wire.Frame
+	bye     chan *wire.Error // asks the writer to say bye and close
+	wake    chan struct{}
+	quit    chan struct{} // closed when the reader is done
+	done    chan struct{} // closed when the writer is done
+
+	mu       sync.Mutex
+	queue    []store.Delivery
+	overflow bool
+
+	last uint64 // last offset written; writer goroutine only
+}
+
+// closeCode maps a wire error to the WebSocket close code sent after the bye frame:
+// 4000 + the code's hundreds (CodeTokenExpired 40101 → 4401, CodeUnavailable → 4503).
+func closeCode(e *wire.Error) websocket.StatusCode {
+	return websocket.StatusCode(4000 + (e.Code/100)%1000)
+}
+
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	// Counted before the upgrade: http.Server.Shutdown waits for this handler until Accept
+	// hijacks the connection, so Close never misses a connection.
+	s.conns.Add(1)
+	defer s.conns.Done()
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols:   []string{wire.Subprotocol},
+		OriginPatterns: s.cfg.AllowedOrigins,
+	})
+	if err != nil {
+		s.log.Info("websocket upgrade refused", "err", err, "remote", r.RemoteAddr)
+		return // Accept has written the HTTP error
+	}
+	ws.SetReadLimit(wire.MaxFrameBytes)
+	c := &conn{
+		srv:     s,
+		ws:      ws,
+		log:     s.log.With("remote", r.RemoteAddr),
+		replies: make(chan *wire.Frame, 16),
+		bye:     make(chan *wire.Error, 1),
+		wake:    make(chan struct{}, 1),
+		quit:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	c.readCtx, c.cancelRead = context.WithCancel(r.Context())
+	defer c.cancelRead()
+	defer ws.CloseNow()
+	if ws.Subprotocol() != wire.Subprotocol {
+		c.sayByeNow(wire.Errorf(wire.CodeBadRequest, "the client must request WebSocket subprotocol %q", wire.Subprotocol))
+		return
+	}
+	welcome, expires, ok := c.hello(c.readCtx)
+	if !ok {
+		return
+	}
+	if !s.hub.add(c) {
+		c.sayByeNow(wire.Errorf(wire.CodeUnavailable, "server is shutting down; reconnect later"))
+		return
+	}
+	defer s.hub.remove(c)
+	// Registered before reading the head: anything committed from here on is pushed, and
+	// anything before is in the store; the writer's offset check removes the overlap.
+	start, err := c.position(r.Context(), welcome)
+	if err != nil {
+		c.log.Error("reading stream head failed", "err", err)
+		c.sayByeNow(wire.Errorf(wire.CodeInternal, "could not read your event stream"))
+		return
+	}
+	c.log.Info("client connected", "identity", c.identity, "resumed", welcome.Resumed, "offset", welcome.Offset)
+	go c.writeLoop(welcome, start, expires)
+	c.readLoop()
+	close(c.quit)
+	<-c.done
+	c.log.Info("client disconnected", "identity", c.identity)
+}
+
+// hello waits for the hello frame, verifies its token and prepares the welcome.
+func (c *conn) hello(ctx context.Context) (*wire.WelcomeData, time.Time, bool) {
+	s := c.srv
+	// A Read whose context ends closes the socket before a bye could be sent, so the
+	// deadline is a timer that says bye itself.
+	timedOut := make(chan struct{})
+	timer := time.AfterFunc(s.cfg.HelloTimeout, func() {
+		defer close(timedOut)
+		c.sayByeNow(wire.Errorf(wire.CodeNoHello, "no hello frame within %v", s.cfg.HelloTimeout))
+	})
+	_, b, err := c.ws.Read(ctx)
+	if !timer.Stop() {
+		<-timedOut
+		return nil, time.Time{}, false
+	}
+	if err != nil {
+		return nil, time.Time{}, false
+	}
+	f, err := wire.Decode(b)
+	if err != nil {
+		c.sayByeNow(asWireError(err))
+		return nil, time.Time{}, false
+	}
+	if f.Type != wire.TypeHello {
+		c.sayByeNow(wire.Errorf(wire.CodeNoHello, "the first frame must be a hello, got %q", f.Type))
+		return nil, time.Time{}, false
+	}
+	var h wire.HelloData
+	if err := json.Unmarshal(f.Data, &h); err != nil {
+		c.sayByeNow(wire.Errorf(wire.CodeBadFrame, "hello data must be an object with a token: %v", err))
+		return nil, time.Time{}, false
+	}
+	claims, err := s.cfg.Keys.Verify(h.Token)
+	if err != nil {
+		c.log.Info("hello refused", "err", err, "client", h.Client)
+		c.sayByeNow(asWireError(err))
+		return nil, time.Time{}, false
+	}
+	c.identity = claims.Identity
+	c.log = c.log.With("identity", c.identity)
+	user, err := s.cfg.Store.EnsureUser(ctx, c.identity)
+	if err != nil {
+		c.log.Error("loading user failed", "err", err)
+		c.sayByeNow(wire.Errorf(wire.CodeInternal, "could not load your user record"))
+		return nil, time.Time{}, false
+	}
+	w := &wire.WelcomeData{Identity: c.identity, User: user, TokenExpires: claims.ExpiresAt.UnixMilli()}
+	if h.Resume != nil {
+		w.Epoch, w.Offset = h.Resume.Epoch, h.Resume.Offset // checked against the head in position
+		w.Resumed = true
+	}
+	return w, claims.ExpiresAt.Time, true
+}
+
+// position reads the stream head and decides where delivery starts: after the requested
+// offset when the whole gap is still retained, else at the head (Resumed false).
+func (c *conn) position(ctx context.Context, w *wire.WelcomeData) (uint64, error) {
+	head, err := c.srv.cfg.Store.StreamHead(ctx, c.identity)
+	if err != nil {
+		return 0, err
+	}
+	start := head.Last
+	if w.Resumed && head.CanResume(w.Epoch, w.Offset) {
+		start = w.Offset
+	} else {
+		w.Resumed = false
+	}
+	w.Epoch, w.Offset = head.Epoch, head.Last
+	return start, nil
+}
+
+func (c *conn) readLoop() {
+	broken := false
+	for {
+		_, b, err := c.ws.Read(c.readCtx)
+		if err != nil {
+			return
+		}
+		if broken {
+			continue // a bye is on its way; the close ends Read
+		}
+		f, err := wire.Decode(b)
+		if err == nil && f.Type != wire.TypeRequest {
+			err = wire.Errorf(wire.CodeBadFrame, "expected a %q frame after the hello, got %q", wire.TypeRequest, f.Type)
+		}
+		if err != nil {
+			c.sayBye(asWireError(err))
+			broken = true
+			continue
+		}
+		reply := c.srv.handle(c, f)
+		select {
+		case c.replies <- reply:
+		case <-c.done:
+			return
+		}
+	}
+}
+
+// push queues a committed event for the writer; it never blocks. When the queue is full the
+// event is dropped and the writer reads it back from the store.
+func (c *conn) push(d store.Delivery) {
+	c.mu.Lock()
+	if len(c.queue) >= c.srv.cfg.QueueSize {
+		c.overflow = true
+	} else {
+		c.queue = append(c.queue, d)
+	}
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sayBye asks the writer to send a bye and close; the first reason wins.
+func (c *conn) sayBye(e *wire.Error) {
+	select {
+	case c.bye <- e:
+	default:
+	}
+}
+
+var errFellBehind = wire.Errorf(wire.CodeUnavailable, "this connection fell further behind than the server retains; reconnect to resynchronise")
+
+func (c *conn) writeLoop(welcome *wire.WelcomeData, start uint64, expires time.Time) {
+	defer close(c.done)
+	c.last = start
+	if err := c.write(&wire.Frame{Type: wire.TypeWelcome, Data: mustJSON(welcome)}); err != nil {
+		return
+	}
+	fail := func(err error) {
+		var we *wire.Error
+		if !errors.As(err, &we) {
+			c.log.Info("event delivery failed", "err", err)
+			we = wire.Errorf(wire.CodeUnavailable, "event delivery failed; reconnect")
+		}
+		c.sayByeNow(we)
+	}
+	if err := c.catchUp(); err != nil {
+		fail(err)
+		return
+	}
+	expiry := time.NewTimer(time.Until(expires))
+	defer expiry.Stop()
+	for {
+		select {
+		case f := <-c.replies:
+			if err := c.write(f); err != nil {
+				return
+			}
+		case <-c.wake:
+			if err := c.drain(); err != nil {
+				fail(err)
+				return
+			}
+		case e := <-c.bye:
+			c.sayByeNow(e)
+			return
+		case <-expiry.C:
+			c.sayByeNow(wire.Errorf(wire.CodeTokenExpired, "access token expired; reconnect with a new token"))
+			return
+		case <-c.quit:
+			return
+		}
+	}
+}
+
+// drain writes queued events in offset order. Anything out of sequence (a gap from
+// concurrent commits, or events dropped on overflow) is read from the store instead.
+func (c *conn) drain() error {
+	c.mu.Lock()
+	q, overflow := c.queue, c.overflow
+	c.queue, c.overflow = nil, false
+	c.mu.Unlock()
+	for _, d := range q {
+		switch {
+		case d.Offset <= c.last:
+			// Already sent from the store.
+		case d.Offset == c.last+1:
+			if err := c.writeEvent(d); err != nil {
+				return err
+			}
+		default:
+			if err := c.catchUp(); err != nil {
+				return err
+			}
+		}
+	}
+	if overflow {
+		return c.catchUp()
+	}
+	return nil
+}
+
+// catchUp sends every stored event after the last one sent.
+func (c *conn) catchUp() error {
+	for {
+		ds, err := c.srv.cfg.Store.ReadStream(context.Background(), c.identity, c.last, readBatch)
+		if err != nil {
+			return err
+		}
+		if len(ds) > 0 && ds[0].Offset != c.last+1 {
+			return errFellBehind
+		}
+		for _, d := range ds {
+			if err := c.writeEvent(d); err != nil {
+				return err
+			}
+		}
+		if len(ds) < readBatch {
+			return nil
+		}
+	}
+}
+
+func (c *conn) writeEvent(d store.Delivery) error {
+	if err := c.write(&wire.Frame{Type: wire.TypeEvent, Event: d.Event, Offset: d.Offset, Data: d.Payload}); err != nil {
+		return err
+	}
+	c.last = d.Offset
+	return nil
+}
+
+func (c *conn) write(f *wire.Frame) error {
+	b, err := wire.Encode(f)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.srv.cfg.WriteTimeout)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageText, b)
+}
+
+// closeGrace is how long a peer has to answer our close frame before the socket is cut.
+const closeGrace = time.Second
+
+// sayByeNow writes a bye frame and closes the socket. Browsers never see the close code, so
+// the bye frame carries the reason.
+func (c *conn) sayByeNow(e *wire.Error) {
+	_ = c.write(&wire.Frame{Type: wire.TypeBye, Error: e})
+	reason := e.Message
+	if len(reason) > 120 { // a close reason is at most 123 bytes
+		reason = reason[:120]
+	}
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		_ = c.ws.Close(closeCode(e), reason)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(closeGrace):
+		// The handshake waits up to 10 s for a peer that is not reading; don't.
+		c.cancelRead()
+		<-closed
+	}
+}
+
+func asWireError(err error) *wire.Error {
+	var we *wire.Error
+	if errors.As(err, &we) {
+		return we
+	}
+	return wire.Errorf(wire.CodeInternal, "internal error")
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only wire types are marshalled here
+	}
+	return b
+}

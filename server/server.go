@@ -1,0 +1,186 @@
+// Package server is the convo conversations server: the WebSocket endpoint speaking
+// core/wire, authorization of every op, fan-out of committed events to connected users, a
+// dev token endpoint and static files for the demo page and the npm package.
+package server
+
+import (
+	"encoding/json"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"sync"
+	"time"
+
+	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/server/auth"
+	"github.com/convo-sdk/convo/server/store"
+)
+
+// Config configures a Server. Store and Keys are required.
+type Config struct {
+	Store  store.Store
+	Keys   *auth.Keyring
+	Logger *slog.Logger
+	// AllowedOrigins are host patterns (path.Match syntax, e.g. "example.com",
+	// "*.example.com", "localhost:*") whose pages may open the WebSocket. Empty allows
+	// same-origin pages only; clients that send no Origin (native ones) are always allowed.
+	AllowedOrigins []string
+	// Static, when set, serves every path the API does not claim (demo page, /sdk/...).
+	Static fs.FS
+	// DevTokens enables POST /v1/dev/token, which hands a token to anyone: development only.
+	DevTokens bool
+	// DevKey signs dev tokens; it must be in Keys. Zero means Keys.Primary().
+	DevKey auth.Key
+	// DevTokenTTL is the lifetime of dev tokens; 0 means 24 hours.
+	DevTokenTTL time.Duration
+	// PublicURL is the WebSocket URL put into dev tokens. Empty derives it from the request.
+	PublicURL string
+
+	// HelloTimeout bounds the wait for the first frame; 0 means 10 s.
+	HelloTimeout time.Duration
+	// WriteTimeout bounds one frame write to a client; 0 means 10 s.
+	WriteTimeout time.Duration
+	// QueueSize is how many pushed events a connection buffers before it falls back to
+	// reading its stream from the store; 0 means 256.
+	QueueSize int
+	// MaxParticipants per conversation; 0 means wire.MaxParticipantsPerConv.
+	MaxParticipants int
+}
+
+// Server serves the convo API. Create it with New; it is safe for concurrent use.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+	hub *hub
+	ops map[string]handler
+	mux *http.ServeMux
+
+	// reqMu is held shared by every request in flight and exclusively by Close, so Close
+	// waits for in-flight writes and no request starts after it.
+	reqMu  sync.RWMutex
+	closed bool
+
+	conns     sync.WaitGroup
+	closeOnce sync.Once
+}
+
+// New builds a Server from cfg.
+func New(cfg Config) *Server {
+	if cfg.Store == nil || cfg.Keys == nil {
+		panic("server: Config.Store and Config.Keys are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.DevKey.ID == "" {
+		cfg.DevKey = cfg.Keys.Primary()
+	}
+	if cfg.DevTokenTTL <= 0 {
+		cfg.DevTokenTTL = 24 * time.Hour
+	}
+	if cfg.HelloTimeout <= 0 {
+		cfg.HelloTimeout = 10 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 256
+	}
+	if cfg.MaxParticipants <= 0 {
+		cfg.MaxParticipants = wire.MaxParticipantsPerConv
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, hub: newHub()}
+	s.ops = s.opTable()
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /v1/ws", s.serveWS)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok"))
+	})
+	s.mux.HandleFunc("POST /v1/dev/token", s.serveDevToken)
+	s.mux.Handle("/", s.staticHandler())
+	return s
+}
+
+// Handler returns the HTTP handler serving every route.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Close shuts the server down gracefully: requests in flight finish and their events are
+// pushed, no new request starts, every client gets a bye (CodeUnavailable) and is closed.
+// It does not close the store, which the caller owns. Close the http.Server first so no new
+// connection arrives; one that still does is told to go away.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.reqMu.Lock()
+		s.closed = true
+		s.reqMu.Unlock()
+		bye := wire.Errorf(wire.CodeUnavailable, "server is shutting down; reconnect later")
+		for _, c := range s.hub.close() {
+			c.sayBye(bye)
+		}
+		done := make(chan struct{})
+		go func() { s.conns.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			s.log.Warn("connections still open after shutdown grace period")
+		}
+	})
+}
+
+func (s *Server) serveDevToken(w http.ResponseWriter, r *http.Request) {
+	if !s.cfg.DevTokens {
+		http.NotFound(w, r)
+		return
+	}
+	var req struct {
+		Identity string `json:"identity"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": wire.Errorf(wire.CodeBadRequest, `body must be JSON like {"identity":"alice"}`)})
+		return
+	}
+	if e := auth.CheckIdentity(req.Identity); e != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": e})
+		return
+	}
+	url := s.cfg.PublicURL
+	if url == "" {
+		scheme := "ws"
+		if r.TLS != nil {
+			scheme = "wss"
+		}
+		url = scheme + "://" + r.Host + "/v1/ws"
+	}
+	tok, err := auth.Mint(s.cfg.DevKey, req.Identity, s.cfg.DevTokenTTL, url)
+	if err != nil {
+		s.log.Error("minting dev token failed", "err", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": wire.Errorf(wire.CodeInternal, "could not mint a token")})
+		return
+	}
+	s.log.Info("dev token issued", "identity", req.Identity)
+	writeJSON(w, http.StatusOK, map[string]string{"token": tok})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) staticHandler() http.Handler {
+	if s.cfg.Static == nil {
+		return http.NotFoundHandler()
+	}
+	files := http.FileServerFS(s.cfg.Static)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if path.Ext(r.URL.Path) == ".wasm" {
+			// Browsers only stream-compile WebAssembly served with this type.
+			w.Header().Set("Content-Type", "application/wasm")
+		}
+		files.ServeHTTP(w, r)
+	})
+}
