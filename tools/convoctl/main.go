@@ -1,0 +1,74 @@
+// Command convoctl administers a convo server. Today it mints access tokens:
+//
+//	convoctl token --identity alice [--ttl 1h] [--url ws://host/v1/ws] [--key-id K --secret S]
+//
+// Without --key-id/--secret it signs with the first key of CONVO_API_KEYS.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/convo-sdk/convo/server/auth"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "convoctl:", err)
+		os.Exit(2)
+	}
+}
+
+const usage = "usage: convoctl token --identity ID [--ttl 1h] [--url ws://HOST/v1/ws] [--key-id K --secret S]"
+
+func run(args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	switch args[0] {
+	case "token":
+		return token(args[1:], out)
+	default:
+		return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+	}
+}
+
+func token(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	keyID := fs.String("key-id", "", "API key id (default: first key of CONVO_API_KEYS)")
+	secret := fs.String("secret", "", "API key secret")
+	identity := fs.String("identity", "", "user identity (required)")
+	ttl := fs.Duration("ttl", time.Hour, "token lifetime")
+	url := fs.String("url", "", "server WebSocket URL put in the token, e.g. ws://127.0.0.1:8080/v1/ws")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *identity == "" {
+		return errors.New("--identity is required")
+	}
+	var key auth.Key
+	switch {
+	case *keyID != "" && *secret != "":
+		key = auth.Key{ID: *keyID, Secret: *secret}
+	case *keyID != "" || *secret != "":
+		return errors.New("--key-id and --secret go together")
+	case os.Getenv("CONVO_API_KEYS") != "":
+		kr, err := auth.ParseKeyring(os.Getenv("CONVO_API_KEYS"))
+		if err != nil {
+			return err
+		}
+		key = kr.Primary()
+	default:
+		return errors.New("give --key-id and --secret, or set CONVO_API_KEYS")
+	}
+	tok, err := auth.Mint(key, *identity, *ttl, *url)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(out, tok)
+	return err
+}

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/server/servertest"
+)
+
+// start runs the daemon until the returned stop is called, and returns its base URL.
+func start(t *testing.T, args ...string) (string, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, args, pw)
+		pw.Close()
+	}()
+	lines := bufio.NewScanner(pr)
+	require.True(t, lines.Scan(), "daemon printed nothing")
+	first := lines.Text()
+	require.True(t, strings.HasPrefix(first, "convo listening on http://"), first)
+	go io.Copy(io.Discard, pr)
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-errc:
+			assert.NoError(t, err, "graceful shutdown returns nil")
+		case <-time.After(20 * time.Second):
+			t.Error("daemon did not stop")
+		}
+	}
+	t.Cleanup(stop)
+	return strings.TrimPrefix(first, "convo listening on "), stop
+}
+
+func devToken(t *testing.T, ctx context.Context, base, identity string) string {
+	req, _ := http.NewRequestWithContext(ctx, "POST", base+"/v1/dev/token", strings.NewReader(`{"identity":"`+identity+`"}`))
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, 200, res.StatusCode)
+	var v struct{ Token string }
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&v))
+	return v.Token
+}
+
+func TestDevModeServesAndKeepsItsKey(t *testing.T) {
+	t.Setenv("CONVO_API_KEYS", "")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	web := filepath.Join(dir, "web")
+	require.NoError(t, os.MkdirAll(web, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(web, "index.html"), []byte("demo page"), 0o644))
+	data := filepath.Join(dir, "data")
+	args := []string{"--addr", "127.0.0.1:0", "--data", data, "--dev", "--web", web}
+
+	base, stop := start(t, args...)
+	res, err := http.Get(base + "/")
+	require.NoError(t, err)
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	assert.Equal(t, "demo page", string(b))
+
+	tok := devToken(t, ctx, base, "alice")
+	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/v1/ws"
+	c, err := servertest.Dial(ctx, wsURL, tok, nil)
+	require.NoError(t, err)
+	var conv wire.Conversation
+	require.NoError(t, c.Call(ctx, wire.OpConversationCreate, wire.CreateConversationArgs{UniqueName: "kept"}, &conv))
+	c.Close()
+
+	fi, err := os.Stat(filepath.Join(data, "dev-key.json"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	_, err = os.Stat(filepath.Join(data, "convo.db"))
+	require.NoError(t, err)
+	stop()
+
+	// A restart keeps the key (old tokens still work) and the data.
+	base, _ = start(t, args...)
+	wsURL = "ws" + strings.TrimPrefix(base, "http") + "/v1/ws"
+	c, err = servertest.Dial(ctx, wsURL, tok, nil)
+	require.NoError(t, err)
+	defer c.Close()
+	var got wire.Conversation
+	require.NoError(t, c.Call(ctx, wire.OpConversationGet, wire.GetConversationArgs{UniqueName: "kept"}, &got))
+	assert.Equal(t, conv.Sid, got.Sid)
+}
+
+func TestRefusesToStartWithoutKeys(t *testing.T) {
+	t.Setenv("CONVO_API_KEYS", "")
+	err := run(context.Background(), []string{"--addr", "127.0.0.1:0", "--data", t.TempDir()}, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "CONVO_API_KEYS")
+}
+
+func TestAPIKeysFromEnv(t *testing.T) {
+	t.Setenv("CONVO_API_KEYS", "k1:0123456789abcdef0123")
+	base, _ := start(t, "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	res, err := http.Get(base + "/healthz")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, 200, res.StatusCode)
+	res, err = http.Post(base+"/v1/dev/token", "application/json", strings.NewReader(`{"identity":"a"}`))
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, 404, res.StatusCode, "no dev tokens outside --dev")
+}
