@@ -57,6 +57,9 @@ type Options struct {
 	BackoffMin, BackoffMax time.Duration
 	// Logf receives diagnostics; log.Printf when nil.
 	Logf func(format string, args ...any)
+	// DeferStart makes New wait for Start before connecting, so that a caller can attach
+	// listeners first (jsapi starts after the JS task that constructed the client).
+	DeferStart bool
 }
 
 // InitFailure is the payload of initFailed.
@@ -93,11 +96,13 @@ type Client struct {
 	initDone chan struct{} // closed when initialisation succeeded or failed
 	initErr  error
 
-	sess    *session
-	nextID  atomic.Uint64
-	wake    chan struct{} // a nudge to reconnect now ("network is back", new token)
-	events  *eventQueue
-	closing atomic.Bool
+	sess     *session
+	nextID   atomic.Uint64
+	wake     chan struct{} // a nudge to reconnect now ("network is back", new token)
+	events   *eventQueue
+	closing  atomic.Bool
+	started  atomic.Bool
+	startErr error // a token problem found by New, reported by Start
 }
 
 // New creates a client for token and starts connecting.
@@ -139,6 +144,20 @@ func New(token string, opts *Options) *Client {
 	if err == nil && c.serverURL() == "" {
 		err = wire.Errorf(wire.CodeClientArgument, "the token has no \"url\" claim and no ServerURL option was given: the client does not know which server to connect to")
 	}
+	c.startErr = err
+	if !c.opts.DeferStart {
+		c.Start()
+	}
+	return c
+}
+
+// Start begins connecting (or reports the token problem found by New). New calls it unless
+// Options.DeferStart is set; later calls do nothing.
+func (c *Client) Start() {
+	if c.started.Swap(true) || c.closing.Load() {
+		return
+	}
+	err := c.startErr
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -152,14 +171,13 @@ func New(token string, opts *Options) *Client {
 			defer c.wg.Done()
 			c.failInit(true, err)
 		}()
-		return c
+		return
 	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		c.run()
 	}()
-	return c
 }
 
 func (c *Client) serverURL() string {

@@ -70,7 +70,7 @@ func TestEmitterEmitUsesASnapshotOfListeners(t *testing.T) {
 	var r recorder
 	var offB func()
 	e.On("x", func(...any) {
-		offB()                   // removed during the emit: still called this time
+		offB()                  // removed during the emit: still called this time
 		e.On("x", r.fn("late")) // added during the emit: not called this time
 	})
 	offB = e.On("x", r.fn("b"))

@@ -17,8 +17,6 @@ var (
 	jsError   = js.Global().Get("Error")
 	jsDate    = js.Global().Get("Date")
 	jsJSON    = js.Global().Get("JSON")
-	jsArray   = js.Global().Get("Array")
-	jsMap     = js.Global().Get("Map")
 	console   = js.Global().Get("console")
 )
 
@@ -80,16 +78,6 @@ func (r *registry) lookup(obj js.Value) (any, bool) {
 	defer r.mu.Unlock()
 	v, ok := r.byID[h.Int()]
 	return v, ok
-}
-
-// forget unlinks goObj, for objects whose life ends (a shut-down client's tree).
-func (r *registry) forget(goObj any) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if obj, ok := r.objects[goObj]; ok {
-		delete(r.byID, obj.Get(handleKey).Int())
-		delete(r.objects, goObj)
-	}
 }
 
 // class is a JS class built from Go: a constructor function and its prototype.

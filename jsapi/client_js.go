@@ -119,7 +119,7 @@ func constructClient(this js.Value, args []js.Value) any {
 	if token.Type() != js.TypeString || token.String() == "" {
 		panic(typeError("new Client(token): token must be a non-empty string, got %s", token.Type()))
 	}
-	opts := &core.Options{}
+	opts := &core.Options{DeferStart: true}
 	if o := arg(args, 1); isObject(o) {
 		url, err := optionalStringField(o, "websocketUrl", "options")
 		if err != nil {
@@ -129,6 +129,15 @@ func constructClient(this js.Value, args []js.Value) any {
 	}
 	client := core.New(token.String(), opts)
 	reg.attach(this, client)
+	// Connect after the constructing task, so listeners added right after `new` see every
+	// state change, as with the vendor SDK.
+	var start js.Func
+	start = js.FuncOf(func(js.Value, []js.Value) any {
+		start.Release()
+		go client.Start()
+		return nil
+	})
+	js.Global().Call("setTimeout", start, 0)
 	// The browser says when the network is back; reconnect then instead of waiting.
 	if js.Global().Get("addEventListener").Type() == js.TypeFunction {
 		online := js.FuncOf(func(js.Value, []js.Value) any { client.NetworkOnline(); return nil })

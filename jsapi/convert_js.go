@@ -35,8 +35,7 @@ func argError(format string, args ...any) error {
 // promise runs fn on a new goroutine and returns a Promise of its result. A js.Func callback
 // must never block (the JS event loop would stop), so every async method goes through here.
 func promise(fn func() (any, error)) js.Value {
-	var executor js.Func
-	executor = js.FuncOf(func(_ js.Value, args []js.Value) any {
+	executor := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		resolve, reject := args[0], args[1]
 		go func() {
 			defer func() {

@@ -65,12 +65,7 @@ func newEmitterClass() *class {
 		return reg.jsOf(self)
 	})
 	list := func(self any, args []js.Value) any {
-		keys := emitterOf(self).Listeners(eventName(arg(args, 0)))
-		out := make([]any, len(keys))
-		for i, k := range keys {
-			out[i] = k
-		}
-		return out
+		return emitterOf(self).Listeners(eventName(arg(args, 0)))
 	}
 	c.method("listeners", list)
 	c.method("rawListeners", list)
@@ -86,11 +81,8 @@ func newEmitterClass() *class {
 		return out
 	})
 	c.method("emit", func(self any, args []js.Value) any {
-		rest := make([]any, 0, len(args))
-		for _, a := range args[min(1, len(args)):] {
-			rest = append(rest, a)
-		}
-		return emitterOf(self).Emit(eventName(arg(args, 0)), rest...)
+		name := eventName(arg(args, 0))
+		return emitterOf(self).Emit(name, argsAny(args[1:])...)
 	})
 	c.method("setMaxListeners", func(self any, args []js.Value) any {
 		n := arg(args, 0)

@@ -6,6 +6,7 @@
 #                          convo.wasm (+ .gz/.br precompressed copies) and wasm_exec.js
 #
 # Usage: web/build.sh path/to/convo.wasm
+# CONVO_DIST, when set, names another output folder (tests build into a temporary one).
 # The wasm_exec.js glue is taken from the Go toolchain (`$GO env GOROOT`, GO defaults to `go`);
 # it must be the same Go that built the wasm.
 set -euo pipefail
@@ -21,7 +22,7 @@ if [[ ! -f $wasm_in ]]; then
 fi
 
 web=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-dist=$web/dist
+dist=${CONVO_DIST:-$web/dist}
 sdk=$dist/sdk
 
 go_cmd=${GO:-go}
