@@ -1,0 +1,61 @@
+# convo — see README.md. `make run` starts a local server with the demo; `make test` installs
+# what the tests need and runs them all.
+
+GO        ?= go
+BIN       := bin
+DATA      ?= data
+ADDR      ?= 127.0.0.1:8080
+WASM      := $(BIN)/convo.wasm
+GOFLAGS_WASM := -ldflags='-s -w' -trimpath
+export PATH := $(shell $(GO) env GOPATH)/bin:$(PATH)
+
+.PHONY: all build server wasm web run test test-deps test-native test-wasm test-web lint bench clean
+
+all: build
+
+build: server web
+
+server:
+	$(GO) build -o $(BIN)/ ./tools/convod ./tools/convoctl
+
+wasm:
+	GOOS=js GOARCH=wasm $(GO) build $(GOFLAGS_WASM) -o $(WASM) ./wasm
+
+web: wasm
+	GO=$(GO) web/build.sh $(WASM)
+
+# Starts the server with its embedded SQLite store in $(DATA)/ and the demo page.
+run: build
+	$(BIN)/convod --dev --addr $(ADDR) --data $(DATA) --web web/dist
+
+test: test-deps lint test-native test-wasm test-web
+
+# Installs Chromium (Debian package), brotli and the Go test runners when they are missing.
+test-deps:
+	scripts/install-test-deps.sh
+
+test-native:
+	$(GO) test -count=1 -timeout 15m ./...
+
+# jsapi runs compiled to js/wasm inside headless Chromium.
+test-wasm:
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -timeout 5m -exec wasmbrowsertest ./jsapi/...
+
+# The npm package: packs, installs into a scratch folder, type-checks a vendor-style app.
+test-web: web
+	scripts/test-npm-package.sh
+
+lint:
+	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed: $$bad"; exit 1; fi
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./core/... ./jsapi/... ./wasm/...
+	scripts/staticcheck.sh ./...
+	GOOS=js GOARCH=wasm scripts/staticcheck.sh ./core/... ./jsapi/... ./wasm/...
+
+# Prints size, speed and memory figures; see README. Never part of `make test`.
+bench: web
+	scripts/install-test-deps.sh
+	$(GO) run ./tools/benchreport -wasm $(WASM) -out $(BIN)/bench.json
+
+clean:
+	rm -rf $(BIN) web/dist

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Tests the npm package as a user gets it: `npm pack` of web/dist/sdk, installed into a scratch
+# project, where a vendor-style TypeScript app must type-check against it and Node 20 must
+# import it and boot the wasm. Run `make web` first (make test-web does).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+sdk=$root/web/dist/sdk
+[ -f "$sdk/convo.wasm" ] || { echo "no $sdk/convo.wasm: run make web" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+tarball=$(cd "$sdk" && npm pack --silent --pack-destination "$tmp")
+cd "$tmp"
+npm init -y >/dev/null
+npm install --silent --no-audit --no-fund "./$tarball" typescript@5 >/dev/null
+
+passed=0
+failed=0
+check() {
+  local name=$1; shift
+  if "$@"; then
+    echo "ok   $name"; passed=$((passed + 1))
+  else
+    echo "FAIL $name"; failed=$((failed + 1))
+  fi
+}
+
+# The tarball holds exactly the package files.
+check "tarball contents" bash -c "tar -tzf '$tarball' | sed 's|^package/||' | sort | tr '\n' ' ' | grep -qx 'README.md convo.wasm convo.wasm.br convo.wasm.gz index.d.ts index.js package.json wasm_exec.js '"
+
+# A vendor-style app type-checks against the installed package's index.d.ts.
+cp "$root/web/types-test/app.ts" .
+cat > tsconfig.json <<'JSON'
+{
+  "compilerOptions": {
+    "target": "ES2022", "module": "ESNext", "moduleResolution": "Bundler",
+    "lib": ["ES2022", "DOM"], "strict": true, "noEmit": true, "types": []
+  },
+  "files": ["app.ts"]
+}
+JSON
+check "types-test app type-checks" npx tsc -p .
+
+# Node 20 imports the package (top-level await boots the wasm) and gets working classes.
+cat > smoke.mjs <<'JS'
+import { Client, version } from '@convo-sdk/conversations';
+import convo from '@convo-sdk/conversations';
+const fail = (m) => { console.error(m); process.exit(1); };
+if (typeof Client !== 'function') fail('Client is not a function');
+if (convo.Client !== Client) fail('default export differs from the named export');
+if (version !== Client.version) fail(`version mismatch: ${version} vs ${Client.version}`);
+try { new Client(42); fail('new Client(42) did not throw'); } catch (e) {
+  if (!(e instanceof TypeError)) fail(`new Client(42) threw ${e}`);
+}
+const token = 'eyJhbGciOiJIUzI1NiJ9.' + Buffer.from('{"identity":"n","exp":9999999999}').toString('base64url') + '.c2ln';
+const c = new Client(token);
+if (!(c instanceof Client)) fail('instanceof Client is false');
+const failed = new Promise((resolve) => c.onWithReplay('initFailed', resolve));
+const ev = await failed;
+if (ev.error.code !== 60003) fail(`initFailed code ${ev.error.code}`);
+await c.shutdown();
+console.log('node smoke ok', version);
+JS
+check "node 20 imports and boots the package" node --experimental-websocket smoke.mjs
+
+echo "npm package: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
