@@ -1,0 +1,382 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/convo-sdk/convo/core"
+	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/server/auth"
+	"github.com/convo-sdk/convo/server/servertest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// dialer wraps the real WebSocket dialer so a test can cut connections, refuse new ones and
+// act on frames as the client writes them.
+type dialer struct {
+	mu      sync.Mutex
+	conns   []core.Conn
+	refuse  bool
+	onWrite func(frame []byte, c core.Conn) // called after each successful write
+}
+
+func (d *dialer) dial(ctx context.Context, url string) (core.Conn, error) {
+	d.mu.Lock()
+	refuse := d.refuse
+	d.mu.Unlock()
+	if refuse {
+		return nil, fmt.Errorf("test: network down")
+	}
+	c, err := core.DialWebSocket(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	wc := &watchedConn{Conn: c, d: d}
+	d.mu.Lock()
+	d.conns = append(d.conns, wc)
+	d.mu.Unlock()
+	return wc, nil
+}
+
+func (d *dialer) setRefuse(v bool) {
+	d.mu.Lock()
+	d.refuse = v
+	d.mu.Unlock()
+}
+
+// cut closes every connection made so far, as a network failure would.
+func (d *dialer) cut() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.conns {
+		c.Close()
+	}
+}
+
+type watchedConn struct {
+	core.Conn
+	d *dialer
+}
+
+func (c *watchedConn) Write(ctx context.Context, b []byte) error {
+	err := c.Conn.Write(ctx, b)
+	c.d.mu.Lock()
+	hook := c.d.onWrite
+	c.d.mu.Unlock()
+	if err == nil && hook != nil {
+		hook(b, c)
+	}
+	return err
+}
+
+// events records a client's emitted events by name, in order.
+type events struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (e *events) add(s string) {
+	e.mu.Lock()
+	e.list = append(e.list, s)
+	e.mu.Unlock()
+}
+
+func (e *events) snapshot() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.list...)
+}
+
+// waitFor polls until cond holds or the test's patience ends.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func newClient(t *testing.T, env *servertest.Env, identity string, d *dialer) *core.Client {
+	t.Helper()
+	opts := &core.Options{BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Logf: t.Logf}
+	if d != nil {
+		opts.Dial = d.dial
+	}
+	c := core.New(env.Token(identity, time.Hour), opts)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = c.Shutdown(ctx)
+	})
+	require.NoError(t, c.WaitInitialized(testCtx(t)))
+	return c
+}
+
+// chatRoom makes alice create and join a conversation that bob joins too.
+func chatRoom(t *testing.T, alice, bob *core.Client) (*core.Conversation, *core.Conversation) {
+	t.Helper()
+	ctx := testCtx(t)
+	a, err := alice.CreateConversation(ctx, core.CreateConversationOptions{FriendlyName: "room"})
+	require.NoError(t, err)
+	require.NoError(t, a.Join(ctx))
+	b, err := bob.PeekConversationBySid(ctx, a.Sid())
+	require.NoError(t, err)
+	require.NoError(t, b.Join(ctx))
+	return a, b
+}
+
+func bodies(msgs []*core.Message) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = *m.Body()
+	}
+	return out
+}
+
+// messageLog collects messageAdded bodies of a client.
+func messageLog(c *core.Client) *events {
+	var ev events
+	c.OnMessageAdded(func(m *core.Message) { ev.add(*m.Body()) })
+	return &ev
+}
+
+func TestClientConnectsAndInitialises(t *testing.T) {
+	env := servertest.Start(t)
+	var states events
+	c := core.New(env.Token("alice", time.Hour), &core.Options{DeferStart: true, Logf: t.Logf})
+	c.OnConnectionStateChanged(func(s core.ConnectionState) { states.add(string(s)) })
+	initialised := make(chan struct{})
+	c.Once(core.EventInitialized, func(...any) { close(initialised) })
+	assert.Equal(t, core.StateUnknown, c.ConnectionState())
+	c.Start()
+	select {
+	case <-initialised:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no initialized event")
+	}
+	assert.Equal(t, core.StateConnected, c.ConnectionState())
+	assert.Equal(t, "alice", c.User().Identity())
+	require.NoError(t, c.Shutdown(testCtx(t)))
+	assert.Equal(t, []string{"connecting", "connected", "disconnecting", "disconnected"}, states.snapshot())
+	// Replay still tells a late listener that the client was initialised.
+	replayed := false
+	c.OnWithReplay(core.EventInitialized, func(...any) { replayed = true })
+	assert.True(t, replayed)
+}
+
+func TestTwoClientsChatAndPageHistory(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	alice, bob := newClient(t, env, "alice", nil), newClient(t, env, "bob", nil)
+	aliceSaw, bobSaw := messageLog(alice), messageLog(bob)
+	a, b := chatRoom(t, alice, bob)
+	var convSaw events
+	b.OnMessageAdded(func(m *core.Message) { convSaw.add(*m.Body()) })
+
+	for i := range 5 {
+		sender := a
+		if i%2 == 1 {
+			sender = b
+		}
+		index, err := sender.SendMessage(ctx, fmt.Sprintf("m%d", i), nil)
+		require.NoError(t, err)
+		assert.EqualValues(t, i, index)
+	}
+	want := []string{"m0", "m1", "m2", "m3", "m4"}
+	waitFor(t, "both clients to see 5 messages", func() bool {
+		return len(aliceSaw.snapshot()) == 5 && len(bobSaw.snapshot()) == 5 && len(convSaw.snapshot()) == 5
+	})
+	assert.Equal(t, want, aliceSaw.snapshot())
+	assert.Equal(t, want, bobSaw.snapshot())
+	assert.Equal(t, want, convSaw.snapshot())
+
+	// Pages are ascending; prevPage goes to older messages; objects are shared.
+	page, err := b.GetMessages(ctx, 2, nil, "")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"m3", "m4"}, bodies(page.Items))
+	assert.True(t, page.HasPrevPage)
+	assert.False(t, page.HasNextPage)
+	older, err := page.PrevPage(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"m1", "m2"}, bodies(older.Items))
+	oldest, err := older.PrevPage(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"m0"}, bodies(oldest.Items))
+	assert.False(t, oldest.HasPrevPage)
+	newer, err := oldest.NextPage(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"m1", "m2"}, bodies(newer.Items))
+	assert.Same(t, older.Items[0], newer.Items[0], "one sid, one object")
+	assert.Equal(t, "alice", older.Items[1].Author())
+	assert.Same(t, b, older.Items[0].Conversation())
+
+	again, err := bob.GetConversationBySid(ctx, a.Sid())
+	require.NoError(t, err)
+	assert.Same(t, b, again)
+	subscribed, err := bob.GetSubscribedConversations(ctx)
+	require.NoError(t, err)
+	require.Len(t, subscribed.Items, 1)
+	assert.Same(t, b, subscribed.Items[0])
+	assert.EqualValues(t, 4, b.LastMessage().Index)
+
+	parts, err := a.GetParticipants(ctx)
+	require.NoError(t, err)
+	ids := []string{parts[0].Identity(), parts[1].Identity()}
+	assert.ElementsMatch(t, []string{"alice", "bob"}, ids)
+}
+
+func TestErrorsCarryWireCodes(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	alice, bob := newClient(t, env, "alice", nil), newClient(t, env, "bob", nil)
+	conv, err := alice.CreateConversation(ctx, core.CreateConversationOptions{FriendlyName: "private"})
+	require.NoError(t, err)
+	require.NoError(t, conv.Join(ctx))
+
+	_, err = bob.GetConversationBySid(ctx, conv.Sid())
+	assert.Equal(t, wire.CodeForbidden, wire.CodeOf(err), err)
+	_, err = alice.GetConversationBySid(ctx, "CH00000000000000000000000000000000")
+	assert.Equal(t, wire.CodeNotFound, wire.CodeOf(err), err)
+	_, err = conv.SendMessage(ctx, strings.Repeat("x", wire.MaxMessageBodyBytes+1), nil)
+	assert.Equal(t, wire.CodeTooLarge, wire.CodeOf(err), err)
+	_, err = conv.GetMessages(ctx, 1000, nil, "")
+	assert.Equal(t, wire.CodeClientArgument, wire.CodeOf(err), err)
+}
+
+func TestDeniedTokenFailsInitAndCalls(t *testing.T) {
+	env := servertest.Start(t)
+	expired, err := auth.MintAt(env.Key, "alice", time.Now().Add(-2*time.Hour), time.Hour, env.URL)
+	require.NoError(t, err)
+	var failure core.InitFailure
+	c := core.New(expired, &core.Options{DeferStart: true, Logf: t.Logf})
+	failed := make(chan struct{})
+	c.Once(core.EventInitFailed, func(args ...any) { failure = args[0].(core.InitFailure); close(failed) })
+	c.Start()
+	select {
+	case <-failed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no initFailed")
+	}
+	assert.True(t, failure.Terminal)
+	assert.Equal(t, wire.CodeTokenExpired, wire.CodeOf(failure.Err))
+	assert.Equal(t, core.StateDenied, c.ConnectionState())
+	_, err = c.GetSubscribedConversations(testCtx(t))
+	assert.Equal(t, wire.CodeClientInitFailed, wire.CodeOf(err))
+	require.NoError(t, c.Shutdown(testCtx(t)))
+}
+
+func TestResumeAfterServerRestartLosesAndRepeatsNothing(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	alice, bob := newClient(t, env, "alice", nil), newClient(t, env, "bob", nil)
+	aliceSaw := messageLog(alice)
+	a, b := chatRoom(t, alice, bob)
+	_, err := a.SendMessage(ctx, "before", nil)
+	require.NoError(t, err)
+	waitFor(t, "the first message", func() bool { return len(aliceSaw.snapshot()) == 1 })
+
+	env.Restart()
+	// Sent while alice may still be reconnecting: she must get each exactly once, in order.
+	for i := range 5 {
+		_, err := b.SendMessage(ctx, fmt.Sprintf("after%d", i), nil)
+		require.NoError(t, err)
+	}
+	waitFor(t, "all messages after the restart", func() bool { return len(aliceSaw.snapshot()) >= 6 })
+	time.Sleep(100 * time.Millisecond) // a duplicate would show up here
+	assert.Equal(t, []string{"before", "after0", "after1", "after2", "after3", "after4"}, aliceSaw.snapshot())
+	assert.Equal(t, core.StateConnected, alice.ConnectionState())
+}
+
+func TestResyncWhenTheGapIsBeyondRetention(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{Retention: 3})
+	ctx := testCtx(t)
+	var d dialer
+	alice, bob := newClient(t, env, "alice", &d), newClient(t, env, "bob", nil)
+	aliceSaw := messageLog(alice)
+	_, b := chatRoom(t, alice, bob)
+
+	d.setRefuse(true)
+	d.cut()
+	waitFor(t, "alice to notice", func() bool { return alice.ConnectionState() == core.StateConnecting })
+	var want []string
+	for i := range 10 { // more than the 3 events the server keeps for alice
+		body := fmt.Sprintf("missed%d", i)
+		want = append(want, body)
+		_, err := b.SendMessage(ctx, body, nil)
+		require.NoError(t, err)
+	}
+	d.setRefuse(false)
+	alice.NetworkOnline()
+	waitFor(t, "alice to catch up", func() bool { return len(aliceSaw.snapshot()) >= 10 })
+	_, err := b.SendMessage(ctx, "live", nil)
+	require.NoError(t, err)
+	waitFor(t, "the live message", func() bool { return len(aliceSaw.snapshot()) >= 11 })
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, append(want, "live"), aliceSaw.snapshot())
+}
+
+func TestSendRetriedAfterAConnectionDropIsStoredOnce(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	var d dialer
+	alice, bob := newClient(t, env, "alice", &d), newClient(t, env, "bob", nil)
+	bobSaw := messageLog(bob)
+	a, _ := chatRoom(t, alice, bob)
+
+	// Cut the connection right after the send leaves, before its reply can arrive.
+	var once sync.Once
+	d.mu.Lock()
+	d.onWrite = func(frame []byte, c core.Conn) {
+		if strings.Contains(string(frame), `"op":"message.send"`) {
+			once.Do(func() { c.Close() })
+		}
+	}
+	d.mu.Unlock()
+	index, err := a.SendMessage(ctx, "exactly once", nil)
+	require.NoError(t, err)
+	assert.EqualValues(t, 0, index)
+
+	page, err := a.GetMessages(ctx, 10, nil, "")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"exactly once"}, bodies(page.Items))
+	waitFor(t, "bob's copy", func() bool { return len(bobSaw.snapshot()) == 1 })
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, []string{"exactly once"}, bobSaw.snapshot())
+}
+
+func TestShutdownLeaksNoGoroutine(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	// Let the server's and the runtime's goroutines settle before counting.
+	time.Sleep(50 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	c := core.New(env.Token("alice", time.Hour), &core.Options{Logf: t.Logf})
+	require.NoError(t, c.WaitInitialized(ctx))
+	conv, err := c.CreateConversation(ctx, core.CreateConversationOptions{})
+	require.NoError(t, err)
+	require.NoError(t, conv.Join(ctx))
+	_, err = conv.SendMessage(ctx, "hi", nil)
+	require.NoError(t, err)
+	require.NoError(t, c.Shutdown(ctx))
+	require.NoError(t, c.Shutdown(ctx), "a second shutdown is harmless")
+	waitFor(t, "goroutines to return to their count before the client", func() bool {
+		return runtime.NumGoroutine() <= before
+	})
+	_, err = conv.SendMessage(ctx, "after", nil)
+	assert.Equal(t, wire.CodeClientShutdown, wire.CodeOf(err))
+}
