@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"path"
 	"sync"
 	"time"
 
@@ -169,18 +168,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-func (s *Server) staticHandler() http.Handler {
-	if s.cfg.Static == nil {
-		return http.NotFoundHandler()
-	}
-	files := http.FileServerFS(s.cfg.Static)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if path.Ext(r.URL.Path) == ".wasm" {
-			// Browsers only stream-compile WebAssembly served with this type.
-			w.Header().Set("Content-Type", "application/wasm")
-		}
-		files.ServeHTTP(w, r)
-	})
 }
