@@ -1,3 +1,7 @@
+//go:build !js
+
+// These tests start a real server in-process, so they run natively only.
+
 package core_test
 
 import (
