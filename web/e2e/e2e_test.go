@@ -42,13 +42,19 @@ func startServer(t *testing.T) *servertest.Env {
 
 // loginScript makes a client for identity in the page and keeps what the test inspects on
 // window.t: the client, its received messages and its connection states.
-func loginScript(identity string) string {
+// With viaCreate the client comes from the static Client.create, which resolves once
+// initialised; otherwise from new Client().
+func loginScript(identity string, viaCreate bool) string {
+	construct := "new Client(token)"
+	if viaCreate {
+		construct = "await Client.create(token)"
+	}
 	return `
 		const { Client } = await import('/sdk/index.js');
 		const res = await fetch('/v1/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identity: '` + identity + `' }) });
 		if (!res.ok) throw new Error('dev token: HTTP ' + res.status);
 		const { token } = await res.json();
-		const client = new Client(token);
+		const client = ` + construct + `;
 		const t = window.t = { client, states: [], messages: [], convMessages: [] };
 		client.on('connectionStateChanged', (s) => t.states.push(s));
 		client.on('messageAdded', (m) => t.messages.push({
@@ -100,10 +106,10 @@ func TestTwoUsersChatThroughTheSDK(t *testing.T) {
 	alice.Navigate(env.HTTPURL + "/")
 	bob.Navigate(env.HTTPURL + "/")
 
-	a := MustEval[loginResult](alice, loginScript("alice"))
+	a := MustEval[loginResult](alice, loginScript("alice", false))
 	assert.Equal(t, loginResult{Identity: "alice", States: []string{"connecting", "connected"}, IsClient: true}, a)
-	b := MustEval[loginResult](bob, loginScript("bob"))
-	assert.Equal(t, "bob", b.Identity)
+	b := MustEval[loginResult](bob, loginScript("bob", true))
+	assert.Equal(t, loginResult{Identity: "bob", States: []string{}, IsClient: true}, b, "create resolves after the connection is up")
 
 	// Alice creates a conversation through the vendor-style API and joins it.
 	type created struct {
