@@ -1,13 +1,14 @@
 package sqlite
 
-// migrations are applied in order, each once, inside one transaction with the schema_version
-// bump. Append new entries; never edit one that has shipped.
+// Migrations are named; each is applied once, in name order, inside one transaction that
+// records its name in schema_migrations. Files register theirs with register, so features
+// can own their tables without editing one shared list. Never edit one that has shipped: add
+// another. Name them NNNN_what, with a number that sorts after every existing one.
 //
 // Times are Unix milliseconds (BIGINT) and attributes JSON text, so the queries stay close to
 // what a PostgreSQL store would run. Integer "id" columns give a stable insertion order for
 // cursors.
-var migrations = []string{
-	`
+var _ = register("0001_base", `
 CREATE TABLE conversations (
 	id                 INTEGER PRIMARY KEY,
 	sid                TEXT    NOT NULL UNIQUE,
@@ -72,5 +73,4 @@ CREATE TABLE user_events (
 	PRIMARY KEY (identity, stream_offset)
 );
 CREATE INDEX user_events_by_event ON user_events(event_id);
-`,
-}
+`)

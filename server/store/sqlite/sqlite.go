@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -99,6 +101,17 @@ func Open(path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// migration is one named schema change.
+type migration struct{ name, sql string }
+
+var migrations []migration
+
+// register adds a migration; it is called from package-level variable initialisers.
+func register(name, sql string) struct{} {
+	migrations = append(migrations, migration{name, sql})
+	return struct{}{}
+}
+
 func migrate(db *sql.DB) error {
 	ctx := context.Background()
 	tx, err := db.BeginTx(ctx, nil)
@@ -106,37 +119,64 @@ func migrate(db *sql.DB) error {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+	if _, err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied BIGINT NOT NULL)`); err != nil {
 		return err
 	}
-	var v int
-	if err := tx.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v); err != nil {
+	applied := map[string]bool{}
+	rows, err := tx.Query(`SELECT name FROM schema_migrations`)
+	if err != nil {
 		return err
 	}
-	if v > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this program (%d)", v, len(migrations))
-	}
-	for i := v; i < len(migrations); i++ {
-		if _, err := tx.Exec(migrations[i]); err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-	}
-	if v < len(migrations) {
-		if _, err := tx.Exec(`DELETE FROM schema_version`); err != nil {
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
 			return err
 		}
-		if _, err := tx.Exec(`INSERT INTO schema_version (version) VALUES (?)`, len(migrations)); err != nil {
+		applied[name] = true
+	}
+	rows.Close()
+	known := map[string]bool{}
+	for _, m := range migrations {
+		known[m.name] = true
+	}
+	for name := range applied {
+		if !known[name] {
+			return fmt.Errorf("the database has migration %q that this program does not know: it was written by a newer version", name)
+		}
+	}
+	ordered := slices.Clone(migrations)
+	slices.SortFunc(ordered, func(a, b migration) int { return strings.Compare(a.name, b.name) })
+	for _, m := range ordered {
+		if applied[m.name] {
+			continue
+		}
+		if _, err := tx.Exec(m.sql); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if _, err := tx.Exec(`INSERT INTO schema_migrations (name, applied) VALUES (?, ?)`, m.name, time.Now().UnixMilli()); err != nil {
 			return err
 		}
 	}
 	return tx.Commit()
 }
 
-// SchemaVersion returns the applied migration count.
-func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
-	var v int
-	err := s.r.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_version`).Scan(&v)
-	return v, err
+// AppliedMigrations returns the names of the applied migrations in name order.
+func (s *Store) AppliedMigrations(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT name FROM schema_migrations ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	return names, rows.Err()
 }
 
 // Close stops the pruner and closes the database after in-flight queries finish.

@@ -287,9 +287,10 @@ func TestReopenKeepsDataAndMigrationsAreIdempotent(t *testing.T) {
 
 	for range 2 {
 		s = open(t, path, Options{})
-		v, err := s.SchemaVersion(ctx)
+		names, err := s.AppliedMigrations(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, len(migrations), v)
+		assert.Len(t, names, len(migrations))
+		assert.Equal(t, "0001_base", names[0])
 		p, err := s.Messages(ctx, store.MessageQuery{ConversationSid: c.Sid})
 		require.NoError(t, err)
 		require.Len(t, p.Items, 1)
@@ -313,4 +314,16 @@ func TestEnsureUser(t *testing.T) {
 	assert.EqualValues(t, 0, h.Last)
 	assert.EqualValues(t, 1, h.Oldest)
 	assert.True(t, h.CanResume(h.Epoch, 0))
+}
+
+func TestOpenRefusesADatabaseFromANewerVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "convo.db")
+	s := open(t, path, Options{})
+	_, err := s.w.Exec(`INSERT INTO schema_migrations (name, applied) VALUES ('9999_from_the_future', 0)`)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	_, err = Open(path, Options{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `migration "9999_from_the_future"`)
+	assert.Contains(t, err.Error(), "newer version")
 }
