@@ -14,7 +14,8 @@ const (
 	TypeWelcome = "welcome" // server → client, answer to hello: WelcomeData
 	TypeRequest = "req"     // client → server: Op + Data, answered by a reply with the same ID
 	TypeReply   = "res"     // server → client: Data or Error
-	TypeEvent   = "event"   // server → client: Event + Offset + Data
+	TypeEvent   = "event"   // server → client: Event + Offset + Data, part of the user's stream
+	TypeSignal  = "signal"  // server → client: Event + Data, ephemeral (typing, presence): no offset, not replayed
 	TypeBye     = "bye"     // server → client, just before the server closes: Error says why
 )
 
@@ -56,6 +57,10 @@ func Decode(b []byte) (*Frame, error) {
 	case TypeEvent:
 		if f.Event == "" || f.Offset == 0 {
 			return nil, Errorf(CodeBadFrame, "event frame needs an event name and an offset")
+		}
+	case TypeSignal:
+		if f.Event == "" {
+			return nil, Errorf(CodeBadFrame, "signal frame needs an event name")
 		}
 	case "":
 		return nil, Errorf(CodeBadFrame, "frame has no type")

@@ -5,24 +5,82 @@ import (
 	"time"
 )
 
-// Operation names (Frame.Op). Each op's argument and result types follow its name.
+// Operation names (Frame.Op). The comment gives the argument and result types. Who may call
+// each op is documented in docs/PROTOCOL.md and enforced by the server.
 const (
-	OpConversationCreate = "conversation.create" // CreateConversationArgs → Conversation
-	OpConversationGet    = "conversation.get"    // GetConversationArgs → Conversation (participants only)
-	OpConversationPeek   = "conversation.peek"   // GetConversationArgs → Conversation (any user who knows the sid)
-	OpConversationList   = "conversation.list"   // ListArgs → ConversationPage (the caller's conversations)
-	OpConversationJoin   = "conversation.join"   // ConversationRef → Participant
-	OpParticipantAdd     = "participant.add"     // AddParticipantArgs → Participant
-	OpParticipantList    = "participant.list"    // ConversationRef → ParticipantPage
-	OpMessageSend        = "message.send"        // SendMessageArgs → Message
-	OpMessageList        = "message.list"        // ListMessagesArgs → MessagePage
+	OpConversationCreate    = "conversation.create"          // CreateConversationArgs → Conversation
+	OpConversationGet       = "conversation.get"             // GetConversationArgs → Conversation (participants only)
+	OpConversationPeek      = "conversation.peek"            // GetConversationArgs → Conversation (any user who knows the sid)
+	OpConversationList      = "conversation.list"            // ListArgs → ConversationPage (the caller's conversations)
+	OpConversationJoin      = "conversation.join"            // ConversationRef → Participant
+	OpConversationLeave     = "conversation.leave"           // ConversationRef → Empty
+	OpConversationUpdate    = "conversation.update"          // UpdateConversationArgs → Conversation
+	OpConversationDelete    = "conversation.delete"          // ConversationRef → Empty
+	OpConversationNotify    = "conversation.setNotification" // NotificationLevelArgs → Conversation
+	OpConversationRead      = "conversation.read"            // ReadArgs → ReadResult
+	OpConversationCounts    = "conversation.counts"          // ConversationRef → Counts
+	OpConversationTyping    = "conversation.typing"          // ConversationRef → Empty; signals SignalTyping to the others
+	OpParticipantAdd        = "participant.add"              // AddParticipantArgs → Participant
+	OpParticipantAddNonChat = "participant.addNonChat"       // AddNonChatParticipantArgs → Participant
+	OpParticipantList       = "participant.list"             // ConversationRef → ParticipantPage
+	OpParticipantUpdate     = "participant.update"           // UpdateParticipantArgs → Participant
+	OpParticipantRemove     = "participant.remove"           // RemoveParticipantArgs → Empty
+	OpMessageSend           = "message.send"                 // SendMessageArgs → Message
+	OpMessageList           = "message.list"                 // ListMessagesArgs → MessagePage
+	OpMessageUpdate         = "message.update"               // UpdateMessageArgs → Message
+	OpMessageRemove         = "message.remove"               // MessageRef → Empty
+	OpMessageReceipts       = "message.receipts"             // MessageRef → ReceiptPage
+	OpMessageRecipients     = "message.recipients"           // MessageRef → RecipientPage
+	OpMessageChannelMeta    = "message.channelMetadata"      // MessageRef → ChannelMetadata (or null)
+	OpUserSubscribe         = "user.subscribe"               // UserRef → User; then SignalUserUpdated for that user
+	OpUserUnsubscribe       = "user.unsubscribe"             // UserRef → Empty
+	OpUserUpdate            = "user.update"                  // UpdateUserArgs → User (the caller's own record)
+	OpMediaURLs             = "media.urls"                   // MediaURLsArgs → MediaURLs
+	OpPushRegister          = "push.register"                // PushRegistrationArgs → Empty
+	OpPushUnregister        = "push.unregister"              // PushRegistrationArgs → Empty
+	OpContentList           = "content.list"                 // ListArgs → ContentTemplatePage
+	OpSessionUpdateToken    = "session.updateToken"          // UpdateTokenArgs → UpdateTokenResult
 )
 
-// Event names (Frame.Event). They match the vendor SDK's client event names where one exists.
+// Event names (Frame.Event of TypeEvent frames). They match the vendor SDK's client event
+// names where one exists.
 const (
-	EventConversationJoined = "conversationJoined" // ConversationEvent: the stream's user joined or was added
-	EventParticipantJoined  = "participantJoined"  // ParticipantEvent
-	EventMessageAdded       = "messageAdded"       // MessageEvent
+	EventConversationJoined  = "conversationJoined"  // ConversationEvent: the stream's user joined or was added
+	EventConversationLeft    = "conversationLeft"    // ConversationRefEvent: the stream's user left or was removed
+	EventConversationUpdated = "conversationUpdated" // ConversationUpdatedEvent
+	EventConversationRemoved = "conversationRemoved" // ConversationRefEvent: the conversation was deleted
+	EventParticipantJoined   = "participantJoined"   // ParticipantEvent
+	EventParticipantLeft     = "participantLeft"     // ParticipantEvent
+	EventParticipantUpdated  = "participantUpdated"  // ParticipantUpdatedEvent
+	EventMessageAdded        = "messageAdded"        // MessageEvent
+	EventMessageUpdated      = "messageUpdated"      // MessageUpdatedEvent
+	EventMessageRemoved      = "messageRemoved"      // MessageEvent (the message as it was)
+)
+
+// Signal names (Frame.Event of TypeSignal frames): ephemeral news, never replayed. A client
+// that reconnects refreshes what signals describe (subscribed users) with requests.
+const (
+	SignalTyping      = "typing"      // TypingSignal, to the conversation's other participants
+	SignalUserUpdated = "userUpdated" // UserUpdatedSignal, to connections subscribed to that user and the user's own
+)
+
+// Update reasons carried by *Updated events, with the vendor SDK's names.
+const (
+	ReasonAttributes           = "attributes"
+	ReasonFriendlyName         = "friendlyName"
+	ReasonUniqueName           = "uniqueName"
+	ReasonDateUpdated          = "dateUpdated"
+	ReasonState                = "state"
+	ReasonLastMessage          = "lastMessage"
+	ReasonLastReadMessageIndex = "lastReadMessageIndex"
+	ReasonLastReadTimestamp    = "lastReadTimestamp"
+	ReasonNotificationLevel    = "notificationLevel"
+	ReasonBody                 = "body"
+	ReasonLastUpdatedBy        = "lastUpdatedBy"
+	ReasonDeliveryReceipt      = "deliveryReceipt"
+	ReasonRoleSid              = "roleSid"
+	ReasonReachabilityOnline   = "reachabilityOnline"
+	ReasonReachabilityNotify   = "reachabilityNotifiable"
 )
 
 // Limits, enforced by the server and checked early by the client.
@@ -34,14 +92,28 @@ const (
 	MaxMessageBodyBytes        = 32 << 10
 	MaxMessageAttrsBytes       = 4 << 10
 	MaxParticipantAttrsBytes   = 4 << 10
+	MaxUserAttrsBytes          = 16 << 10
 	MaxParticipantsPerConv     = 1000
 	MaxPageSize                = 100
 	DefaultMessagePageSize     = 30
 	DefaultConversationPerPage = 50
 	MaxIdempotencyKeyChars     = 64
+	MaxMediaPerMessage         = 10
+	DefaultMaxMediaBytes       = 16 << 20 // per file; the server may be configured otherwise
+	MaxSubjectChars            = 256
+	MaxAddressChars            = 256
+	MaxMediaSidsPerURLRequest  = 100
+	// TypingThrottle is how often a client sends conversation.typing at most, and
+	// TypingTimeout how long receivers show a participant typing after the last signal.
+	TypingThrottle = 5 * time.Second
+	TypingTimeout  = 6 * time.Second
 )
 
-// Conversation is the shared view of a conversation.
+// Empty is the result of ops that return nothing.
+type Empty struct{}
+
+// Conversation is a conversation as seen by one user: the shared fields plus that user's
+// status, notification level and read horizon.
 type Conversation struct {
 	Sid          string          `json:"sid"`
 	UniqueName   string          `json:"uniqueName,omitempty"`
@@ -50,11 +122,38 @@ type Conversation struct {
 	CreatedBy    string          `json:"createdBy"`
 	DateCreated  time.Time       `json:"dateCreated"`
 	DateUpdated  time.Time       `json:"dateUpdated"`
+	// State is the lifecycle state; nil means active since creation.
+	State *ConversationState `json:"state,omitempty"`
+	// Bindings describes non-chat channels (email, sms) as the vendor's ConversationBindings.
+	Bindings json.RawMessage `json:"bindings,omitempty"`
 	// LastMessage is absent while the conversation has no message.
 	LastMessage *LastMessage `json:"lastMessage,omitempty"`
 	// Joined tells whether the requesting user is a participant.
 	Joined bool `json:"joined"`
+	// NotificationLevel is "default" or "muted" for the requesting user.
+	NotificationLevel string `json:"notificationLevel,omitempty"`
+	// LastReadMessageIndex is the requesting user's read horizon; nil until first set.
+	LastReadMessageIndex *int64 `json:"lastReadMessageIndex,omitempty"`
 }
+
+// ConversationState is a conversation's lifecycle state: "active", "inactive" or "closed".
+type ConversationState struct {
+	Current     string    `json:"current"`
+	DateUpdated time.Time `json:"dateUpdated"`
+}
+
+// Conversation lifecycle states.
+const (
+	StateActive   = "active"
+	StateInactive = "inactive"
+	StateClosed   = "closed"
+)
+
+// Notification levels.
+const (
+	NotificationDefault = "default"
+	NotificationMuted   = "muted"
+)
 
 // LastMessage summarises a conversation's newest message.
 type LastMessage struct {
@@ -62,15 +161,49 @@ type LastMessage struct {
 	DateCreated time.Time `json:"dateCreated"`
 }
 
+// Participant types. Non-chat participants are reached through a channel the server hands
+// to a webhook (see the admin API); they have an address instead of an identity.
+const (
+	ParticipantChat     = "chat"
+	ParticipantSMS      = "sms"
+	ParticipantWhatsApp = "whatsapp"
+	ParticipantEmail    = "email"
+)
+
 // Participant is a member of a conversation.
 type Participant struct {
 	Sid             string          `json:"sid"`
 	ConversationSid string          `json:"conversationSid"`
-	Identity        string          `json:"identity"`
-	Type            string          `json:"type"` // "chat" for SDK users
+	Identity        string          `json:"identity,omitempty"` // empty for non-chat participants
+	Type            string          `json:"type"`
 	Attributes      json.RawMessage `json:"attributes,omitempty"`
+	RoleSid         string          `json:"roleSid,omitempty"`
 	DateCreated     time.Time       `json:"dateCreated"`
 	DateUpdated     time.Time       `json:"dateUpdated"`
+	// LastReadMessageIndex and LastReadTimestamp are the participant's read horizon.
+	LastReadMessageIndex *int64     `json:"lastReadMessageIndex,omitempty"`
+	LastReadTimestamp    *time.Time `json:"lastReadTimestamp,omitempty"`
+	// Address, ProxyAddress and Bindings describe a non-chat participant's channel.
+	Address      string          `json:"address,omitempty"`
+	ProxyAddress string          `json:"proxyAddress,omitempty"`
+	Bindings     json.RawMessage `json:"bindings,omitempty"`
+}
+
+// Media categories, as the vendor names them.
+const (
+	MediaCategoryMedia   = "media"
+	MediaCategoryBody    = "body"    // an email body
+	MediaCategoryHistory = "history" // an email history
+)
+
+// Media describes a file stored by the server. Its content is fetched through a short-lived
+// URL from OpMediaURLs.
+type Media struct {
+	Sid         string `json:"sid"`
+	Category    string `json:"category"`
+	Filename    string `json:"filename,omitempty"`
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"size"`
 }
 
 // Message is a message in a conversation. Index grows with every message and never repeats.
@@ -81,16 +214,102 @@ type Message struct {
 	Author          string          `json:"author"`
 	ParticipantSid  string          `json:"participantSid,omitempty"`
 	Body            *string         `json:"body"`
+	Subject         *string         `json:"subject,omitempty"`
 	Attributes      json.RawMessage `json:"attributes,omitempty"`
-	DateCreated     time.Time       `json:"dateCreated"`
-	DateUpdated     time.Time       `json:"dateUpdated"`
+	Media           []Media         `json:"media,omitempty"`
+	// ContentSid names the content template the message was sent with, if any;
+	// ContentVariables are the values it was filled with.
+	ContentSid       string            `json:"contentSid,omitempty"`
+	ContentVariables []ContentVariable `json:"contentVariables,omitempty"`
+	LastUpdatedBy    string            `json:"lastUpdatedBy,omitempty"`
+	DateCreated      time.Time         `json:"dateCreated"`
+	DateUpdated      time.Time         `json:"dateUpdated"`
+	// Receipts aggregates the delivery receipts of non-chat recipients; nil when there are none.
+	Receipts *AggregatedReceipt `json:"receipts,omitempty"`
 }
 
-// User is a user's public record.
+// Delivery amounts of an aggregated receipt.
+const (
+	AmountNone = "none"
+	AmountSome = "some"
+	AmountAll  = "all"
+)
+
+// AggregatedReceipt summarises a message's delivery to non-chat participants.
+type AggregatedReceipt struct {
+	Total       int    `json:"total"`
+	Sent        string `json:"sent"`
+	Delivered   string `json:"delivered"`
+	Read        string `json:"read"`
+	Undelivered string `json:"undelivered"`
+	Failed      string `json:"failed"`
+}
+
+// Delivery statuses of a detailed receipt.
+const (
+	DeliveryQueued      = "queued"
+	DeliverySent        = "sent"
+	DeliveryDelivered   = "delivered"
+	DeliveryRead        = "read"
+	DeliveryUndelivered = "undelivered"
+	DeliveryFailed      = "failed"
+)
+
+// DetailedReceipt is a message's delivery status to one non-chat participant, reported by the
+// app's backend through the admin API.
+type DetailedReceipt struct {
+	Sid               string    `json:"sid"`
+	MessageSid        string    `json:"messageSid"`
+	ConversationSid   string    `json:"conversationSid"`
+	ChannelMessageSid string    `json:"channelMessageSid"`
+	ParticipantSid    string    `json:"participantSid"`
+	Status            string    `json:"status"`
+	ErrorCode         int       `json:"errorCode"`
+	DateCreated       time.Time `json:"dateCreated"`
+	DateUpdated       time.Time `json:"dateUpdated"`
+}
+
+// Recipient describes who an email message went to: Type "email" with Level, Name and
+// Address, or "unknown" with RawData.
+type Recipient struct {
+	Type       string          `json:"type"`
+	MessageSid string          `json:"messageSid"`
+	Level      string          `json:"level,omitempty"` // "to" or "cc"
+	Name       string          `json:"name,omitempty"`
+	Address    string          `json:"address,omitempty"`
+	RawData    json.RawMessage `json:"rawData,omitempty"`
+}
+
+// ChannelMetadata is what a non-chat channel recorded about a message.
+type ChannelMetadata struct {
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+// User is a user's public record. IsOnline and IsNotifiable are the reachability flags.
 type User struct {
 	Identity     string          `json:"identity"`
 	FriendlyName string          `json:"friendlyName,omitempty"`
 	Attributes   json.RawMessage `json:"attributes,omitempty"`
+	IsOnline     bool            `json:"isOnline"`
+	IsNotifiable bool            `json:"isNotifiable"`
+}
+
+// ContentVariable is one variable of a content template.
+type ContentVariable struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// ContentTemplate is a reusable rich message, created through the admin API. Variants maps a
+// content type ("twilio/text", "twilio/media", ...) to its definition, as the vendor's.
+type ContentTemplate struct {
+	Sid          string            `json:"sid"`
+	FriendlyName string            `json:"friendlyName"`
+	Variables    []ContentVariable `json:"variables"`
+	Variants     json.RawMessage   `json:"variants"`
+	DateCreated  time.Time         `json:"dateCreated"`
+	DateUpdated  time.Time         `json:"dateUpdated"`
 }
 
 // CreateConversationArgs are the arguments of OpConversationCreate.
@@ -109,6 +328,50 @@ type GetConversationArgs struct {
 // ConversationRef names a conversation by sid.
 type ConversationRef struct {
 	ConversationSid string `json:"conversationSid"`
+}
+
+// UpdateConversationArgs changes the fields that are set; UniqueName "" clears it when
+// ClearUniqueName is true.
+type UpdateConversationArgs struct {
+	ConversationSid string          `json:"conversationSid"`
+	FriendlyName    *string         `json:"friendlyName,omitempty"`
+	UniqueName      *string         `json:"uniqueName,omitempty"`
+	Attributes      json.RawMessage `json:"attributes,omitempty"`
+}
+
+// NotificationLevelArgs set the caller's notification level in a conversation.
+type NotificationLevelArgs struct {
+	ConversationSid string `json:"conversationSid"`
+	Level           string `json:"level"` // NotificationDefault or NotificationMuted
+}
+
+// Read modes of ReadArgs.
+const (
+	ReadSet     = "set"     // set the horizon to Index (nil: nothing read)
+	ReadAdvance = "advance" // move it to Index only if that is further
+	ReadAll     = "all"     // everything read (the newest index)
+	ReadNone    = "none"    // nothing read
+)
+
+// ReadArgs move the caller's read horizon in a conversation.
+type ReadArgs struct {
+	ConversationSid string `json:"conversationSid"`
+	Mode            string `json:"mode"`
+	Index           *int64 `json:"index,omitempty"`
+}
+
+// ReadResult is the horizon after the change and the unread count it leaves (nil while the
+// horizon is unset, as the vendor SDK reports).
+type ReadResult struct {
+	LastReadMessageIndex *int64 `json:"lastReadMessageIndex"`
+	UnreadCount          *int64 `json:"unreadCount"`
+}
+
+// Counts are a conversation's totals; Unread is nil while the caller's horizon is unset.
+type Counts struct {
+	Messages     int64  `json:"messages"`
+	Participants int64  `json:"participants"`
+	Unread       *int64 `json:"unread"`
 }
 
 // ListArgs pages through a list ordered by creation: After is the cursor returned as Next.
@@ -130,6 +393,31 @@ type AddParticipantArgs struct {
 	Attributes      json.RawMessage `json:"attributes,omitempty"`
 }
 
+// AddNonChatParticipantArgs add an SMS, WhatsApp or email participant: Address is theirs,
+// ProxyAddress the one the conversation uses towards them ("whatsapp:+1…" selects WhatsApp,
+// an address with "@" email, otherwise SMS).
+type AddNonChatParticipantArgs struct {
+	ConversationSid string          `json:"conversationSid"`
+	ProxyAddress    string          `json:"proxyAddress"`
+	Address         string          `json:"address"`
+	Attributes      json.RawMessage `json:"attributes,omitempty"`
+	Bindings        json.RawMessage `json:"bindings,omitempty"`
+}
+
+// UpdateParticipantArgs change a participant's attributes.
+type UpdateParticipantArgs struct {
+	ConversationSid string          `json:"conversationSid"`
+	ParticipantSid  string          `json:"participantSid"`
+	Attributes      json.RawMessage `json:"attributes"`
+}
+
+// RemoveParticipantArgs name a participant by sid or identity.
+type RemoveParticipantArgs struct {
+	ConversationSid string `json:"conversationSid"`
+	ParticipantSid  string `json:"participantSid,omitempty"`
+	Identity        string `json:"identity,omitempty"`
+}
+
 // ParticipantPage lists a conversation's participants.
 type ParticipantPage struct {
 	Items []Participant `json:"items"`
@@ -137,12 +425,16 @@ type ParticipantPage struct {
 
 // SendMessageArgs are the arguments of OpMessageSend. IdempotencyKey is chosen by the client;
 // a second send with the same key in the same conversation returns the first message instead
-// of storing another.
+// of storing another. MediaSids name media uploaded over HTTP beforehand by the same user.
 type SendMessageArgs struct {
-	ConversationSid string          `json:"conversationSid"`
-	Body            *string         `json:"body,omitempty"`
-	Attributes      json.RawMessage `json:"attributes,omitempty"`
-	IdempotencyKey  string          `json:"idempotencyKey,omitempty"`
+	ConversationSid  string            `json:"conversationSid"`
+	Body             *string           `json:"body,omitempty"`
+	Subject          *string           `json:"subject,omitempty"`
+	Attributes       json.RawMessage   `json:"attributes,omitempty"`
+	MediaSids        []string          `json:"mediaSids,omitempty"`
+	ContentSid       string            `json:"contentSid,omitempty"`
+	ContentVariables []ContentVariable `json:"contentVariables,omitempty"`
+	IdempotencyKey   string            `json:"idempotencyKey,omitempty"`
 }
 
 // Paging directions of ListMessagesArgs.
@@ -168,17 +460,128 @@ type MessagePage struct {
 	HasNext bool      `json:"hasNext"`
 }
 
-// ConversationEvent is the payload of conversation-level events.
+// MessageRef names a message.
+type MessageRef struct {
+	ConversationSid string `json:"conversationSid"`
+	MessageSid      string `json:"messageSid"`
+}
+
+// UpdateMessageArgs change the fields that are set.
+type UpdateMessageArgs struct {
+	ConversationSid string          `json:"conversationSid"`
+	MessageSid      string          `json:"messageSid"`
+	Body            *string         `json:"body,omitempty"`
+	Attributes      json.RawMessage `json:"attributes,omitempty"`
+}
+
+// ReceiptPage lists a message's detailed receipts.
+type ReceiptPage struct {
+	Items []DetailedReceipt `json:"items"`
+}
+
+// RecipientPage lists a message's recipients.
+type RecipientPage struct {
+	Items []Recipient `json:"items"`
+}
+
+// UserRef names a user.
+type UserRef struct {
+	Identity string `json:"identity"`
+}
+
+// UpdateUserArgs change the caller's own public fields that are set.
+type UpdateUserArgs struct {
+	FriendlyName *string         `json:"friendlyName,omitempty"`
+	Attributes   json.RawMessage `json:"attributes,omitempty"`
+}
+
+// MediaURLsArgs ask for temporary URLs of media the caller may read.
+type MediaURLsArgs struct {
+	MediaSids []string `json:"mediaSids"`
+}
+
+// MediaURLs maps media sids to temporary URLs; Expires is when they stop working.
+type MediaURLs struct {
+	URLs    map[string]string `json:"urls"`
+	Expires time.Time         `json:"expires"`
+}
+
+// Push channel types.
+const (
+	PushFCM = "fcm"
+	PushAPN = "apn"
+)
+
+// PushRegistrationArgs register or remove a device for push notifications. Unregistering
+// without a RegistrationID removes every registration of that channel type for the caller.
+type PushRegistrationArgs struct {
+	ChannelType    string `json:"channelType"`
+	RegistrationID string `json:"registrationId,omitempty"`
+}
+
+// ContentTemplatePage lists content templates.
+type ContentTemplatePage struct {
+	Items []ContentTemplate `json:"items"`
+	Next  string            `json:"next,omitempty"`
+}
+
+// UpdateTokenArgs carry a new token for the live connection. It must name the same identity.
+type UpdateTokenArgs struct {
+	Token string `json:"token"`
+}
+
+// UpdateTokenResult reports the new token's expiry in Unix milliseconds.
+type UpdateTokenResult struct {
+	TokenExpires int64 `json:"tokenExpires"`
+}
+
+// ConversationEvent is the payload of conversationJoined.
 type ConversationEvent struct {
 	Conversation Conversation `json:"conversation"`
 }
 
-// ParticipantEvent is the payload of participant events.
+// ConversationRefEvent is the payload of conversationLeft and conversationRemoved.
+type ConversationRefEvent struct {
+	ConversationSid string `json:"conversationSid"`
+}
+
+// ConversationUpdatedEvent is the payload of conversationUpdated.
+type ConversationUpdatedEvent struct {
+	Conversation  Conversation `json:"conversation"`
+	UpdateReasons []string     `json:"updateReasons"`
+}
+
+// ParticipantEvent is the payload of participantJoined and participantLeft.
 type ParticipantEvent struct {
 	Participant Participant `json:"participant"`
 }
 
-// MessageEvent is the payload of message events.
+// ParticipantUpdatedEvent is the payload of participantUpdated.
+type ParticipantUpdatedEvent struct {
+	Participant   Participant `json:"participant"`
+	UpdateReasons []string    `json:"updateReasons"`
+}
+
+// MessageEvent is the payload of messageAdded and messageRemoved.
 type MessageEvent struct {
 	Message Message `json:"message"`
+}
+
+// MessageUpdatedEvent is the payload of messageUpdated.
+type MessageUpdatedEvent struct {
+	Message       Message  `json:"message"`
+	UpdateReasons []string `json:"updateReasons"`
+}
+
+// TypingSignal says a participant is typing in a conversation.
+type TypingSignal struct {
+	ConversationSid string `json:"conversationSid"`
+	ParticipantSid  string `json:"participantSid"`
+	Identity        string `json:"identity"`
+}
+
+// UserUpdatedSignal carries a user's new public record.
+type UserUpdatedSignal struct {
+	User          User     `json:"user"`
+	UpdateReasons []string `json:"updateReasons"`
 }

@@ -56,6 +56,11 @@ type Store interface {
 
 	// StreamHead describes identity's event stream, creating it if needed.
 	StreamHead(ctx context.Context, identity string) (StreamHead, error)
+	// FeatureStore holds what the client API needs beyond the basics (see features.go);
+	// AdminStore what the admin REST API and webhooks need (see admin.go).
+	FeatureStore
+	AdminStore
+
 	// ReadStream returns up to limit retained events with offset > after, in offset order.
 	ReadStream(ctx context.Context, identity string, after uint64, limit int) ([]Delivery, error)
 
