@@ -43,6 +43,21 @@ const (
 	EventConversationJoined     = "conversationJoined"     // *Conversation
 	EventParticipantJoined      = "participantJoined"      // *Participant
 	EventMessageAdded           = "messageAdded"           // *Message
+	EventMessageUpdated         = "messageUpdated"         // MessageUpdate
+	EventMessageRemoved         = "messageRemoved"         // *Message
+	EventConversationLeft       = "conversationLeft"       // *Conversation
+	EventConversationRemoved    = "conversationRemoved"    // *Conversation
+	EventConversationUpdated    = "conversationUpdated"    // ConversationUpdate
+	EventParticipantLeft        = "participantLeft"        // *Participant
+	EventParticipantUpdated     = "participantUpdated"     // ParticipantUpdate
+	EventTypingStarted          = "typingStarted"          // *Participant
+	EventTypingEnded            = "typingEnded"            // *Participant
+	EventUserSubscribed         = "userSubscribed"         // *User
+	EventUserUnsubscribed       = "userUnsubscribed"       // *User
+	EventUserUpdated            = "userUpdated"            // UserUpdate
+	EventTokenAboutToExpire     = "tokenAboutToExpire"     // time.Duration left
+	EventTokenExpired           = "tokenExpired"           // no argument
+	EventPushNotification       = "pushNotification"       // PushNotification
 )
 
 // Options tune a Client. The zero value is ready to use.
@@ -57,6 +72,9 @@ type Options struct {
 	BackoffMin, BackoffMax time.Duration
 	// Logf receives diagnostics; log.Printf when nil.
 	Logf func(format string, args ...any)
+	// TokenExpiryLead is how long before the token's expiry tokenAboutToExpire fires
+	// (default 3 minutes; a shorter-lived token gets it at half its lifetime).
+	TokenExpiryLead time.Duration
 	// DeferStart makes New wait for Start before connecting, so that a caller can attach
 	// listeners first (jsapi starts after the JS task that constructed the client).
 	DeferStart bool
@@ -92,11 +110,16 @@ type Client struct {
 	state         ConnectionState
 	user          *User
 	conversations map[string]*Conversation
+	users         map[string]*User // every User object but the own, by identity
+	subscriptions []*User          // followed users, oldest first
+	mediaURLs     map[string]cachedURL
+	tokenTimers   []*time.Timer
 
 	initDone chan struct{} // closed when initialisation succeeded or failed
 	initErr  error
 
 	sess     *session
+	outbox   *outbox
 	nextID   atomic.Uint64
 	wake     chan struct{} // a nudge to reconnect now ("network is back", new token)
 	events   *eventQueue
@@ -112,10 +135,13 @@ func New(token string, opts *Options) *Client {
 		state:         StateUnknown,
 		token:         token,
 		conversations: make(map[string]*Conversation),
+		users:         make(map[string]*User),
+		mediaURLs:     make(map[string]cachedURL),
 		initDone:      make(chan struct{}),
 		wake:          make(chan struct{}, 1),
 		events:        newEventQueue(),
 	}
+	c.outbox = newOutbox(c)
 	if opts != nil {
 		c.opts = *opts
 	}
@@ -130,6 +156,9 @@ func New(token string, opts *Options) *Client {
 	}
 	if c.opts.BackoffMax <= 0 {
 		c.opts.BackoffMax = 120 * time.Second
+	}
+	if c.opts.TokenExpiryLead <= 0 {
+		c.opts.TokenExpiryLead = DefaultTokenExpiryLead
 	}
 	if c.opts.Logf == nil {
 		c.opts.Logf = log.Printf
@@ -158,6 +187,9 @@ func (c *Client) Start() {
 		return
 	}
 	err := c.startErr
+	if err == nil {
+		c.scheduleTokenTimers()
+	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -173,10 +205,14 @@ func (c *Client) Start() {
 		}()
 		return
 	}
-	c.wg.Add(1)
+	c.wg.Add(2)
 	go func() {
 		defer c.wg.Done()
 		c.run()
+	}()
+	go func() {
+		defer c.wg.Done()
+		c.outbox.run()
 	}()
 }
 
@@ -283,6 +319,13 @@ func (c *Client) Shutdown(ctx context.Context) error {
 		c.wg.Wait()
 		return nil
 	}
+	// Read reports still waiting go out first, while the connection is up.
+	if c.ConnectionState() == StateConnected {
+		flushCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		c.flushAllReads(flushCtx)
+		cancel()
+	}
+	c.stopTokenTimers()
 	c.mu.Lock()
 	c.state = StateDisconnecting
 	c.mu.Unlock()

@@ -33,6 +33,8 @@ type Conversation struct {
 	data         wire.Conversation
 	participants map[string]*Participant // by sid
 	messages     map[string]*Message     // by sid
+	lastTyping   time.Time               // when Typing last sent a signal
+	read         readReport              // the read horizon report waiting to be sent
 }
 
 // upsertConversation returns the one object for d.Sid, updated to d, and whether it is new.
@@ -166,8 +168,14 @@ func (cv *Conversation) SendMessage(ctx context.Context, body string, attributes
 		return 0, wire.Errorf(wire.CodeTooLarge, "message body is %d bytes; the limit is %d", len(body), wire.MaxMessageBodyBytes)
 	}
 	args := wire.SendMessageArgs{ConversationSid: cv.sid, Body: &body, Attributes: attributes, IdempotencyKey: newIdempotencyKey()}
+	return cv.send(ctx, args)
+}
+
+// send posts a message through the outbox: sends leave in the order they were made, wait out
+// a disconnection, and are stored once however often they are retried.
+func (cv *Conversation) send(ctx context.Context, args wire.SendMessageArgs) (int64, error) {
 	var m wire.Message
-	if err := cv.client.call(ctx, wire.OpMessageSend, args, &m, true); err != nil {
+	if err := cv.client.outbox.submit(ctx, wire.OpMessageSend, args, &m); err != nil {
 		return 0, err
 	}
 	cv.upsertMessage(m)

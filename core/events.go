@@ -8,6 +8,27 @@ import (
 	"github.com/convo-sdk/convo/core/wire"
 )
 
+// Update payloads of the *Updated events: the object and what changed, with the vendor
+// SDK's reason names.
+type (
+	ConversationUpdate struct {
+		Conversation  *Conversation
+		UpdateReasons []string
+	}
+	ParticipantUpdate struct {
+		Participant   *Participant
+		UpdateReasons []string
+	}
+	MessageUpdate struct {
+		Message       *Message
+		UpdateReasons []string
+	}
+	UserUpdate struct {
+		User          *User
+		UpdateReasons []string
+	}
+)
+
 // handleEvent applies one server event to the object model and emits what the application
 // sees. It runs on the event goroutine, in stream order.
 func (c *Client) handleEvent(name string, data json.RawMessage) {
@@ -22,26 +43,128 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 			}
 			c.Emit(EventConversationJoined, conv)
 		}
+	case wire.EventConversationLeft:
+		var ev wire.ConversationRefEvent
+		if c.decodeEvent(name, data, &ev) {
+			if conv := c.conversation(ev.ConversationSid); conv != nil {
+				c.mu.Lock()
+				conv.data.Joined = false
+				conv.data.LastReadMessageIndex = nil
+				c.mu.Unlock()
+				c.emitConversationUpdated(conv, []string{"status"})
+				c.Emit(EventConversationLeft, conv)
+			}
+		}
+	case wire.EventConversationRemoved:
+		var ev wire.ConversationRefEvent
+		if c.decodeEvent(name, data, &ev) {
+			if conv := c.removeConversation(ev.ConversationSid); conv != nil {
+				conv.Emit(ConversationEventRemoved, conv)
+				c.Emit(EventConversationRemoved, conv)
+			}
+		}
+	case wire.EventConversationUpdated:
+		var ev wire.ConversationUpdatedEvent
+		if c.decodeEvent(name, data, &ev) {
+			var before *int64
+			if known := c.conversation(ev.Conversation.Sid); known != nil {
+				before = known.LastReadMessageIndex()
+			}
+			conv, isNew := c.upsertConversation(ev.Conversation)
+			if isNew {
+				c.Emit(EventConversationAdded, conv)
+				return
+			}
+			// The echo of this client's own read report was already announced locally.
+			if len(ev.UpdateReasons) == 1 && ev.UpdateReasons[0] == wire.ReasonLastReadMessageIndex &&
+				sameIndex(before, ev.Conversation.LastReadMessageIndex) {
+				return
+			}
+			c.emitConversationUpdated(conv, ev.UpdateReasons)
+		}
 	case wire.EventParticipantJoined:
 		var ev wire.ParticipantEvent
 		if c.decodeEvent(name, data, &ev) {
-			conv := c.conversation(ev.Participant.ConversationSid)
-			if conv == nil {
-				return
+			if conv := c.conversation(ev.Participant.ConversationSid); conv != nil {
+				p, _ := conv.upsertParticipant(ev.Participant)
+				conv.Emit(ConversationEventParticipantJoined, p)
+				c.Emit(EventParticipantJoined, p)
 			}
-			p, _ := conv.upsertParticipant(ev.Participant)
-			conv.Emit(ConversationEventParticipantJoined, p)
-			c.Emit(EventParticipantJoined, p)
+		}
+	case wire.EventParticipantLeft:
+		var ev wire.ParticipantEvent
+		if c.decodeEvent(name, data, &ev) {
+			if conv := c.conversation(ev.Participant.ConversationSid); conv != nil {
+				p := conv.removeParticipant(ev.Participant)
+				p.stopTyping()
+				conv.Emit(ConversationEventParticipantLeft, p)
+				c.Emit(EventParticipantLeft, p)
+			}
+		}
+	case wire.EventParticipantUpdated:
+		var ev wire.ParticipantUpdatedEvent
+		if c.decodeEvent(name, data, &ev) {
+			if conv := c.conversation(ev.Participant.ConversationSid); conv != nil {
+				p, _ := conv.upsertParticipant(ev.Participant)
+				u := ParticipantUpdate{Participant: p, UpdateReasons: ev.UpdateReasons}
+				p.Emit(ParticipantEventUpdated, u)
+				conv.Emit(ConversationEventParticipantUpdated, u)
+				c.Emit(EventParticipantUpdated, u)
+			}
 		}
 	case wire.EventMessageAdded:
 		var ev wire.MessageEvent
 		if c.decodeEvent(name, data, &ev) {
 			c.emitMessageAdded(ev.Message)
 		}
+	case wire.EventMessageUpdated:
+		var ev wire.MessageUpdatedEvent
+		if c.decodeEvent(name, data, &ev) {
+			if conv := c.conversation(ev.Message.ConversationSid); conv != nil {
+				m, _ := conv.upsertMessage(ev.Message)
+				u := MessageUpdate{Message: m, UpdateReasons: ev.UpdateReasons}
+				m.Emit(MessageEventUpdated, u)
+				conv.Emit(ConversationEventMessageUpdated, u)
+				c.Emit(EventMessageUpdated, u)
+			}
+		}
+	case wire.EventMessageRemoved:
+		var ev wire.MessageEvent
+		if c.decodeEvent(name, data, &ev) {
+			if conv := c.conversation(ev.Message.ConversationSid); conv != nil {
+				m := conv.removeMessage(ev.Message)
+				conv.Emit(ConversationEventMessageRemoved, m)
+				c.Emit(EventMessageRemoved, m)
+			}
+		}
 	default:
 		// A newer server may send events this client does not know; skipping them keeps
 		// old clients working.
 	}
+}
+
+// handleSignal applies an ephemeral signal (typing, user updates).
+func (c *Client) handleSignal(name string, data json.RawMessage) {
+	switch name {
+	case wire.SignalTyping:
+		var sig wire.TypingSignal
+		if c.decodeEvent(name, data, &sig) {
+			if conv := c.conversation(sig.ConversationSid); conv != nil {
+				conv.typingSignal(sig)
+			}
+		}
+	case wire.SignalUserUpdated:
+		var sig wire.UserUpdatedSignal
+		if c.decodeEvent(name, data, &sig) {
+			c.applyUserUpdate(sig.User, sig.UpdateReasons)
+		}
+	}
+}
+
+func (c *Client) emitConversationUpdated(conv *Conversation, reasons []string) {
+	u := ConversationUpdate{Conversation: conv, UpdateReasons: reasons}
+	conv.Emit(ConversationEventUpdated, u)
+	c.Emit(EventConversationUpdated, u)
 }
 
 func (c *Client) emitMessageAdded(m wire.Message) {
@@ -50,8 +173,16 @@ func (c *Client) emitMessageAdded(m wire.Message) {
 		return
 	}
 	msg, _ := conv.upsertMessage(m)
+	if !msg.markAnnounced() {
+		return // already announced (a resync overlapping a live event)
+	}
+	// A message from someone typing ends their typing at once.
+	if p := conv.participantByIdentity(m.Author); p != nil {
+		p.stopTyping()
+	}
 	conv.Emit(ConversationEventMessageAdded, msg)
 	c.Emit(EventMessageAdded, msg)
+	c.emitConversationUpdated(conv, []string{wire.ReasonLastMessage})
 }
 
 func (c *Client) decodeEvent(name string, data json.RawMessage, v any) bool {

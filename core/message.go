@@ -10,9 +10,22 @@ import (
 // Message is a message of a conversation. One sid maps to one *Message per client.
 type Message struct {
 	*Emitter
-	conv *Conversation
-	sid  string
-	data wire.Message // guarded by client.mu
+	conv      *Conversation
+	sid       string
+	data      wire.Message // guarded by client.mu
+	announced bool         // messageAdded was emitted; guarded by client.mu
+	media     map[string]*Media
+}
+
+// markAnnounced records that messageAdded is being emitted and reports whether it was not yet.
+func (m *Message) markAnnounced() bool {
+	m.conv.client.mu.Lock()
+	defer m.conv.client.mu.Unlock()
+	if m.announced {
+		return false
+	}
+	m.announced = true
+	return true
 }
 
 // upsertMessage returns the one object for m.Sid, updated to m, and whether it is new.

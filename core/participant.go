@@ -12,7 +12,10 @@ type Participant struct {
 	*Emitter
 	conv *Conversation
 	sid  string
-	data wire.Participant // guarded by client.mu
+	// Guarded by client.mu.
+	data        wire.Participant
+	typing      bool
+	typingTimer *time.Timer
 }
 
 func (cv *Conversation) upsertParticipant(p wire.Participant) (*Participant, bool) {

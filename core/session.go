@@ -81,6 +81,9 @@ func (c *Client) run() {
 				c.initialise()
 			case !resumed:
 				c.resync()
+				c.refreshUsers()
+			default:
+				c.refreshUsers() // user subscriptions live on the connection
 			}
 		}()
 
@@ -125,6 +128,9 @@ func (c *Client) handleConnectError(err error) bool {
 		return false
 	}
 	c.setState(StateDenied)
+	if we.Code == wire.CodeTokenExpired {
+		c.events.push(func() { c.Emit(EventTokenExpired) })
+	}
 	c.events.push(func() {
 		c.Emit(EventConnectionError, ConnectionError{Terminal: true, Message: we.Message, Code: we.Code})
 	})
@@ -223,6 +229,9 @@ func (c *Client) readLoop(s *session, pos *streamPos) error {
 			pos.offset = f.Offset
 			name, data := f.Event, f.Data
 			c.events.push(func() { c.handleEvent(name, data) })
+		case wire.TypeSignal:
+			name, data := f.Event, f.Data
+			c.events.push(func() { c.handleSignal(name, data) })
 		case wire.TypeBye:
 			if f.Error != nil {
 				return f.Error
@@ -281,6 +290,45 @@ func (c *Client) currentSession(ctx context.Context) (*session, error) {
 	}
 }
 
+// send writes a request on s and returns the channel its reply arrives on.
+func (s *session) send(ctx context.Context, id uint64, op string, args any) (chan reply, error) {
+	f, err := wire.Request(id, op, args)
+	if err != nil {
+		return nil, wire.Errorf(wire.CodeClientArgument, "%s: %v", op, err)
+	}
+	b, _ := wire.Encode(f)
+	ch := make(chan reply, 1)
+	s.mu.Lock()
+	select {
+	case <-s.lost:
+		s.mu.Unlock()
+		return nil, errLost
+	default:
+	}
+	s.pending[id] = ch
+	s.mu.Unlock()
+	s.writeMu.Lock()
+	err = s.conn.Write(ctx, b)
+	s.writeMu.Unlock()
+	if err != nil {
+		s.mu.Lock()
+		delete(s.pending, id)
+		s.mu.Unlock()
+		if ctx.Err() == nil {
+			s.conn.Close() // the read loop notices and reconnects
+		}
+		return nil, errLost
+	}
+	return ch, nil
+}
+
+// forget drops a request whose caller stopped waiting.
+func (s *session) forget(id uint64) {
+	s.mu.Lock()
+	delete(s.pending, id)
+	s.mu.Unlock()
+}
+
 // call sends op and decodes its result into out. Retryable calls (reads, and sends that carry
 // an idempotency key) are sent again after a reconnect; others fail with CodeUnavailable
 // because the server may or may not have applied them.
@@ -296,45 +344,24 @@ func (c *Client) call(ctx context.Context, op string, args, out any, retryable b
 			return c.callError(op, err)
 		}
 		id := c.nextID.Add(1)
-		f, err := wire.Request(id, op, args)
-		if err != nil {
-			return wire.Errorf(wire.CodeClientArgument, "%s: %v", op, err)
-		}
-		b, _ := wire.Encode(f)
-		ch := make(chan reply, 1)
-		s.mu.Lock()
-		select {
-		case <-s.lost:
-			s.mu.Unlock()
-			continue
-		default:
-		}
-		s.pending[id] = ch
-		s.mu.Unlock()
-
-		s.writeMu.Lock()
-		err = s.conn.Write(ctx, b)
-		s.writeMu.Unlock()
-		if err != nil {
-			s.mu.Lock()
-			delete(s.pending, id)
-			s.mu.Unlock()
+		ch, err := s.send(ctx, id, op, args)
+		if err == errLost {
 			if ctx.Err() != nil {
 				return c.callError(op, ctx.Err())
 			}
-			s.conn.Close() // the read loop notices and reconnects
 			if retryable {
 				continue
 			}
 			return wire.Errorf(wire.CodeUnavailable, "%s: connection lost while sending; it may or may not have been applied", op)
 		}
+		if err != nil {
+			return err
+		}
 		var r reply
 		select {
 		case r = <-ch:
 		case <-ctx.Done():
-			s.mu.Lock()
-			delete(s.pending, id)
-			s.mu.Unlock()
+			s.forget(id)
 			return c.callError(op, ctx.Err())
 		case <-c.ctx.Done():
 			return errShutdown
@@ -348,14 +375,18 @@ func (c *Client) call(ctx context.Context, op string, args, out any, retryable b
 		if r.err != nil {
 			return r.err
 		}
-		if out == nil {
-			return nil
-		}
-		if err := json.Unmarshal(r.data, out); err != nil {
-			return wire.Errorf(wire.CodeInternal, "%s: unexpected reply: %v", op, err)
-		}
+		return decodeResult(op, r.data, out)
+	}
+}
+
+func decodeResult(op string, data json.RawMessage, out any) error {
+	if out == nil || len(data) == 0 {
 		return nil
 	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return wire.Errorf(wire.CodeInternal, "%s: unexpected reply: %v", op, err)
+	}
+	return nil
 }
 
 func (c *Client) callError(op string, err error) error {

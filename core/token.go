@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -51,4 +52,78 @@ func ParseTokenClaims(token string) (TokenClaims, error) {
 func unixSeconds(f float64) time.Time {
 	sec := int64(f)
 	return time.Unix(sec, int64((f-float64(sec))*1e9))
+}
+
+// DefaultTokenExpiryLead is how long before expiry tokenAboutToExpire fires.
+const DefaultTokenExpiryLead = 3 * time.Minute
+
+// tokenWarningDelays returns how long from now tokenAboutToExpire and tokenExpired are due.
+// A token living less than twice the lead is warned at half its lifetime, so the warning
+// always comes before expiry.
+func tokenWarningDelays(now, issued, expires time.Time, lead time.Duration) (aboutToExpire, expired time.Duration) {
+	if issued.IsZero() || issued.After(now) {
+		issued = now
+	}
+	if life := expires.Sub(issued); life < 2*lead {
+		lead = life / 2
+	}
+	return max(expires.Add(-lead).Sub(now), 0), max(expires.Sub(now), 0)
+}
+
+// scheduleTokenTimers (re)arms tokenAboutToExpire and tokenExpired for the current token.
+func (c *Client) scheduleTokenTimers() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.tokenTimers {
+		t.Stop()
+	}
+	c.tokenTimers = nil
+	exp := c.claims.ExpiresAt
+	if exp.IsZero() || !exp.After(time.Now()) || c.closing.Load() {
+		return
+	}
+	about, expired := tokenWarningDelays(time.Now(), c.claims.IssuedAt, exp, c.opts.TokenExpiryLead)
+	c.tokenTimers = []*time.Timer{
+		time.AfterFunc(about, func() {
+			c.events.push(func() { c.Emit(EventTokenAboutToExpire, time.Until(exp)) })
+		}),
+		time.AfterFunc(expired, func() {
+			c.events.push(func() { c.Emit(EventTokenExpired) })
+		}),
+	}
+}
+
+func (c *Client) stopTokenTimers() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.tokenTimers {
+		t.Stop()
+	}
+	c.tokenTimers = nil
+}
+
+// UpdateToken replaces the access token. On a live connection the server switches to it
+// without reconnecting; a client denied for its old token reconnects with the new one.
+func (c *Client) UpdateToken(ctx context.Context, token string) error {
+	claims, err := ParseTokenClaims(token)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if claims.Identity != c.claims.Identity {
+		c.mu.Unlock()
+		return wire.Errorf(wire.CodeTokenIdentity, "the new token is for %q but this client is %q: create a new client to change users", claims.Identity, c.claims.Identity)
+	}
+	c.token = token
+	c.claims.ExpiresAt, c.claims.IssuedAt = claims.ExpiresAt, claims.IssuedAt
+	s := c.sess
+	state := c.state
+	c.mu.Unlock()
+	c.scheduleTokenTimers()
+	if s == nil || state != StateConnected {
+		c.NetworkOnline() // a waiting or denied client reconnects with it now
+		return nil
+	}
+	var res wire.UpdateTokenResult
+	return c.call(ctx, wire.OpSessionUpdateToken, wire.UpdateTokenArgs{Token: token}, &res, true)
 }

@@ -1,0 +1,146 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+
+	"github.com/convo-sdk/convo/core/wire"
+)
+
+// MessageBuilder assembles a message with text, subject, attributes, media, email parts or a
+// content template. Build freezes it into an UnsentMessage.
+type MessageBuilder struct {
+	conv    *Conversation
+	body    *string
+	subject *string
+	attrs   json.RawMessage
+	media   []MediaUpload
+	content string
+	vars    []wire.ContentVariable
+}
+
+// PrepareMessage starts a MessageBuilder for this conversation.
+func (cv *Conversation) PrepareMessage() *MessageBuilder { return &MessageBuilder{conv: cv} }
+
+// SetBody sets the text.
+func (b *MessageBuilder) SetBody(body string) *MessageBuilder { b.body = &body; return b }
+
+// SetSubject sets the subject (email-style conversations).
+func (b *MessageBuilder) SetSubject(subject string) *MessageBuilder { b.subject = &subject; return b }
+
+// SetAttributes sets the attributes.
+func (b *MessageBuilder) SetAttributes(attrs json.RawMessage) *MessageBuilder {
+	b.attrs = attrs
+	return b
+}
+
+// SetEmailBody adds an email body of the upload's content type.
+func (b *MessageBuilder) SetEmailBody(up MediaUpload) *MessageBuilder {
+	up.Category = wire.MediaCategoryBody
+	b.media = append(b.media, up)
+	return b
+}
+
+// SetEmailHistory adds an email history of the upload's content type.
+func (b *MessageBuilder) SetEmailHistory(up MediaUpload) *MessageBuilder {
+	up.Category = wire.MediaCategoryHistory
+	b.media = append(b.media, up)
+	return b
+}
+
+// AddMedia adds an attachment.
+func (b *MessageBuilder) AddMedia(up MediaUpload) *MessageBuilder {
+	if up.Category == "" {
+		up.Category = wire.MediaCategoryMedia
+	}
+	b.media = append(b.media, up)
+	return b
+}
+
+// SetContentTemplate sends the message as a content template filled with variables.
+func (b *MessageBuilder) SetContentTemplate(contentSid string, variables []wire.ContentVariable) *MessageBuilder {
+	b.content, b.vars = contentSid, variables
+	return b
+}
+
+// Build freezes the builder into a message ready to send.
+func (b *MessageBuilder) Build() *UnsentMessage {
+	return &UnsentMessage{
+		conv:             b.conv,
+		Body:             b.body,
+		Subject:          b.subject,
+		Attributes:       b.attrs,
+		Media:            append([]MediaUpload(nil), b.media...),
+		ContentSid:       b.content,
+		ContentVariables: append([]wire.ContentVariable(nil), b.vars...),
+		key:              newIdempotencyKey(),
+	}
+}
+
+// BuildAndSend builds and sends, returning the new message's index.
+func (b *MessageBuilder) BuildAndSend(ctx context.Context, progress UploadProgress) (int64, error) {
+	return b.Build().Send(ctx, progress)
+}
+
+// UnsentMessage is a built message. Sending it again after a failure sends the same message:
+// its media are uploaded once and its idempotency key never changes.
+type UnsentMessage struct {
+	conv             *Conversation
+	Body             *string
+	Subject          *string
+	Attributes       json.RawMessage
+	Media            []MediaUpload
+	ContentSid       string
+	ContentVariables []wire.ContentVariable
+
+	key      string
+	mu       sync.Mutex
+	uploaded []string // media sids, in Media order, once uploaded
+}
+
+// Send uploads the media (progress reports bytes across all of them) and posts the message.
+func (u *UnsentMessage) Send(ctx context.Context, progress UploadProgress) (int64, error) {
+	if err := u.validate(); err != nil {
+		return 0, err
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var total, done int64
+	for _, m := range u.Media {
+		total += int64(len(m.Data))
+	}
+	for i := len(u.uploaded); i < len(u.Media); i++ {
+		up := u.Media[i]
+		var each UploadProgress
+		if progress != nil {
+			base := done
+			each = func(sent, _ int64) { progress(base+sent, total) }
+		}
+		md, err := u.conv.client.UploadMedia(ctx, up, each)
+		if err != nil {
+			return 0, err
+		}
+		done += int64(len(up.Data))
+		u.uploaded = append(u.uploaded, md.Sid)
+	}
+	args := wire.SendMessageArgs{
+		ConversationSid: u.conv.sid, Body: u.Body, Subject: u.Subject, Attributes: u.Attributes,
+		MediaSids: u.uploaded, ContentSid: u.ContentSid, ContentVariables: u.ContentVariables, IdempotencyKey: u.key,
+	}
+	return u.conv.send(ctx, args)
+}
+
+func (u *UnsentMessage) validate() error {
+	switch {
+	case u.Body == nil && len(u.Media) == 0 && u.ContentSid == "":
+		return wire.Errorf(wire.CodeClientArgument, "a message needs a body, media or a content template")
+	case u.Body != nil && len(*u.Body) > wire.MaxMessageBodyBytes:
+		return wire.Errorf(wire.CodeTooLarge, "message body is %d bytes; the limit is %d", len(*u.Body), wire.MaxMessageBodyBytes)
+	case len(u.Media) > wire.MaxMediaPerMessage:
+		return wire.Errorf(wire.CodeTooLarge, "a message carries at most %d media, got %d", wire.MaxMediaPerMessage, len(u.Media))
+	case len(u.Attributes) > wire.MaxMessageAttrsBytes:
+		return wire.Errorf(wire.CodeTooLarge, "message attributes are %d bytes; the limit is %d", len(u.Attributes), wire.MaxMessageAttrsBytes)
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/convo-sdk/convo/core/wire"
+)
+
+// Media is a file attached to a message. Its content is read through a temporary URL.
+type Media struct {
+	client *Client
+	data   wire.Media
+}
+
+// Sid returns the media sid.
+func (m *Media) Sid() string { return m.data.Sid }
+
+// Filename returns the file name given at upload, possibly empty.
+func (m *Media) Filename() string { return m.data.Filename }
+
+// ContentType returns the MIME type.
+func (m *Media) ContentType() string { return m.data.ContentType }
+
+// Size returns the size in bytes.
+func (m *Media) Size() int64 { return m.data.Size }
+
+// Category returns "media", "body" or "history".
+func (m *Media) Category() string { return m.data.Category }
+
+// GetContentTemporaryURL returns a short-lived URL of the content.
+func (m *Media) GetContentTemporaryURL(ctx context.Context) (string, error) {
+	urls, err := m.client.GetTemporaryContentURLs(ctx, []string{m.data.Sid})
+	if err != nil {
+		return "", err
+	}
+	return urls[m.data.Sid], nil
+}
+
+// MediaUpload is a file to attach to a message.
+type MediaUpload struct {
+	ContentType string
+	Filename    string
+	Data        []byte
+	// Category is "media" (the default), "body" or "history".
+	Category string
+}
+
+// UploadProgress is called while an upload runs.
+type UploadProgress func(sent, total int64)
+
+// httpBase returns the server's HTTP origin, from the WebSocket URL.
+func (c *Client) httpBase() (string, error) {
+	u, err := url.Parse(c.serverURL())
+	if err != nil {
+		return "", err
+	}
+	switch u.Scheme {
+	case "ws":
+		u.Scheme = "http"
+	case "wss":
+		u.Scheme = "https"
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+// UploadMedia stores a file on the server and returns its description, to attach to a message
+// with SendMessageArgs.MediaSids. The token travels in the Authorization header.
+func (c *Client) UploadMedia(ctx context.Context, up MediaUpload, progress UploadProgress) (wire.Media, error) {
+	var out wire.Media
+	if err := c.ready(ctx); err != nil {
+		return out, err
+	}
+	if up.ContentType == "" {
+		return out, wire.Errorf(wire.CodeClientArgument, "media needs a content type")
+	}
+	if len(up.Data) > wire.DefaultMaxMediaBytes {
+		return out, wire.Errorf(wire.CodeTooLarge, "media is %d bytes; the limit is %d", len(up.Data), wire.DefaultMaxMediaBytes)
+	}
+	if up.Category == "" {
+		up.Category = wire.MediaCategoryMedia
+	}
+	base, err := c.httpBase()
+	if err != nil {
+		return out, err
+	}
+	q := url.Values{"category": {up.Category}}
+	if up.Filename != "" {
+		q.Set("filename", up.Filename)
+	}
+	total := int64(len(up.Data))
+	var body io.Reader = bytes.NewReader(up.Data)
+	if progress != nil {
+		body = &progressReader{r: body, total: total, fn: progress}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/media?"+q.Encode(), body)
+	if err != nil {
+		return out, err
+	}
+	req.ContentLength = total
+	req.Header.Set("Content-Type", up.ContentType)
+	req.Header.Set("Authorization", "Bearer "+c.Token())
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return out, wire.Errorf(wire.CodeUnavailable, "uploading media: %v", err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return out, wire.Errorf(wire.CodeUnavailable, "uploading media: %v", err)
+	}
+	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusCreated {
+		var e wire.Error
+		if json.Unmarshal(raw, &e) == nil && e.Code != 0 {
+			return out, &e
+		}
+		return out, wire.Errorf(wire.CodeInternal, "uploading media: HTTP %d: %s", res.StatusCode, strings.TrimSpace(string(raw)))
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return out, wire.Errorf(wire.CodeInternal, "uploading media: unexpected reply: %v", err)
+	}
+	if progress != nil {
+		progress(total, total)
+	}
+	return out, nil
+}
+
+type progressReader struct {
+	r     io.Reader
+	sent  int64
+	total int64
+	fn    UploadProgress
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.sent += int64(n)
+	if n > 0 && p.sent < p.total {
+		p.fn(p.sent, p.total)
+	}
+	return n, err
+}
+
+// GetTemporaryContentURLs returns a short-lived URL for each media sid the user may read.
+// URLs are cached until shortly before they expire.
+func (c *Client) GetTemporaryContentURLs(ctx context.Context, sids []string) (map[string]string, error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(sids))
+	var missing []string
+	c.mu.Lock()
+	for _, sid := range sids {
+		if u, ok := c.mediaURLs[sid]; ok && time.Until(u.expires) > 30*time.Second {
+			out[sid] = u.url
+		} else {
+			missing = append(missing, sid)
+		}
+	}
+	c.mu.Unlock()
+	for len(missing) > 0 {
+		batch := missing[:min(len(missing), wire.MaxMediaSidsPerURLRequest)]
+		missing = missing[len(batch):]
+		var res wire.MediaURLs
+		if err := c.call(ctx, wire.OpMediaURLs, wire.MediaURLsArgs{MediaSids: batch}, &res, true); err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		for sid, u := range res.URLs {
+			out[sid] = u
+			c.mediaURLs[sid] = cachedURL{url: u, expires: res.Expires}
+		}
+		c.mu.Unlock()
+	}
+	for _, sid := range sids {
+		if _, ok := out[sid]; !ok {
+			return nil, wire.Errorf(wire.CodeNotFound, "no readable media with sid %s", sid)
+		}
+	}
+	return out, nil
+}
+
+type cachedURL struct {
+	url     string
+	expires time.Time
+}
+
+// String describes the media for logs.
+func (m *Media) String() string {
+	return fmt.Sprintf("%s (%s, %d bytes)", m.data.Sid, m.data.ContentType, m.data.Size)
+}

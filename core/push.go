@@ -1,0 +1,103 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/convo-sdk/convo/core/wire"
+)
+
+// PushNotification is a parsed push notification.
+type PushNotification struct {
+	Type   string
+	Title  string
+	Body   string
+	Sound  string
+	Badge  *int
+	Action string
+	Data   wire.PushData
+}
+
+// ParsePushNotification reads a push payload as the server's push webhook produced it
+// (wire.PushPayload), either as the object itself or wrapped the way FCM data messages carry
+// it: {"data": {"convo": "<the payload as a JSON string>"}}.
+func ParsePushNotification(payload json.RawMessage) (*PushNotification, error) {
+	var p wire.PushPayload
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return nil, wire.Errorf(wire.CodeClientArgument, "push payload is not a JSON object: %v", err)
+	}
+	if p.Type == "" {
+		var wrapped struct {
+			Data struct {
+				Convo string `json:"convo"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(payload, &wrapped); err == nil && wrapped.Data.Convo != "" {
+			if err := json.Unmarshal([]byte(wrapped.Data.Convo), &p); err != nil {
+				return nil, wire.Errorf(wire.CodeClientArgument, "push payload data.convo is not a JSON object: %v", err)
+			}
+		}
+	}
+	switch p.Type {
+	case wire.PushNewMessage, wire.PushAddedToConversation, wire.PushRemovedFromConversation, wire.PushTypingIndicator, wire.PushConsumptionUpdate:
+	case "":
+		return nil, wire.Errorf(wire.CodeClientArgument, "push payload has no type: it was not produced by a convo server")
+	default:
+		return nil, wire.Errorf(wire.CodeClientArgument, "unknown push notification type %q", p.Type)
+	}
+	return &PushNotification{Type: p.Type, Title: p.Title, Body: p.Body, Sound: p.Sound, Badge: p.Badge, Action: p.Action, Data: p.Data}, nil
+}
+
+// HandlePushNotification parses a push payload and emits pushNotification with it.
+func (c *Client) HandlePushNotification(ctx context.Context, payload json.RawMessage) error {
+	n, err := ParsePushNotification(payload)
+	if err != nil {
+		return err
+	}
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	c.events.push(func() { c.Emit(EventPushNotification, *n) })
+	return nil
+}
+
+// SetPushRegistrationID registers this device for push notifications of a channel type.
+func (c *Client) SetPushRegistrationID(ctx context.Context, channelType, registrationID string) error {
+	if err := checkChannelType(channelType); err != nil {
+		return err
+	}
+	if registrationID == "" {
+		return wire.Errorf(wire.CodeClientArgument, "a push registration id is required")
+	}
+	return c.pushCall(ctx, wire.OpPushRegister, wire.PushRegistrationArgs{ChannelType: channelType, RegistrationID: registrationID})
+}
+
+// UnsetPushRegistrationID removes the user's registrations of a channel type.
+func (c *Client) UnsetPushRegistrationID(ctx context.Context, channelType string) error {
+	if err := checkChannelType(channelType); err != nil {
+		return err
+	}
+	return c.pushCall(ctx, wire.OpPushUnregister, wire.PushRegistrationArgs{ChannelType: channelType})
+}
+
+// RemovePushRegistrations removes one registration by its device token.
+func (c *Client) RemovePushRegistrations(ctx context.Context, channelType, registrationID string) error {
+	if err := checkChannelType(channelType); err != nil {
+		return err
+	}
+	return c.pushCall(ctx, wire.OpPushUnregister, wire.PushRegistrationArgs{ChannelType: channelType, RegistrationID: registrationID})
+}
+
+func (c *Client) pushCall(ctx context.Context, op string, args wire.PushRegistrationArgs) error {
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	return c.call(ctx, op, args, nil, true)
+}
+
+func checkChannelType(t string) error {
+	if t != wire.PushFCM && t != wire.PushAPN {
+		return wire.Errorf(wire.CodeClientArgument, "push channel type must be %q or %q, got %q", wire.PushFCM, wire.PushAPN, t)
+	}
+	return nil
+}
