@@ -11,7 +11,7 @@ import (
 
 // classes holds the installed JS classes, for wrapping Go objects on their way out.
 var classes struct {
-	emitter, client, conversation, message, participant, user, paginator *class
+	emitter, client, conversation, message, participant, user, paginator, media, builder, unsent *class
 }
 
 // Install builds the JS API and returns the object the loader exports: the classes and the
@@ -28,9 +28,16 @@ func Install(hooks js.Value) js.Value {
 	classes.participant = newParticipantClass(classes.emitter)
 	classes.user = newUserClass(classes.emitter)
 	classes.paginator = newPaginatorClass()
+	classes.media = newMediaClass()
+	classes.builder = newBuilderClass()
+	classes.unsent = newUnsentClass()
+	newValueClasses()
 
 	api := jsObject.New()
-	for _, c := range []*class{classes.client, classes.conversation, classes.message, classes.participant, classes.user, classes.paginator} {
+	for _, c := range []*class{classes.client, classes.conversation, classes.message, classes.participant, classes.user,
+		classes.paginator, classes.media, classes.builder, classes.unsent, values.aggregatedReceipt, values.detailedReceipt,
+		values.contentTemplate, values.contentVariable, values.pushNotification, values.channelMetadata,
+		values.emailRecipient, values.unknownRecipient, values.notificationTypes, values.cancellable, values.restPaginator} {
 		api.Set(c.name, c.ctor)
 	}
 	api.Set("ReplayEventEmitter", classes.emitter.ctor)
@@ -66,8 +73,13 @@ func toJS(v any) any {
 		e.Set("errorCode", x.Code)
 		e.Set("code", x.Code)
 		return e
+	case *core.Media:
+		return reg.wrap(x, classes.media)
 	case string, bool, int, int64, float64:
 		return x
+	}
+	if v, ok := eventValue(v); ok {
+		return v
 	}
 	return js.Undefined()
 }

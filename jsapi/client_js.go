@@ -110,6 +110,7 @@ func newClientClass(parent *class) *class {
 			return paginatorValue(p), nil
 		})
 	})
+	extendClientClass(c)
 	return c
 }
 

@@ -3,6 +3,7 @@
 package jsapi
 
 import (
+	"context"
 	"fmt"
 	"syscall/js"
 	"testing"
@@ -181,4 +182,62 @@ func TestJSONConversionsRoundTrip(t *testing.T) {
 	assert.Contains(t, err.Error(), "attributes cannot be serialised to JSON")
 	d := dateValue(time.UnixMilli(1700000000123))
 	assert.Equal(t, float64(1700000000123), d.(js.Value).Call("getTime").Float())
+}
+
+func TestCancellablePromiseIsAPromiseThatCancels(t *testing.T) {
+	r := eval(t, `
+		const CP = api.CancellablePromise;
+		const p = new CP((resolve) => setTimeout(() => resolve(7), 0));
+		const chained = p.then((v) => v * 2);
+		return [p instanceof Promise, p instanceof CP, typeof p.cancel, chained instanceof Promise, CP.name].join(",");`)
+	assert.Equal(t, "true,true,function,true,CancellablePromise", r.String())
+	v, err := await(t, eval(t, `return new api.CancellablePromise((resolve) => resolve(21)).then((v) => v * 2);`))
+	require.True(t, err.IsUndefined())
+	assert.Equal(t, 42, v.Int())
+
+	// cancel() runs the cancel hook; cancellable() turns it into a coded rejection.
+	p := cancellable(func(ctx context.Context) (any, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	p.Call("cancel")
+	_, e := await(t, p)
+	require.False(t, e.IsUndefined())
+	assert.Equal(t, 60001, e.Get("code").Int())
+	assert.Equal(t, "cancelled", e.Get("message").String())
+}
+
+func TestContentTemplateVariableHasAPublicConstructor(t *testing.T) {
+	r := eval(t, `
+		const v = new api.ContentTemplateVariable("1", "Ann");
+		const w = v.copyWithValue("Bob");
+		let threw = "";
+		try { new api.ContentTemplateVariable(5); } catch (e) { threw = e.constructor.name; }
+		return [v instanceof api.ContentTemplateVariable, v.name, v.value, w.name, w.value, w !== v, threw].join(",");`)
+	assert.Equal(t, "true,1,Ann,1,Bob,true,TypeError", r.String())
+}
+
+func TestNotificationTypesAndPushParsing(t *testing.T) {
+	r := eval(t, `
+		const T = api.NotificationTypes;
+		const n = api.Client.parsePushNotification({
+			type: T.NEW_MESSAGE, title: "room", body: "ann: hi", badge: 3,
+			data: { conversationSid: "CH1", messageSid: "IM1", messageIndex: 4 },
+		});
+		const wrapped = api.Client.parsePushNotification({ data: { convo: JSON.stringify({ type: T.ADDED_TO_CONVERSATION, data: { conversationSid: "CH2" } }) } });
+		let bad = "";
+		try { api.Client.parsePushNotification({ hello: 1 }); } catch (e) { bad = e.code + ":" + e.message; }
+		return [T.TYPING_INDICATOR, T.CONSUMPTION_UPDATE, n instanceof api.PushNotification, n.type, n.title, n.body,
+			n.badge, n.sound, n.data.conversationSid, n.data.messageIndex, wrapped.type, wrapped.data.conversationSid, bad].join("|");`)
+	assert.Equal(t, "twilio.ipmsg.typing_indicator|twilio.channel.consumption_update|true|twilio.conversations.new_message|room|ann: hi|3||CH1|4|twilio.conversations.added_to_conversation|CH2|60003:push payload has no type: it was not produced by a convo server", r.String())
+}
+
+func TestEveryExportedClassIsAConstructor(t *testing.T) {
+	r := eval(t, `
+		const names = ["Client","Conversation","Message","Participant","User","Media","Paginator","RestPaginator",
+			"MessageBuilder","UnsentMessage","AggregatedDeliveryReceipt","DetailedDeliveryReceipt","ContentTemplate",
+			"ContentTemplateVariable","PushNotification","ChannelMetadata","EmailRecipientDescriptor",
+			"UnknownRecipientDescriptor","NotificationTypes","CancellablePromise"];
+		return names.filter((n) => typeof api[n] !== "function" || api[n].name !== n).join(",");`)
+	assert.Equal(t, "", r.String(), "classes missing or misnamed")
 }

@@ -67,20 +67,28 @@ func newConversationClass(parent *class) *class {
 		})
 	})
 	c.method("sendMessage", func(self any, args []js.Value) any {
-		body := arg(args, 0)
-		if body.Type() != js.TypeString {
-			// Media (FormData, Blob, {contentType, media}) arrives with the media work.
-			return rejected(argError("sendMessage: message must be a string, got %s", body.Type()))
-		}
+		msg := arg(args, 0)
 		attrs, err := jsonOf(arg(args, 1), "messageAttributes")
 		if err != nil {
 			return rejected(err)
 		}
-		text := body.String()
-		return promise(func() (any, error) {
-			index, err := cv(self).SendMessage(background, text, attrs)
-			return index, err
-		})
+		var subject *string
+		if o := arg(args, 2); isObject(o) && o.Get("subject").Type() == js.TypeString {
+			s := o.Get("subject").String()
+			subject = &s
+		}
+		b := jsBuilder{conv: cv(self), attrs: attrs, subject: subject}
+		switch {
+		case msg.Type() == js.TypeString:
+			text := msg.String()
+			b.body = &text
+		case msg.IsNull():
+		case isMediaArg(msg):
+			b.media = []pendingMedia{{category: wire.MediaCategoryMedia, value: msg}}
+		default:
+			return rejected(argError("sendMessage: message must be a string, FormData, a Blob or {contentType, filename, media}, got %s", describe(msg)))
+		}
+		return (&jsUnsent{b: b}).send()
 	})
 	c.method("getMessages", func(self any, args []js.Value) any {
 		pageSize := 0
@@ -110,6 +118,7 @@ func newConversationClass(parent *class) *class {
 			return paginatorValue(p), nil
 		})
 	})
+	extendConversationClass(c)
 	return c
 }
 
@@ -126,6 +135,7 @@ func newMessageClass(parent *class) *class {
 	c.getter("participantSid", func(self any) any { return optString(m(self).ParticipantSid()) })
 	c.getter("type", func(self any) any { return m(self).Type() })
 	c.getter("conversation", func(self any) any { return toJS(m(self).Conversation()) })
+	extendMessageClass(c)
 	return c
 }
 
@@ -139,6 +149,7 @@ func newParticipantClass(parent *class) *class {
 	c.getter("dateCreated", func(self any) any { return dateValue(p(self).DateCreated()) })
 	c.getter("dateUpdated", func(self any) any { return dateValue(p(self).DateUpdated()) })
 	c.getter("conversation", func(self any) any { return toJS(p(self).Conversation()) })
+	extendParticipantClass(c)
 	return c
 }
 
@@ -148,5 +159,6 @@ func newUserClass(parent *class) *class {
 	c.getter("identity", func(self any) any { return u(self).Identity() })
 	c.getter("friendlyName", func(self any) any { return optString(u(self).FriendlyName()) })
 	c.getter("attributes", func(self any) any { return jsonValue(u(self).AttributesJSON()) })
+	extendUserClass(c)
 	return c
 }

@@ -1,12 +1,13 @@
 package wire
 
-// Push notification types, with the vendor SDK's NotificationTypes values.
+// Push notification types, with the vendor SDK's NotificationTypes values (two of them keep
+// the vendor's older prefixes).
 const (
-	PushTypingIndicator         = "twilio.conversations.typing_indicator"
+	PushTypingIndicator         = "twilio.ipmsg.typing_indicator"
 	PushNewMessage              = "twilio.conversations.new_message"
 	PushAddedToConversation     = "twilio.conversations.added_to_conversation"
 	PushRemovedFromConversation = "twilio.conversations.removed_from_conversation"
-	PushConsumptionUpdate       = "twilio.conversations.consumption_update"
+	PushConsumptionUpdate       = "twilio.channel.consumption_update"
 )
 
 // PushPayload is the push notification payload convo's server hands to the push webhook for
