@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"encoding/json"
-	"sort"
 	"time"
 
 	"github.com/convo-sdk/convo/core/wire"
@@ -280,16 +279,4 @@ func (c *Client) removeConversation(sid string) *Conversation {
 	conv := c.conversations[sid]
 	delete(c.conversations, sid)
 	return conv
-}
-
-// sortedParticipants returns the known participants, oldest first.
-func (cv *Conversation) sortedParticipants() []*Participant {
-	cv.client.mu.Lock()
-	out := make([]*Participant, 0, len(cv.participants))
-	for _, p := range cv.participants {
-		out = append(out, p)
-	}
-	cv.client.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].DateCreated().Before(out[j].DateCreated()) })
-	return out
 }

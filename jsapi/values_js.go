@@ -208,8 +208,7 @@ func newCancellableClass() *class {
 // context fn receives; the promise then rejects with a coded Error.
 func cancellable(fn func(ctx context.Context) (any, error)) js.Value {
 	ctx, cancel := context.WithCancel(context.Background())
-	var onCancel js.Func
-	onCancel = js.FuncOf(func(js.Value, []js.Value) any { cancel(); return nil })
+	onCancel := js.FuncOf(func(js.Value, []js.Value) any { cancel(); return nil })
 	executor := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		resolve, reject := args[0], args[1]
 		go func() {
