@@ -19,15 +19,37 @@ var values struct {
 	cancellable *class
 }
 
+// newValueClass makes a class whose fields are read-only getters on the prototype, reading
+// the record the instance was made with.
+func newValueClass(name string, fields ...string) *class {
+	c := newClass(name, nil, nil)
+	for _, f := range fields {
+		f := f
+		g := js.FuncOf(func(this js.Value, _ []js.Value) any {
+			if v := this.Get(valueKey); isObject(v) {
+				return v.Get(f)
+			}
+			return js.Undefined()
+		})
+		c.funcs = append(c.funcs, g)
+		jsObject.Call("defineProperty", c.proto, f, map[string]any{"get": g.Value, "enumerable": true, "configurable": true})
+	}
+	return c
+}
+
+// valueKey holds a value object's record.
+const valueKey = "__convoValue"
+
 func newValueClasses() {
-	values.aggregatedReceipt = newClass("AggregatedDeliveryReceipt", nil, nil)
-	values.detailedReceipt = newClass("DetailedDeliveryReceipt", nil, nil)
-	values.contentTemplate = newClass("ContentTemplate", nil, nil)
-	values.pushNotification = newClass("PushNotification", nil, nil)
-	values.channelMetadata = newClass("ChannelMetadata", nil, nil)
-	values.emailRecipient = newClass("EmailRecipientDescriptor", nil, nil)
-	values.unknownRecipient = newClass("UnknownRecipientDescriptor", nil, nil)
-	values.restPaginator = newClass("RestPaginator", nil, nil)
+	values.aggregatedReceipt = newValueClass("AggregatedDeliveryReceipt", "total", "sent", "delivered", "read", "undelivered", "failed")
+	values.detailedReceipt = newValueClass("DetailedDeliveryReceipt", "sid", "messageSid", "conversationSid",
+		"channelMessageSid", "participantSid", "status", "errorCode", "dateCreated", "dateUpdated")
+	values.contentTemplate = newValueClass("ContentTemplate", "sid", "friendlyName", "variables", "variants", "dateCreated", "dateUpdated")
+	values.pushNotification = newValueClass("PushNotification", "title", "body", "sound", "badge", "action", "type", "data")
+	values.channelMetadata = newValueClass("ChannelMetadata", "type", "data")
+	values.emailRecipient = newValueClass("EmailRecipientDescriptor", "type", "messageSid", "level", "name", "address")
+	values.unknownRecipient = newValueClass("UnknownRecipientDescriptor", "type", "messageSid", "rawData")
+	values.restPaginator = newValueClass("RestPaginator", "items", "hasNextPage", "hasPrevPage")
 
 	values.notificationTypes = newClass("NotificationTypes", nil, nil)
 	for name, v := range map[string]string{
@@ -51,6 +73,12 @@ func newValueClasses() {
 		setFields(this, map[string]any{"name": name, "value": orNull(value)})
 		return nil
 	}, nil)
+	for _, f := range []string{"name", "value"} {
+		f := f
+		g := js.FuncOf(func(this js.Value, _ []js.Value) any { return this.Get(valueKey).Get(f) })
+		values.contentVariable.funcs = append(values.contentVariable.funcs, g)
+		jsObject.Call("defineProperty", values.contentVariable.proto, f, map[string]any{"get": g.Value, "enumerable": true, "configurable": true})
+	}
 	copyFn := js.FuncOf(guardSync("ContentTemplateVariable.copyWithValue", func(this js.Value, args []js.Value) any {
 		return values.contentVariable.ctor.New(this.Get("name"), arg(args, 0))
 	}))
@@ -68,10 +96,9 @@ func valueObject(c *class, fields map[string]any) js.Value {
 	return obj
 }
 
+// setFields stores an instance's record where its class's getters read it.
 func setFields(obj js.Value, fields map[string]any) {
-	for k, v := range fields {
-		jsObject.Call("defineProperty", obj, k, map[string]any{"value": v, "enumerable": true})
-	}
+	jsObject.Call("defineProperty", obj, valueKey, map[string]any{"value": jsObject.Call("freeze", js.ValueOf(fields))})
 }
 
 func orNull(v js.Value) any {
