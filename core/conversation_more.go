@@ -267,10 +267,27 @@ func (cv *Conversation) typingSignal(sig wire.TypingSignal) {
 	if p == nil {
 		p = cv.participantByIdentity(sig.Identity)
 	}
-	if p == nil || sig.Identity == cv.client.claims.Identity {
+	if sig.Identity == cv.client.claims.Identity {
 		return
 	}
-	p.startTyping()
+	if p != nil {
+		p.startTyping()
+		return
+	}
+	// A participant who joined before this client: load the list, then apply the signal.
+	c := cv.client
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		if _, err := cv.GetParticipants(c.ctx); err != nil {
+			return
+		}
+		c.events.push(func() {
+			if p := cv.participantBySid(sig.ParticipantSid); p != nil {
+				p.startTyping()
+			}
+		})
+	}()
 }
 
 func (c *Client) removeConversation(sid string) *Conversation {

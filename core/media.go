@@ -117,6 +117,13 @@ func (c *Client) UploadMedia(ctx context.Context, up MediaUpload, progress Uploa
 		return out, wire.Errorf(wire.CodeUnavailable, "uploading media: %v", err)
 	}
 	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusCreated {
+		// The server answers {"error": {code, message}}; accept a bare {code, message} too.
+		var wrapped struct {
+			Error *wire.Error `json:"error"`
+		}
+		if json.Unmarshal(raw, &wrapped) == nil && wrapped.Error != nil && wrapped.Error.Code != 0 {
+			return out, wrapped.Error
+		}
 		var e wire.Error
 		if json.Unmarshal(raw, &e) == nil && e.Code != 0 {
 			return out, &e
