@@ -50,6 +50,14 @@ func newValueClasses() {
 	values.emailRecipient = newValueClass("EmailRecipientDescriptor", "type", "messageSid", "level", "name", "address")
 	values.unknownRecipient = newValueClass("UnknownRecipientDescriptor", "type", "messageSid", "rawData")
 	values.restPaginator = newValueClass("RestPaginator", "items", "hasNextPage", "hasPrevPage")
+	// Nothing in convo's API returns a RestPaginator (paginators are Paginator); the class is
+	// exported for instanceof checks and its paging methods reject clearly.
+	for _, name := range []string{"nextPage", "prevPage"} {
+		name := name
+		f := js.FuncOf(func(js.Value, []js.Value) any { return rejected(argError("RestPaginator.%s: there is no such page", name)) })
+		values.restPaginator.funcs = append(values.restPaginator.funcs, f)
+		jsObject.Call("defineProperty", values.restPaginator.proto, name, map[string]any{"value": f.Value, "writable": true, "configurable": true})
+	}
 
 	values.notificationTypes = newClass("NotificationTypes", nil, nil)
 	for name, v := range map[string]string{

@@ -67,7 +67,7 @@ func TestAPISurfaceIsComplete(t *testing.T) {
 				ok = member === 'constructor' ? typeof C === 'function' : member in C;
 				break;
 			case 'property':
-				ok = member in obj && typeof obj[member] !== 'function';
+				ok = member in obj; // the vendor has function-valued properties too (parsePushNotification)
 				break;
 			case 'method':
 			case 'async-method':
