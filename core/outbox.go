@@ -2,16 +2,19 @@ package core
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/convo-sdk/convo/core/wire"
 )
 
 // outbox sends requests that must reach the server in the order they were made, even across
-// disconnections: message sends. Requests are pipelined on the live connection (the server
-// handles one connection's requests in order) and kept until their reply; after a reconnect
-// the unanswered ones are written again, in order. Each carries an idempotency key, so a
-// request written twice is stored once.
+// disconnections and throttling: message sends. One request is in flight at a time, kept
+// until its reply; after a reconnect it is written again, and a throttled one is retried after
+// a backoff before anything behind it goes. Each carries an idempotency key, so a request
+// written twice is stored once. (One at a time costs little: the server takes 30 writes a
+// second per conversation.)
 type outbox struct {
 	c      *Client
 	mu     sync.Mutex
@@ -20,13 +23,15 @@ type outbox struct {
 }
 
 type outItem struct {
-	op      string
-	args    any
-	out     any
-	done    chan error // receives the outcome once
-	session *session   // where it was last written; nil when it must be (re)written
-	replyCh chan reply
-	gone    bool // the caller stopped waiting before it was written
+	op        string
+	args      any
+	out       any
+	done      chan error // receives the outcome once
+	session   *session   // where it was last written; nil when it must be (re)written
+	replyCh   chan reply
+	gone      bool      // the caller stopped waiting before it was written
+	throttled int       // how many times the server said "too fast"
+	notBefore time.Time // when a throttled request may go again
 }
 
 func newOutbox(c *Client) *outbox {
@@ -90,13 +95,21 @@ func (o *outbox) run() {
 	}
 }
 
-// flush writes, in order, every queued request not yet written on s.
+// flush writes the first queued request, unless it is in flight on s already or must wait
+// out a throttling backoff.
 func (o *outbox) flush(s *session) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, it := range o.queue {
-		if it.gone || it.session == s {
+		if it.gone {
 			continue
+		}
+		if it.session == s {
+			return // in flight: its reply comes first
+		}
+		if wait := time.Until(it.notBefore); wait > 0 {
+			time.AfterFunc(wait, o.wake)
+			return
 		}
 		id := o.c.nextID.Add(1)
 		ch, err := s.send(o.c.ctx, id, it.op, it.args)
@@ -109,6 +122,7 @@ func (o *outbox) flush(s *session) {
 			ch <- r
 			o.wake()
 		}(ch)
+		return
 	}
 }
 
@@ -129,6 +143,13 @@ func (o *outbox) collect() {
 		case r := <-it.replyCh:
 			if r.err == errLost {
 				it.session, it.replyCh = nil, nil
+				kept = append(kept, it)
+				continue
+			}
+			if wire.CodeOf(r.err) == wire.CodeRateLimited {
+				it.session, it.replyCh = nil, nil
+				it.notBefore = time.Now().Add(throttleBackoff(it.throttled))
+				it.throttled++
 				kept = append(kept, it)
 				continue
 			}
@@ -153,4 +174,11 @@ func (o *outbox) failAll(err error) {
 		}
 	}
 	o.queue = nil
+}
+
+// throttleBackoff is the wait before retrying a request the server throttled for the n-th
+// time: 100 ms doubling to 2 s, with jitter so throttled clients do not retry in step.
+func throttleBackoff(n int) time.Duration {
+	d := min(100*time.Millisecond<<min(n, 5), 2*time.Second)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }

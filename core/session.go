@@ -65,7 +65,11 @@ func (c *Client) run() {
 		}
 		failures = 0
 		resumed := pos != nil && welcome.Resumed
-		pos = &streamPos{epoch: welcome.Epoch, offset: welcome.Offset}
+		if !resumed {
+			// Fresh start or a gap the server cannot replay: continue from its head (resync
+			// fills the gap). On resume the position stays: the replay moves it forward.
+			pos = &streamPos{epoch: welcome.Epoch, offset: welcome.Offset}
+		}
 		c.mu.Lock()
 		c.sess = s
 		c.mu.Unlock()
@@ -338,7 +342,7 @@ func (c *Client) call(ctx context.Context, op string, args, out any, retryable b
 		ctx, cancel = context.WithTimeout(ctx, c.opts.RequestTimeout)
 		defer cancel()
 	}
-	for {
+	for throttled := 0; ; {
 		s, err := c.currentSession(ctx)
 		if err != nil {
 			return c.callError(op, err)
@@ -371,6 +375,18 @@ func (c *Client) call(ctx context.Context, op string, args, out any, retryable b
 				continue
 			}
 			return wire.Errorf(wire.CodeUnavailable, "%s: connection lost before the reply; it may or may not have been applied", op)
+		}
+		if wire.CodeOf(r.err) == wire.CodeRateLimited {
+			// Throttled requests were not applied, so a retry is always safe.
+			t := time.NewTimer(throttleBackoff(throttled))
+			throttled++
+			select {
+			case <-t.C:
+				continue
+			case <-ctx.Done():
+				t.Stop()
+				return r.err
+			}
 		}
 		if r.err != nil {
 			return r.err

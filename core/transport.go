@@ -2,11 +2,6 @@ package core
 
 import (
 	"context"
-	"errors"
-	"fmt"
-
-	"github.com/convo-sdk/convo/core/wire"
-	"nhooyr.io/websocket"
 )
 
 // Conn is one message-oriented connection to the server. The engine needs nothing more, so
@@ -20,38 +15,3 @@ type Conn interface {
 
 // DialFunc opens a Conn to a WebSocket URL.
 type DialFunc func(ctx context.Context, url string) (Conn, error)
-
-// DialWebSocket is the default DialFunc. nhooyr.io/websocket is a real client natively and
-// wraps the browser's WebSocket under GOOS=js, so one implementation serves both.
-func DialWebSocket(ctx context.Context, url string) (Conn, error) {
-	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}})
-	if err != nil {
-		return nil, err
-	}
-	if ws.Subprotocol() != wire.Subprotocol {
-		ws.CloseNow()
-		return nil, fmt.Errorf("server at %s does not speak %s", url, wire.Subprotocol)
-	}
-	ws.SetReadLimit(wire.MaxFrameBytes)
-	return &wsConn{ws: ws}, nil
-}
-
-type wsConn struct{ ws *websocket.Conn }
-
-func (c *wsConn) Read(ctx context.Context) ([]byte, error) {
-	typ, b, err := c.ws.Read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if typ != websocket.MessageText {
-		return nil, errors.New("server sent a binary frame")
-	}
-	return b, nil
-}
-
-func (c *wsConn) Write(ctx context.Context, frame []byte) error {
-	return c.ws.Write(ctx, websocket.MessageText, frame)
-}
-
-// Close uses code 1000: browsers refuse most others from script.
-func (c *wsConn) Close() error { return c.ws.Close(websocket.StatusNormalClosure, "") }

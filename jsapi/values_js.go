@@ -54,7 +54,9 @@ func newValueClasses() {
 	// exported for instanceof checks and its paging methods reject clearly.
 	for _, name := range []string{"nextPage", "prevPage"} {
 		name := name
-		f := js.FuncOf(func(js.Value, []js.Value) any { return rejected(argError("RestPaginator.%s: there is no such page", name)) })
+		f := js.FuncOf(func(js.Value, []js.Value) any {
+			return rejected(argError("RestPaginator.%s: there is no such page", name))
+		})
 		values.restPaginator.funcs = append(values.restPaginator.funcs, f)
 		jsObject.Call("defineProperty", values.restPaginator.proto, name, map[string]any{"value": f.Value, "writable": true, "configurable": true})
 	}
