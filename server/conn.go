@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
 	"nhooyr.io/websocket"
 
 	"github.com/convo-sdk/convo/core/wire"
@@ -26,6 +27,7 @@ type conn struct {
 	srv      *Server
 	ws       *websocket.Conn
 	identity string
+	base     string // scheme://host of this server as the client reached it (media URLs)
 	log      *slog.Logger
 	// readCtx governs every Read; cancelling it cuts the socket at once (nhooyr closes a
 	// connection whose read context ends). Used when a peer does not answer a close.
@@ -38,9 +40,13 @@ type conn struct {
 	quit    chan struct{} // closed when the reader is done
 	done    chan struct{} // closed when the writer is done
 
+	expiry  chan time.Time // a renewed token's expiry, for the writer's timer
+	limiter *rate.Limiter  // requests of this connection; nil: unlimited
+
 	mu       sync.Mutex
 	queue    []store.Delivery
 	overflow bool
+	signals  []*wire.Frame // ephemeral frames waiting for the writer; dropped when full
 
 	last uint64 // last offset written; writer goroutine only
 }
@@ -74,6 +80,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		wake:    make(chan struct{}, 1),
 		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
+		expiry:  make(chan time.Time, 1),
+		limiter: s.fx.connLimiter(),
+		base:    s.httpBase(r),
 	}
 	c.readCtx, c.cancelRead = context.WithCancel(r.Context())
 	defer c.cancelRead()
@@ -86,11 +95,21 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !s.hub.add(c) {
-		c.sayByeNow(wire.Errorf(wire.CodeUnavailable, "server is shutting down; reconnect later"))
+	first, herr := s.hub.add(c, s.cfg.MaxConnsPerIdentity)
+	if herr != nil {
+		c.log.Info("connection refused", "err", herr.Message)
+		c.sayByeNow(herr)
 		return
 	}
-	defer s.hub.remove(c)
+	defer func() {
+		if s.hub.remove(c) {
+			s.reachabilityChanged(c.identity, false, nil)
+		}
+	}()
+	if first {
+		s.reachabilityChanged(c.identity, true, c)
+	}
+	welcome.User.IsOnline = true
 	// Registered before reading the head: anything committed from here on is pushed, and
 	// anything before is in the store; the writer's offset check removes the overlap.
 	start, err := c.position(r.Context(), welcome)
@@ -147,7 +166,11 @@ func (c *conn) hello(ctx context.Context) (*wire.WelcomeData, time.Time, bool) {
 	}
 	c.identity = claims.Identity
 	c.log = c.log.With("identity", c.identity)
-	user, err := s.cfg.Store.EnsureUser(ctx, c.identity)
+	_, err = s.cfg.Store.EnsureUser(ctx, c.identity)
+	var user wire.User
+	if err == nil {
+		user, err = s.cfg.Store.User(ctx, c.identity) // with IsNotifiable
+	}
 	if err != nil {
 		c.log.Error("loading user failed", "err", err)
 		c.sayByeNow(wire.Errorf(wire.CodeInternal, "could not load your user record"))
@@ -197,7 +220,14 @@ func (c *conn) readLoop() {
 			broken = true
 			continue
 		}
-		reply := c.srv.handle(c, f)
+		c.srv.metrics.frameIn(f.Type)
+		var reply *wire.Frame
+		if c.limiter != nil && !c.limiter.Allow() {
+			reply = wire.ReplyError(f.ID, wire.Errorf(wire.CodeRateLimited,
+				"too many requests on this connection (at most %g a second); retry in a moment", float64(c.limiter.Limit())))
+		} else {
+			reply = c.srv.handle(c, f)
+		}
 		select {
 		case c.replies <- reply:
 		case <-c.done:
@@ -220,6 +250,32 @@ func (c *conn) push(d store.Delivery) {
 	case c.wake <- struct{}{}:
 	default:
 	}
+}
+
+// maxSignals bounds the ephemeral frames a connection buffers; more are dropped (they are
+// news, not state: typing, presence).
+const maxSignals = 256
+
+// signal queues an ephemeral frame for the writer; it never blocks.
+func (c *conn) signal(f *wire.Frame) {
+	c.mu.Lock()
+	if len(c.signals) < maxSignals {
+		c.signals = append(c.signals, f)
+	}
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// renewed hands a renewed token's expiry to the writer.
+func (c *conn) renewed(t time.Time) {
+	select {
+	case <-c.expiry: // replace an unread one
+	default:
+	}
+	c.expiry <- t
 }
 
 // sayBye asks the writer to send a bye and close; the first reason wins.
@@ -266,6 +322,8 @@ func (c *conn) writeLoop(welcome *wire.WelcomeData, start uint64, expires time.T
 		case e := <-c.bye:
 			c.sayByeNow(e)
 			return
+		case t := <-c.expiry:
+			expiry.Reset(time.Until(t))
 		case <-expiry.C:
 			c.sayByeNow(wire.Errorf(wire.CodeTokenExpired, "access token expired; reconnect with a new token"))
 			return
@@ -279,9 +337,16 @@ func (c *conn) writeLoop(welcome *wire.WelcomeData, start uint64, expires time.T
 // concurrent commits, or events dropped on overflow) is read from the store instead.
 func (c *conn) drain() error {
 	c.mu.Lock()
-	q, overflow := c.queue, c.overflow
-	c.queue, c.overflow = nil, false
+	q, overflow, sigs := c.queue, c.overflow, c.signals
+	c.queue, c.overflow, c.signals = nil, false, nil
 	c.mu.Unlock()
+	defer func() {
+		for _, f := range sigs {
+			if c.write(f) != nil {
+				return
+			}
+		}
+	}()
 	for _, d := range q {
 		switch {
 		case d.Offset <= c.last:
@@ -328,6 +393,7 @@ func (c *conn) writeEvent(d store.Delivery) error {
 		return err
 	}
 	c.last = d.Offset
+	c.srv.metrics.fanoutDone(d.At)
 	return nil
 }
 
@@ -336,6 +402,7 @@ func (c *conn) write(f *wire.Frame) error {
 	if err != nil {
 		return err
 	}
+	c.srv.metrics.frameOut(f.Type)
 	ctx, cancel := context.WithTimeout(context.Background(), c.srv.cfg.WriteTimeout)
 	defer cancel()
 	return c.ws.Write(ctx, websocket.MessageText, b)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 	"unicode/utf8"
 
@@ -21,6 +20,7 @@ type call struct {
 	ctx      context.Context
 	identity string
 	data     json.RawMessage
+	conn     *conn // the connection the request came on
 }
 
 type handler func(*call) (any, error)
@@ -36,6 +36,34 @@ func (s *Server) opTable() map[string]handler {
 		wire.OpParticipantList:    s.participantList,
 		wire.OpMessageSend:        s.messageSend,
 		wire.OpMessageList:        s.messageList,
+
+		wire.OpConversationLeave:  s.conversationLeave,
+		wire.OpConversationUpdate: s.conversationUpdate,
+		wire.OpConversationDelete: s.conversationDelete,
+		wire.OpConversationNotify: s.conversationNotify,
+		wire.OpConversationRead:   s.conversationRead,
+		wire.OpConversationCounts: s.conversationCounts,
+		wire.OpConversationTyping: s.conversationTyping,
+
+		wire.OpParticipantAddNonChat: s.participantAddNonChat,
+		wire.OpParticipantUpdate:     s.participantUpdate,
+		wire.OpParticipantRemove:     s.participantRemove,
+
+		wire.OpMessageUpdate:      s.messageUpdate,
+		wire.OpMessageRemove:      s.messageRemove,
+		wire.OpMessageReceipts:    s.messageReceipts,
+		wire.OpMessageRecipients:  s.messageRecipients,
+		wire.OpMessageChannelMeta: s.messageChannelMetadata,
+		wire.OpContentList:        s.contentList,
+
+		wire.OpUserSubscribe:   s.userSubscribe,
+		wire.OpUserUnsubscribe: s.userUnsubscribe,
+		wire.OpUserUpdate:      s.userUpdate,
+
+		wire.OpMediaURLs:          s.mediaURLs,
+		wire.OpPushRegister:       s.pushRegister,
+		wire.OpPushUnregister:     s.pushUnregister,
+		wire.OpSessionUpdateToken: s.sessionUpdateToken,
 	}
 }
 
@@ -52,7 +80,7 @@ func (s *Server) handle(c *conn, f *wire.Frame) *wire.Frame {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	res, err := h(&call{ctx: ctx, identity: c.identity, data: f.Data})
+	res, err := h(&call{ctx: ctx, identity: c.identity, data: f.Data, conn: c})
 	if err != nil {
 		var we *wire.Error
 		if !errors.As(err, &we) {
@@ -147,25 +175,15 @@ func checkIdentityArg(field, id string) error {
 
 // ---- authorization
 
-// access loads a conversation and the caller's participant record in it (nil when the
+// access loads a conversation as the caller sees it (Joined, NotificationLevel and
+// LastReadMessageIndex filled) and the caller's participant record in it (nil when the
 // caller is not a participant).
 func (s *Server) access(ctx context.Context, identity, sid string) (wire.Conversation, *wire.Participant, error) {
-	conv, err := s.cfg.Store.Conversation(ctx, sid)
+	conv, p, err := s.cfg.Store.ConversationView(ctx, sid, identity)
 	if errors.Is(err, store.ErrNotFound) {
 		return conv, nil, wire.Errorf(wire.CodeNotFound, "conversation %q not found", sid)
 	}
-	if err != nil {
-		return conv, nil, err
-	}
-	p, err := s.cfg.Store.Participant(ctx, sid, identity)
-	if errors.Is(err, store.ErrNotFound) {
-		return conv, nil, nil
-	}
-	if err != nil {
-		return conv, nil, err
-	}
-	conv.Joined = true
-	return conv, &p, nil
+	return conv, p, err
 }
 
 // member is access for ops only participants may run.
@@ -349,6 +367,9 @@ func (s *Server) participantAdd(c *call) (any, error) {
 	if p == nil && conv.CreatedBy != c.identity {
 		return nil, notParticipant(c.identity, a.ConversationSid)
 	}
+	if err := s.convWrite(a.ConversationSid); err != nil {
+		return nil, err
+	}
 	return s.addParticipant(c, a.ConversationSid, a.Identity, attrs)
 }
 
@@ -368,38 +389,6 @@ func (s *Server) participantList(c *call) (any, error) {
 }
 
 // ---- messages
-
-func (s *Server) messageSend(c *call) (any, error) {
-	var a wire.SendMessageArgs
-	if err := decodeArgs(c.data, &a); err != nil {
-		return nil, err
-	}
-	if a.Body != nil && len(*a.Body) > wire.MaxMessageBodyBytes {
-		return nil, wire.Errorf(wire.CodeTooLarge, "body is %d bytes; the limit is %d", len(*a.Body), wire.MaxMessageBodyBytes)
-	}
-	attrs, err := checkAttributes("attributes", a.Attributes, wire.MaxMessageAttrsBytes)
-	if err != nil {
-		return nil, err
-	}
-	if a.Body == nil && attrs == nil {
-		return nil, wire.Errorf(wire.CodeBadRequest, "a message needs a body or attributes")
-	}
-	if err := maxChars("idempotencyKey", a.IdempotencyKey, wire.MaxIdempotencyKeyChars); err != nil {
-		return nil, err
-	}
-	_, p, err := s.member(c.ctx, c.identity, a.ConversationSid)
-	if err != nil {
-		return nil, err
-	}
-	m, _, ds, err := s.cfg.Store.SendMessage(c.ctx, store.NewMessage{
-		ConversationSid: a.ConversationSid, Author: c.identity, ParticipantSid: p.Sid,
-		Body: a.Body, Attributes: attrs, IdempotencyKey: a.IdempotencyKey})
-	if err != nil {
-		return nil, fmt.Errorf("send message: %w", err)
-	}
-	s.hub.deliver(ds)
-	return m, nil
-}
 
 func (s *Server) messageList(c *call) (any, error) {
 	var a wire.ListMessagesArgs

@@ -45,6 +45,47 @@ type Config struct {
 	QueueSize int
 	// MaxParticipants per conversation; 0 means wire.MaxParticipantsPerConv.
 	MaxParticipants int
+
+	// MaxConnsPerIdentity caps the live connections of one identity; the next one gets a
+	// bye with CodeTooManySessions. 0 means 20.
+	MaxConnsPerIdentity int
+	// RequestRate (per second) and RequestBurst limit each connection's requests with a
+	// token bucket; over the limit a request fails with CodeRateLimited and the connection
+	// stays. 0 means 50 and 100; a negative RequestRate disables the limit.
+	RequestRate  float64
+	RequestBurst int
+	// ConversationWriteRate limits the write actions on one conversation per second, from
+	// all users together (burst: the same number). 0 means 30; negative disables it.
+	ConversationWriteRate float64
+	// MediaDir holds uploaded media files, named by sid. Empty disables media uploads.
+	MediaDir string
+	// MediaKey signs media content URLs (HMAC-SHA256). Empty means a random key per
+	// process, so URLs stop working at restart.
+	MediaKey []byte
+	// MaxMediaBytes bounds one uploaded file; 0 means wire.DefaultMaxMediaBytes.
+	MaxMediaBytes int64
+	// StateInterval is how often conversation lifecycle timers are checked; 0 means 10 s.
+	StateInterval time.Duration
+
+	// WebhookURL receives the outbound webhooks (docs/ADMIN-API.md); empty disables them.
+	WebhookURL string
+	// WebhookSecret signs webhook bodies (X-Convo-Signature); empty sends no signature.
+	WebhookSecret string
+	// WebhookMaxAge is how long a failing delivery is retried before it is given up; 0
+	// means 24 hours.
+	WebhookMaxAge time.Duration
+	// WebhookBackoff is the first retry delay, doubling per failure up to
+	// WebhookMaxBackoff; 0 means 1 s and 5 min.
+	WebhookBackoff, WebhookMaxBackoff time.Duration
+	// WebhookPoll is how often the dispatcher looks for new events; 0 means 250 ms.
+	WebhookPoll time.Duration
+	// WebhookTimeout bounds one webhook request; 0 means 10 s.
+	WebhookTimeout time.Duration
+	// DisableMetrics turns GET /metrics off.
+	DisableMetrics bool
+	// MetricsAuthOnly makes GET /metrics require admin Basic credentials from loopback
+	// clients too (set it when a reverse proxy on this host forwards outside traffic).
+	MetricsAuthOnly bool
 }
 
 // Server serves the convo API. Create it with New; it is safe for concurrent use.
@@ -53,7 +94,11 @@ type Server struct {
 	log *slog.Logger
 	hub *hub
 	ops map[string]handler
+	fx  *features // typing throttle, rate limiters, media key, state loop
 	mux *http.ServeMux
+
+	metrics  *metrics    // Prometheus metrics (metrics.go)
+	webhooks *dispatcher // outbound webhooks (webhook.go)
 
 	// reqMu is held shared by every request in flight and exclusively by Close, so Close
 	// waits for in-flight writes and no request starts after it.
@@ -91,14 +136,18 @@ func New(cfg Config) *Server {
 		cfg.MaxParticipants = wire.MaxParticipantsPerConv
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, hub: newHub()}
-	s.ops = s.opTable()
+	s.metrics = newMetrics(cfg.Store)
+	s.ops = s.instrumentOps(s.opTable())
 	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("GET /v1/ws", s.serveWS)
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok"))
-	})
+	s.mux.HandleFunc("GET /v1/ws", s.countConnections(s.serveWS))
+	s.mux.HandleFunc("GET /healthz", s.serveHealth)
+	s.registerAdmin()
+	if !cfg.DisableMetrics {
+		s.mux.Handle("GET /metrics", s.serveMetrics())
+	}
+	s.webhooks = newDispatcher(s)
 	s.mux.HandleFunc("POST /v1/dev/token", s.serveDevToken)
+	s.initFeatures()
 	s.mux.Handle("/", s.staticHandler())
 	return s
 }
@@ -115,6 +164,7 @@ func (s *Server) Close() {
 		s.reqMu.Lock()
 		s.closed = true
 		s.reqMu.Unlock()
+		s.stopFeatures()
 		bye := wire.Errorf(wire.CodeUnavailable, "server is shutting down; reconnect later")
 		for _, c := range s.hub.close() {
 			c.sayBye(bye)
@@ -126,6 +176,7 @@ func (s *Server) Close() {
 		case <-time.After(10 * time.Second):
 			s.log.Warn("connections still open after shutdown grace period")
 		}
+		s.webhooks.close()
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 	"nhooyr.io/websocket"
 
 	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/servertest"
 )
@@ -36,6 +37,11 @@ func code(t *testing.T, err error) int {
 }
 
 func str(s string) *string { return &s }
+
+// unlimited lifts the rate limits, for tests that load the server on purpose.
+var unlimited = servertest.Options{Configure: func(c *server.Config) {
+	c.RequestRate, c.ConversationWriteRate = -1, -1
+}}
 
 // room has owner create and join a conversation and add the other identities.
 func room(t *testing.T, ctx context.Context, owner *servertest.Client, others ...string) wire.Conversation {
@@ -155,7 +161,7 @@ func TestOpsHappyPath(t *testing.T) {
 
 func TestMessagePagingOverWire(t *testing.T) {
 	ctx := ctxT(t)
-	env := servertest.Start(t)
+	env := servertest.Start(t, unlimited)
 	alice := env.Connect(ctx, "alice")
 	conv := room(t, ctx, alice)
 	for i := range 35 {
@@ -539,7 +545,7 @@ func TestRestartKeepsData(t *testing.T) {
 
 func TestConcurrentSendersDenseAndComplete(t *testing.T) {
 	ctx := ctxT(t)
-	env := servertest.Start(t)
+	env := servertest.Start(t, unlimited)
 	const senders, each = 20, 10
 	owner := env.Connect(ctx, "owner")
 	ids := make([]string, senders)
@@ -585,7 +591,7 @@ func TestConcurrentSendersDenseAndComplete(t *testing.T) {
 
 func TestSlowConsumerCatchesUpFromStore(t *testing.T) {
 	ctx := ctxT(t)
-	env := servertest.Start(t, servertest.Options{QueueSize: 2})
+	env := servertest.Start(t, servertest.Options{QueueSize: 2, Configure: unlimited.Configure})
 	alice := env.Connect(ctx, "alice")
 	bob := env.Connect(ctx, "bob")
 	conv := room(t, ctx, alice, "bob")

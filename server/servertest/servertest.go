@@ -4,6 +4,7 @@
 package servertest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +13,10 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -37,6 +41,9 @@ type Options struct {
 	Static          fs.FS
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
+	// Configure, when set, adjusts the server's Config before each start (webhooks,
+	// metrics, ...).
+	Configure func(*server.Config)
 }
 
 // Env is a running server. Its fields stay valid across Restart except Server and Store,
@@ -45,21 +52,28 @@ type Env struct {
 	URL     string // WebSocket URL, ws://127.0.0.1:PORT/v1/ws
 	HTTPURL string // http://127.0.0.1:PORT
 	Dir     string // data directory (holds convo.db)
-	Key     auth.Key
-	Keys    *auth.Keyring
-	Server  *server.Server
-	Store   *sqlite.Store
+	// MediaDir holds uploaded media (Dir/media); the media URL key survives Restart.
+	MediaDir string
+	Key      auth.Key
+	Keys     *auth.Keyring
+	Server   *server.Server
+	Store    *sqlite.Store
 
-	t    testing.TB
-	opts Options
-	hs   *httptest.Server
-	mu   sync.Mutex
+	t        testing.TB
+	opts     Options
+	mediaKey []byte
+	hs       *httptest.Server
+	mu       sync.Mutex
 }
 
 // Start runs a server until the test ends.
 func Start(t testing.TB, opts ...Options) *Env {
 	t.Helper()
-	e := &Env{t: t, Dir: t.TempDir(), Key: auth.NewKey("test")}
+	e := &Env{t: t, Dir: t.TempDir(), Key: auth.NewKey("test"), mediaKey: []byte(auth.NewKey("media").Secret)}
+	e.MediaDir = filepath.Join(e.Dir, "media")
+	if err := os.MkdirAll(e.MediaDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if len(opts) > 0 {
 		e.opts = opts[0]
 	}
@@ -82,11 +96,16 @@ func (e *Env) start(addr string) {
 	if err != nil {
 		t.Fatalf("servertest: open store: %v", err)
 	}
-	srv := server.New(server.Config{
+	cfg := server.Config{
 		Store: st, Keys: e.Keys, Logger: e.opts.Logger, Static: e.opts.Static,
 		DevTokens: e.opts.DevTokens, QueueSize: e.opts.QueueSize, MaxParticipants: e.opts.MaxParticipants,
 		HelloTimeout: e.opts.HelloTimeout,
-	})
+		MediaDir:     e.MediaDir, MediaKey: e.mediaKey,
+	}
+	if e.opts.Configure != nil {
+		e.opts.Configure(&cfg)
+	}
+	srv := server.New(cfg)
 	hs := httptest.NewUnstartedServer(srv.Handler())
 	if addr != "" {
 		// Reuse the address so URLs and tokens stay valid; fall back to a fresh port.
@@ -156,6 +175,8 @@ type Client struct {
 	nextID  uint64
 	// events holds events read while waiting for a reply, in arrival order.
 	events []*wire.Frame
+	// Signals collects the signal frames read while waiting for replies or events.
+	Signals []*wire.Frame
 }
 
 // DialRaw opens a WebSocket with the convo subprotocol and sends nothing.
@@ -247,6 +268,8 @@ func (c *Client) Call(ctx context.Context, op string, args, out any) error {
 		switch {
 		case f.Type == wire.TypeEvent:
 			c.events = append(c.events, f)
+		case f.Type == wire.TypeSignal:
+			c.Signals = append(c.Signals, f)
 		case f.Type == wire.TypeReply && f.ID == id:
 			if f.Error != nil {
 				return f.Error
@@ -269,6 +292,10 @@ func (c *Client) NextEvent(ctx context.Context) (*wire.Frame, error) {
 		return f, nil
 	}
 	f, err := c.ReadFrame(ctx)
+	for err == nil && f.Type == wire.TypeSignal {
+		c.Signals = append(c.Signals, f)
+		f, err = c.ReadFrame(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -286,6 +313,72 @@ func (c *Client) WaitEvent(ctx context.Context, name string) (*wire.Frame, error
 			return f, err
 		}
 	}
+}
+
+// NextSignal returns the next signal frame, buffered (Signals) or read; events read
+// meanwhile are kept for NextEvent.
+func (c *Client) NextSignal(ctx context.Context) (*wire.Frame, error) {
+	for len(c.Signals) == 0 {
+		f, err := c.ReadFrame(ctx)
+		if err != nil {
+			return nil, err
+		}
+		switch f.Type {
+		case wire.TypeSignal:
+			c.Signals = append(c.Signals, f)
+		case wire.TypeEvent:
+			c.events = append(c.events, f)
+		default:
+			return nil, fmt.Errorf("servertest: unexpected %q frame while waiting for a signal", f.Type)
+		}
+	}
+	f := c.Signals[0]
+	c.Signals = c.Signals[1:]
+	return f, nil
+}
+
+// PendingEvents returns and clears the events buffered so far, without reading.
+func (c *Client) PendingEvents() []*wire.Frame {
+	s := c.events
+	c.events = nil
+	return s
+}
+
+// Upload posts a media file as identity (POST /v1/media with a bearer token) and decodes
+// the reply. A non-2xx reply is returned as its *wire.Error.
+func (e *Env) Upload(ctx context.Context, identity, filename, category, contentType string, body []byte) (wire.Media, error) {
+	e.t.Helper()
+	var m wire.Media
+	q := url.Values{}
+	if filename != "" {
+		q.Set("filename", filename)
+	}
+	if category != "" {
+		q.Set("category", category)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.HTTPURL+"/v1/media?"+q.Encode(), bytes.NewReader(body))
+	if err != nil {
+		return m, err
+	}
+	req.Header.Set("Authorization", "Bearer "+e.Token(identity, time.Hour))
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return m, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		var body struct {
+			Error *wire.Error `json:"error"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil || body.Error == nil {
+			return m, fmt.Errorf("servertest: upload: HTTP %d", res.StatusCode)
+		}
+		return m, body.Error
+	}
+	return m, json.NewDecoder(res.Body).Decode(&m)
 }
 
 // Events reads exactly n events.

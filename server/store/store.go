@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/convo-sdk/convo/core/wire"
 )
@@ -28,7 +29,8 @@ var (
 )
 
 // Store is the server's persistence. Conversations, participants and messages use the wire
-// types; a returned wire.Conversation always has Joined false (it depends on who asks).
+// types; a returned wire.Conversation has Joined false and no per-user fields (they depend
+// on who asks) unless the method says otherwise (ConversationsOf, ConversationView).
 type Store interface {
 	// EnsureUser returns identity's record, creating it (and its event stream) on first use.
 	EnsureUser(ctx context.Context, identity string) (wire.User, error)
@@ -37,7 +39,8 @@ type Store interface {
 	// Conversation and ConversationByUniqueName return ErrNotFound when there is none.
 	Conversation(ctx context.Context, sid string) (wire.Conversation, error)
 	ConversationByUniqueName(ctx context.Context, uniqueName string) (wire.Conversation, error)
-	// ConversationsOf lists the conversations identity participates in, oldest first,
+	// ConversationsOf lists the conversations identity participates in (with identity's
+	// Joined, NotificationLevel and LastReadMessageIndex filled), oldest first,
 	// starting after the cursor (empty for the first page). next is empty on the last page.
 	ConversationsOf(ctx context.Context, identity, after string, limit int) (items []wire.Conversation, next string, err error)
 
@@ -49,7 +52,8 @@ type Store interface {
 	Participants(ctx context.Context, conversationSid string) ([]wire.Participant, error)
 
 	// SendMessage stores a message with the conversation's next index and emits messageAdded
-	// to every participant. With an idempotency key already used by the same author in the
+	// to every participant. ErrClosed when the conversation is closed; an inactive one
+	// becomes active again (conversationUpdated, reason state) and its timers restart. With an idempotency key already used by the same author in the
 	// same conversation it returns the first message, created false, and no deliveries.
 	SendMessage(ctx context.Context, m NewMessage) (msg wire.Message, created bool, ds []Delivery, err error)
 	Messages(ctx context.Context, q MessageQuery) (wire.MessagePage, error)
@@ -81,6 +85,12 @@ type NewParticipant struct {
 	Identity        string
 	Type            string // empty: "chat"
 	Attributes      json.RawMessage
+	// Address, ProxyAddress and Bindings describe a non-chat participant (Type sms,
+	// whatsapp or email), which has no Identity. ErrConflict when the conversation has a
+	// participant with the same address and proxy address.
+	Address      string
+	ProxyAddress string
+	Bindings     json.RawMessage
 	// Max is the participant limit checked in the same transaction; 0 means
 	// wire.MaxParticipantsPerConv.
 	Max int
@@ -94,6 +104,12 @@ type NewMessage struct {
 	Body            *string
 	Attributes      json.RawMessage
 	IdempotencyKey  string // empty: none
+	Subject         *string
+	// MediaSids name media uploaded by Author and not attached yet (else
+	// ErrMediaUnusable); they are attached in this order.
+	MediaSids        []string
+	ContentSid       string
+	ContentVariables []wire.ContentVariable
 }
 
 // MessageQuery selects a page of messages; see wire.ListMessagesArgs.
@@ -110,6 +126,9 @@ type Delivery struct {
 	Offset   uint64
 	Event    string
 	Payload  json.RawMessage
+	// At is when the store committed the event (zero for events read back from a stream);
+	// the server measures fan-out latency from it.
+	At time.Time
 }
 
 // StreamHead describes a user's stream. Offsets start at 1; Last is 0 while the stream is

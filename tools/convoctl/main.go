@@ -1,8 +1,14 @@
-// Command convoctl administers a convo server. Today it mints access tokens:
+// Command convoctl administers a convo server: it mints access tokens and drives the admin
+// REST API (conversations, participants, messages, users, content templates), printing the
+// server's JSON answers:
 //
 //	convoctl token --identity alice [--ttl 1h] [--url ws://host/v1/ws] [--key-id K --secret S]
+//	CONVO_URL=http://127.0.0.1:8080 convoctl conversation create --friendly-name Support
+//	convoctl participant add CH... --identity alice
+//	convoctl message send CH... --author alice --body hello
 //
-// Without --key-id/--secret it signs with the first key of CONVO_API_KEYS.
+// Without --key-id/--secret it uses the first key of CONVO_API_KEYS. Run it without
+// arguments for every command.
 package main
 
 import (
@@ -23,7 +29,7 @@ func main() {
 	}
 }
 
-const usage = "usage: convoctl token --identity ID [--ttl 1h] [--url ws://HOST/v1/ws] [--key-id K --secret S]"
+const usage = adminUsage
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
@@ -32,6 +38,16 @@ func run(args []string, out io.Writer) error {
 	switch args[0] {
 	case "token":
 		return token(args[1:], out)
+	case "conversation", "conversations":
+		return conversationCmd(args[1:], out)
+	case "participant", "participants":
+		return participantCmd(args[1:], out)
+	case "message", "messages":
+		return messageCmd(args[1:], out)
+	case "user", "users":
+		return userCmd(args[1:], out)
+	case "template", "templates":
+		return templateCmd(args[1:], out)
 	default:
 		return fmt.Errorf("unknown command %q\n%s", args[0], usage)
 	}

@@ -7,6 +7,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -15,10 +17,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,6 +43,11 @@ func main() {
 type options struct {
 	addr, data, web, publicURL string
 	dev                        bool
+
+	webhookURL, webhookSecret string
+	webhookMaxAge             time.Duration
+	metrics, metricsAuthOnly  bool
+	logFormat, logLevel       string
 }
 
 func env(name, def string) string {
@@ -57,10 +66,45 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.web, "web", env("CONVO_WEB", ""), "directory served at / (demo page, /sdk/...) (env CONVO_WEB)")
 	fs.BoolVar(&o.dev, "dev", devDefault, "development mode: POST /v1/dev/token hands out tokens (env CONVO_DEV)")
 	fs.StringVar(&o.publicURL, "public-url", env("CONVO_PUBLIC_URL", ""), "WebSocket URL put in dev tokens (env CONVO_PUBLIC_URL; default ws://ADDR/v1/ws)")
+	fs.StringVar(&o.webhookURL, "webhook-url", env("CONVO_WEBHOOK_URL", ""), "URL that receives webhooks (env CONVO_WEBHOOK_URL; empty: none)")
+	fs.StringVar(&o.webhookSecret, "webhook-secret", env("CONVO_WEBHOOK_SECRET", ""), "secret signing webhook bodies; prefer the env CONVO_WEBHOOK_SECRET (flags show in ps)")
+	maxAge, err := time.ParseDuration(env("CONVO_WEBHOOK_MAX_AGE", "24h"))
+	if err != nil {
+		return o, fmt.Errorf("CONVO_WEBHOOK_MAX_AGE: %w", err)
+	}
+	fs.DurationVar(&o.webhookMaxAge, "webhook-max-age", maxAge, "how long failing webhook deliveries are retried (env CONVO_WEBHOOK_MAX_AGE)")
+	metricsDefault, _ := strconv.ParseBool(env("CONVO_METRICS", "true"))
+	authOnlyDefault, _ := strconv.ParseBool(env("CONVO_METRICS_AUTH_ONLY", "false"))
+	fs.BoolVar(&o.metrics, "metrics", metricsDefault, "serve Prometheus metrics at GET /metrics to loopback clients and admin Basic auth (env CONVO_METRICS)")
+	fs.BoolVar(&o.metricsAuthOnly, "metrics-auth-only", authOnlyDefault, "require admin Basic auth for /metrics from loopback too, e.g. behind a local reverse proxy (env CONVO_METRICS_AUTH_ONLY)")
+	fs.StringVar(&o.logFormat, "log-format", env("CONVO_LOG_FORMAT", "text"), "log format: text or json (env CONVO_LOG_FORMAT)")
+	fs.StringVar(&o.logLevel, "log-level", env("CONVO_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env CONVO_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	if o.webhookURL != "" {
+		u, err := url.Parse(o.webhookURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return o, errors.New("--webhook-url must be an http or https URL")
+		}
+	}
+	if o.logFormat != "text" && o.logFormat != "json" {
+		return o, fmt.Errorf("--log-format must be text or json, got %q", o.logFormat)
+	}
 	return o, nil
+}
+
+// newLogger builds the daemon's structured logger.
+func newLogger(o options, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	if o.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, hopts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, hopts)), nil
 }
 
 // run serves until ctx ends (SIGINT/SIGTERM in main), then shuts down gracefully.
@@ -69,7 +113,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log, err := newLogger(o, os.Stderr)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(o.data, 0o700); err != nil {
 		return err
 	}
@@ -82,7 +129,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	cfg := server.Config{Store: st, Keys: keys, Logger: log, DevTokens: o.dev, PublicURL: o.publicURL}
+	cfg := server.Config{Store: st, Keys: keys, Logger: log, DevTokens: o.dev, PublicURL: o.publicURL,
+		WebhookURL: o.webhookURL, WebhookSecret: o.webhookSecret, WebhookMaxAge: o.webhookMaxAge,
+		DisableMetrics: !o.metrics, MetricsAuthOnly: o.metricsAuthOnly}
+	if cfg.MediaKey, err = loadMediaKey(o.data, log); err != nil {
+		return err
+	}
+	cfg.MediaDir = filepath.Join(o.data, "media")
+	if err := os.MkdirAll(cfg.MediaDir, 0o700); err != nil {
+		return err
+	}
+	if o.webhookURL != "" && o.webhookSecret == "" {
+		log.Warn("webhooks are not signed: set CONVO_WEBHOOK_SECRET")
+	}
 	if o.web != "" {
 		if fi, err := os.Stat(o.web); err != nil || !fi.IsDir() {
 			return fmt.Errorf("--web %s is not a directory", o.web)
@@ -129,6 +188,40 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	srv.Close()
 	return nil
+}
+
+// loadMediaKey reads DATA/media.key, the secret that signs media URLs, creating it (0600)
+// on first start so URLs stay valid across restarts.
+func loadMediaKey(data string, log *slog.Logger) ([]byte, error) {
+	path := filepath.Join(data, "media.key")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		k, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(k) < 16 {
+			return nil, fmt.Errorf("%s: want at least 32 hex digits", path)
+		}
+		return k, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.WriteString(hex.EncodeToString(k) + "\n"); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	log.Info("created the media URL key", "path", path)
+	return k, nil
 }
 
 // loadKeys reads CONVO_API_KEYS. Without it, dev mode keeps one generated key in

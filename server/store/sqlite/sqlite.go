@@ -336,8 +336,50 @@ func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, name string, v any,
 	if err != nil {
 		return nil, err
 	}
-	var eventID int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO events (name, payload) VALUES (?, ?) RETURNING id`, name, string(payload)).Scan(&eventID); err != nil {
+	return s.appendEventFor(ctx, tx, name, recipients, func(string) any { return json.RawMessage(payload) })
+}
+
+// appendEventFor is appendEvent with a payload per recipient: recipients with identical
+// payloads share one stored row; the first row is the event, the others its variants.
+func (s *Store) appendEventFor(ctx context.Context, tx *sql.Tx, name string, recipients []string, payloadFor func(identity string) any) ([]store.Delivery, error) {
+	type row struct {
+		id      int64
+		payload []byte
+	}
+	rows := map[string]row{}
+	var first int64
+	eventFor := func(identity string) (row, error) {
+		var payload []byte
+		switch v := payloadFor(identity).(type) {
+		case json.RawMessage:
+			payload = v
+		default:
+			var err error
+			if payload, err = json.Marshal(v); err != nil {
+				return row{}, err
+			}
+		}
+		if r, ok := rows[string(payload)]; ok {
+			return r, nil
+		}
+		var variantOf sql.NullInt64
+		if first != 0 {
+			variantOf = sql.NullInt64{Int64: first, Valid: true}
+		}
+		r := row{payload: payload}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO events (name, payload, variant_of) VALUES (?, ?, ?) RETURNING id`,
+			name, string(payload), variantOf).Scan(&r.id); err != nil {
+			return row{}, err
+		}
+		if first == 0 {
+			first = r.id
+		}
+		rows[string(payload)] = r
+		return r, nil
+	}
+	if len(recipients) == 0 {
+		// Nobody's stream gets it, but the events log still records every change.
+		_, err := eventFor("")
 		return nil, err
 	}
 	bump, err := tx.PrepareContext(ctx, `UPDATE streams SET next_offset = next_offset + 1 WHERE identity = ? RETURNING next_offset`)
@@ -351,7 +393,13 @@ func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, name string, v any,
 	}
 	defer link.Close()
 	ds := make([]store.Delivery, 0, len(recipients))
+	at := time.Now() // for the fan-out latency metric
 	for _, id := range recipients {
+		ev, err := eventFor(id)
+		if err != nil {
+			return nil, err
+		}
+		eventID, payload := ev.id, ev.payload
 		if err := ensureStream(ctx, tx, id); err != nil {
 			return nil, err
 		}
@@ -368,7 +416,7 @@ func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, name string, v any,
 				return nil, err
 			}
 		}
-		ds = append(ds, store.Delivery{Identity: id, Offset: off, Event: name, Payload: payload})
+		ds = append(ds, store.Delivery{Identity: id, Offset: off, Event: name, Payload: payload, At: at})
 	}
 	return ds, nil
 }
@@ -390,7 +438,8 @@ func (s *Store) pruneLoop(every time.Duration) {
 }
 
 // PruneEvents deletes event payloads no stream references any more (retention dropped every
-// reference) and reports how many went. It works in small batches to keep writes flowing.
+// reference) and reports how many went. Webhook-only events stay: the webhook dispatcher
+// deletes them once delivered. It works in small batches to keep writes flowing.
 func (s *Store) PruneEvents(ctx context.Context) (int64, error) {
 	var total int64
 	for {
@@ -399,6 +448,11 @@ func (s *Store) PruneEvents(ctx context.Context) (int64, error) {
 			res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (
 				SELECT e.id FROM events e
 				WHERE NOT EXISTS (SELECT 1 FROM user_events ue WHERE ue.event_id = e.id)
+				AND e.webhook_only = 0
+				-- the webhook dispatcher still needs what is after its cursor (admin.go)
+				AND NOT EXISTS (SELECT 1 FROM webhook_cursor w WHERE w.enabled = 1 AND e.id > w.event_id)
+				-- keep the newest row so ids never go back (INTEGER PRIMARY KEY reuses max+1)
+				AND e.id < (SELECT MAX(id) FROM events)
 				LIMIT 500)`)
 			if err != nil {
 				return err
@@ -416,7 +470,7 @@ func (s *Store) PruneEvents(ctx context.Context) (int64, error) {
 // ---- conversations
 
 const conversationCols = `c.id, c.sid, c.unique_name, c.friendly_name, c.attributes, c.created_by,
-	c.date_created, c.date_updated, c.last_message_index, c.last_message_date`
+	c.date_created, c.date_updated, c.last_message_index, c.last_message_date, c.state, c.state_date, c.bindings`
 
 func scanConversation(sc scanner) (wire.Conversation, int64, error) {
 	var (
@@ -426,10 +480,19 @@ func scanConversation(sc scanner) (wire.Conversation, int64, error) {
 		a             string
 		created, upd  int64
 		lastIdx, last sql.NullInt64
+		state         string
+		stateDate     sql.NullInt64
+		bindings      sql.NullString
 	)
-	err := sc.Scan(&id, &c.Sid, &uniq, &c.FriendlyName, &a, &c.CreatedBy, &created, &upd, &lastIdx, &last)
+	err := sc.Scan(&id, &c.Sid, &uniq, &c.FriendlyName, &a, &c.CreatedBy, &created, &upd, &lastIdx, &last, &state, &stateDate, &bindings)
 	if err != nil {
 		return c, 0, notFound(err)
+	}
+	if stateDate.Valid {
+		c.State = &wire.ConversationState{Current: state, DateUpdated: fromMillis(stateDate.Int64)}
+	}
+	if bindings.Valid {
+		c.Bindings = json.RawMessage(bindings.String)
 	}
 	c.UniqueName = uniq.String
 	c.Attributes = json.RawMessage(a)
@@ -443,6 +506,7 @@ func scanConversation(sc scanner) (wire.Conversation, int64, error) {
 func (s *Store) CreateConversation(ctx context.Context, nc store.NewConversation) (wire.Conversation, error) {
 	sid := store.NewSid(store.PrefixConversation)
 	t := now()
+	var conv wire.Conversation
 	var uniq sql.NullString
 	if nc.UniqueName != "" {
 		uniq = sql.NullString{String: nc.UniqueName, Valid: true}
@@ -460,12 +524,15 @@ func (s *Store) CreateConversation(ctx context.Context, nc store.NewConversation
 		_, err := tx.ExecContext(ctx, `INSERT INTO conversations
 			(sid, unique_name, friendly_name, attributes, created_by, date_created, date_updated)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, sid, uniq, nc.FriendlyName, attrs(nc.Attributes), nc.CreatedBy, t, t)
-		return err
+		if err != nil {
+			return err
+		}
+		if conv, err = s.conversation(ctx, tx, `c.sid = ?`, sid); err != nil {
+			return err
+		}
+		return appendWebhookEvent(ctx, tx, store.EventConversationCreated, wire.ConversationEvent{Conversation: conv})
 	})
-	if err != nil {
-		return wire.Conversation{}, err
-	}
-	return s.conversation(ctx, s.w, `c.sid = ?`, sid)
+	return conv, err
 }
 
 func (s *Store) conversation(ctx context.Context, q querier, where string, arg any) (wire.Conversation, error) {
@@ -489,7 +556,7 @@ func (s *Store) ConversationsOf(ctx context.Context, identity, after string, lim
 			return nil, "", fmt.Errorf("%w: cursor %q", errBadCursor, after)
 		}
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+conversationCols+` FROM conversations c
+	rows, err := s.r.QueryContext(ctx, `SELECT `+conversationCols+`, `+viewCols+` FROM conversations c
 		JOIN participants p ON p.conversation_sid = c.sid
 		WHERE p.identity = ? AND c.id > ? ORDER BY c.id LIMIT ?`, identity, afterID, limit+1)
 	if err != nil {
@@ -499,7 +566,7 @@ func (s *Store) ConversationsOf(ctx context.Context, identity, after string, lim
 	items := []wire.Conversation{}
 	var lastID int64
 	for rows.Next() {
-		c, id, err := scanConversation(rows)
+		c, id, err := scanConversationView(rows)
 		if err != nil {
 			return nil, "", err
 		}
@@ -516,23 +583,50 @@ var errBadCursor = store.ErrBadCursor
 
 // ---- participants
 
+// participantCols are the columns every insert sets; participantSelect those a read scans.
 const participantCols = `sid, conversation_sid, identity, type, attributes, date_created, date_updated`
+
+const participantSelect = participantCols + `, last_read_index, last_read_date, address, proxy_address, bindings, role_sid`
 
 func scanParticipant(sc scanner) (wire.Participant, error) {
 	var (
-		p            wire.Participant
-		a            string
-		created, upd int64
+		p                         wire.Participant
+		a                         string
+		created, upd              int64
+		lastRead, lastReadDate    sql.NullInt64
+		addr, proxy, bind, roleID sql.NullString
 	)
-	err := sc.Scan(&p.Sid, &p.ConversationSid, &p.Identity, &p.Type, &a, &created, &upd)
+	err := sc.Scan(&p.Sid, &p.ConversationSid, &p.Identity, &p.Type, &a, &created, &upd,
+		&lastRead, &lastReadDate, &addr, &proxy, &bind, &roleID)
 	p.Attributes = json.RawMessage(a)
 	p.DateCreated, p.DateUpdated = fromMillis(created), fromMillis(upd)
+	if lastRead.Valid {
+		p.LastReadMessageIndex = &lastRead.Int64
+	}
+	if lastReadDate.Valid {
+		t := fromMillis(lastReadDate.Int64)
+		p.LastReadTimestamp = &t
+	}
+	if p.Type != wire.ParticipantChat {
+		p.Identity = "" // the column holds a placeholder (see nonChatIdentity)
+	}
+	p.Address, p.ProxyAddress, p.RoleSid = addr.String, proxy.String, roleID.String
+	if bind.Valid {
+		p.Bindings = json.RawMessage(bind.String)
+	}
 	return p, notFound(err)
 }
 
+// nonChatIdentity is what the identity column holds for a non-chat participant: unique per
+// participant and never a real identity (those exclude control characters).
+func nonChatIdentity(sid string) string { return "\x00" + sid }
+
 func (s *Store) AddParticipant(ctx context.Context, np store.NewParticipant) (wire.Participant, []store.Delivery, error) {
 	if np.Type == "" {
-		np.Type = "chat"
+		np.Type = wire.ParticipantChat
+	}
+	if np.Type != wire.ParticipantChat {
+		return s.addNonChatParticipant(ctx, np)
 	}
 	if np.Max <= 0 {
 		np.Max = wire.MaxParticipantsPerConv
@@ -555,7 +649,9 @@ func (s *Store) AddParticipant(ctx context.Context, np store.NewParticipant) (wi
 				return store.ErrConflict
 			}
 		}
-		if len(members) >= np.Max {
+		if n, err := participantCount(ctx, tx, np.ConversationSid); err != nil {
+			return err
+		} else if n >= np.Max {
 			return store.ErrTooManyParticipants
 		}
 		t := now()
@@ -567,10 +663,11 @@ func (s *Store) AddParticipant(ctx context.Context, np store.NewParticipant) (wi
 		if err := ensureUser(ctx, tx, np.Identity); err != nil {
 			return err
 		}
-		if p, err = scanParticipant(tx.QueryRowContext(ctx, `SELECT `+participantCols+` FROM participants WHERE sid = ?`, sid)); err != nil {
+		if p, err = scanParticipant(tx.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants WHERE sid = ?`, sid)); err != nil {
 			return err
 		}
 		conv.Joined = true
+		conv.NotificationLevel = wire.NotificationDefault
 		joined, err := s.appendEvent(ctx, tx, wire.EventConversationJoined, wire.ConversationEvent{Conversation: conv}, []string{np.Identity})
 		if err != nil {
 			return err
@@ -586,7 +683,7 @@ func (s *Store) AddParticipant(ctx context.Context, np store.NewParticipant) (wi
 }
 
 func participantIdentities(ctx context.Context, tx *sql.Tx, conv string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT identity FROM participants WHERE conversation_sid = ? ORDER BY id`, conv)
+	rows, err := tx.QueryContext(ctx, `SELECT identity FROM participants WHERE conversation_sid = ? AND type = 'chat' ORDER BY id`, conv)
 	if err != nil {
 		return nil, err
 	}
@@ -603,12 +700,12 @@ func participantIdentities(ctx context.Context, tx *sql.Tx, conv string) ([]stri
 }
 
 func (s *Store) Participant(ctx context.Context, conv, identity string) (wire.Participant, error) {
-	return scanParticipant(s.r.QueryRowContext(ctx, `SELECT `+participantCols+` FROM participants
+	return scanParticipant(s.r.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants
 		WHERE conversation_sid = ? AND identity = ?`, conv, identity))
 }
 
 func (s *Store) Participants(ctx context.Context, conv string) ([]wire.Participant, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+participantCols+` FROM participants WHERE conversation_sid = ? ORDER BY id`, conv)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+participantSelect+` FROM participants WHERE conversation_sid = ? ORDER BY id`, conv)
 	if err != nil {
 		return nil, err
 	}
@@ -626,19 +723,32 @@ func (s *Store) Participants(ctx context.Context, conv string) ([]wire.Participa
 
 // ---- messages
 
+// messageCols are the columns every insert sets; messageSelect those a read scans. Media
+// and receipts come from their own tables (loadMessageExtras).
 const messageCols = `sid, conversation_sid, idx, author, participant_sid, body, attributes, date_created, date_updated`
+
+const messageSelect = messageCols + `, subject, content_sid, content_variables, last_updated_by`
 
 func scanMessage(sc scanner) (wire.Message, error) {
 	var (
-		m            wire.Message
-		psid, body   sql.NullString
-		a            string
-		created, upd int64
+		m                          wire.Message
+		psid, body                 sql.NullString
+		a                          string
+		created, upd               int64
+		subject, content, vars, lu sql.NullString
 	)
-	err := sc.Scan(&m.Sid, &m.ConversationSid, &m.Index, &m.Author, &psid, &body, &a, &created, &upd)
+	err := sc.Scan(&m.Sid, &m.ConversationSid, &m.Index, &m.Author, &psid, &body, &a, &created, &upd,
+		&subject, &content, &vars, &lu)
 	m.ParticipantSid = psid.String
 	if body.Valid {
 		m.Body = &body.String
+	}
+	if subject.Valid {
+		m.Subject = &subject.String
+	}
+	m.ContentSid, m.LastUpdatedBy = content.String, lu.String
+	if vars.Valid {
+		_ = json.Unmarshal([]byte(vars.String), &m.ContentVariables)
 	}
 	m.Attributes = json.RawMessage(a)
 	m.DateCreated, m.DateUpdated = fromMillis(created), fromMillis(upd)
@@ -655,19 +765,25 @@ func (s *Store) SendMessage(ctx context.Context, nm store.NewMessage) (wire.Mess
 	)
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if nm.IdempotencyKey != "" {
-			prev, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages
+			prev, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageSelect+` FROM messages
 				WHERE conversation_sid = ? AND author = ? AND idempotency_key = ?`, nm.ConversationSid, nm.Author, nm.IdempotencyKey))
 			if err == nil {
 				m = prev
-				return nil
+				return loadMessageExtras(ctx, tx, []*wire.Message{&m})
 			}
 			if !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 		}
-		var last sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT last_message_index FROM conversations WHERE sid = ?`, nm.ConversationSid).Scan(&last); err != nil {
+		var (
+			last  sql.NullInt64
+			state string
+		)
+		if err := tx.QueryRowContext(ctx, `SELECT last_message_index, state FROM conversations WHERE sid = ?`, nm.ConversationSid).Scan(&last, &state); err != nil {
 			return notFound(err)
+		}
+		if state == wire.StateClosed {
+			return store.ErrClosed
 		}
 		idx := int64(0)
 		if last.Valid {
@@ -679,9 +795,24 @@ func (s *Store) SendMessage(ctx context.Context, nm store.NewMessage) (wire.Mess
 		if nm.Body != nil {
 			body = sql.NullString{String: *nm.Body, Valid: true}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageCols+`, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		var subject, vars sql.NullString
+		if nm.Subject != nil {
+			subject = sql.NullString{String: *nm.Subject, Valid: true}
+		}
+		if len(nm.ContentVariables) > 0 {
+			b, err := json.Marshal(nm.ContentVariables)
+			if err != nil {
+				return err
+			}
+			vars = sql.NullString{String: string(b), Valid: true}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageCols+`, idempotency_key, subject, content_sid, content_variables)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sid, nm.ConversationSid, idx, nm.Author, nullString(nm.ParticipantSid), body, attrs(nm.Attributes), t, t,
-			nullString(nm.IdempotencyKey)); err != nil {
+			nullString(nm.IdempotencyKey), subject, nullString(nm.ContentSid), vars); err != nil {
+			return err
+		}
+		if err := attachMedia(ctx, tx, nm.ConversationSid, sid, nm.Author, nm.MediaSids); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET last_message_index = ?, last_message_date = ? WHERE sid = ?`,
@@ -689,7 +820,10 @@ func (s *Store) SendMessage(ctx context.Context, nm store.NewMessage) (wire.Mess
 			return err
 		}
 		var err error
-		if m, err = scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE sid = ?`, sid)); err != nil {
+		if m, err = scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageSelect+` FROM messages WHERE sid = ?`, sid)); err != nil {
+			return err
+		}
+		if err := loadMessageExtras(ctx, tx, []*wire.Message{&m}); err != nil {
 			return err
 		}
 		members, err := participantIdentities(ctx, tx, nm.ConversationSid)
@@ -697,7 +831,12 @@ func (s *Store) SendMessage(ctx context.Context, nm store.NewMessage) (wire.Mess
 			return err
 		}
 		created = true
-		ds, err = s.appendEvent(ctx, tx, wire.EventMessageAdded, wire.MessageEvent{Message: m}, members)
+		if ds, err = s.appendEvent(ctx, tx, wire.EventMessageAdded, wire.MessageEvent{Message: m}, members); err != nil {
+			return err
+		}
+		// Activity restarts the lifecycle timers and wakes an inactive conversation.
+		woke, err := s.touchConversation(ctx, tx, nm.ConversationSid, state, t)
+		ds = append(ds, woke...)
 		return err
 	})
 	return m, created, ds, err
@@ -723,7 +862,7 @@ func (s *Store) Messages(ctx context.Context, q store.MessageQuery) (wire.Messag
 		default:
 			query = `ORDER BY idx DESC`
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE conversation_sid = ? `+query+` LIMIT ?`,
+		rows, err := tx.QueryContext(ctx, `SELECT `+messageSelect+` FROM messages WHERE conversation_sid = ? `+query+` LIMIT ?`,
 			append(args, q.PageSize+1)...)
 		if err != nil {
 			return err
@@ -747,6 +886,13 @@ func (s *Store) Messages(ctx context.Context, q store.MessageQuery) (wire.Messag
 			for i, j := 0, len(page.Items)-1; i < j; i, j = i+1, j-1 {
 				page.Items[i], page.Items[j] = page.Items[j], page.Items[i]
 			}
+		}
+		ptrs := make([]*wire.Message, len(page.Items))
+		for i := range page.Items {
+			ptrs[i] = &page.Items[i]
+		}
+		if err := loadMessageExtras(ctx, tx, ptrs); err != nil {
+			return err
 		}
 		// The side the query walked towards is known from the extra row; look at the other.
 		exists := func(cond string, idx int64) (bool, error) {

@@ -1,0 +1,338 @@
+package server
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/server/store"
+)
+
+// Media over HTTP. Uploads carry the access token in the Authorization header (never the
+// URL); content is fetched through short-lived URLs signed with HMAC-SHA256, which the
+// media.urls op hands to users who may read the media.
+
+// MediaURLTTL is how long a signed media URL stays valid.
+const MediaURLTTL = 5 * time.Minute
+
+const maxFilenameChars = 256
+
+func writeHTTPError(w http.ResponseWriter, status int, e *wire.Error) {
+	writeJSON(w, status, map[string]any{"error": e})
+}
+
+// originAllowed applies the WebSocket endpoint's origin rule: no Origin (native clients),
+// the same host, or a host matching Config.AllowedOrigins.
+func (s *Server) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, p := range s.cfg.AllowedOrigins {
+		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(u.Host)); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// cors checks the origin and, for a cross-origin request from an allowed one, sets the
+// CORS headers. It writes a 403 and returns false for another origin.
+func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
+	w.Header().Add("Vary", "Origin")
+	if !s.originAllowed(r) {
+		writeHTTPError(w, http.StatusForbidden, wire.Errorf(wire.CodeForbidden, "origin %q is not allowed", r.Header.Get("Origin")))
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		w.Header().Set("Access-Control-Allow-Origin", o)
+	}
+	return true
+}
+
+func (s *Server) serveMediaPreflight(w http.ResponseWriter, r *http.Request) {
+	if !s.cors(w, r) {
+		return
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Methods", "POST")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// sanitizeFilename keeps the last path element of a user's file name, without control
+// characters, at most maxFilenameChars characters. It is metadata only: files are stored
+// by sid.
+func sanitizeFilename(name string) string {
+	name = strings.ToValidUTF8(name, "")
+	name = strings.ReplaceAll(name, `\`, "/")
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == 0x2028 || r == 0x2029 {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if name == "." || name == ".." {
+		return ""
+	}
+	if utf8.RuneCountInString(name) > maxFilenameChars {
+		name = string([]rune(name)[:maxFilenameChars])
+	}
+	return name
+}
+
+// serveMediaUpload stores the request body as a new media of the caller:
+// POST /v1/media?filename=NAME&category=media|body|history, Authorization: Bearer TOKEN.
+func (s *Server) serveMediaUpload(w http.ResponseWriter, r *http.Request) {
+	if !s.cors(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	if q.Has("token") || q.Has("access_token") {
+		writeHTTPError(w, http.StatusBadRequest, wire.Errorf(wire.CodeBadRequest, "send the access token in the Authorization header, never in the URL"))
+		return
+	}
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="convo"`)
+		writeHTTPError(w, http.StatusUnauthorized, wire.Errorf(wire.CodeTokenInvalid, "media uploads need the header Authorization: Bearer <access token>"))
+		return
+	}
+	claims, err := s.cfg.Keys.Verify(strings.TrimSpace(tok))
+	if err != nil {
+		writeHTTPError(w, http.StatusUnauthorized, asWireError(err))
+		return
+	}
+	if s.cfg.MediaDir == "" {
+		writeHTTPError(w, http.StatusServiceUnavailable, wire.Errorf(wire.CodeUnavailable, "this server stores no media (no media directory configured)"))
+		return
+	}
+	category := q.Get("category")
+	switch category {
+	case "":
+		category = wire.MediaCategoryMedia
+	case wire.MediaCategoryMedia, wire.MediaCategoryBody, wire.MediaCategoryHistory:
+	default:
+		writeHTTPError(w, http.StatusBadRequest, wire.Errorf(wire.CodeBadRequest, "category must be %q, %q or %q, got %q",
+			wire.MediaCategoryMedia, wire.MediaCategoryBody, wire.MediaCategoryHistory, category))
+		return
+	}
+	ctype := r.Header.Get("Content-Type")
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	if _, _, err := mime.ParseMediaType(ctype); err != nil || len(ctype) > 256 {
+		writeHTTPError(w, http.StatusBadRequest, wire.Errorf(wire.CodeBadRequest, "Content-Type %q is not a media type", ctype))
+		return
+	}
+	max := s.cfg.MaxMediaBytes
+	tooLarge := func() {
+		writeHTTPError(w, http.StatusRequestEntityTooLarge, wire.Errorf(wire.CodeTooLarge, "a media file is at most %d bytes", max))
+	}
+	if r.ContentLength > max {
+		tooLarge()
+		return
+	}
+	tmp, err := os.CreateTemp(s.cfg.MediaDir, ".upload-*")
+	if err != nil {
+		s.log.Error("creating media file failed", "err", err)
+		writeHTTPError(w, http.StatusInternalServerError, wire.Errorf(wire.CodeInternal, "could not store the file"))
+		return
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
+	n, err := tmp.ReadFrom(http.MaxBytesReader(w, r.Body, max))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		tooLarge()
+		return
+	case err != nil:
+		s.log.Info("reading media upload failed", "err", err)
+		writeHTTPError(w, http.StatusBadRequest, wire.Errorf(wire.CodeBadRequest, "could not read the request body"))
+		return
+	}
+	m := store.MediaRecord{Owner: claims.Identity, Media: wire.Media{
+		Sid: store.NewSid(store.PrefixMedia), Category: category, Filename: sanitizeFilename(q.Get("filename")),
+		ContentType: ctype, Size: n}}
+	if err := os.Rename(tmp.Name(), filepath.Join(s.cfg.MediaDir, m.Sid)); err != nil {
+		s.log.Error("storing media file failed", "err", err)
+		writeHTTPError(w, http.StatusInternalServerError, wire.Errorf(wire.CodeInternal, "could not store the file"))
+		return
+	}
+	if err := s.cfg.Store.CreateMedia(r.Context(), m); err != nil {
+		_ = os.Remove(filepath.Join(s.cfg.MediaDir, m.Sid))
+		s.log.Error("recording media failed", "err", err)
+		writeHTTPError(w, http.StatusInternalServerError, wire.Errorf(wire.CodeInternal, "could not record the file"))
+		return
+	}
+	s.log.Info("media uploaded", "identity", claims.Identity, "sid", m.Sid, "size", n)
+	writeJSON(w, http.StatusCreated, m.Media)
+}
+
+// mediaSig signs a media sid and expiry.
+func (s *Server) mediaSig(sid string, expires int64) string {
+	mac := hmac.New(sha256.New, s.fx.mediaKey)
+	fmt.Fprintf(mac, "%s\n%d", sid, expires)
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// mediaURL is the signed content URL of a media, relative to base (scheme://host).
+func (s *Server) mediaURL(base, sid string, expires int64) string {
+	return fmt.Sprintf("%s/v1/media/%s/content?expires=%d&sig=%s", base, url.PathEscape(sid), expires, s.mediaSig(sid, expires))
+}
+
+// serveMediaContent serves a media's file to whoever holds a valid signed URL.
+func (s *Server) serveMediaContent(w http.ResponseWriter, r *http.Request) {
+	sid := r.PathValue("sid")
+	q := r.URL.Query()
+	expires, err := strconv.ParseInt(q.Get("expires"), 10, 64)
+	if err != nil {
+		writeHTTPError(w, http.StatusForbidden, wire.Errorf(wire.CodeForbidden, "this media URL is not signed; ask media.urls for one"))
+		return
+	}
+	got, err := hex.DecodeString(q.Get("sig"))
+	want, _ := hex.DecodeString(s.mediaSig(sid, expires))
+	if err != nil || !hmac.Equal(got, want) {
+		writeHTTPError(w, http.StatusForbidden, wire.Errorf(wire.CodeForbidden, "this media URL's signature is invalid"))
+		return
+	}
+	if time.Now().Unix() > expires {
+		writeHTTPError(w, http.StatusForbidden, wire.Errorf(wire.CodeForbidden, "this media URL has expired; ask media.urls for a new one"))
+		return
+	}
+	m, err := s.cfg.Store.Media(r.Context(), sid)
+	if errors.Is(err, store.ErrNotFound) || s.cfg.MediaDir == "" {
+		writeHTTPError(w, http.StatusNotFound, wire.Errorf(wire.CodeNotFound, "media %q not found", sid))
+		return
+	}
+	if err != nil {
+		s.log.Error("loading media failed", "err", err)
+		writeHTTPError(w, http.StatusInternalServerError, wire.Errorf(wire.CodeInternal, "could not load the media"))
+		return
+	}
+	f, err := os.Open(filepath.Join(s.cfg.MediaDir, m.Sid))
+	if err != nil {
+		s.log.Warn("media file missing", "sid", sid, "err", err)
+		writeHTTPError(w, http.StatusNotFound, wire.Errorf(wire.CodeNotFound, "media %q not found", sid))
+		return
+	}
+	defer f.Close()
+	name := m.Filename
+	if name == "" {
+		name = m.Sid
+	}
+	h := w.Header()
+	if o := r.Header.Get("Origin"); o != "" && s.originAllowed(r) {
+		h.Set("Access-Control-Allow-Origin", o)
+		h.Add("Vary", "Origin")
+	}
+	h.Set("Content-Type", m.ContentType)
+	h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+rfc5987(name))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "private, max-age=300")
+	http.ServeContent(w, r, "", m.DateCreated, f)
+}
+
+// rfc5987 percent-encodes a header parameter value (RFC 5987 attr-char stays as is).
+func rfc5987(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// mediaURLs returns signed content URLs for media the caller uploaded or that is attached to
+// a message of a conversation the caller participates in.
+func (s *Server) mediaURLs(c *call) (any, error) {
+	var a wire.MediaURLsArgs
+	if err := decodeArgs(c.data, &a); err != nil {
+		return nil, err
+	}
+	if len(a.MediaSids) == 0 {
+		return nil, wire.Errorf(wire.CodeBadRequest, "mediaSids is required")
+	}
+	if len(a.MediaSids) > wire.MaxMediaSidsPerURLRequest {
+		return nil, wire.Errorf(wire.CodeTooLarge, "at most %d mediaSids a request, got %d", wire.MaxMediaSidsPerURLRequest, len(a.MediaSids))
+	}
+	expires := time.Now().Add(MediaURLTTL).Truncate(time.Second)
+	out := wire.MediaURLs{URLs: make(map[string]string, len(a.MediaSids)), Expires: expires.UTC()}
+	member := map[string]bool{}
+	for _, sid := range a.MediaSids {
+		m, err := s.cfg.Store.Media(c.ctx, sid)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, wire.Errorf(wire.CodeNotFound, "media %q not found", sid)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m.Owner != c.identity {
+			ok, known := member[m.ConversationSid]
+			if !known && m.ConversationSid != "" {
+				_, err := s.cfg.Store.Participant(c.ctx, m.ConversationSid, c.identity)
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return nil, err
+				}
+				ok = err == nil
+				member[m.ConversationSid] = ok
+			}
+			if !ok {
+				return nil, wire.Errorf(wire.CodeForbidden, "media %q is not yours nor in a conversation you participate in", sid)
+			}
+		}
+		out.URLs[sid] = s.mediaURL(c.conn.base, sid, expires.Unix())
+	}
+	return out, nil
+}
+
+// httpBase is scheme://host of this server for URLs handed to a client: from
+// Config.PublicURL when set, else from the request.
+func (s *Server) httpBase(r *http.Request) string {
+	if u, err := url.Parse(s.cfg.PublicURL); err == nil && u.Host != "" {
+		scheme := "http"
+		if u.Scheme == "wss" || u.Scheme == "https" {
+			scheme = "https"
+		}
+		return scheme + "://" + u.Host
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

@@ -1,0 +1,305 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/server/store"
+)
+
+// Message ops: send (with subject, media and content templates), update, remove, receipts,
+// recipients, channel metadata; and content.list.
+
+// maxContentVariablesBytes bounds a message's content variables as JSON.
+const maxContentVariablesBytes = 16 << 10
+
+func checkBody(body *string) error {
+	if body != nil && len(*body) > wire.MaxMessageBodyBytes {
+		return wire.Errorf(wire.CodeTooLarge, "body is %d bytes; the limit is %d", len(*body), wire.MaxMessageBodyBytes)
+	}
+	return nil
+}
+
+func msgNotFound(conv, sid string) error {
+	return wire.Errorf(wire.CodeNotFound, "message %q not found in conversation %q", sid, conv)
+}
+
+// messageSend posts a message; participants only, and not into a closed conversation.
+func (s *Server) messageSend(c *call) (any, error) {
+	var a wire.SendMessageArgs
+	if err := decodeArgs(c.data, &a); err != nil {
+		return nil, err
+	}
+	if err := checkBody(a.Body); err != nil {
+		return nil, err
+	}
+	if a.Subject != nil {
+		if err := maxChars("subject", *a.Subject, wire.MaxSubjectChars); err != nil {
+			return nil, err
+		}
+	}
+	attrs, err := checkAttributes("attributes", a.Attributes, wire.MaxMessageAttrsBytes)
+	if err != nil {
+		return nil, err
+	}
+	if len(a.MediaSids) > wire.MaxMediaPerMessage {
+		return nil, wire.Errorf(wire.CodeTooLarge, "a message has at most %d media, got %d", wire.MaxMediaPerMessage, len(a.MediaSids))
+	}
+	seen := map[string]bool{}
+	for _, sid := range a.MediaSids {
+		if sid == "" || seen[sid] {
+			return nil, wire.Errorf(wire.CodeBadRequest, "mediaSids must be distinct media sids, got %q twice or empty", sid)
+		}
+		seen[sid] = true
+	}
+	if len(a.ContentVariables) > 0 {
+		if a.ContentSid == "" {
+			return nil, wire.Errorf(wire.CodeBadRequest, "contentVariables need a contentSid")
+		}
+		if b, _ := json.Marshal(a.ContentVariables); len(b) > maxContentVariablesBytes {
+			return nil, wire.Errorf(wire.CodeTooLarge, "contentVariables are %d bytes of JSON; the limit is %d", len(b), maxContentVariablesBytes)
+		}
+	}
+	if a.Body == nil && attrs == nil && len(a.MediaSids) == 0 && a.ContentSid == "" {
+		return nil, wire.Errorf(wire.CodeBadRequest, "a message needs a body or attributes, media or a contentSid")
+	}
+	if err := maxChars("idempotencyKey", a.IdempotencyKey, wire.MaxIdempotencyKeyChars); err != nil {
+		return nil, err
+	}
+	conv, p, err := s.member(c.ctx, c.identity, a.ConversationSid)
+	if err != nil {
+		return nil, err
+	}
+	if conv.State != nil && conv.State.Current == wire.StateClosed {
+		return nil, closedErr(a.ConversationSid)
+	}
+	if a.ContentSid != "" {
+		if _, err := s.cfg.Store.ContentTemplate(c.ctx, a.ContentSid); errors.Is(err, store.ErrNotFound) {
+			return nil, wire.Errorf(wire.CodeNotFound, "content template %q not found", a.ContentSid)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	if err := s.convWrite(a.ConversationSid); err != nil {
+		return nil, err
+	}
+	m, _, ds, err := s.cfg.Store.SendMessage(c.ctx, store.NewMessage{
+		ConversationSid: a.ConversationSid, Author: c.identity, ParticipantSid: p.Sid,
+		Body: a.Body, Attributes: attrs, IdempotencyKey: a.IdempotencyKey, Subject: a.Subject,
+		MediaSids: a.MediaSids, ContentSid: a.ContentSid, ContentVariables: a.ContentVariables})
+	switch {
+	case errors.Is(err, store.ErrClosed):
+		return nil, closedErr(a.ConversationSid)
+	case errors.Is(err, store.ErrMediaUnusable):
+		return nil, wire.Errorf(wire.CodeBadRequest, "mediaSids must name media you uploaded and did not attach to a message yet")
+	case errors.Is(err, store.ErrNotFound):
+		return nil, convNotFound(a.ConversationSid)
+	case err != nil:
+		return nil, fmt.Errorf("send message: %w", err)
+	}
+	s.hub.deliver(ds)
+	return m, nil
+}
+
+func closedErr(sid string) error {
+	return wire.Errorf(wire.CodeForbidden, "conversation %q is closed and takes no new messages", sid)
+}
+
+// authored loads a message of a conversation the caller participates in and, when
+// authorOnly, checks that the caller wrote it.
+func (s *Server) authored(c *call, conv, sid string, authorOnly bool) (wire.Message, error) {
+	if _, _, err := s.member(c.ctx, c.identity, conv); err != nil {
+		return wire.Message{}, err
+	}
+	if err := required("messageSid", sid); err != nil {
+		return wire.Message{}, err
+	}
+	m, err := s.cfg.Store.Message(c.ctx, conv, sid)
+	if errors.Is(err, store.ErrNotFound) {
+		return m, msgNotFound(conv, sid)
+	}
+	if err != nil {
+		return m, err
+	}
+	if authorOnly && m.Author != c.identity {
+		return m, wire.Errorf(wire.CodeForbidden, "only the author (%q) may change or remove message %q", m.Author, sid)
+	}
+	return m, nil
+}
+
+// messageUpdate edits a message's body or attributes; its author only.
+func (s *Server) messageUpdate(c *call) (any, error) {
+	var a wire.UpdateMessageArgs
+	if err := decodeArgs(c.data, &a); err != nil {
+		return nil, err
+	}
+	if err := checkBody(a.Body); err != nil {
+		return nil, err
+	}
+	var attrs json.RawMessage
+	if a.Attributes != nil {
+		var err error
+		if attrs, err = checkAttributes("attributes", a.Attributes, wire.MaxMessageAttrsBytes); err != nil {
+			return nil, err
+		}
+		if attrs == nil {
+			attrs = json.RawMessage(`{}`)
+		}
+	}
+	if a.Body == nil && attrs == nil {
+		return nil, wire.Errorf(wire.CodeBadRequest, "give a body or attributes to change")
+	}
+	if _, err := s.authored(c, a.ConversationSid, a.MessageSid, true); err != nil {
+		return nil, err
+	}
+	if err := s.convWrite(a.ConversationSid); err != nil {
+		return nil, err
+	}
+	m, ds, err := s.cfg.Store.UpdateMessage(c.ctx, store.MessageUpdate{ConversationSid: a.ConversationSid, Sid: a.MessageSid,
+		Body: a.Body, Attributes: attrs, By: c.identity})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, msgNotFound(a.ConversationSid, a.MessageSid)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.hub.deliver(ds)
+	return m, nil
+}
+
+// messageRemove deletes a message; its author only.
+func (s *Server) messageRemove(c *call) (any, error) {
+	var a wire.MessageRef
+	if err := decodeArgs(c.data, &a); err != nil {
+		return nil, err
+	}
+	if _, err := s.authored(c, a.ConversationSid, a.MessageSid, true); err != nil {
+		return nil, err
+	}
+	if err := s.convWrite(a.ConversationSid); err != nil {
+		return nil, err
+	}
+	m, ds, err := s.cfg.Store.RemoveMessage(c.ctx, a.ConversationSid, a.MessageSid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, msgNotFound(a.ConversationSid, a.MessageSid)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.hub.deliver(ds)
+	sids := make([]string, len(m.Media))
+	for i, md := range m.Media {
+		sids[i] = md.Sid
+	}
+	s.removeMediaFiles(sids)
+	return wire.Empty{}, nil
+}
+
+// messageReceipts lists a message's detailed delivery receipts; participants only.
+func (s *Server) messageReceipts(c *call) (any, error) {
+	var a wire.MessageRef
+	if err := decodeArgs(c.data, &a); err != nil {
+		return nil, err
+	}
+	if _, err := s.authored(c, a.ConversationSid, a.MessageSid, false); err != nil {
+		return nil, err
+	}
+	items, err := s.cfg.Store.Receipts(c.ctx, a.ConversationSid, a.MessageSid)
+	if err != nil {
+		return nil, err
+	}
+	return wire.ReceiptPage{Items: items}, nil
+}
+
+// emailBinding is the part of a participant's bindings that describes an email recipient,
+// as the vendor's ParticipantBindings: {"email": {"address", "level": "to"|"cc", "name"}}.
+type emailBinding struct {
+	Email *struct {
+		Address string `json:"address"`
+		Level   string `json:"level"`
+		Name    string `json:"name"`
+	} `json:"email"`
+}
+
+// messageRecipients lists who an email message went to: the conversation's email
+// participants; participants only.
+func (s *Server) messageRecipients(c *call) (any, error) {
+	var a wire.MessageRef
+	if err := decodeArgs(c.data, &a); err != nil {
+		return nil, err
+	}
+	if _, err := s.authored(c, a.ConversationSid, a.MessageSid, false); err != nil {
+		return nil, err
+	}
+	ps, err := s.cfg.Store.Participants(c.ctx, a.ConversationSid)
+	if err != nil {
+		return nil, err
+	}
+	items := []wire.Recipient{}
+	for _, p := range ps {
+		if p.Type != wire.ParticipantEmail {
+			continue
+		}
+		r := wire.Recipient{Type: wire.ParticipantEmail, MessageSid: a.MessageSid, Level: "to", Address: p.Address}
+		var b emailBinding
+		if len(p.Bindings) > 0 && json.Unmarshal(p.Bindings, &b) == nil && b.Email != nil {
+			if b.Email.Level == "cc" {
+				r.Level = "cc"
+			}
+			r.Name = b.Email.Name
+			if b.Email.Address != "" {
+				r.Address = b.Email.Address
+			}
+		}
+		items = append(items, r)
+	}
+	return wire.RecipientPage{Items: items}, nil
+}
+
+// messageChannelMetadata returns what a non-chat channel recorded about a message (null
+// when nothing); participants only.
+func (s *Server) messageChannelMetadata(c *call) (any, error) {
+	var a wire.MessageRef
+	if err := decodeArgs(c.data, &a); err != nil {
+		return nil, err
+	}
+	if _, err := s.authored(c, a.ConversationSid, a.MessageSid, false); err != nil {
+		return nil, err
+	}
+	md, err := s.cfg.Store.ChannelMetadata(c.ctx, a.ConversationSid, a.MessageSid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, msgNotFound(a.ConversationSid, a.MessageSid)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if md == nil {
+		return json.RawMessage("null"), nil
+	}
+	return md, nil
+}
+
+// contentList lists the content templates; any authenticated user.
+func (s *Server) contentList(c *call) (any, error) {
+	var a wire.ListArgs
+	if err := decodeArgs(c.data, &a); err != nil {
+		return nil, err
+	}
+	size, err := pageSize(a.PageSize, wire.DefaultConversationPerPage)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := s.cfg.Store.ContentTemplates(c.ctx, a.After, size)
+	if errors.Is(err, store.ErrBadCursor) {
+		return nil, wire.Errorf(wire.CodeBadRequest, "after %q is not a cursor this server returned", a.After)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if items == nil {
+		items = []wire.ContentTemplate{}
+	}
+	return wire.ContentTemplatePage{Items: items, Next: next}, nil
+}

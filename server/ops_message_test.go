@@ -1,0 +1,311 @@
+package server_test
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/server/servertest"
+)
+
+func TestParticipantNonChat(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t)
+	alice := env.Connect(ctx, "alice")
+	carol := env.Connect(ctx, "carol")
+	conv := room(t, ctx, alice)
+	settle(t, alice, 2)
+	cases := []struct{ proxy, addr, typ string }{
+		{"whatsapp:+15550001", "whatsapp:+15550002", wire.ParticipantWhatsApp},
+		{"+15550001", "+15550003", wire.ParticipantSMS},
+		{"support@example.com", "bob@example.com", wire.ParticipantEmail},
+	}
+	for _, tc := range cases {
+		var p wire.Participant
+		require.NoError(t, alice.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid,
+			ProxyAddress: tc.proxy, Address: tc.addr, Attributes: json.RawMessage(`{"k":1}`)}, &p))
+		assert.Equal(t, tc.typ, p.Type)
+		assert.Empty(t, p.Identity)
+		assert.Equal(t, tc.addr, p.Address)
+		assert.Equal(t, tc.proxy, p.ProxyAddress)
+		f, err := alice.NextEvent(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wire.EventParticipantJoined, f.Event)
+		assert.Equal(t, p, decode[wire.ParticipantEvent](t, f).Participant)
+	}
+	assert.Equal(t, wire.CodeConflict, code(t, alice.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid, ProxyAddress: "+15550001", Address: "+15550003"}, nil)))
+	assert.Equal(t, wire.CodeTooLarge, code(t, alice.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid, ProxyAddress: "+1", Address: string(repeat('1', 257))}, nil)))
+	assert.Equal(t, wire.CodeBadRequest, code(t, alice.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid, ProxyAddress: "+1"}, nil)))
+	assert.Equal(t, wire.CodeForbidden, code(t, carol.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid, ProxyAddress: "+1", Address: "+2"}, nil)))
+	var ps wire.ParticipantPage
+	require.NoError(t, alice.Call(ctx, wire.OpParticipantList, wire.ConversationRef{ConversationSid: conv.Sid}, &ps))
+	assert.Len(t, ps.Items, 4)
+	var counts wire.Counts
+	require.NoError(t, alice.Call(ctx, wire.OpConversationCounts, wire.ConversationRef{ConversationSid: conv.Sid}, &counts))
+	assert.EqualValues(t, 4, counts.Participants)
+}
+
+func TestParticipantUpdateAndRemove(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t)
+	alice := env.Connect(ctx, "alice") // creator
+	bob := env.Connect(ctx, "bob")
+	carol := env.Connect(ctx, "carol")
+	dave := env.Connect(ctx, "dave") // outsider
+	conv := room(t, ctx, alice, "bob", "carol")
+	settle(t, alice, 4)
+	settle(t, bob, 3)
+	settle(t, carol, 2)
+	bobP, err := env.Store.Participant(ctx, conv.Sid, "bob")
+	require.NoError(t, err)
+	carolP, err := env.Store.Participant(ctx, conv.Sid, "carol")
+	require.NoError(t, err)
+
+	upd := func(c *servertest.Client, sid, attrs string) error {
+		return c.Call(ctx, wire.OpParticipantUpdate, wire.UpdateParticipantArgs{ConversationSid: conv.Sid, ParticipantSid: sid, Attributes: json.RawMessage(attrs)}, nil)
+	}
+	assert.Equal(t, wire.CodeForbidden, code(t, upd(carol, bobP.Sid, `{"x":1}`)), "another participant")
+	assert.Equal(t, wire.CodeForbidden, code(t, upd(dave, bobP.Sid, `{"x":1}`)), "an outsider")
+	assert.Equal(t, wire.CodeTooLarge, code(t, upd(bob, bobP.Sid, `{"x":"`+string(repeat('a', 4096))+`"}`)))
+	assert.Equal(t, wire.CodeNotFound, code(t, upd(bob, "MB00000000000000000000000000000000", `{}`)))
+	var p wire.Participant
+	require.NoError(t, bob.Call(ctx, wire.OpParticipantUpdate, wire.UpdateParticipantArgs{ConversationSid: conv.Sid, ParticipantSid: bobP.Sid, Attributes: json.RawMessage(`{"mood":"ok"}`)}, &p))
+	assert.JSONEq(t, `{"mood":"ok"}`, string(p.Attributes))
+	for _, c := range []*servertest.Client{alice, bob, carol} {
+		f, err := c.NextEvent(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wire.EventParticipantUpdated, f.Event)
+		e := decode[wire.ParticipantUpdatedEvent](t, f)
+		assert.Equal(t, []string{wire.ReasonAttributes, wire.ReasonDateUpdated}, e.UpdateReasons)
+		assert.Equal(t, bobP.Sid, e.Participant.Sid)
+		assert.JSONEq(t, `{"mood":"ok"}`, string(e.Participant.Attributes))
+	}
+	require.NoError(t, upd(alice, carolP.Sid, `{"by":"creator"}`), "the creator may update anyone")
+	settle(t, alice, 1)
+	settle(t, bob, 1)
+	settle(t, carol, 1)
+
+	rm := func(c *servertest.Client, a wire.RemoveParticipantArgs) error {
+		a.ConversationSid = conv.Sid
+		return c.Call(ctx, wire.OpParticipantRemove, a, nil)
+	}
+	assert.Equal(t, wire.CodeForbidden, code(t, rm(carol, wire.RemoveParticipantArgs{ParticipantSid: bobP.Sid})))
+	assert.Equal(t, wire.CodeForbidden, code(t, rm(dave, wire.RemoveParticipantArgs{Identity: "bob"})))
+	assert.Equal(t, wire.CodeBadRequest, code(t, rm(bob, wire.RemoveParticipantArgs{})))
+	// The creator removes carol by identity.
+	require.NoError(t, rm(alice, wire.RemoveParticipantArgs{Identity: "carol"}))
+	evs, err := carol.Events(ctx, 2)
+	require.NoError(t, err)
+	assert.Equal(t, wire.EventConversationLeft, evs[0].Event)
+	assert.Equal(t, wire.EventParticipantLeft, evs[1].Event)
+	for _, c := range []*servertest.Client{alice, bob} {
+		f, err := c.NextEvent(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wire.EventParticipantLeft, f.Event)
+		assert.Equal(t, carolP.Sid, decode[wire.ParticipantEvent](t, f).Participant.Sid)
+	}
+	// Bob removes himself by sid.
+	require.NoError(t, rm(bob, wire.RemoveParticipantArgs{ParticipantSid: bobP.Sid}))
+	f, err := bob.NextEvent(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, wire.EventConversationLeft, f.Event)
+	assert.Equal(t, wire.CodeNotFound, code(t, rm(alice, wire.RemoveParticipantArgs{Identity: "bob"})))
+}
+
+// db opens the test server's database for writes the admin API would make.
+func db(t *testing.T, env *servertest.Env) *sql.DB {
+	d, err := sql.Open("sqlite", "file:"+filepath.Join(env.Dir, "convo.db")+"?_pragma=busy_timeout(10000)")
+	require.NoError(t, err)
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func TestMessageSendFeatures(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t)
+	alice := env.Connect(ctx, "alice")
+	bob := env.Connect(ctx, "bob")
+	conv := room(t, ctx, alice, "bob")
+	settle(t, alice, 3)
+	settle(t, bob, 2)
+
+	m1, err := env.Upload(ctx, "alice", "a.png", "", "image/png", []byte("png"))
+	require.NoError(t, err)
+	m2, err := env.Upload(ctx, "alice", "b.txt", wire.MediaCategoryBody, "text/plain", []byte("body"))
+	require.NoError(t, err)
+	bobs, err := env.Upload(ctx, "bob", "c.png", "", "image/png", []byte("c"))
+	require.NoError(t, err)
+
+	send := func(c *servertest.Client, a wire.SendMessageArgs) (wire.Message, error) {
+		a.ConversationSid = conv.Sid
+		var m wire.Message
+		err := c.Call(ctx, wire.OpMessageSend, a, &m)
+		return m, err
+	}
+	_, err = send(alice, wire.SendMessageArgs{MediaSids: []string{bobs.Sid}})
+	assert.Equal(t, wire.CodeBadRequest, code(t, err), "media of another user")
+	_, err = send(alice, wire.SendMessageArgs{MediaSids: []string{"ME00000000000000000000000000000000"}})
+	assert.Equal(t, wire.CodeBadRequest, code(t, err), "unknown media")
+	many := make([]string, 11)
+	for i := range many {
+		many[i] = fmt.Sprintf("ME%032d", i)
+	}
+	_, err = send(alice, wire.SendMessageArgs{MediaSids: many})
+	assert.Equal(t, wire.CodeTooLarge, code(t, err))
+	_, err = send(alice, wire.SendMessageArgs{Body: str("x"), Subject: str(string(repeat('s', 257)))})
+	assert.Equal(t, wire.CodeTooLarge, code(t, err))
+	_, err = send(alice, wire.SendMessageArgs{ContentSid: "HX00000000000000000000000000000000"})
+	assert.Equal(t, wire.CodeNotFound, code(t, err), "unknown content template")
+
+	m, err := send(alice, wire.SendMessageArgs{Body: str("see"), Subject: str("Hello"), MediaSids: []string{m2.Sid, m1.Sid}})
+	require.NoError(t, err)
+	assert.Equal(t, "Hello", *m.Subject)
+	require.Len(t, m.Media, 2)
+	assert.Equal(t, m2, m.Media[0], "media in the order given")
+	assert.Equal(t, m1, m.Media[1])
+	assert.Nil(t, m.Receipts)
+	f, err := bob.NextEvent(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, m, decode[wire.MessageEvent](t, f).Message)
+	settle(t, alice, 1)
+	_, err = send(alice, wire.SendMessageArgs{MediaSids: []string{m1.Sid}})
+	assert.Equal(t, wire.CodeBadRequest, code(t, err), "media already attached")
+
+	var page wire.MessagePage
+	require.NoError(t, bob.Call(ctx, wire.OpMessageList, wire.ListMessagesArgs{ConversationSid: conv.Sid}, &page))
+	require.Len(t, page.Items, 1)
+	assert.Equal(t, m, page.Items[0])
+
+	// Receipts and channel metadata come from the admin API; write them as it would.
+	d := db(t, env)
+	var none json.RawMessage
+	require.NoError(t, bob.Call(ctx, wire.OpMessageChannelMeta, wire.MessageRef{ConversationSid: conv.Sid, MessageSid: m.Sid}, &none))
+	assert.Equal(t, "null", string(none))
+	_, err = d.ExecContext(ctx, `UPDATE messages SET channel_metadata = ? WHERE sid = ?`, `{"type":"email","data":{"id":"x"}}`, m.Sid)
+	require.NoError(t, err)
+	var md wire.ChannelMetadata
+	require.NoError(t, bob.Call(ctx, wire.OpMessageChannelMeta, wire.MessageRef{ConversationSid: conv.Sid, MessageSid: m.Sid}, &md))
+	assert.Equal(t, "email", md.Type)
+	for i, st := range []string{wire.DeliveryRead, wire.DeliveryDelivered, wire.DeliveryFailed} {
+		_, err = d.ExecContext(ctx, `INSERT INTO receipts (sid, message_sid, conversation_sid, participant_sid, channel_message_sid, status, error_code, date_created, date_updated)
+			VALUES (?, ?, ?, ?, 'SM1', ?, ?, ?, ?)`, fmt.Sprintf("DY%d", i), m.Sid, conv.Sid, fmt.Sprintf("MB%d", i), st, i, 1000+i, 1000+i)
+		require.NoError(t, err)
+	}
+	var rp wire.ReceiptPage
+	require.NoError(t, bob.Call(ctx, wire.OpMessageReceipts, wire.MessageRef{ConversationSid: conv.Sid, MessageSid: m.Sid}, &rp))
+	require.Len(t, rp.Items, 3)
+	assert.Equal(t, wire.DeliveryRead, rp.Items[0].Status)
+	assert.Equal(t, "SM1", rp.Items[0].ChannelMessageSid)
+	assert.Equal(t, 2, rp.Items[2].ErrorCode)
+	page = wire.MessagePage{}
+	require.NoError(t, bob.Call(ctx, wire.OpMessageList, wire.ListMessagesArgs{ConversationSid: conv.Sid}, &page))
+	assert.Equal(t, &wire.AggregatedReceipt{Total: 3, Sent: wire.AmountSome, Delivered: wire.AmountSome, Read: wire.AmountSome,
+		Undelivered: wire.AmountNone, Failed: wire.AmountSome}, page.Items[0].Receipts)
+
+	// Outsiders read none of it.
+	carol := env.Connect(ctx, "carol")
+	for _, op := range []string{wire.OpMessageReceipts, wire.OpMessageRecipients, wire.OpMessageChannelMeta} {
+		assert.Equal(t, wire.CodeForbidden, code(t, carol.Call(ctx, op, wire.MessageRef{ConversationSid: conv.Sid, MessageSid: m.Sid}, nil)), op)
+	}
+	assert.Equal(t, wire.CodeNotFound, code(t, bob.Call(ctx, wire.OpMessageReceipts, wire.MessageRef{ConversationSid: conv.Sid, MessageSid: "IMnope"}, nil)))
+}
+
+func TestMessageRecipients(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t)
+	alice := env.Connect(ctx, "alice")
+	conv := room(t, ctx, alice)
+	require.NoError(t, alice.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid,
+		ProxyAddress: "team@example.com", Address: "to@example.com"}, nil))
+	require.NoError(t, alice.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid,
+		ProxyAddress: "team@example.com", Address: "cc@example.com", Bindings: json.RawMessage(`{"email":{"level":"cc","name":"Cee"}}`)}, nil))
+	require.NoError(t, alice.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid,
+		ProxyAddress: "+1555", Address: "+1666"}, nil))
+	var m wire.Message
+	require.NoError(t, alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("mail")}, &m))
+	var rp wire.RecipientPage
+	require.NoError(t, alice.Call(ctx, wire.OpMessageRecipients, wire.MessageRef{ConversationSid: conv.Sid, MessageSid: m.Sid}, &rp))
+	assert.Equal(t, []wire.Recipient{
+		{Type: "email", MessageSid: m.Sid, Level: "to", Address: "to@example.com"},
+		{Type: "email", MessageSid: m.Sid, Level: "cc", Name: "Cee", Address: "cc@example.com"},
+	}, rp.Items)
+}
+
+func TestMessageUpdateAndRemove(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t)
+	alice := env.Connect(ctx, "alice")
+	bob := env.Connect(ctx, "bob")
+	carol := env.Connect(ctx, "carol")
+	conv := room(t, ctx, alice, "bob")
+	var msgs [3]wire.Message
+	for i := range msgs {
+		require.NoError(t, alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str(fmt.Sprint(i))}, &msgs[i]))
+	}
+	settle(t, alice, 3+3)
+	settle(t, bob, 2+3)
+	ref := func(m wire.Message) wire.MessageRef {
+		return wire.MessageRef{ConversationSid: conv.Sid, MessageSid: m.Sid}
+	}
+	updArgs := wire.UpdateMessageArgs{ConversationSid: conv.Sid, MessageSid: msgs[1].Sid, Body: str("edited")}
+
+	assert.Equal(t, wire.CodeForbidden, code(t, bob.Call(ctx, wire.OpMessageUpdate, updArgs, nil)), "not the author")
+	assert.Equal(t, wire.CodeForbidden, code(t, carol.Call(ctx, wire.OpMessageUpdate, updArgs, nil)), "not a participant")
+	assert.Equal(t, wire.CodeBadRequest, code(t, alice.Call(ctx, wire.OpMessageUpdate, wire.UpdateMessageArgs{ConversationSid: conv.Sid, MessageSid: msgs[1].Sid}, nil)))
+	assert.Equal(t, wire.CodeTooLarge, code(t, alice.Call(ctx, wire.OpMessageUpdate, wire.UpdateMessageArgs{ConversationSid: conv.Sid, MessageSid: msgs[1].Sid,
+		Attributes: json.RawMessage(`{"x":"` + string(repeat('a', 4096)) + `"}`)}, nil)))
+	var m wire.Message
+	require.NoError(t, alice.Call(ctx, wire.OpMessageUpdate, updArgs, &m))
+	assert.Equal(t, "edited", *m.Body)
+	assert.Equal(t, "alice", m.LastUpdatedBy)
+	assert.Equal(t, msgs[1].Index, m.Index)
+	for _, c := range []*servertest.Client{alice, bob} {
+		f, err := c.NextEvent(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wire.EventMessageUpdated, f.Event)
+		e := decode[wire.MessageUpdatedEvent](t, f)
+		assert.Equal(t, []string{wire.ReasonBody, wire.ReasonLastUpdatedBy, wire.ReasonDateUpdated}, e.UpdateReasons)
+		assert.Equal(t, m, e.Message)
+	}
+	require.NoError(t, alice.Call(ctx, wire.OpMessageUpdate, wire.UpdateMessageArgs{ConversationSid: conv.Sid, MessageSid: msgs[1].Sid, Attributes: json.RawMessage(`{"r":1}`)}, nil))
+	f, err := bob.NextEvent(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{wire.ReasonAttributes, wire.ReasonDateUpdated}, decode[wire.MessageUpdatedEvent](t, f).UpdateReasons)
+	settle(t, alice, 1)
+
+	assert.Equal(t, wire.CodeForbidden, code(t, bob.Call(ctx, wire.OpMessageRemove, ref(msgs[1]), nil)))
+	assert.Equal(t, wire.CodeForbidden, code(t, carol.Call(ctx, wire.OpMessageRemove, ref(msgs[1]), nil)))
+	require.NoError(t, alice.Call(ctx, wire.OpMessageRemove, ref(msgs[1]), nil))
+	for _, c := range []*servertest.Client{alice, bob} {
+		f, err := c.NextEvent(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wire.EventMessageRemoved, f.Event)
+		e := decode[wire.MessageEvent](t, f)
+		assert.Equal(t, msgs[1].Sid, e.Message.Sid)
+		assert.Equal(t, "edited", *e.Message.Body, "the message as it was")
+	}
+	var page wire.MessagePage
+	require.NoError(t, bob.Call(ctx, wire.OpMessageList, wire.ListMessagesArgs{ConversationSid: conv.Sid}, &page))
+	require.Len(t, page.Items, 2)
+	assert.Equal(t, []int64{0, 2}, []int64{page.Items[0].Index, page.Items[1].Index}, "other indexes unchanged")
+	assert.Equal(t, wire.CodeNotFound, code(t, alice.Call(ctx, wire.OpMessageRemove, ref(msgs[1]), nil)))
+	assert.Equal(t, wire.CodeNotFound, code(t, alice.Call(ctx, wire.OpMessageUpdate, updArgs, nil)))
+	var next wire.Message
+	require.NoError(t, alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("n")}, &next))
+	assert.EqualValues(t, 3, next.Index, "indexes never repeat")
+}
+
+func TestContentList(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t)
+	alice := env.Connect(ctx, "alice")
+	var page wire.ContentTemplatePage
+	require.NoError(t, alice.Call(ctx, wire.OpContentList, wire.ListArgs{}, &page))
+	assert.NotNil(t, page.Items)
+}

@@ -1,0 +1,395 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/server/store"
+)
+
+// Ping runs a trivial query on the read pool and the writer, so a health check notices a
+// broken database file as well as a wedged writer.
+func (s *Store) Ping(ctx context.Context) error {
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+		return err
+	}
+	return s.w.PingContext(ctx)
+}
+
+func parseCursor(after string) (int64, error) {
+	if after == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(after, 10, 64)
+	if err != nil || id < 0 {
+		return 0, fmt.Errorf("%w: cursor %q", errBadCursor, after)
+	}
+	return id, nil
+}
+
+// AllConversations lists every conversation by creation order.
+func (s *Store) AllConversations(ctx context.Context, after string, limit int) ([]wire.Conversation, string, error) {
+	afterID, err := parseCursor(after)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+conversationCols+` FROM conversations c
+		WHERE c.id > ? ORDER BY c.id LIMIT ?`, afterID, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	items := []wire.Conversation{}
+	var lastID int64
+	for rows.Next() {
+		c, id, err := scanConversation(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(items) == limit {
+			return items, strconv.FormatInt(lastID, 10), rows.Err()
+		}
+		items, lastID = append(items, c), id
+	}
+	return items, "", rows.Err()
+}
+
+// ---- content templates
+
+const contentCols = `id, sid, friendly_name, variables, variants, date_created, date_updated`
+
+func scanContent(sc scanner) (wire.ContentTemplate, int64, error) {
+	var (
+		t            wire.ContentTemplate
+		id           int64
+		vars, vnts   string
+		created, upd int64
+	)
+	if err := sc.Scan(&id, &t.Sid, &t.FriendlyName, &vars, &vnts, &created, &upd); err != nil {
+		return t, 0, notFound(err)
+	}
+	if err := json.Unmarshal([]byte(vars), &t.Variables); err != nil {
+		return t, 0, fmt.Errorf("content template %s: variables: %w", t.Sid, err)
+	}
+	if t.Variables == nil {
+		t.Variables = []wire.ContentVariable{}
+	}
+	t.Variants = json.RawMessage(vnts)
+	t.DateCreated, t.DateUpdated = fromMillis(created), fromMillis(upd)
+	return t, id, nil
+}
+
+func variablesJSON(v []wire.ContentVariable) string {
+	if v == nil {
+		v = []wire.ContentVariable{}
+	}
+	b, _ := json.Marshal(v) // a slice of string pairs always marshals
+	return string(b)
+}
+
+func (s *Store) ContentTemplates(ctx context.Context, after string, limit int) ([]wire.ContentTemplate, string, error) {
+	afterID, err := parseCursor(after)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+contentCols+` FROM content_templates WHERE id > ? ORDER BY id LIMIT ?`, afterID, limit+1)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	items := []wire.ContentTemplate{}
+	var lastID int64
+	for rows.Next() {
+		t, id, err := scanContent(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(items) == limit {
+			return items, strconv.FormatInt(lastID, 10), rows.Err()
+		}
+		items, lastID = append(items, t), id
+	}
+	return items, "", rows.Err()
+}
+
+func (s *Store) ContentTemplate(ctx context.Context, sid string) (wire.ContentTemplate, error) {
+	t, _, err := scanContent(s.r.QueryRowContext(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = ?`, sid))
+	return t, err
+}
+
+func (s *Store) CreateContentTemplate(ctx context.Context, nt store.NewContentTemplate) (wire.ContentTemplate, error) {
+	sid := store.NewSid(store.PrefixContent)
+	t := now()
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO content_templates (sid, friendly_name, variables, variants, date_created, date_updated)
+			VALUES (?, ?, ?, ?, ?, ?)`, sid, nt.FriendlyName, variablesJSON(nt.Variables), attrs(nt.Variants), t, t)
+		return err
+	})
+	if err != nil {
+		return wire.ContentTemplate{}, err
+	}
+	ct, _, err := scanContent(s.w.QueryRowContext(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = ?`, sid))
+	return ct, err
+}
+
+func (s *Store) UpdateContentTemplate(ctx context.Context, sid string, u store.ContentTemplateUpdate) (wire.ContentTemplate, error) {
+	var ct wire.ContentTemplate
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		cur, _, err := scanContent(tx.QueryRowContext(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = ?`, sid))
+		if err != nil {
+			return err
+		}
+		if u.FriendlyName != nil {
+			cur.FriendlyName = *u.FriendlyName
+		}
+		if u.Variables != nil {
+			cur.Variables = *u.Variables
+		}
+		if len(u.Variants) > 0 {
+			cur.Variants = u.Variants
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE content_templates SET friendly_name = ?, variables = ?, variants = ?, date_updated = ?
+			WHERE sid = ?`, cur.FriendlyName, variablesJSON(cur.Variables), attrs(cur.Variants), now(), sid); err != nil {
+			return err
+		}
+		ct, _, err = scanContent(tx.QueryRowContext(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = ?`, sid))
+		return err
+	})
+	return ct, err
+}
+
+func (s *Store) DeleteContentTemplate(ctx context.Context, sid string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM content_templates WHERE sid = ?`, sid)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+}
+
+// ---- webhook dispatcher state
+
+func (s *Store) WebhookStart(ctx context.Context, enabled bool) (int64, error) {
+	var cursor int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var was bool
+		if err := tx.QueryRowContext(ctx, `SELECT event_id, enabled FROM webhook_cursor WHERE id = 1`).Scan(&cursor, &was); err != nil {
+			return err
+		}
+		if !enabled || !was {
+			if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&cursor); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE webhook_cursor SET event_id = ?, enabled = ? WHERE id = 1`, cursor, enabled)
+		return err
+	})
+	return cursor, err
+}
+
+func (s *Store) WebhookFollowHead(ctx context.Context) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE webhook_cursor SET event_id = (SELECT COALESCE(MAX(id), 0) FROM events)
+			WHERE id = 1 AND enabled = 0`)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // enabled by another process meanwhile: its dispatcher owns the cursor
+		}
+		return deleteWebhookOnly(ctx, tx)
+	})
+}
+
+func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]store.StoredEvent, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, name, payload, variant_of IS NOT NULL FROM events
+		WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var evs []store.StoredEvent
+	for rows.Next() {
+		var (
+			e store.StoredEvent
+			p string
+		)
+		if err := rows.Scan(&e.ID, &e.Name, &p, &e.Variant); err != nil {
+			return nil, err
+		}
+		e.Payload = json.RawMessage(p)
+		evs = append(evs, e)
+	}
+	return evs, rows.Err()
+}
+
+func (s *Store) WebhookEnqueue(ctx context.Context, cursor int64, ds []store.WebhookDelivery) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO webhook_outbox (delivery_id, type, body, attempts, next_attempt, created)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, d := range ds {
+			if _, err := ins.ExecContext(ctx, d.ID, d.Type, string(d.Body), d.Attempts, d.NextAttempt.UnixMilli(), d.Created.UnixMilli()); err != nil {
+				return err
+			}
+		}
+		if _, err = tx.ExecContext(ctx, `UPDATE webhook_cursor SET event_id = ? WHERE id = 1 AND event_id < ?`, cursor, cursor); err != nil {
+			return err
+		}
+		return deleteWebhookOnly(ctx, tx)
+	})
+}
+
+// deleteWebhookOnly deletes the webhook-only events the dispatcher is done with (the
+// pruner leaves them). The newest event always stays, so event ids never go back.
+func deleteWebhookOnly(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM events WHERE webhook_only = 1
+		AND id <= (SELECT event_id FROM webhook_cursor WHERE id = 1)
+		AND id < (SELECT MAX(id) FROM events)`)
+	return err
+}
+
+func (s *Store) WebhookDue(ctx context.Context, at time.Time, limit int) ([]store.WebhookDelivery, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT delivery_id, type, body, attempts, next_attempt, created FROM webhook_outbox
+		WHERE next_attempt <= ? ORDER BY next_attempt, seq LIMIT ?`, at.UnixMilli(), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ds []store.WebhookDelivery
+	for rows.Next() {
+		var (
+			d             store.WebhookDelivery
+			body          string
+			next, created int64
+		)
+		if err := rows.Scan(&d.ID, &d.Type, &body, &d.Attempts, &next, &created); err != nil {
+			return nil, err
+		}
+		d.Body, d.NextAttempt, d.Created = json.RawMessage(body), fromMillis(next), fromMillis(created)
+		ds = append(ds, d)
+	}
+	return ds, rows.Err()
+}
+
+func (s *Store) WebhookDone(ctx context.Context, id string) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM webhook_outbox WHERE delivery_id = ?`, id)
+		return err
+	})
+}
+
+func (s *Store) WebhookRetry(ctx context.Context, id string, attempts int, next time.Time) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE webhook_outbox SET attempts = ?, next_attempt = ? WHERE delivery_id = ?`,
+			attempts, next.UnixMilli(), id)
+		return err
+	})
+}
+
+func (s *Store) WebhookPending(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_outbox`).Scan(&n)
+	return n, err
+}
+
+// ---- channel metadata, receipts, notification levels
+
+func (s *Store) SetChannelMetadata(ctx context.Context, conv, msg string, meta wire.ChannelMetadata) error {
+	b, err := json.Marshal(meta)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE messages SET channel_metadata = ? WHERE conversation_sid = ? AND sid = ?`, string(b), conv, msg)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	})
+}
+
+func (s *Store) UpsertReceipt(ctx context.Context, u store.ReceiptUpsert) (wire.DetailedReceipt, []store.Delivery, error) {
+	var (
+		rc wire.DetailedReceipt
+		ds []store.Delivery
+	)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		before, err := s.message(ctx, tx, u.ConversationSid, u.MessageSid)
+		if err != nil {
+			return err
+		}
+		var ptype string
+		if err := tx.QueryRowContext(ctx, `SELECT type FROM participants WHERE conversation_sid = ? AND sid = ?`,
+			u.ConversationSid, u.ParticipantSid).Scan(&ptype); err != nil {
+			return notFound(err)
+		}
+		t := now()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO receipts (sid, message_sid, conversation_sid, participant_sid,
+			channel_message_sid, status, error_code, date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (message_sid, participant_sid) DO UPDATE SET
+				channel_message_sid = CASE WHEN excluded.channel_message_sid = '' THEN receipts.channel_message_sid ELSE excluded.channel_message_sid END,
+				status = excluded.status, error_code = excluded.error_code, date_updated = excluded.date_updated`,
+			store.NewSid(store.PrefixReceipt), u.MessageSid, u.ConversationSid, u.ParticipantSid,
+			u.ChannelMessageSid, u.Status, u.ErrorCode, t, t); err != nil {
+			return err
+		}
+		var created, upd int64
+		if err := tx.QueryRowContext(ctx, `SELECT sid, message_sid, conversation_sid, channel_message_sid, participant_sid,
+			status, error_code, date_created, date_updated FROM receipts WHERE message_sid = ? AND participant_sid = ?`,
+			u.MessageSid, u.ParticipantSid).Scan(&rc.Sid, &rc.MessageSid, &rc.ConversationSid, &rc.ChannelMessageSid,
+			&rc.ParticipantSid, &rc.Status, &rc.ErrorCode, &created, &upd); err != nil {
+			return err
+		}
+		rc.DateCreated, rc.DateUpdated = fromMillis(created), fromMillis(upd)
+		m, err := s.message(ctx, tx, u.ConversationSid, u.MessageSid)
+		if err != nil {
+			return err
+		}
+		if before.Receipts != nil && m.Receipts != nil && *before.Receipts == *m.Receipts {
+			return nil // the aggregate did not move: nothing for clients to see
+		}
+		ids, err := participantIdentities(ctx, tx, u.ConversationSid)
+		if err != nil {
+			return err
+		}
+		ds, err = s.appendEvent(ctx, tx, wire.EventMessageUpdated,
+			wire.MessageUpdatedEvent{Message: m, UpdateReasons: []string{wire.ReasonDeliveryReceipt}}, ids)
+		return err
+	})
+	return rc, ds, err
+}
+
+func (s *Store) MutedIdentities(ctx context.Context, conv string) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT identity FROM participants
+		WHERE conversation_sid = ? AND type = 'chat' AND notification_level = ?`, conv, wire.NotificationMuted)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
