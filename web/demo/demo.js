@@ -28,6 +28,9 @@ const el = {
   typing: $('typing'),
   sendForm: $('send-form'),
   messageInput: $('message-input'),
+  send: $('send'),
+  attach: $('attach'),
+  cancelEdit: $('cancel-edit'),
   addForm: $('add-form'),
   addIdentity: $('add-identity'),
 };
@@ -229,7 +232,7 @@ async function refreshUnread(conversation) {
   const badge = conversationItem(conversation.sid)?.querySelector('.badge');
   if (!badge) return;
   let count = null;
-  if (!isCurrent(conversation)) {
+  if (!isCurrent(conversation) && conversation.status === 'joined') {
     try {
       count = await conversation.getUnreadMessagesCount();
     } catch (err) {
@@ -308,7 +311,11 @@ function renderMessage(message) {
     body.className = 'body';
     const time = document.createElement('time');
     time.className = 'time';
-    li.append(author, body, time);
+    const media = document.createElement('span');
+    media.className = 'media';
+    const actions = document.createElement('span');
+    actions.className = 'actions';
+    li.append(author, body, media, time, actions);
     let next = null;
     for (const other of el.messages.children) {
       if (Number(other.dataset.index) > message.index) {
@@ -318,13 +325,75 @@ function renderMessage(message) {
     }
     el.messages.insertBefore(li, next);
   }
-  li.classList.toggle('mine', message.author === demo.identity);
+  const mine = message.author === demo.identity;
+  li.classList.toggle('mine', mine);
+  li.classList.toggle('edited', Boolean(message.lastUpdatedBy));
   li.querySelector('.author').textContent = message.author ?? '(unknown)';
   li.querySelector('.body').textContent = message.body ?? '';
+  renderMedia(li.querySelector('.media'), message);
+  renderActions(li.querySelector('.actions'), message, mine);
   const when = message.dateCreated;
   const time = li.querySelector('.time');
   time.textContent = when instanceof Date ? when.toLocaleTimeString() : '';
   if (when instanceof Date) time.dateTime = when.toISOString();
+}
+
+// Shows a message's attachments: images inline, other files as download links. Their content
+// is read through short-lived URLs the SDK fetches on demand.
+function renderMedia(box, message) {
+  const media = message.attachedMedia || [];
+  if (box.dataset.sids === media.map((m) => m.sid).join(',')) return;
+  box.dataset.sids = media.map((m) => m.sid).join(',');
+  box.replaceChildren();
+  for (const m of media) {
+    const link = document.createElement('a');
+    link.className = 'attachment';
+    link.textContent = `${m.filename || 'file'} (${m.size} bytes)`;
+    link.href = '#';
+    link.addEventListener('click', (e) => {
+      e.preventDefault();
+      m.getContentTemporaryUrl().then((url) => window.open(url, '_blank', 'noopener')).catch(showError);
+    });
+    box.append(link);
+    if (/^image\//.test(m.contentType)) {
+      const img = document.createElement('img');
+      img.alt = m.filename || 'image';
+      m.getContentTemporaryUrl().then((url) => { img.src = url; }).catch(showError);
+      box.append(img);
+    }
+  }
+}
+
+// Edit and delete buttons for the user's own messages.
+function renderActions(box, message, mine) {
+  box.replaceChildren();
+  if (!mine) return;
+  const edit = document.createElement('button');
+  edit.type = 'button';
+  edit.className = 'edit';
+  edit.textContent = 'edit';
+  edit.addEventListener('click', () => startEdit(message));
+  const del = document.createElement('button');
+  del.type = 'button';
+  del.className = 'delete';
+  del.textContent = 'delete';
+  del.addEventListener('click', () => act(del, () => message.remove()));
+  box.append(edit, del);
+}
+
+function startEdit(message) {
+  demo.editing = message;
+  el.messageInput.value = message.body ?? '';
+  el.send.textContent = 'Save';
+  el.cancelEdit.hidden = false;
+  el.messageInput.focus();
+}
+
+function stopEdit() {
+  demo.editing = null;
+  el.send.textContent = 'Send';
+  el.cancelEdit.hidden = true;
+  el.messageInput.value = '';
 }
 
 function scrollToBottom() {
@@ -408,9 +477,26 @@ el.sendForm.addEventListener('submit', (e) => {
   const text = el.messageInput.value;
   if (!text.trim()) return;
   act(el.sendForm.querySelector('button'), async () => {
+    if (demo.editing) {
+      await demo.editing.updateBody(text);
+      stopEdit();
+      return;
+    }
     const conversation = requireCurrent();
     await conversation.sendMessage(text);
     el.messageInput.value = '';
+  });
+});
+
+el.cancelEdit.addEventListener('click', stopEdit);
+
+el.attach.addEventListener('change', () => {
+  const file = el.attach.files[0];
+  if (!file) return;
+  act(el.send, async () => {
+    // A File is a Blob with a name: the SDK uploads it, then sends the message.
+    await requireCurrent().prepareMessage().addMedia(file).buildAndSend();
+    el.attach.value = '';
   });
 });
 

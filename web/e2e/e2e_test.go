@@ -233,4 +233,50 @@ func TestDemoPageChat(t *testing.T) {
 		assert.True(t, safe, "message markup must render as text")
 	}
 	assert.Contains(t, alice.Text("#messages"), "hello from alice")
+
+	// Alice edits her message through the page; Bob sees the new text.
+	alice.Do(chromedp.Click(chromedp.CSS("#messages li.mine .edit")))
+	MustEval[bool](alice, `document.querySelector('#message-input').value = ''; return true;`)
+	alice.Do(
+		chromedp.SendKeys(chromedp.CSS("#message-input"), "hello, edited"),
+		chromedp.Click(chromedp.CSS("#send")),
+	)
+	waitText(bob, "#messages", "hello, edited")
+	assert.NotContains(t, bob.Text("#messages"), "hello from alice")
+
+	// Bob attaches an image; both pages show it, loaded through a temporary URL.
+	png := filepath.Join(t.TempDir(), "dot.png")
+	require.NoError(t, os.WriteFile(png, onePixelPNG, 0o644))
+	bob.Do(chromedp.SetUploadFiles(chromedp.CSS("#attach"), []string{png}))
+	for _, tab := range []*Tab{alice, bob} {
+		waitText(tab, "#messages", "dot.png")
+		loaded := MustEval[bool](tab, `
+			const deadline = Date.now() + 10000;
+			for (;;) {
+				const img = document.querySelector('#messages img');
+				if (img && img.complete && img.naturalWidth === 1) return true;
+				if (Date.now() > deadline) throw new Error('image not shown: ' + (img ? img.src : 'no img'));
+				await new Promise((r) => setTimeout(r, 20));
+			}`)
+		assert.True(t, loaded)
+	}
+
+	// Alice deletes her message; it disappears for Bob.
+	alice.Do(chromedp.Click(chromedp.CSS("#messages li.mine .delete")))
+	MustEval[bool](bob, `
+		const deadline = Date.now() + 10000;
+		while (document.querySelector('#messages').textContent.includes('hello, edited')) {
+			if (Date.now() > deadline) throw new Error('the deleted message is still shown');
+			await new Promise((r) => setTimeout(r, 20));
+		}
+		return true;`)
+}
+
+// onePixelPNG is a valid 1×1 PNG.
+var onePixelPNG = []byte{
+	0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+	0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
+	0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+	0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 }
