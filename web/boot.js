@@ -1,0 +1,153 @@
+// convo browser SDK: the boot code shared by the ES module (index.js) and the classic-script
+// build (convo.js). It starts the Go program compiled to WebAssembly and resolves with the API
+// object the program hands back.
+//
+// Boot handshake with the Go program (see wasm/ in the repository):
+//   1. we store a one-shot callback under a fresh random key on globalThis;
+//   2. the key is passed to Go as its second command-line argument (go.argv[1]);
+//   3. Go builds the API object and calls globalThis[key](api) exactly once;
+//   4. we remove the key again and hand the API to the caller.
+//
+// It expects globalThis.Go (wasm_exec.js) to be loaded. The build turns this module into plain
+// script code by dropping the `export` keywords, so keep every export at the start of a line.
+
+// Every name the package exports. Names the Go side does not (yet) provide export `undefined`.
+export const EXPORT_NAMES = [
+  'Client',
+  'Conversation',
+  'Message',
+  'Participant',
+  'User',
+  'Media',
+  'Paginator',
+  'RestPaginator',
+  'MessageBuilder',
+  'UnsentMessage',
+  'AggregatedDeliveryReceipt',
+  'DetailedDeliveryReceipt',
+  'ContentTemplate',
+  'ContentTemplateVariable',
+  'PushNotification',
+  'ChannelMetadata',
+  'EmailRecipientDescriptor',
+  'UnknownRecipientDescriptor',
+  'NotificationTypes',
+  'CancellablePromise',
+  'version',
+];
+
+// How long the Go program may take, once started, to hand over its API. Starting the runtime
+// normally takes well under a second; this only turns a silent hang into a readable error.
+const BOOT_TIMEOUT_MS = 30000;
+
+// Reads the module bytes or streams them into the compiler, whichever the environment allows.
+async function instantiate(url, importObject) {
+  if (url.protocol === 'file:') {
+    // Node (tests, server-side rendering): fetch() cannot read file: URLs there.
+    const fsModule = 'node:fs/promises';
+    const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ fsModule);
+    return (await WebAssembly.instantiate(await readFile(url), importObject)).instance;
+  }
+
+  const response = await fetch(url);
+  if (!response.ok) {
+    throw new Error(`convo: could not load ${url.href}: HTTP ${response.status} ${response.statusText}`);
+  }
+
+  // Streaming compilation is only allowed when the server labels the file application/wasm.
+  // Many static servers do not, so fall back to buffering the whole file in that case.
+  const type = (response.headers.get('content-type') || '').split(';')[0].trim().toLowerCase();
+  if (type === 'application/wasm' && typeof WebAssembly.instantiateStreaming === 'function') {
+    return (await WebAssembly.instantiateStreaming(response, importObject)).instance;
+  }
+  return (await WebAssembly.instantiate(await response.arrayBuffer(), importObject)).instance;
+}
+
+// Go cannot throw into JavaScript. A Go function that must throw returns a marker object
+// instead, and the Go side wraps each of its functions with this to turn the marker into a
+// real exception for the caller.
+function rethrow(fn) {
+  return function (...args) {
+    const r = fn.apply(this, args);
+    if (r !== null && typeof r === 'object' && Object.prototype.hasOwnProperty.call(r, '__convoThrow')) {
+      throw r.__convoThrow;
+    }
+    return r;
+  };
+}
+
+function randomKey() {
+  const bytes = new Uint8Array(12);
+  globalThis.crypto.getRandomValues(bytes);
+  return '__convo_boot_' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// Starts the Go program and resolves with the API object it registers.
+export async function start(url) {
+  if (typeof globalThis.Go !== 'function') {
+    throw new Error('convo: wasm_exec.js did not define globalThis.Go; is it missing from the package?');
+  }
+
+  const key = randomKey();
+  const go = new globalThis.Go();
+  go.argv = ['convo', key];
+
+  // Remember the exit code so an early exit can be reported with it.
+  let exitCode = null;
+  const defaultExit = go.exit;
+  go.exit = (code) => {
+    exitCode = code;
+    defaultExit.call(go, code);
+  };
+
+  let booted = false;
+  let timer;
+  const handshake = new Promise((resolve, reject) => {
+    globalThis[key] = (api) => {
+      if (booted) return;
+      if (api === null || (typeof api !== 'object' && typeof api !== 'function')) {
+        reject(new Error('convo: the Go program registered an API that is not an object'));
+        return;
+      }
+      booted = true;
+      resolve(api);
+    };
+    globalThis[key].hooks = { rethrow };
+
+    instantiate(url, go.importObject).then((instance) => {
+      // go.run settles only when the Go program ends. Before boot that is a failure; after
+      // boot it means the SDK has stopped working, which deserves a loud console message.
+      go.run(instance).then(
+        () => {
+          const detail = exitCode === null ? '' : ` with code ${exitCode}`;
+          if (!booted) {
+            reject(new Error(`convo: the Go program exited${detail} before it finished booting (its output, if any, is in the console)`));
+          } else {
+            console.error(`convo: the Go program exited${detail}; the SDK no longer works until the page is reloaded`);
+          }
+        },
+        (err) => {
+          if (!booted) {
+            reject(new Error(`convo: the Go program crashed while booting: ${err && err.message ? err.message : err}`, { cause: err }));
+          } else {
+            console.error('convo: the Go program crashed; the SDK no longer works until the page is reloaded', err);
+          }
+        },
+      );
+      timer = setTimeout(() => {
+        reject(new Error(`convo: the Go program did not finish booting within ${BOOT_TIMEOUT_MS / 1000} s`));
+      }, BOOT_TIMEOUT_MS);
+    }, (err) => {
+      reject(err instanceof Error && err.message.startsWith('convo:')
+        ? err
+        : new Error(`convo: could not instantiate ${url.href}: ${err && err.message ? err.message : err}`, { cause: err }));
+    });
+  });
+
+  try {
+    return await handshake;
+  } finally {
+    clearTimeout(timer);
+    delete globalThis[key];
+  }
+}
