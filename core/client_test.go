@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -383,4 +384,55 @@ func TestShutdownLeaksNoGoroutine(t *testing.T) {
 	})
 	_, err = conv.SendMessage(ctx, "after", nil)
 	assert.Equal(t, wire.CodeClientShutdown, wire.CodeOf(err))
+}
+
+func TestResyncEmitsWhatChangedWhileAway(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{Retention: 2})
+	ctx := testCtx(t)
+	var d dialer
+	alice, bob := newClient(t, env, "alice", &d), newClient(t, env, "bob", nil)
+	room := func(name string) *core.Conversation {
+		conv, err := bob.CreateConversation(ctx, core.CreateConversationOptions{FriendlyName: name})
+		require.NoError(t, err)
+		require.NoError(t, conv.Join(ctx))
+		require.NoError(t, conv.Add(ctx, "alice", nil))
+		return conv
+	}
+	renamed, deleted, leftBehind := room("renamed"), room("deleted"), room("left behind")
+	waitFor(t, "alice in three conversations", func() bool {
+		p, err := alice.GetSubscribedConversations(ctx)
+		return err == nil && len(p.Items) == 3
+	})
+	var seen recorder
+	seen.watch(alice, core.EventConversationUpdated, core.EventConversationRemoved, core.EventConversationLeft, core.EventConversationAdded)
+
+	d.setRefuse(true)
+	d.cut()
+	waitFor(t, "alice offline", func() bool { return alice.ConnectionState() == core.StateConnecting })
+	name := "renamed twice"
+	require.NoError(t, renamed.Update(ctx, wire.UpdateConversationArgs{FriendlyName: &name}))
+	require.NoError(t, deleted.Delete(ctx))
+	require.NoError(t, leftBehind.RemoveParticipant(ctx, "alice"))
+	room("new")
+	d.setRefuse(false)
+	alice.NetworkOnline()
+
+	removed := seen.waitFor(t, core.EventConversationRemoved, 1)[0].args[0].(*core.Conversation)
+	assert.Equal(t, deleted.Sid(), removed.Sid())
+	left := seen.waitFor(t, core.EventConversationLeft, 1)[0].args[0].(*core.Conversation)
+	assert.Equal(t, leftBehind.Sid(), left.Sid())
+	added := seen.waitFor(t, core.EventConversationAdded, 1)[0].args[0].(*core.Conversation)
+	assert.Equal(t, "new", added.FriendlyName())
+	waitFor(t, "the rename", func() bool {
+		for _, e := range seen.named(core.EventConversationUpdated) {
+			u := e.args[0].(core.ConversationUpdate)
+			if u.Conversation.Sid() == renamed.Sid() && slices.Contains(u.UpdateReasons, wire.ReasonFriendlyName) {
+				return u.Conversation.FriendlyName() == "renamed twice"
+			}
+		}
+		return false
+	})
+	page, err := alice.GetSubscribedConversations(ctx)
+	require.NoError(t, err)
+	assert.Len(t, page.Items, 2, "renamed and new")
 }

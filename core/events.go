@@ -237,29 +237,41 @@ func (c *Client) initialise() {
 }
 
 // resync runs after a reconnect whose gap the server could not replay: it reloads the
-// conversations and emits what the application would have seen live: new conversations and
-// the messages it missed, in index order.
+// conversations and emits what the application would have seen live: conversations added,
+// updated, left or removed meanwhile, and the messages it missed, in index order.
 func (c *Client) resync() {
 	list, err := c.listAllConversations(c.ctx)
 	if err != nil {
 		c.opts.Logf("convo: resynchronising after reconnect failed: %v", err)
 		return
 	}
+	listed := make(map[string]bool, len(list))
 	for _, d := range list {
+		listed[d.Sid] = true
 		c.mu.Lock()
 		known := c.conversations[d.Sid]
-		var last *int64
-		if known != nil && known.data.LastMessage != nil {
-			i := known.data.LastMessage.Index
-			last = &i
+		var before wire.Conversation
+		if known != nil {
+			before = known.data
 		}
 		c.mu.Unlock()
+		var last *int64
+		if before.LastMessage != nil {
+			i := before.LastMessage.Index
+			last = &i
+		}
 		d := d
+		reasons := conversationChanges(before, d)
 		c.events.push(func() {
 			conv, isNew := c.upsertConversation(d)
-			if isNew {
+			switch {
+			case isNew:
 				c.Emit(EventConversationAdded, conv)
 				c.Emit(EventConversationJoined, conv)
+			case !before.Joined:
+				c.Emit(EventConversationJoined, conv)
+			case len(reasons) > 0:
+				c.emitConversationUpdated(conv, reasons)
 			}
 		})
 		if d.LastMessage == nil || (last != nil && *last >= d.LastMessage.Index) {
@@ -267,6 +279,68 @@ func (c *Client) resync() {
 		}
 		c.replayMissedMessages(d.Sid, last)
 	}
+
+	// Joined conversations the server no longer lists were left or deleted meanwhile; a peek
+	// tells which.
+	c.mu.Lock()
+	var gone []*Conversation
+	for sid, conv := range c.conversations {
+		if conv.data.Joined && !listed[sid] {
+			gone = append(gone, conv)
+		}
+	}
+	c.mu.Unlock()
+	for _, conv := range gone {
+		var d wire.Conversation
+		err := c.call(c.ctx, wire.OpConversationPeek, wire.GetConversationArgs{Sid: conv.sid}, &d, true)
+		switch {
+		case wire.CodeOf(err) == wire.CodeNotFound:
+			c.events.push(func() {
+				if removed := c.removeConversation(conv.sid); removed != nil {
+					removed.Emit(ConversationEventRemoved, removed)
+					c.Emit(EventConversationRemoved, removed)
+				}
+			})
+		case err == nil:
+			c.events.push(func() {
+				d.Joined = false
+				c.upsertConversation(d)
+				c.emitConversationUpdated(conv, []string{"status"})
+				c.Emit(EventConversationLeft, conv)
+			})
+		default:
+			c.opts.Logf("convo: resynchronising %s failed: %v", conv.sid, err)
+		}
+	}
+}
+
+// conversationChanges names what differs between two views of a conversation, with the
+// vendor's update reasons. The last message is left out: replayed messages report it.
+func conversationChanges(a, b wire.Conversation) []string {
+	var reasons []string
+	add := func(changed bool, reason string) {
+		if changed {
+			reasons = append(reasons, reason)
+		}
+	}
+	add(a.FriendlyName != b.FriendlyName, wire.ReasonFriendlyName)
+	add(a.UniqueName != b.UniqueName, wire.ReasonUniqueName)
+	add(string(orEmptyObject(a.Attributes)) != string(orEmptyObject(b.Attributes)), wire.ReasonAttributes)
+	add(!sameState(a.State, b.State), wire.ReasonState)
+	add(!sameIndex(a.LastReadMessageIndex, b.LastReadMessageIndex), wire.ReasonLastReadMessageIndex)
+	add(a.NotificationLevel != b.NotificationLevel, wire.ReasonNotificationLevel)
+	add(!a.DateUpdated.Equal(b.DateUpdated), wire.ReasonDateUpdated)
+	return reasons
+}
+
+func sameState(a, b *wire.ConversationState) bool {
+	current := func(s *wire.ConversationState) string {
+		if s == nil {
+			return wire.StateActive
+		}
+		return s.Current
+	}
+	return current(a) == current(b)
 }
 
 // replayMissedMessages emits messageAdded for every message after index `after`.

@@ -132,13 +132,6 @@ func (h *hub) unsubscribe(c *conn, identity string) bool {
 	return false
 }
 
-// subscriptions returns c's subscriptions, oldest first.
-func (h *hub) subscriptions(c *conn) []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]string(nil), h.subsOf[c]...)
-}
-
 // deliver pushes each delivery to its identity's connections.
 func (h *hub) deliver(ds []store.Delivery) {
 	if len(ds) == 0 {
@@ -179,17 +172,6 @@ func (h *hub) signalUser(identity string, f *wire.Frame, except *conn) {
 			c.signal(f)
 		}
 	}
-}
-
-// count returns the number of live connections.
-func (h *hub) count() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	n := 0
-	for _, set := range h.byID {
-		n += len(set)
-	}
-	return n
 }
 
 // close refuses further connections and returns the live ones.

@@ -117,14 +117,6 @@ func (s *Store) appendConvEvent(ctx context.Context, tx *sql.Tx, name string, c 
 	})
 }
 
-func identities(ms []member) []string {
-	ids := make([]string, len(ms))
-	for i, m := range ms {
-		ids[i] = m.identity
-	}
-	return ids
-}
-
 // ---- users and push registrations
 
 func (s *Store) User(ctx context.Context, identity string) (wire.User, error) {
