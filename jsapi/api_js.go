@@ -100,13 +100,7 @@ var background = context.Background()
 // paginatorValue wraps a core paginator whose items convert with toJS.
 func paginatorValue[T any](p *core.Paginator[T]) js.Value {
 	return reg.wrap(&jsPaginator{
-		items: func() []any {
-			out := make([]any, len(p.Items))
-			for i, it := range p.Items {
-				out[i] = toJS(it)
-			}
-			return out
-		},
+		items:   func() []any { return jsList(p.Items, toJSOf[T]) },
 		hasNext: p.HasNextPage,
 		hasPrev: p.HasPrevPage,
 		next: func() (js.Value, error) {

@@ -135,11 +135,7 @@ func newUnsentClass() *class {
 	c.getter("text", func(self any) any { return stringPtr(u(self).b.body) })
 	c.getter("attributes", func(self any) any { return jsonValue(u(self).b.attrs) })
 	c.getter("mediaContent", func(self any) any {
-		out := make([]any, len(u(self).b.media))
-		for i, m := range u(self).b.media {
-			out[i] = []any{m.category, m.value}
-		}
-		return out
+		return jsList(u(self).b.media, func(m pendingMedia) any { return []any{m.category, m.value} })
 	})
 	c.getter("emailOptions", func(self any) any {
 		if s := u(self).b.subject; s != nil {
@@ -149,11 +145,7 @@ func newUnsentClass() *class {
 	})
 	c.getter("contentSid", func(self any) any { return optString(u(self).b.content) })
 	c.getter("contentVariables", func(self any) any {
-		out := make([]any, len(u(self).b.vars))
-		for i, v := range u(self).b.vars {
-			out[i] = values.contentVariable.ctor.New(v.Name, v.Value)
-		}
-		return out
+		return jsList(u(self).b.vars, contentVariableValue)
 	})
 	c.method("send", func(self any, _ []js.Value) any { return u(self).send() })
 	return c

@@ -149,9 +149,5 @@ func constructClient(this js.Value, args []js.Value) any {
 }
 
 func argsAny(args []js.Value) []any {
-	out := make([]any, len(args))
-	for i, a := range args {
-		out[i] = a
-	}
-	return out
+	return jsList(args, asAny[js.Value])
 }

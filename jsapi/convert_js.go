@@ -160,3 +160,18 @@ func optionalStringField(obj js.Value, name, what string) (string, error) {
 	}
 	return "", argError("%s.%s must be a string, got %s", what, name, v.Type())
 }
+
+// jsList converts each item for JS: the []any that js.ValueOf makes an Array of.
+func jsList[T any](items []T, conv func(T) any) []any {
+	out := make([]any, len(items))
+	for i, it := range items {
+		out[i] = conv(it)
+	}
+	return out
+}
+
+// asAny is the identity conversion, for jsList over values js.ValueOf takes as they are.
+func asAny[T any](v T) any { return v }
+
+// toJSOf is toJS for a typed item, for jsList.
+func toJSOf[T any](v T) any { return toJS(v) }

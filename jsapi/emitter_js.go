@@ -73,12 +73,7 @@ func newEmitterClass() *class {
 		return emitterOf(self).ListenerCount(eventName(arg(args, 0)))
 	})
 	c.method("eventNames", func(self any, _ []js.Value) any {
-		names := emitterOf(self).EventNames()
-		out := make([]any, len(names))
-		for i, n := range names {
-			out[i] = n
-		}
-		return out
+		return jsList(emitterOf(self).EventNames(), asAny[string])
 	})
 	c.method("emit", func(self any, args []js.Value) any {
 		name := eventName(arg(args, 0))

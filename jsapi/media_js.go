@@ -165,11 +165,7 @@ func newMediaClass() *class {
 
 // mediaList converts core media to a JS array of Media objects.
 func mediaList(ms []*core.Media) []any {
-	out := make([]any, len(ms))
-	for i, m := range ms {
-		out[i] = reg.wrap(m, classes.media)
-	}
-	return out
+	return jsList(ms, func(m *core.Media) any { return reg.wrap(m, classes.media) })
 }
 
 // mediaSidsArg reads an array of Media objects or sids.

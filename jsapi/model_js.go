@@ -59,11 +59,7 @@ func newConversationClass(parent *class) *class {
 			if err != nil {
 				return nil, err
 			}
-			out := make([]any, len(ps))
-			for i, p := range ps {
-				out[i] = toJS(p)
-			}
-			return out, nil
+			return jsList(ps, toJSOf[*core.Participant]), nil
 		})
 	})
 	c.method("sendMessage", func(self any, args []js.Value) any {

@@ -43,11 +43,7 @@ func indexArg(v js.Value, what string, nullable bool) (*int64, error) {
 }
 
 func updateArgs(kind string, obj js.Value, reasons []string) map[string]any {
-	list := make([]any, len(reasons))
-	for i, r := range reasons {
-		list[i] = r
-	}
-	return map[string]any{kind: obj, "updateReasons": list}
+	return map[string]any{kind: obj, "updateReasons": jsList(reasons, asAny[string])}
 }
 
 func extendConversationClass(c *class) {
@@ -258,13 +254,7 @@ func participantOrNull(p *core.Participant, err error) (any, error) {
 	return toJS(p), nil
 }
 
-func stringsAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
-}
+func stringsAny(ss []string) []any { return jsList(ss, asAny[string]) }
 
 func extendMessageClass(c *class) {
 	m := func(self any) *core.Message { return self.(*core.Message) }
@@ -318,11 +308,7 @@ func extendMessageClass(c *class) {
 		if err != nil {
 			return nil, err
 		}
-		out := make([]any, len(rs))
-		for i, r := range rs {
-			out[i] = detailedReceiptValue(r)
-		}
-		return out, nil
+		return jsList(rs, func(r wire.DetailedReceipt) any { return detailedReceiptValue(r) }), nil
 	})
 	c.async("remove", func(s any, _ []js.Value) (any, error) {
 		if err := m(s).Remove(background); err != nil {
@@ -413,11 +399,7 @@ func extendMessageClass(c *class) {
 		if err != nil {
 			return nil, err
 		}
-		out := make([]any, len(rs))
-		for i, r := range rs {
-			out[i] = recipientValue(r)
-		}
-		return out, nil
+		return jsList(rs, func(r wire.Recipient) any { return recipientValue(r) }), nil
 	})
 }
 
@@ -546,11 +528,7 @@ func extendClientClass(c *class) {
 		if err != nil {
 			return nil, err
 		}
-		out := make([]any, len(us))
-		for i, u := range us {
-			out[i] = toJS(u)
-		}
-		return out, nil
+		return jsList(us, toJSOf[*core.User]), nil
 	})
 	c.async("setPushRegistrationId", func(s any, args []js.Value) (any, error) {
 		typ, err := stringArg(args, 0, "channelType")
@@ -610,10 +588,7 @@ func extendClientClass(c *class) {
 		if err != nil {
 			return nil, err
 		}
-		out := make([]any, len(ts))
-		for i, t := range ts {
-			out[i] = contentTemplateValue(t)
-		}
+		out := jsList(ts, func(t wire.ContentTemplate) any { return contentTemplateValue(t) })
 		return jsObject.Call("freeze", js.ValueOf(out)), nil
 	})
 }

@@ -99,6 +99,11 @@ func newValueClasses() {
 	values.cancellable = newCancellableClass()
 }
 
+// contentVariableValue makes a ContentTemplateVariable.
+func contentVariableValue(v wire.ContentVariable) any {
+	return values.contentVariable.ctor.New(v.Name, v.Value)
+}
+
 // valueObject makes an instance of a value class with the given fields.
 func valueObject(c *class, fields map[string]any) js.Value {
 	obj := jsObject.Call("create", c.proto)
@@ -137,10 +142,7 @@ func detailedReceiptValue(r wire.DetailedReceipt) js.Value {
 }
 
 func contentTemplateValue(t wire.ContentTemplate) js.Value {
-	vars := make([]any, len(t.Variables))
-	for i, v := range t.Variables {
-		vars[i] = values.contentVariable.ctor.New(v.Name, v.Value)
-	}
+	vars := jsList(t.Variables, contentVariableValue)
 	variants := jsMapFrom(t.Variants)
 	return valueObject(values.contentTemplate, map[string]any{
 		"sid": t.Sid, "friendlyName": t.FriendlyName, "variables": vars, "variants": variants,
