@@ -48,6 +48,12 @@ type options struct {
 	webhookMaxAge             time.Duration
 	metrics, metricsAuthOnly  bool
 	logFormat, logLevel       string
+
+	retention           int
+	allowedOrigins      []string
+	maxConnsPerIdentity int
+	maxMediaBytes       int64
+	requestRate         float64
 }
 
 func env(name, def string) string {
@@ -79,8 +85,41 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.metricsAuthOnly, "metrics-auth-only", authOnlyDefault, "require admin Basic auth for /metrics from loopback too, e.g. behind a local reverse proxy (env CONVO_METRICS_AUTH_ONLY)")
 	fs.StringVar(&o.logFormat, "log-format", env("CONVO_LOG_FORMAT", "text"), "log format: text or json (env CONVO_LOG_FORMAT)")
 	fs.StringVar(&o.logLevel, "log-level", env("CONVO_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env CONVO_LOG_LEVEL)")
+	intFlag := func(p *int, name, envName string, def int, usage string) error {
+		v, err := strconv.Atoi(env(envName, strconv.Itoa(def)))
+		if err != nil {
+			return fmt.Errorf("%s: %w", envName, err)
+		}
+		fs.IntVar(p, name, v, usage+" (env "+envName+")")
+		return nil
+	}
+	if err := intFlag(&o.retention, "retention", "CONVO_RETENTION", 10000, "events kept per user for resuming; a client away longer resynchronises"); err != nil {
+		return o, err
+	}
+	if err := intFlag(&o.maxConnsPerIdentity, "max-conns-per-identity", "CONVO_MAX_CONNS_PER_IDENTITY", 20, "live connections one identity may hold"); err != nil {
+		return o, err
+	}
+	var maxMedia int
+	if err := intFlag(&maxMedia, "max-media-bytes", "CONVO_MAX_MEDIA_BYTES", 16<<20, "largest media upload, in bytes"); err != nil {
+		return o, err
+	}
+	rate, err := strconv.ParseFloat(env("CONVO_REQUEST_RATE", "50"), 64)
+	if err != nil {
+		return o, fmt.Errorf("CONVO_REQUEST_RATE: %w", err)
+	}
+	fs.Float64Var(&o.requestRate, "request-rate", rate, "requests a second one connection may make, with bursts of twice that (env CONVO_REQUEST_RATE)")
+	origins := fs.String("allowed-origins", env("CONVO_ALLOWED_ORIGINS", ""), "comma-separated host patterns of pages that may open the WebSocket, e.g. app.example.com,*.example.com (env CONVO_ALLOWED_ORIGINS; empty: same origin only)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	o.maxMediaBytes = int64(maxMedia)
+	for _, p := range strings.Split(*origins, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			o.allowedOrigins = append(o.allowedOrigins, p)
+		}
+	}
+	if o.retention < 1 || o.maxConnsPerIdentity < 1 || o.maxMediaBytes < 1 || o.requestRate <= 0 {
+		return o, errors.New("--retention, --max-conns-per-identity, --max-media-bytes and --request-rate must be positive")
 	}
 	if o.webhookURL != "" {
 		u, err := url.Parse(o.webhookURL)
@@ -124,14 +163,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := sqlite.Open(filepath.Join(o.data, "convo.db"), sqlite.Options{Logger: log})
+	st, err := sqlite.Open(filepath.Join(o.data, "convo.db"), sqlite.Options{Logger: log, Retention: o.retention})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	cfg := server.Config{Store: st, Keys: keys, Logger: log, DevTokens: o.dev, PublicURL: o.publicURL,
 		WebhookURL: o.webhookURL, WebhookSecret: o.webhookSecret, WebhookMaxAge: o.webhookMaxAge,
-		DisableMetrics: !o.metrics, MetricsAuthOnly: o.metricsAuthOnly}
+		DisableMetrics: !o.metrics, MetricsAuthOnly: o.metricsAuthOnly,
+		AllowedOrigins: o.allowedOrigins, MaxConnsPerIdentity: o.maxConnsPerIdentity, MaxMediaBytes: o.maxMediaBytes,
+		RequestRate: o.requestRate, RequestBurst: int(2 * o.requestRate)}
 	if cfg.MediaKey, err = loadMediaKey(o.data, log); err != nil {
 		return err
 	}

@@ -125,3 +125,21 @@ func TestAPIKeysFromEnv(t *testing.T) {
 	res.Body.Close()
 	assert.Equal(t, 404, res.StatusCode, "no dev tokens outside --dev")
 }
+
+func TestLimitFlagsAndEnvironment(t *testing.T) {
+	t.Setenv("CONVO_ALLOWED_ORIGINS", "app.example.com, *.example.org")
+	t.Setenv("CONVO_RETENTION", "500")
+	o, err := parseFlags([]string{"--max-conns-per-identity", "3", "--max-media-bytes", "1024", "--request-rate", "5"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"app.example.com", "*.example.org"}, o.allowedOrigins)
+	assert.Equal(t, 500, o.retention)
+	assert.Equal(t, 3, o.maxConnsPerIdentity)
+	assert.EqualValues(t, 1024, o.maxMediaBytes)
+	assert.EqualValues(t, 5, o.requestRate)
+
+	_, err = parseFlags([]string{"--retention", "0"})
+	assert.ErrorContains(t, err, "must be positive")
+	t.Setenv("CONVO_RETENTION", "lots")
+	_, err = parseFlags(nil)
+	assert.ErrorContains(t, err, "CONVO_RETENTION")
+}
