@@ -113,8 +113,13 @@ func (o *outbox) flush(s *session) {
 		}
 		id := o.c.nextID.Add(1)
 		ch, err := s.send(o.c.ctx, id, it.op, it.args)
-		if err != nil {
+		if err == errLost {
 			return // the connection broke: everything from here goes out after reconnecting
+		}
+		if err != nil {
+			it.done <- err // refused before sending (too large): the next one may go
+			it.gone = true
+			continue
 		}
 		it.session, it.replyCh = s, ch
 		go func(ch chan reply) { // forward the reply as a wake-up; the item keeps its channel

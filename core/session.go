@@ -301,6 +301,10 @@ func (s *session) send(ctx context.Context, id uint64, op string, args any) (cha
 		return nil, wire.Errorf(wire.CodeClientArgument, "%s: %v", op, err)
 	}
 	b, _ := wire.Encode(f)
+	if len(b) > wire.MaxFrameBytes {
+		// The server would drop the connection; say what is wrong instead.
+		return nil, wire.Errorf(wire.CodeTooLarge, "%s: the request is %d bytes; a frame holds at most %d", op, len(b), wire.MaxFrameBytes)
+	}
 	ch := make(chan reply, 1)
 	s.mu.Lock()
 	select {
@@ -349,6 +353,9 @@ func (c *Client) call(ctx context.Context, op string, args, out any, retryable b
 		}
 		id := c.nextID.Add(1)
 		ch, err := s.send(ctx, id, op, args)
+		if err != nil && err != errLost {
+			return err
+		}
 		if err == errLost {
 			if ctx.Err() != nil {
 				return c.callError(op, ctx.Err())
@@ -357,9 +364,6 @@ func (c *Client) call(ctx context.Context, op string, args, out any, retryable b
 				continue
 			}
 			return wire.Errorf(wire.CodeUnavailable, "%s: connection lost while sending; it may or may not have been applied", op)
-		}
-		if err != nil {
-			return err
 		}
 		var r reply
 		select {
