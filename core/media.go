@@ -1,12 +1,9 @@
 package core
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -95,28 +92,11 @@ func (c *Client) UploadMedia(ctx context.Context, up MediaUpload, progress Uploa
 	if up.Filename != "" {
 		q.Set("filename", up.Filename)
 	}
-	total := int64(len(up.Data))
-	var body io.Reader = bytes.NewReader(up.Data)
-	if progress != nil {
-		body = &progressReader{r: body, total: total, fn: progress}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/media?"+q.Encode(), body)
-	if err != nil {
-		return out, err
-	}
-	req.ContentLength = total
-	req.Header.Set("Content-Type", up.ContentType)
-	req.Header.Set("Authorization", "Bearer "+c.Token())
-	res, err := http.DefaultClient.Do(req)
+	status, raw, err := postMedia(ctx, base+"/v1/media?"+q.Encode(), up.ContentType, c.Token(), up.Data, progress)
 	if err != nil {
 		return out, wire.Errorf(wire.CodeUnavailable, "uploading media: %v", err)
 	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if err != nil {
-		return out, wire.Errorf(wire.CodeUnavailable, "uploading media: %v", err)
-	}
-	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusCreated {
+	if status != 200 && status != 201 {
 		// The server answers {"error": {code, message}}; accept a bare {code, message} too.
 		var wrapped struct {
 			Error *wire.Error `json:"error"`
@@ -128,31 +108,15 @@ func (c *Client) UploadMedia(ctx context.Context, up MediaUpload, progress Uploa
 		if json.Unmarshal(raw, &e) == nil && e.Code != 0 {
 			return out, &e
 		}
-		return out, wire.Errorf(wire.CodeInternal, "uploading media: HTTP %d: %s", res.StatusCode, strings.TrimSpace(string(raw)))
+		return out, wire.Errorf(wire.CodeInternal, "uploading media: HTTP %d: %s", status, strings.TrimSpace(string(raw)))
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return out, wire.Errorf(wire.CodeInternal, "uploading media: unexpected reply: %v", err)
 	}
 	if progress != nil {
-		progress(total, total)
+		progress(int64(len(up.Data)), int64(len(up.Data)))
 	}
 	return out, nil
-}
-
-type progressReader struct {
-	r     io.Reader
-	sent  int64
-	total int64
-	fn    UploadProgress
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.sent += int64(n)
-	if n > 0 && p.sent < p.total {
-		p.fn(p.sent, p.total)
-	}
-	return n, err
 }
 
 // GetTemporaryContentURLs returns a short-lived URL for each media sid the user may read.
