@@ -39,7 +39,27 @@ cat > tsconfig.json <<'JSON'
   "files": ["app.ts"]
 }
 JSON
-check "types-test app type-checks" npx tsc -p .
+check "types-test app type-checks against convo" npx tsc -p .
+
+# The same app, importing the vendor package instead, type-checks against the vendor's own
+# types: it is a genuine vendor-SDK app, so the check above means a vendor app compiles on convo.
+mkdir vendor-check
+(
+  cd vendor-check
+  npm init -y >/dev/null
+  npm install --silent --no-audit --no-fund @twilio/conversations@3.0.1 typescript@5 @types/node@20 >/dev/null
+  sed 's#@convo-sdk/conversations#@twilio/conversations#g' "$root/web/types-test/app.ts" > app.ts
+  cat > tsconfig.json <<'JSON'
+{
+  "compilerOptions": {
+    "target": "ES2022", "module": "ESNext", "moduleResolution": "Bundler",
+    "lib": ["ES2022", "DOM"], "strict": true, "noEmit": true, "skipLibCheck": true, "types": ["node"]
+  },
+  "files": ["app.ts"]
+}
+JSON
+)
+check "types-test app type-checks against @twilio/conversations 3.0.1" bash -c "cd vendor-check && npx tsc -p ."
 
 # Node 20 imports the package (top-level await boots the wasm) and gets working classes.
 cat > smoke.mjs <<'JS'
