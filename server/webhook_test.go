@@ -316,7 +316,6 @@ func TestWebhookDurableAcrossRestart(t *testing.T) {
 		return len(h.attempts) >= 4 // conversation.added, participant.added, 2 × message.added
 	}, 5*time.Second, 10*time.Millisecond)
 	env.Restart()
-	a = newAdmin(t, env)
 	alice := env.Connect(ctx, "alice")
 	require.NoError(t, alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("three")}, nil))
 	time.Sleep(100 * time.Millisecond)
