@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/convo-sdk/convo/core/wire"
@@ -35,6 +36,7 @@ type Conversation struct {
 	messages     map[string]*Message     // by sid
 	lastTyping   time.Time               // when Typing last sent a signal
 	read         readReport              // the read horizon report waiting to be sent
+	reportMu     sync.Mutex              // held while a read report is being sent
 }
 
 // upsertConversation returns the one object for d.Sid, updated to d, and whether it is new.

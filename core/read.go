@@ -116,8 +116,12 @@ func (cv *Conversation) scheduleReadReportLocked() {
 	})
 }
 
-// flushReads sends cv's pending read report now, if any.
+// flushReads sends cv's pending read report now, if any. It holds the conversation's
+// report lock until the server answered, so a flush waits for one already in flight: a count
+// asked for afterwards then sees the horizon.
 func (c *Client) flushReads(ctx context.Context, cv *Conversation) error {
+	cv.reportMu.Lock()
+	defer cv.reportMu.Unlock()
 	c.mu.Lock()
 	args := cv.read.pending
 	cv.read.pending = nil
