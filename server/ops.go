@@ -255,6 +255,11 @@ func (s *Server) conversationGet(c *call) (any, error) {
 		return nil, err
 	}
 	if p == nil && conv.CreatedBy != c.identity {
+		if a.UniqueName != "" {
+			// Unique names can be guessed; the sid is the capability to peek and join, so an
+			// outsider asking by name learns nothing, not even that it exists.
+			return nil, wire.Errorf(wire.CodeNotFound, "no conversation with uniqueName %q", a.UniqueName)
+		}
 		return nil, notParticipant(c.identity, sid)
 	}
 	return conv, nil

@@ -22,8 +22,9 @@ import (
 	"github.com/convo-sdk/convo/server/servertest"
 )
 
+// ctxT bounds a test's protocol calls; generous, since CI runs every package at once.
 func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -65,14 +66,18 @@ func decode[T any](t *testing.T, f *wire.Frame) T {
 func TestHelloWelcome(t *testing.T) {
 	ctx := ctxT(t)
 	env := servertest.Start(t)
+	before := time.Now()
 	c := env.Connect(ctx, "alice")
+	after := time.Now()
 	w := c.Welcome
 	assert.Equal(t, "alice", w.Identity)
 	assert.Equal(t, "alice", w.User.Identity)
 	assert.NotEmpty(t, w.Epoch)
 	assert.EqualValues(t, 0, w.Offset)
 	assert.False(t, w.Resumed)
-	assert.InDelta(t, time.Now().Add(time.Hour).UnixMilli(), w.TokenExpires, 2000)
+	// The token is minted between before and after, for an hour; JWT times are whole seconds.
+	assert.GreaterOrEqual(t, w.TokenExpires, before.Add(time.Hour-time.Second).UnixMilli())
+	assert.LessOrEqual(t, w.TokenExpires, after.Add(time.Hour).UnixMilli())
 }
 
 func TestOpsHappyPath(t *testing.T) {
@@ -260,8 +265,9 @@ func TestAuthorization(t *testing.T) {
 	// A unique name is taken once.
 	require.NoError(t, alice.Call(ctx, wire.OpConversationCreate, wire.CreateConversationArgs{UniqueName: "u"}, nil))
 	assert.Equal(t, wire.CodeConflict, code(t, mallory.Call(ctx, wire.OpConversationCreate, wire.CreateConversationArgs{UniqueName: "u"}, nil)))
-	// A non-participant who is not the creator cannot get it by unique name either.
-	assert.Equal(t, wire.CodeForbidden, code(t, mallory.Call(ctx, wire.OpConversationGet, wire.GetConversationArgs{UniqueName: "u"}, nil)))
+	// A non-participant who is not the creator cannot get it by unique name either, and is not
+	// told its sid (see TestGetByUniqueNameRevealsNothingToOutsiders).
+	assert.Equal(t, wire.CodeNotFound, code(t, mallory.Call(ctx, wire.OpConversationGet, wire.GetConversationArgs{UniqueName: "u"}, nil)))
 }
 
 func TestLimitsAndBadRequests(t *testing.T) {
@@ -678,4 +684,25 @@ func TestHTTPRoutes(t *testing.T) {
 	require.NoError(t, err)
 	r2.Body.Close()
 	assert.Equal(t, 404, r2.StatusCode)
+}
+
+// A unique name can be guessed, so asking for someone else's conversation by name must not
+// reveal its sid (the capability to peek and join) or even that it exists.
+func TestGetByUniqueNameRevealsNothingToOutsiders(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t)
+	alice := env.Connect(ctx, "alice")
+	mallory := env.Connect(ctx, "mallory")
+	var conv wire.Conversation
+	require.NoError(t, alice.Call(ctx, wire.OpConversationCreate, wire.CreateConversationArgs{UniqueName: "secret-room"}, &conv))
+
+	err := mallory.Call(ctx, wire.OpConversationGet, wire.GetConversationArgs{UniqueName: "secret-room"}, nil)
+	assert.Equal(t, wire.CodeNotFound, code(t, err))
+	assert.NotContains(t, err.Error(), conv.Sid)
+	missing := mallory.Call(ctx, wire.OpConversationGet, wire.GetConversationArgs{UniqueName: "no-such-room"}, nil)
+	assert.Equal(t, strings.Replace(missing.Error(), "no-such-room", "secret-room", 1), err.Error(), "indistinguishable from a missing name")
+
+	var got wire.Conversation
+	require.NoError(t, alice.Call(ctx, wire.OpConversationGet, wire.GetConversationArgs{UniqueName: "secret-room"}, &got))
+	assert.Equal(t, conv.Sid, got.Sid)
 }
