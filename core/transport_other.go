@@ -22,7 +22,7 @@ func DialWebSocket(ctx context.Context, url string) (Conn, error) {
 		ws.CloseNow()
 		return nil, fmt.Errorf("server at %s does not speak %s", url, wire.Subprotocol)
 	}
-	ws.SetReadLimit(wire.MaxFrameBytes)
+	ws.SetReadLimit(wire.MaxServerFrameBytes)
 	return &wsConn{ws: ws}, nil
 }
 

@@ -31,9 +31,14 @@ type Frame struct {
 	Error  *Error          `json:"error,omitempty"`
 }
 
-// MaxFrameBytes bounds one frame in either direction. It leaves room for the largest legal
+// MaxFrameBytes bounds one client frame (a request). It leaves room for the largest legal
 // message (32 KB body + 4 KB attributes, JSON-escaped) and the framing around it.
 const MaxFrameBytes = 256 << 10
+
+// MaxServerFrameBytes bounds one server frame. Replies carry pages (30 messages of up to
+// 32 KB, a conversation's 1000 participants with 4 KB attributes each), so they get more room
+// than requests; the server never writes a larger frame.
+const MaxServerFrameBytes = 16 << 20
 
 // Encode marshals a frame.
 func Encode(f *Frame) ([]byte, error) { return json.Marshal(f) }
