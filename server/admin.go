@@ -56,6 +56,7 @@ func (s *Server) adminRoute(pattern string, h adminHandler) {
 	method, path, _ := strings.Cut(pattern, " ")
 	route := method + " /v1/admin" + path
 	s.mux.HandleFunc(route, func(w http.ResponseWriter, r *http.Request) {
+		s.limitBodyRead(w)
 		start := time.Now()
 		status := s.serveAdmin(w, r, h)
 		s.metrics.adminRequest(method, path, status, time.Since(start))

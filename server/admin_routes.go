@@ -268,7 +268,8 @@ func (s *Server) adminAddParticipant(r *adminReq) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	np := store.NewParticipant{ConversationSid: conv.Sid, Attributes: attrs, Max: s.cfg.MaxParticipants}
+	// The backend may bring back an identity that was removed.
+	np := store.NewParticipant{ConversationSid: conv.Sid, Attributes: attrs, Max: s.cfg.MaxParticipants, LiftBan: true}
 	what := ""
 	switch {
 	case a.Identity != "":
@@ -377,7 +378,8 @@ func (s *Server) adminRemoveParticipant(r *adminReq) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	_, ds, err := s.cfg.Store.RemoveParticipant(r.ctx, conv.Sid, p.Sid)
+	// A removal by the backend keeps the identity out: it cannot join again by sid.
+	_, ds, err := s.cfg.Store.RemoveParticipant(r.ctx, conv.Sid, p.Sid, true)
 	if err != nil {
 		return 0, nil, storeErr(err, "participant "+p.Sid)
 	}

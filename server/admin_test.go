@@ -128,7 +128,7 @@ func TestAdminRejectsBadCredentials(t *testing.T) {
 		}
 	}
 	// A client token is no admin credential either.
-	req, _ := http.NewRequest("GET", env.HTTPURL+"/v1/admin/conversations", nil)
+	req, _ := http.NewRequestWithContext(ctxT(t), "GET", env.HTTPURL+"/v1/admin/conversations", nil)
 	req.Header.Set("Authorization", "Bearer "+env.Token("alice", time.Hour))
 	res, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -523,12 +523,17 @@ func TestAdminContentTemplates(t *testing.T) {
 
 func TestHealthz(t *testing.T) {
 	env := servertest.Start(t)
-	res, err := http.Get(env.HTTPURL + "/healthz")
+	healthz := func() (*http.Response, error) {
+		req, err := http.NewRequestWithContext(ctxT(t), "GET", env.HTTPURL+"/healthz", nil)
+		require.NoError(t, err)
+		return http.DefaultClient.Do(req)
+	}
+	res, err := healthz()
 	require.NoError(t, err)
 	res.Body.Close()
 	assert.Equal(t, 200, res.StatusCode)
 	require.NoError(t, env.Store.Close()) // the store goes away under the server
-	res, err = http.Get(env.HTTPURL + "/healthz")
+	res, err = healthz()
 	require.NoError(t, err)
 	res.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)

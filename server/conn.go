@@ -13,6 +13,7 @@ import (
 	"nhooyr.io/websocket"
 
 	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/store"
 )
 
@@ -160,7 +161,7 @@ func (c *conn) hello(ctx context.Context) (*wire.WelcomeData, time.Time, bool) {
 	}
 	claims, err := s.cfg.Keys.Verify(h.Token)
 	if err != nil {
-		c.log.Info("hello refused", "err", err, "client", h.Client)
+		c.log.Info("hello refused", "err", err, "client", auth.Clip(h.Client))
 		c.sayByeNow(asWireError(err))
 		return nil, time.Time{}, false
 	}
@@ -398,9 +399,21 @@ func (c *conn) writeEvent(d store.Delivery) error {
 }
 
 func (c *conn) write(f *wire.Frame) error {
-	b, err := wire.Encode(f)
+	b, err := encodeFrame(f)
 	if err != nil {
 		return err
+	}
+	if len(b) > wire.MaxServerFrameBytes {
+		// Replies are checked when their result is encoded (encodeResults) and nothing else
+		// comes near the limit; should one still be too large, the client cannot read it.
+		c.log.Error("frame exceeds the server frame limit", "type", f.Type, "event", f.Event, "bytes", len(b))
+		tooLarge := wire.Errorf(wire.CodeTooLarge, "a %s frame of %d bytes exceeds the limit of %d", f.Type, len(b), wire.MaxServerFrameBytes)
+		if f.Type != wire.TypeReply {
+			return tooLarge
+		}
+		if b, err = encodeFrame(wire.ReplyError(f.ID, tooLarge)); err != nil {
+			return err
+		}
 	}
 	c.srv.metrics.frameOut(f.Type)
 	ctx, cancel := context.WithTimeout(context.Background(), c.srv.cfg.WriteTimeout)
@@ -442,7 +455,7 @@ func asWireError(err error) *wire.Error {
 }
 
 func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
+	b, err := marshalJSON(v)
 	if err != nil {
 		panic(err) // only wire types are marshalled here
 	}

@@ -26,8 +26,9 @@ type features struct {
 	convLim map[string]*convLimiter
 	typing  map[typingKey]time.Time
 
-	stop chan struct{}
-	done chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	sweepDone chan struct{} // media sweeper (media_limits.go)
 }
 
 type convLimiter struct {
@@ -70,12 +71,13 @@ func (s *Server) initFeatures() {
 		cfg.StateInterval = defaultStateInterval
 	}
 	fx := &features{
-		maxMedia: cfg.MaxMediaBytes,
-		mediaKey: cfg.MediaKey,
-		convLim:  make(map[string]*convLimiter),
-		typing:   make(map[typingKey]time.Time),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+		maxMedia:  cfg.MaxMediaBytes,
+		mediaKey:  cfg.MediaKey,
+		convLim:   make(map[string]*convLimiter),
+		typing:    make(map[typingKey]time.Time),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+		sweepDone: make(chan struct{}),
 	}
 	if cfg.RequestRate > 0 {
 		fx.reqRate, fx.reqBurst = rate.Limit(cfg.RequestRate), cfg.RequestBurst
@@ -93,11 +95,14 @@ func (s *Server) initFeatures() {
 	s.mux.HandleFunc("OPTIONS /v1/media", s.serveMediaPreflight)
 	s.mux.HandleFunc("GET /v1/media/{sid}/content", s.serveMediaContent)
 	go s.stateLoop()
+	s.initMediaLimits()
+	go s.mediaSweepLoop(fx.stop, fx.sweepDone)
 }
 
 func (s *Server) stopFeatures() {
 	close(s.fx.stop)
 	<-s.fx.done
+	<-s.fx.sweepDone
 }
 
 // connLimiter returns a new connection's request limiter; nil when unlimited.

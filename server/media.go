@@ -82,9 +82,10 @@ func (s *Server) serveMediaPreflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// sanitizeFilename keeps the last path element of a user's file name, without control
-// characters, at most maxFilenameChars characters. It is metadata only: files are stored
-// by sid.
+// sanitizeFilename keeps the last path element of a user's file name, without control or
+// format characters (unicode.Cc, unicode.Cf: a right-to-left override would make
+// "evil\u202Egpj.exe" display as "evilexe.jpg"), at most maxFilenameChars characters. It is
+// metadata only: files are stored by sid.
 func sanitizeFilename(name string) string {
 	name = strings.ToValidUTF8(name, "")
 	name = strings.ReplaceAll(name, `\`, "/")
@@ -92,7 +93,7 @@ func sanitizeFilename(name string) string {
 		name = name[i+1:]
 	}
 	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == 0x2028 || r == 0x2029 {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == 0x2028 || r == 0x2029 {
 			return -1
 		}
 		return r
@@ -110,6 +111,7 @@ func sanitizeFilename(name string) string {
 // serveMediaUpload stores the request body as a new media of the caller:
 // POST /v1/media?filename=NAME&category=media|body|history, Authorization: Bearer TOKEN.
 func (s *Server) serveMediaUpload(w http.ResponseWriter, r *http.Request) {
+	s.limitBodyRead(w)
 	if !s.cors(w, r) {
 		return
 	}
@@ -131,6 +133,12 @@ func (s *Server) serveMediaUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.cfg.MediaDir == "" {
 		writeHTTPError(w, http.StatusServiceUnavailable, wire.Errorf(wire.CodeUnavailable, "this server stores no media (no media directory configured)"))
+		return
+	}
+	if !s.uploads.allow(claims.Identity) {
+		w.Header().Set("Retry-After", "10")
+		writeHTTPError(w, http.StatusTooManyRequests, wire.Errorf(wire.CodeRateLimited,
+			"too many uploads (at most %g a minute); retry in a moment", s.cfg.MediaUploadsPerMinute))
 		return
 	}
 	category := q.Get("category")

@@ -26,7 +26,7 @@ import (
 
 func scrape(t *testing.T, url, id, secret string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest("GET", url+"/metrics", nil)
+	req, err := http.NewRequestWithContext(ctxT(t), "GET", url+"/metrics", nil)
 	require.NoError(t, err)
 	if id != "" {
 		req.SetBasicAuth(id, secret)
@@ -91,7 +91,7 @@ func TestMetricsCount(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, body = scrape(t, env.HTTPURL, "", "")
 		return metricValue(t, body, `convo_webhook_deliveries_total{result="success"}`) >= 1
-	}, 5*time.Second, 20*time.Millisecond)
+	}, 15*time.Second, 20*time.Millisecond)
 	assert.Equal(t, 2.0, metricValue(t, body, `convo_connections`))
 	assert.Equal(t, 1.0, metricValue(t, body, `convo_requests_total{code="0",op="message.send"}`))
 	assert.Equal(t, 1.0, metricValue(t, body, `convo_requests_total{code="40400",op="message.send"}`))
@@ -108,7 +108,7 @@ func TestMetricsCount(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, body = scrape(t, env.HTTPURL, "", "")
 		return metricValue(t, body, `convo_connections`) == 1
-	}, 5*time.Second, 20*time.Millisecond)
+	}, 15*time.Second, 20*time.Millisecond)
 }
 
 // syncBuffer is a log sink safe for concurrent writes.
@@ -142,7 +142,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 		fail.Do(func() { status = 500 }) // one failure, so the retry path logs too
 		w.WriteHeader(status)
 	}))
-	defer hook.Close()
+	t.Cleanup(hook.Close) // after the server, which cleans up later-registered, stops
 	hookURL := strings.Replace(hook.URL, "http://", "http://hookuser:"+hookPassword+"@", 1)
 	env := servertest.Start(t, servertest.Options{Logger: log, Configure: func(c *server.Config) {
 		c.WebhookURL, c.WebhookSecret = hookURL, webhookSecret
@@ -175,7 +175,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	require.Eventually(t, func() bool {
 		n, err := env.Store.WebhookPending(context.Background())
 		return err == nil && n == 0 && strings.Contains(logs.String(), "will retry")
-	}, 5*time.Second, 20*time.Millisecond)
+	}, 15*time.Second, 20*time.Millisecond)
 	env.Restart()
 
 	out := logs.String()

@@ -326,15 +326,21 @@ func (s *Server) conversationJoin(c *call) (any, error) {
 	if err := required("conversationSid", a.ConversationSid); err != nil {
 		return nil, err
 	}
-	return s.addParticipant(c, a.ConversationSid, c.identity, nil)
+	return s.addParticipant(c, a.ConversationSid, c.identity, nil, false)
 }
 
-func (s *Server) addParticipant(c *call, sid, identity string, attrs json.RawMessage) (any, error) {
+// addParticipant adds a chat participant. liftBan: the caller is the conversation's creator,
+// who may bring back an identity removed earlier; anyone else gets 40300 for one.
+func (s *Server) addParticipant(c *call, sid, identity string, attrs json.RawMessage, liftBan bool) (any, error) {
 	p, ds, err := s.cfg.Store.AddParticipant(c.ctx, store.NewParticipant{
-		ConversationSid: sid, Identity: identity, Attributes: attrs, Max: s.cfg.MaxParticipants})
+		ConversationSid: sid, Identity: identity, Attributes: attrs, Max: s.cfg.MaxParticipants, LiftBan: liftBan})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, wire.Errorf(wire.CodeNotFound, "conversation %q not found", sid)
+	case errors.Is(err, store.ErrRemoved) && identity == c.identity:
+		return nil, wire.Errorf(wire.CodeForbidden, "you were removed from conversation %q and cannot join it again; only its creator or the admin API can add you back", sid)
+	case errors.Is(err, store.ErrRemoved):
+		return nil, wire.Errorf(wire.CodeForbidden, "%q was removed from conversation %q; only its creator or the admin API can add them back", identity, sid)
 	case errors.Is(err, store.ErrConflict):
 		return nil, wire.Errorf(wire.CodeConflict, "%q is already a participant of conversation %q", identity, sid)
 	case errors.Is(err, store.ErrTooManyParticipants):
@@ -375,7 +381,8 @@ func (s *Server) participantAdd(c *call) (any, error) {
 	if err := s.convWrite(a.ConversationSid); err != nil {
 		return nil, err
 	}
-	return s.addParticipant(c, a.ConversationSid, a.Identity, attrs)
+	// The creator may bring back someone removed, though not itself (the admin API removed it).
+	return s.addParticipant(c, a.ConversationSid, a.Identity, attrs, conv.CreatedBy == c.identity && a.Identity != c.identity)
 }
 
 func (s *Server) participantList(c *call) (any, error) {

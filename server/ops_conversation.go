@@ -17,7 +17,8 @@ func convNotFound(sid string) error {
 }
 
 // conversationUpdate changes a conversation's names and attributes; participants and the
-// creator.
+// creator, but only the creator may change or clear the unique name (it is how the
+// backend and conversation.get find a conversation, so a participant must not take it over).
 func (s *Server) conversationUpdate(c *call) (any, error) {
 	var a wire.UpdateConversationArgs
 	if err := decodeArgs(c.data, &a); err != nil {
@@ -46,8 +47,16 @@ func (s *Server) conversationUpdate(c *call) (any, error) {
 	if err := required("conversationSid", a.ConversationSid); err != nil {
 		return nil, err
 	}
-	if _, err := s.participantOrCreator(c, a.ConversationSid); err != nil {
+	cur, p, err := s.access(c.ctx, c.identity, a.ConversationSid)
+	if err != nil {
 		return nil, err
+	}
+	isCreator := cur.CreatedBy == c.identity
+	if p == nil && !isCreator {
+		return nil, notParticipant(c.identity, a.ConversationSid)
+	}
+	if a.UniqueName != nil && !isCreator {
+		return nil, wire.Errorf(wire.CodeForbidden, "only the creator of conversation %q may change its uniqueName", a.ConversationSid)
 	}
 	if err := s.convWrite(a.ConversationSid); err != nil {
 		return nil, err
@@ -120,11 +129,13 @@ func (s *Server) conversationLeave(c *call) (any, error) {
 	if err := s.convWrite(a.ConversationSid); err != nil {
 		return nil, err
 	}
-	return s.removeParticipant(c, a.ConversationSid, p.Sid)
+	return s.removeParticipant(c, a.ConversationSid, p.Sid, false) // leaving bans nobody
 }
 
-func (s *Server) removeParticipant(c *call, conv, sid string) (any, error) {
-	_, ds, err := s.cfg.Store.RemoveParticipant(c.ctx, conv, sid)
+// removeParticipant removes a participant; ban keeps a chat participant removed by someone
+// else from joining again (docs/PROTOCOL.md).
+func (s *Server) removeParticipant(c *call, conv, sid string, ban bool) (any, error) {
+	_, ds, err := s.cfg.Store.RemoveParticipant(c.ctx, conv, sid, ban)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, wire.Errorf(wire.CodeNotFound, "participant %q not found in conversation %q", sid, conv)
 	}

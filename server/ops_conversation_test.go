@@ -44,9 +44,15 @@ func TestConversationUpdatePerRecipient(t *testing.T) {
 	// Non-participants may not update.
 	assert.Equal(t, wire.CodeForbidden, code(t, carol.Call(ctx, wire.OpConversationUpdate, wire.UpdateConversationArgs{ConversationSid: conv.Sid, FriendlyName: str("x")}, nil)))
 
+	// Only the creator may change the unique name.
+	assert.Equal(t, wire.CodeForbidden, code(t, bob.Call(ctx, wire.OpConversationUpdate, wire.UpdateConversationArgs{ConversationSid: conv.Sid, UniqueName: str("uniq")}, nil)))
+	require.NoError(t, alice.Call(ctx, wire.OpConversationUpdate, wire.UpdateConversationArgs{ConversationSid: conv.Sid, UniqueName: str("uniq")}, nil))
+	settle(t, alice, 1)
+	settle(t, bob, 1)
+
 	var got wire.Conversation
 	require.NoError(t, bob.Call(ctx, wire.OpConversationUpdate, wire.UpdateConversationArgs{ConversationSid: conv.Sid,
-		FriendlyName: str("New"), UniqueName: str("uniq"), Attributes: json.RawMessage(`{"a":1}`)}, &got))
+		FriendlyName: str("New"), Attributes: json.RawMessage(`{"a":1}`)}, &got))
 	assert.Equal(t, "New", got.FriendlyName)
 	assert.Equal(t, "uniq", got.UniqueName)
 	assert.True(t, got.Joined)
@@ -56,7 +62,7 @@ func TestConversationUpdatePerRecipient(t *testing.T) {
 	fa, err := alice.WaitEvent(ctx, wire.EventConversationUpdated)
 	require.NoError(t, err)
 	ea := decode[wire.ConversationUpdatedEvent](t, fa)
-	assert.Equal(t, []string{wire.ReasonFriendlyName, wire.ReasonUniqueName, wire.ReasonAttributes, wire.ReasonDateUpdated}, ea.UpdateReasons)
+	assert.Equal(t, []string{wire.ReasonFriendlyName, wire.ReasonAttributes, wire.ReasonDateUpdated}, ea.UpdateReasons)
 	assert.Equal(t, "New", ea.Conversation.FriendlyName)
 	assert.True(t, ea.Conversation.Joined)
 	assert.Equal(t, wire.NotificationMuted, ea.Conversation.NotificationLevel)
@@ -326,7 +332,9 @@ func TestConversationStateTimers(t *testing.T) {
 		assert.Equal(t, wire.StateInactive, e.Conversation.State.Current)
 		assert.True(t, e.Conversation.Joined)
 	}
-	// A message wakes it up.
+	// A message wakes it up. The inactivity timer is lengthened first: left at 100 ms it could
+	// make the conversation inactive again before the closing below, however slow the test.
+	require.NoError(t, env.Store.SetConversationTimers(ctx, conv.Sid, time.Hour, time.Hour))
 	require.NoError(t, bob.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("wake")}, nil))
 	evs, err := alice.Events(ctx, 2)
 	require.NoError(t, err)

@@ -108,9 +108,14 @@ func closedErr(sid string) error {
 }
 
 // authored loads a message of a conversation the caller participates in and, when
-// authorOnly, checks that the caller wrote it.
+// authorOnly, checks that the caller wrote it: the author must be the caller and the message
+// must have been written as the caller's own participant. The author alone is a name anyone
+// can take ("system", "+15550001"), so without the participant check a chat user so named
+// could edit admin API or SMS messages; messages written as nobody (admin API system
+// messages) are changed through the admin API only.
 func (s *Server) authored(c *call, conv, sid string, authorOnly bool) (wire.Message, error) {
-	if _, _, err := s.member(c.ctx, c.identity, conv); err != nil {
+	_, p, err := s.member(c.ctx, c.identity, conv)
+	if err != nil {
 		return wire.Message{}, err
 	}
 	if err := required("messageSid", sid); err != nil {
@@ -123,8 +128,8 @@ func (s *Server) authored(c *call, conv, sid string, authorOnly bool) (wire.Mess
 	if err != nil {
 		return m, err
 	}
-	if authorOnly && m.Author != c.identity {
-		return m, wire.Errorf(wire.CodeForbidden, "only the author (%q) may change or remove message %q", m.Author, sid)
+	if authorOnly && (m.Author != c.identity || m.ParticipantSid == "" || m.ParticipantSid != p.Sid) {
+		return m, wire.Errorf(wire.CodeForbidden, "only the author (%q), as the participant who wrote it, may change or remove message %q", m.Author, sid)
 	}
 	return m, nil
 }

@@ -186,5 +186,7 @@ func (s *Server) participantRemove(c *call) (any, error) {
 	if err := s.convWrite(a.ConversationSid); err != nil {
 		return nil, err
 	}
-	return s.removeParticipant(c, a.ConversationSid, p.Sid)
+	// Removed by someone else (the creator): it may not join again by sid.
+	ban := p.Type == wire.ParticipantChat && p.Identity != c.identity
+	return s.removeParticipant(c, a.ConversationSid, p.Sid, ban)
 }

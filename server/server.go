@@ -5,6 +5,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -40,6 +41,11 @@ type Config struct {
 	HelloTimeout time.Duration
 	// WriteTimeout bounds one frame write to a client; 0 means 10 s.
 	WriteTimeout time.Duration
+	// BodyReadTimeout bounds the time to read the body of a media upload, an admin API or a
+	// dev token request, so a client trickling bytes cannot hold a connection (and a
+	// goroutine) forever; 0 means 2 minutes (a 16 MiB upload at ~1 Mbit/s), negative none.
+	// WebSocket connections are not affected.
+	BodyReadTimeout time.Duration
 	// QueueSize is how many pushed events a connection buffers before it falls back to
 	// reading its stream from the store; 0 means 256.
 	QueueSize int
@@ -64,6 +70,17 @@ type Config struct {
 	MediaKey []byte
 	// MaxMediaBytes bounds one uploaded file; 0 means wire.DefaultMaxMediaBytes.
 	MaxMediaBytes int64
+	// MediaUploadsPerMinute and MediaUploadBurst limit each identity's media uploads with a
+	// token bucket; over the limit an upload gets HTTP 429 with CodeRateLimited. 0 means 10
+	// a minute and a burst of 10 (one message's media); a negative MediaUploadsPerMinute disables the limit.
+	MediaUploadsPerMinute float64
+	MediaUploadBurst      int
+	// UnattachedMediaTTL is how long an uploaded media may stay unattached to any message
+	// before the sweeper deletes it (record and file); 0 means 24 hours.
+	UnattachedMediaTTL time.Duration
+	// MediaSweepInterval is how often the sweeper runs (unattached media, and temporary
+	// files of uploads that died more than an hour ago); 0 means 5 minutes.
+	MediaSweepInterval time.Duration
 	// StateInterval is how often conversation lifecycle timers are checked; 0 means 10 s.
 	StateInterval time.Duration
 
@@ -97,8 +114,9 @@ type Server struct {
 	fx  *features // typing throttle, rate limiters, media key, state loop
 	mux *http.ServeMux
 
-	metrics  *metrics    // Prometheus metrics (metrics.go)
-	webhooks *dispatcher // outbound webhooks (webhook.go)
+	metrics  *metrics      // Prometheus metrics (metrics.go)
+	webhooks *dispatcher   // outbound webhooks (webhook.go)
+	uploads  *uploadLimits // media uploads per identity (media_limits.go)
 
 	// reqMu is held shared by every request in flight and exclusively by Close, so Close
 	// waits for in-flight writes and no request starts after it.
@@ -129,6 +147,9 @@ func New(cfg Config) *Server {
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 10 * time.Second
 	}
+	if cfg.BodyReadTimeout == 0 {
+		cfg.BodyReadTimeout = 2 * time.Minute
+	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 256
 	}
@@ -137,7 +158,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, hub: newHub()}
 	s.metrics = newMetrics(cfg.Store)
-	s.ops = s.instrumentOps(s.opTable())
+	s.ops = s.instrumentOps(encodeResults(s.opTable()))
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /v1/ws", s.countConnections(s.serveWS))
 	s.mux.HandleFunc("GET /healthz", s.serveHealth)
@@ -180,11 +201,24 @@ func (s *Server) Close() {
 	})
 }
 
+// limitBodyRead sets the connection's read deadline for a request whose body is read by
+// its handler (Config.BodyReadTimeout). The http.Server resets it for the next request on
+// the connection. Handlers that hijack the connection (the WebSocket) never call it.
+func (s *Server) limitBodyRead(w http.ResponseWriter) {
+	if s.cfg.BodyReadTimeout <= 0 {
+		return
+	}
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyReadTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		s.log.Debug("setting a read deadline failed", "err", err)
+	}
+}
+
 func (s *Server) serveDevToken(w http.ResponseWriter, r *http.Request) {
 	if !s.cfg.DevTokens {
 		http.NotFound(w, r)
 		return
 	}
+	s.limitBodyRead(w)
 	var req struct {
 		Identity string `json:"identity"`
 	}

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,9 +23,11 @@ func TestStaticFilesServePrecompressedSiblings(t *testing.T) {
 	}
 	srv := httptest.NewServer(staticFiles(root))
 	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
 	get := func(path, acceptEncoding string) (*http.Response, string) {
 		t.Helper()
-		req, err := http.NewRequest("GET", srv.URL+path, nil)
+		req, err := http.NewRequestWithContext(ctx, "GET", srv.URL+path, nil)
 		require.NoError(t, err)
 		// Set explicitly: Go's transport would otherwise ask for gzip and undo it.
 		req.Header.Set("Accept-Encoding", acceptEncoding)

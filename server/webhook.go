@@ -121,6 +121,10 @@ const (
 	webhookEventBatch = 200 // events read from the log at a time
 	webhookSendBatch  = 32  // due deliveries read from the outbox at a time
 	webhookInFlight   = 4   // concurrent requests to the receiver
+	// webhookEventAttempts is how often the dispatcher tries to turn an event into
+	// deliveries (with the delivery backoff in between) before it skips the event, so one
+	// it cannot convert does not hold back every webhook after it.
+	webhookEventAttempts = 5
 )
 
 // dispatcher delivers webhooks. A nil *dispatcher does nothing.
@@ -140,6 +144,11 @@ type dispatcher struct {
 	closeOnce sync.Once
 
 	cursor int64 // run goroutine only
+	// An event expand failed on (run goroutine only): its id, how often, and when to try
+	// again. After webhookEventAttempts the event is skipped (convertFailed).
+	failedEvent int64
+	failures    int
+	retryAt     time.Time
 }
 
 func newDispatcher(s *Server) *dispatcher {
@@ -166,8 +175,25 @@ func newDispatcher(s *Server) *dispatcher {
 	if d.maxAge <= 0 {
 		d.maxAge = 24 * time.Hour
 	}
-	go d.run()
+	// Place the cursor before New returns, that is before the server takes its first request:
+	// placed later, a newly enabled dispatcher would start after events committed meanwhile
+	// and never deliver them. Should the database fail now, run keeps trying.
+	started := d.start()
+	go d.run(started)
 	return d
+}
+
+// start reads (or, when dispatching is newly enabled or disabled, places) the cursor.
+func (d *dispatcher) start() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cursor, err := d.st.WebhookStart(ctx, d.url != "")
+	if err != nil {
+		d.log.Error("starting the webhook dispatcher failed", "err", err)
+		return false
+	}
+	d.cursor = cursor
+	return true
 }
 
 // nudge asks the dispatcher to look for new events now.
@@ -199,24 +225,17 @@ func (d *dispatcher) stopped() bool {
 	}
 }
 
-func (d *dispatcher) run() {
+func (d *dispatcher) run(started bool) {
 	defer close(d.done)
 	enabled := d.url != ""
 	// Starting fails only when the database does; retry until it works or we stop.
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		cursor, err := d.st.WebhookStart(ctx, enabled)
-		cancel()
-		if err == nil {
-			d.cursor = cursor
-			break
-		}
-		d.log.Error("starting the webhook dispatcher failed", "err", err)
+	for !started {
 		select {
 		case <-d.stop:
 			return
 		case <-time.After(time.Second):
 		}
+		started = d.start()
 	}
 	if !enabled {
 		d.followHead()
@@ -264,6 +283,9 @@ func (d *dispatcher) followHead() {
 
 // pump turns the events after the cursor into outbox rows.
 func (d *dispatcher) pump() error {
+	if d.failures > 0 && time.Now().Before(d.retryAt) {
+		return nil // an event failed to convert; wait before trying it again
+	}
 	for !d.stopped() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		evs, err := d.st.EventsAfter(ctx, d.cursor, webhookEventBatch)
@@ -276,6 +298,9 @@ func (d *dispatcher) pump() error {
 		for _, e := range evs {
 			ds, err := d.expand(ctx, e, now)
 			if err != nil {
+				if d.convertFailed(e, err) {
+					continue // skipped: the cursor moves past it with the batch
+				}
 				cancel()
 				return fmt.Errorf("event %d (%s): %w", e.ID, e.Name, err)
 			}
@@ -288,11 +313,34 @@ func (d *dispatcher) pump() error {
 			return err
 		}
 		d.cursor = last
+		d.failedEvent, d.failures = 0, 0
 		if len(evs) < webhookEventBatch {
 			return nil
 		}
 	}
 	return nil
+}
+
+// convertFailed records a failure to expand event e and reports whether to skip the event:
+// after webhookEventAttempts failures, spaced by the delivery backoff, it is logged (without
+// its payload), counted in convo_errors_total{component="webhook"} and skipped.
+func (d *dispatcher) convertFailed(e store.StoredEvent, err error) bool {
+	if e.ID != d.failedEvent {
+		d.failedEvent, d.failures = e.ID, 0
+	}
+	d.failures++
+	if d.failures < webhookEventAttempts {
+		next := d.backoff << min(d.failures-1, 30)
+		if next > d.maxBackoff || next <= 0 {
+			next = d.maxBackoff
+		}
+		d.retryAt = time.Now().Add(next)
+		return false
+	}
+	d.metrics.internalError("webhook")
+	d.log.Error("skipping an event the webhooks cannot convert; it is not reported", "event", e.ID, "name", e.Name, "attempts", d.failures, "err", err)
+	d.failedEvent, d.failures = 0, 0
+	return true
 }
 
 // expand maps one stored event to its webhook deliveries (none for events webhooks do not

@@ -17,6 +17,7 @@ import (
 	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/servertest"
+	"github.com/convo-sdk/convo/server/store"
 )
 
 const webhookSecret = "whsec-0123456789abcdef"
@@ -71,7 +72,7 @@ func (h *hook) fail(n int) {
 // wait returns the delivered bodies of type typ once match holds for them.
 func (h *hook) wait(typ string, match func([]server.WebhookBody) bool) []server.WebhookBody {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for {
 		h.mu.Lock()
 		var got []server.WebhookBody
@@ -269,7 +270,7 @@ func TestWebhookFailingDeliveryDoesNotBlockOthers(t *testing.T) {
 		}
 		okTypes = append(okTypes, r.Header.Get(server.HeaderEvent))
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close) // after the server, which cleans up later-registered, stops
 	env := servertest.Start(t, servertest.Options{Configure: func(c *server.Config) {
 		c.WebhookURL = srv.URL
 		c.WebhookPoll, c.WebhookBackoff, c.WebhookMaxBackoff, c.WebhookMaxAge = 20*time.Millisecond, 20*time.Millisecond, 40*time.Millisecond, 300*time.Millisecond
@@ -281,12 +282,12 @@ func TestWebhookFailingDeliveryDoesNotBlockOthers(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(okTypes) == 1
-	}, 5*time.Second, 10*time.Millisecond, "a later event is delivered while an earlier one keeps failing")
+	}, 15*time.Second, 10*time.Millisecond, "a later event is delivered while an earlier one keeps failing")
 	// After the maximum age the failing delivery is given up and leaves the outbox.
 	require.Eventually(t, func() bool {
 		n, err := env.Store.WebhookPending(ctxT(t))
 		return err == nil && n == 0
-	}, 5*time.Second, 20*time.Millisecond)
+	}, 15*time.Second, 20*time.Millisecond)
 	mu.Lock()
 	defer mu.Unlock()
 	for id, n := range attempts {
@@ -310,15 +311,19 @@ func TestWebhookDurableAcrossRestart(t *testing.T) {
 	// The receiver goes down; events keep happening; the server restarts.
 	h.fail(1 << 30)
 	a.do("POST", "/conversations/"+conv.Sid+"/messages", map[string]any{"author": "alice", "body": "two"}, nil)
-	require.Eventually(t, func() bool {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		return len(h.attempts) >= 4 // conversation.added, participant.added, 2 × message.added
-	}, 5*time.Second, 10*time.Millisecond)
+	attempted := func(n int) func() bool { // the receiver has seen n distinct deliveries
+		return func() bool {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			return len(h.attempts) >= n
+		}
+	}
+	// conversation.added, participant.added, 2 × message.added
+	require.Eventually(t, attempted(4), 15*time.Second, 10*time.Millisecond)
 	env.Restart()
 	alice := env.Connect(ctx, "alice")
 	require.NoError(t, alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("three")}, nil))
-	time.Sleep(100 * time.Millisecond)
+	require.Eventually(t, attempted(5), 15*time.Second, 10*time.Millisecond, "message three has failed once")
 	env.Restart() // again, with deliveries still pending
 	h.fail(0)
 
@@ -328,7 +333,12 @@ func TestWebhookDurableAcrossRestart(t *testing.T) {
 		bodies = append(bodies, *webhookData[server.WebhookMessageData](t, b).Message.Body)
 	}
 	assert.ElementsMatch(t, []string{"one", "two", "three"}, bodies) // retries reorder
-	time.Sleep(300 * time.Millisecond)                               // anything sent twice would show up by now
+	// Once the outbox is empty nothing more is sent: a delivery leaves it only after its
+	// request has finished, and the cursor moves in the transaction that fills it.
+	require.Eventually(t, func() bool {
+		n, err := env.Store.WebhookPending(ctx)
+		return err == nil && n == 0
+	}, 15*time.Second, 10*time.Millisecond)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	ids := slices.Clone(h.okIDs)
@@ -352,4 +362,16 @@ func TestWebhooksDisabledSendNothing(t *testing.T) {
 	n, err := env.Store.WebhookPending(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n)
+}
+
+// The dispatcher's cursor is in place before the server takes its first request, so the
+// first event after a start is delivered however late the dispatcher goroutine runs.
+func TestWebhookDeliversTheFirstEventAfterStart(t *testing.T) {
+	h := newHook(t)
+	env := startWithHook(t, h)
+	// Straight to the store, with no round trip that would give the dispatcher time.
+	conv, err := env.Store.CreateConversation(ctxT(t), store.NewConversation{FriendlyName: "first"})
+	require.NoError(t, err)
+	got := h.waitN(server.WebhookConversationAdded, 1)
+	assert.Equal(t, conv.Sid, webhookData[server.WebhookConversationData](t, got[0]).Conversation.Sid)
 }

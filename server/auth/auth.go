@@ -169,7 +169,7 @@ func (kr *Keyring) Verify(token string) (*Claims, error) {
 		return nil, herr
 	}
 	if alg != jwt.SigningMethodHS256.Alg() {
-		return nil, wire.Errorf(wire.CodeTokenInvalid, "token algorithm %q is not accepted; convo tokens are signed with HS256", alg)
+		return nil, wire.Errorf(wire.CodeTokenInvalid, "token algorithm %q is not accepted; convo tokens are signed with HS256", Clip(alg))
 	}
 	var claims Claims
 	parser := jwt.NewParser(
@@ -186,6 +186,25 @@ func (kr *Keyring) Verify(token string) (*Claims, error) {
 		return nil, wire.Errorf(wire.CodeTokenIdentity, "token identity claim is invalid: %s", e.Message)
 	}
 	return &claims, nil
+}
+
+// MaxClientStringChars bounds a client-supplied string (a token's kid or alg, a client
+// name) quoted in errors and logs, so a client cannot flood them.
+const MaxClientStringChars = 128
+
+// Clip shortens s to MaxClientStringChars characters, marking a cut with "…".
+func Clip(s string) string {
+	if len(s) <= MaxClientStringChars {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == MaxClientStringChars {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
 }
 
 // peekHeader reads alg and kid before verification, so a wrong algorithm gets its own
@@ -221,7 +240,7 @@ func (kr *Keyring) keyFor(t *jwt.Token) (any, error) {
 	}
 	k, ok := kr.byID[kid]
 	if !ok {
-		return nil, &keyError{fmt.Sprintf("token signed with unknown key id %q", kid)}
+		return nil, &keyError{fmt.Sprintf("token signed with unknown key id %q", Clip(kid))}
 	}
 	return []byte(k.Secret), nil
 }
@@ -234,7 +253,7 @@ func verifyError(err error, kid string) *wire.Error {
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return wire.Errorf(wire.CodeTokenInvalid, "token is malformed: not a JWT (header.claims.signature, base64url JSON)")
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		return wire.Errorf(wire.CodeTokenInvalid, "token signature is invalid (signed with another secret than key %q?)", kid)
+		return wire.Errorf(wire.CodeTokenInvalid, "token signature is invalid (signed with another secret than key %q?)", Clip(kid))
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return wire.Errorf(wire.CodeTokenExpired, "token has expired")
 	case errors.Is(err, jwt.ErrTokenNotValidYet):

@@ -185,7 +185,7 @@ func DialRaw(ctx context.Context, url string) (*websocket.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	ws.SetReadLimit(wire.MaxFrameBytes)
+	ws.SetReadLimit(wire.MaxServerFrameBytes) // what a server may send
 	return ws, nil
 }
 

@@ -27,7 +27,9 @@ type FeatureStore interface {
 	// PushRegistrations returns the push registrations of each identity that has any.
 	// (Implemented by the client-features work; read by the webhook dispatcher.)
 	PushRegistrations(ctx context.Context, identities []string) (map[string][]PushRegistration, error)
-	// AddPushRegistration records a device; added is false when it was already there.
+	// AddPushRegistration records a device; added is false when it was already there (its
+	// registration time is refreshed). An identity keeps at most MaxPushRegistrations: the
+	// least recently registered beyond that are dropped.
 	AddPushRegistration(ctx context.Context, r PushRegistration) (added bool, err error)
 	// RemovePushRegistrations removes identity's registration of that channel type, or all
 	// of that channel type when registrationID is empty, and reports how many went.
@@ -80,8 +82,10 @@ type FeatureStore interface {
 	// (attributes, dateUpdated) to every participant when they changed.
 	UpdateParticipant(ctx context.Context, conversationSid, participantSid string, attributes json.RawMessage) (wire.Participant, []Delivery, error)
 	// RemoveParticipant removes a participant, emits conversationLeft to it (chat
-	// participants) and participantLeft to every participant, itself included.
-	RemoveParticipant(ctx context.Context, conversationSid, participantSid string) (wire.Participant, []Delivery, error)
+	// participants) and participantLeft to every participant, itself included. With ban (a
+	// removal by someone else), a chat participant's identity may not be added again without
+	// NewParticipant.LiftBan (see AddParticipant).
+	RemoveParticipant(ctx context.Context, conversationSid, participantSid string, ban bool) (wire.Participant, []Delivery, error)
 
 	// Message returns one message; ErrNotFound when absent or removed.
 	Message(ctx context.Context, conversationSid, sid string) (wire.Message, error)
@@ -103,6 +107,10 @@ type FeatureStore interface {
 	Media(ctx context.Context, sid string) (MediaRecord, error)
 	// DeleteMedia removes media records (not files).
 	DeleteMedia(ctx context.Context, sids []string) error
+	// DeleteUnattachedMedia removes up to limit records of media created before the time
+	// and never attached to a message, and returns their sids so the caller deletes the
+	// files. A media attached meanwhile is not removed (one transaction).
+	DeleteUnattachedMedia(ctx context.Context, before time.Time, limit int) ([]string, error)
 }
 
 // Errors of FeatureStore.
@@ -113,6 +121,9 @@ var (
 	// someone else or is attached to another message already.
 	ErrMediaUnusable = errors.New("store: media unusable")
 )
+
+// MaxPushRegistrations is how many push registrations one identity keeps.
+const MaxPushRegistrations = 20
 
 // PushRegistration is a device registered for push notifications.
 type PushRegistration struct {

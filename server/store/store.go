@@ -26,6 +26,9 @@ var (
 	ErrTooManyParticipants = errors.New("store: too many participants")
 	// ErrBadCursor: a paging cursor this store did not hand out.
 	ErrBadCursor = errors.New("store: invalid cursor")
+	// ErrRemoved: the identity was removed from the conversation by someone else and may
+	// not come back unless added with NewParticipant.LiftBan.
+	ErrRemoved = errors.New("store: removed from the conversation")
 )
 
 // Store is the server's persistence. Conversations, participants and messages use the wire
@@ -45,7 +48,10 @@ type Store interface {
 	ConversationsOf(ctx context.Context, identity, after string, limit int) (items []wire.Conversation, next string, err error)
 
 	// AddParticipant adds a participant and emits conversationJoined to it and
-	// participantJoined to every participant, itself included.
+	// participantJoined to every participant, itself included. A chat identity that was
+	// removed by someone else (RemoveParticipant with ban) gets ErrRemoved unless
+	// NewParticipant.LiftBan is set, in which case the ban ends with this add, in the same
+	// transaction.
 	AddParticipant(ctx context.Context, p NewParticipant) (wire.Participant, []Delivery, error)
 	// Participant returns ErrNotFound when identity is not in the conversation.
 	Participant(ctx context.Context, conversationSid, identity string) (wire.Participant, error)
@@ -94,6 +100,10 @@ type NewParticipant struct {
 	// Max is the participant limit checked in the same transaction; 0 means
 	// wire.MaxParticipantsPerConv.
 	Max int
+	// LiftBan: the add is by someone entitled to bring back a removed identity (the
+	// conversation's creator, the admin API); it ends the ban. Without it a banned identity
+	// gets ErrRemoved (joining on its own, or added by another participant).
+	LiftBan bool
 }
 
 // NewMessage are the fields of a message to send.

@@ -50,6 +50,8 @@ type options struct {
 	logFormat, logLevel       string
 
 	retention           int
+	idleTimeout         time.Duration // keep-alive HTTP connections without a request
+	bodyReadTimeout     time.Duration // reading an upload's or admin request's body
 	allowedOrigins      []string
 	maxConnsPerIdentity int
 	maxMediaBytes       int64
@@ -79,6 +81,20 @@ func parseFlags(args []string) (options, error) {
 		return o, fmt.Errorf("CONVO_WEBHOOK_MAX_AGE: %w", err)
 	}
 	fs.DurationVar(&o.webhookMaxAge, "webhook-max-age", maxAge, "how long failing webhook deliveries are retried (env CONVO_WEBHOOK_MAX_AGE)")
+	durationFlag := func(p *time.Duration, name, envName, def, usage string) error {
+		v, err := time.ParseDuration(env(envName, def))
+		if err != nil {
+			return fmt.Errorf("%s: %w", envName, err)
+		}
+		fs.DurationVar(p, name, v, usage+" (env "+envName+")")
+		return nil
+	}
+	if err := durationFlag(&o.idleTimeout, "idle-timeout", "CONVO_IDLE_TIMEOUT", "2m", "how long an idle keep-alive HTTP connection stays open"); err != nil {
+		return o, err
+	}
+	if err := durationFlag(&o.bodyReadTimeout, "body-read-timeout", "CONVO_BODY_READ_TIMEOUT", "2m", "time to read a media upload's or admin request's body (WebSockets are not affected)"); err != nil {
+		return o, err
+	}
 	metricsDefault, _ := strconv.ParseBool(env("CONVO_METRICS", "true"))
 	authOnlyDefault, _ := strconv.ParseBool(env("CONVO_METRICS_AUTH_ONLY", "false"))
 	fs.BoolVar(&o.metrics, "metrics", metricsDefault, "serve Prometheus metrics at GET /metrics to loopback clients and admin Basic auth (env CONVO_METRICS)")
@@ -120,6 +136,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if o.retention < 1 || o.maxConnsPerIdentity < 1 || o.maxMediaBytes < 1 || o.requestRate <= 0 {
 		return o, errors.New("--retention, --max-conns-per-identity, --max-media-bytes and --request-rate must be positive")
+	}
+	if o.idleTimeout <= 0 || o.bodyReadTimeout <= 0 {
+		return o, errors.New("--idle-timeout and --body-read-timeout must be positive")
 	}
 	if o.webhookURL != "" {
 		u, err := url.Parse(o.webhookURL)
@@ -172,7 +191,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		WebhookURL: o.webhookURL, WebhookSecret: o.webhookSecret, WebhookMaxAge: o.webhookMaxAge,
 		DisableMetrics: !o.metrics, MetricsAuthOnly: o.metricsAuthOnly,
 		AllowedOrigins: o.allowedOrigins, MaxConnsPerIdentity: o.maxConnsPerIdentity, MaxMediaBytes: o.maxMediaBytes,
-		RequestRate: o.requestRate, RequestBurst: int(2 * o.requestRate)}
+		RequestRate: o.requestRate, RequestBurst: int(2 * o.requestRate), BodyReadTimeout: o.bodyReadTimeout}
 	if cfg.MediaKey, err = loadMediaKey(o.data, log); err != nil {
 		return err
 	}
@@ -201,7 +220,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	srv := server.New(cfg)
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// No ReadTimeout or WriteTimeout: they would cut the long-lived WebSockets. The handlers
+	// that read a body bound that themselves (Config.BodyReadTimeout); IdleTimeout closes
+	// keep-alive connections that send no next request.
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: o.idleTimeout}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 
@@ -266,9 +288,13 @@ func loadMediaKey(data string, log *slog.Logger) ([]byte, error) {
 }
 
 // loadKeys reads CONVO_API_KEYS. Without it, dev mode keeps one generated key in
-// DATA/dev-key.json so tokens survive restarts; other modes refuse to start.
+// DATA/dev-key.json so tokens survive restarts; other modes refuse to start. Dev mode with
+// CONVO_API_KEYS refuses too: anyone could get a token signed with a production key.
 func loadKeys(o options, log *slog.Logger) (*auth.Keyring, error) {
 	if s := os.Getenv("CONVO_API_KEYS"); s != "" {
+		if o.dev {
+			return nil, errors.New("--dev (CONVO_DEV) hands a token to anyone who asks, and with CONVO_API_KEYS set it would sign them with a production key: unset CONVO_API_KEYS for development, or drop --dev")
+		}
 		return auth.ParseKeyring(s)
 	}
 	if !o.dev {

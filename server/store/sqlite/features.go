@@ -219,13 +219,25 @@ func (s *Store) AddPushRegistration(ctx context.Context, r store.PushRegistratio
 		if err := ensureUser(ctx, tx, r.Identity); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO push_registrations (identity, channel_type, registration_id, date_created)
-			VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, r.Identity, r.ChannelType, r.RegistrationID, now())
+		// A device registering again is alive: delete and insert it, so it becomes the newest
+		// (rowids grow with insertion) and is dropped last.
+		res, err := tx.ExecContext(ctx, `DELETE FROM push_registrations WHERE identity = ? AND channel_type = ? AND registration_id = ?`,
+			r.Identity, r.ChannelType, r.RegistrationID)
 		if err != nil {
 			return err
 		}
 		n, err := res.RowsAffected()
-		added = n > 0
+		if err != nil {
+			return err
+		}
+		added = n == 0
+		if _, err := tx.ExecContext(ctx, `INSERT INTO push_registrations (identity, channel_type, registration_id, date_created)
+			VALUES (?, ?, ?, ?)`, r.Identity, r.ChannelType, r.RegistrationID, now()); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM push_registrations WHERE identity = ? AND rowid NOT IN (
+			SELECT rowid FROM push_registrations WHERE identity = ? ORDER BY rowid DESC LIMIT ?)`,
+			r.Identity, r.Identity, store.MaxPushRegistrations)
 		return err
 	})
 	return added, err
@@ -361,6 +373,7 @@ func (s *Store) DeleteConversation(ctx context.Context, sid string) ([]string, [
 			`DELETE FROM receipts WHERE conversation_sid = ?`,
 			`DELETE FROM messages WHERE conversation_sid = ?`,
 			`DELETE FROM participants WHERE conversation_sid = ?`,
+			`DELETE FROM participant_bans WHERE conversation_sid = ?`,
 			`DELETE FROM conversations WHERE sid = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, sid); err != nil {
@@ -728,7 +741,7 @@ func (s *Store) UpdateParticipant(ctx context.Context, conv, sid string, attribu
 	return p, ds, err
 }
 
-func (s *Store) RemoveParticipant(ctx context.Context, conv, sid string) (wire.Participant, []store.Delivery, error) {
+func (s *Store) RemoveParticipant(ctx context.Context, conv, sid string, ban bool) (wire.Participant, []store.Delivery, error) {
 	var (
 		p  wire.Participant
 		ds []store.Delivery
@@ -745,6 +758,12 @@ func (s *Store) RemoveParticipant(ctx context.Context, conv, sid string) (wire.P
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM participants WHERE sid = ?`, sid); err != nil {
 			return err
+		}
+		if ban && p.Type == wire.ParticipantChat {
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO participant_bans (conversation_sid, identity, date_created)
+				VALUES (?, ?, ?)`, conv, p.Identity, now()); err != nil {
+				return err
+			}
 		}
 		if p.Type == wire.ParticipantChat {
 			if ds, err = s.appendEvent(ctx, tx, wire.EventConversationLeft, wire.ConversationRefEvent{ConversationSid: conv},
@@ -1042,4 +1061,35 @@ func (s *Store) DeleteMedia(ctx context.Context, sids []string) error {
 		}
 		return nil
 	})
+}
+
+func (s *Store) DeleteUnattachedMedia(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	var sids []string
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		sids = nil
+		rows, err := tx.QueryContext(ctx, `SELECT sid FROM media WHERE message_sid IS NULL AND date_created < ?
+			ORDER BY date_created LIMIT ?`, before.UnixMilli(), limit)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var sid string
+			if err := rows.Scan(&sid); err != nil {
+				rows.Close()
+				return err
+			}
+			sids = append(sids, sid)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, sid := range sids {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM media WHERE sid = ? AND message_sid IS NULL`, sid); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return sids, err
 }

@@ -649,6 +649,9 @@ func (s *Store) AddParticipant(ctx context.Context, np store.NewParticipant) (wi
 				return store.ErrConflict
 			}
 		}
+		if err := checkBan(ctx, tx, np); err != nil {
+			return err
+		}
 		if n, err := participantCount(ctx, tx, np.ConversationSid); err != nil {
 			return err
 		} else if n >= np.Max {
@@ -680,6 +683,24 @@ func (s *Store) AddParticipant(ctx context.Context, np store.NewParticipant) (wi
 		return nil
 	})
 	return p, ds, err
+}
+
+// checkBan refuses to add an identity removed by someone else, or ends its ban when the add
+// may (np.LiftBan).
+func checkBan(ctx context.Context, tx *sql.Tx, np store.NewParticipant) error {
+	if np.LiftBan {
+		_, err := tx.ExecContext(ctx, `DELETE FROM participant_bans WHERE conversation_sid = ? AND identity = ?`, np.ConversationSid, np.Identity)
+		return err
+	}
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM participant_bans WHERE conversation_sid = ? AND identity = ?`, np.ConversationSid, np.Identity).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	}
+	return store.ErrRemoved
 }
 
 func participantIdentities(ctx context.Context, tx *sql.Tx, conv string) ([]string, error) {

@@ -1,0 +1,55 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/convo-sdk/convo/core/wire"
+)
+
+// Frames and their payloads are encoded without HTML escaping: encoding/json's default turns
+// each of < > & into a six-byte \u escape, which would let a page of messages made of "<"
+// grow six-fold past what a client reads (wire.MaxServerFrameBytes). Frames are not HTML.
+
+// marshalJSON marshals v like json.Marshal, without HTML escaping.
+func marshalJSON(v any) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// encodeFrame encodes a frame for the socket, without HTML escaping.
+func encodeFrame(f *wire.Frame) ([]byte, error) { return marshalJSON(f) }
+
+// frameOverhead is room for a reply frame's fields around its data
+// ({"type":"res","id":18446744073709551615,"data":...}).
+const frameOverhead = 64
+
+// encodeResults wraps every op handler so that its result is encoded here, once: a result
+// that would not fit in a server frame becomes a CodeTooLarge error instead of a frame the
+// client cannot read (and is counted as such by the metrics).
+func encodeResults(ops map[string]handler) map[string]handler {
+	for op, h := range ops {
+		ops[op] = func(c *call) (any, error) {
+			res, err := h(c)
+			if err != nil || res == nil {
+				return res, err
+			}
+			b, err := marshalJSON(res)
+			if err != nil {
+				return nil, fmt.Errorf("encoding the result of %s: %w", op, err)
+			}
+			if len(b)+frameOverhead > wire.MaxServerFrameBytes {
+				return nil, wire.Errorf(wire.CodeTooLarge,
+					"the reply to %s would be %d bytes; a server frame holds at most %d: ask for a smaller page", op, len(b), wire.MaxServerFrameBytes)
+			}
+			return b, nil
+		}
+	}
+	return ops
+}
