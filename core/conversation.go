@@ -35,8 +35,13 @@ type Conversation struct {
 	participants map[string]*Participant // by sid
 	messages     map[string]*Message     // by sid
 	lastTyping   time.Time               // when Typing last sent a signal
-	read         readReport              // the read horizon report waiting to be sent
-	reportMu     sync.Mutex              // held while a read report is being sent
+	// streamLast is the newest message index the event stream has accounted for: announced
+	// with messageAdded, or history from before the client followed the conversation. A
+	// resync replays from there. (data.LastMessage is no guide: a send's reply or a history
+	// page moves it before the messages up to it were announced.)
+	streamLast *int64
+	read       readReport // the read horizon report waiting to be sent
+	reportMu   sync.Mutex // held while a read report is being sent
 }
 
 // upsertConversation returns the one object for d.Sid, updated to d, and whether it is new.

@@ -38,6 +38,7 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 		if c.decodeEvent(name, data, &ev) {
 			ev.Conversation.Joined = true
 			conv, isNew := c.upsertConversation(ev.Conversation)
+			conv.markStreamHistory(ev.Conversation.LastMessage)
 			if isNew {
 				c.Emit(EventConversationAdded, conv)
 			}
@@ -176,6 +177,12 @@ func (c *Client) emitMessageAdded(m wire.Message) {
 	if !msg.markAnnounced() {
 		return // already announced (a resync overlapping a live event)
 	}
+	c.mu.Lock()
+	if conv.streamLast == nil || *conv.streamLast < m.Index {
+		i := m.Index
+		conv.streamLast = &i
+	}
+	c.mu.Unlock()
 	// A message from someone typing ends their typing at once.
 	if p := conv.participantByIdentity(m.Author); p != nil {
 		p.stopTyping()
@@ -228,6 +235,7 @@ func (c *Client) initialise() {
 	c.events.push(func() {
 		for _, d := range list {
 			conv, isNew := c.upsertConversation(d)
+			conv.markStreamHistory(d.LastMessage)
 			if isNew {
 				c.Emit(EventConversationAdded, conv)
 			}
@@ -236,9 +244,27 @@ func (c *Client) initialise() {
 	c.succeedInit()
 }
 
+// markStreamHistory records, for a conversation the client starts following, that the
+// messages up to last are history rather than news to announce (-1: there are none).
+func (cv *Conversation) markStreamHistory(last *wire.LastMessage) {
+	cv.client.mu.Lock()
+	defer cv.client.mu.Unlock()
+	if cv.streamLast == nil {
+		i := int64(-1)
+		if last != nil {
+			i = last.Index
+		}
+		cv.streamLast = &i
+	}
+}
+
 // resync runs after a reconnect whose gap the server could not replay: it reloads the
 // conversations and emits what the application would have seen live: conversations added,
 // updated, left or removed meanwhile, and the messages it missed, in index order.
+//
+// It runs on the event goroutine, queued before the new connection's first live event, and
+// emits directly: live events wait behind it, so none is announced before the missed
+// messages that precede it, and the replay starts where the stream left off.
 func (c *Client) resync() {
 	list, err := c.listAllConversations(c.ctx)
 	if err != nil {
@@ -250,30 +276,30 @@ func (c *Client) resync() {
 		listed[d.Sid] = true
 		c.mu.Lock()
 		known := c.conversations[d.Sid]
-		var before wire.Conversation
+		var (
+			before wire.Conversation
+			last   *int64
+		)
 		if known != nil {
 			before = known.data
+			last = known.streamLast
 		}
 		c.mu.Unlock()
-		var last *int64
-		if before.LastMessage != nil {
+		if last == nil && before.LastMessage != nil {
 			i := before.LastMessage.Index
 			last = &i
 		}
-		d := d
 		reasons := conversationChanges(before, d)
-		c.events.push(func() {
-			conv, isNew := c.upsertConversation(d)
-			switch {
-			case isNew:
-				c.Emit(EventConversationAdded, conv)
-				c.Emit(EventConversationJoined, conv)
-			case !before.Joined:
-				c.Emit(EventConversationJoined, conv)
-			case len(reasons) > 0:
-				c.emitConversationUpdated(conv, reasons)
-			}
-		})
+		conv, isNew := c.upsertConversation(d)
+		switch {
+		case isNew:
+			c.Emit(EventConversationAdded, conv)
+			c.Emit(EventConversationJoined, conv)
+		case !before.Joined:
+			c.Emit(EventConversationJoined, conv)
+		case len(reasons) > 0:
+			c.emitConversationUpdated(conv, reasons)
+		}
 		if d.LastMessage == nil || (last != nil && *last >= d.LastMessage.Index) {
 			continue
 		}
@@ -295,19 +321,15 @@ func (c *Client) resync() {
 		err := c.call(c.ctx, wire.OpConversationPeek, wire.GetConversationArgs{Sid: conv.sid}, &d, true)
 		switch {
 		case wire.CodeOf(err) == wire.CodeNotFound:
-			c.events.push(func() {
-				if removed := c.removeConversation(conv.sid); removed != nil {
-					removed.Emit(ConversationEventRemoved, removed)
-					c.Emit(EventConversationRemoved, removed)
-				}
-			})
+			if removed := c.removeConversation(conv.sid); removed != nil {
+				removed.Emit(ConversationEventRemoved, removed)
+				c.Emit(EventConversationRemoved, removed)
+			}
 		case err == nil:
-			c.events.push(func() {
-				d.Joined = false
-				c.upsertConversation(d)
-				c.emitConversationUpdated(conv, []string{"status"})
-				c.Emit(EventConversationLeft, conv)
-			})
+			d.Joined = false
+			c.upsertConversation(d)
+			c.emitConversationUpdated(conv, []string{"status"})
+			c.Emit(EventConversationLeft, conv)
 		default:
 			c.opts.Logf("convo: resynchronising %s failed: %v", conv.sid, err)
 		}
@@ -358,8 +380,7 @@ func (c *Client) replayMissedMessages(sid string, after *int64) {
 		}
 		sort.Slice(page.Items, func(i, j int) bool { return page.Items[i].Index < page.Items[j].Index })
 		for _, m := range page.Items {
-			m := m
-			c.events.push(func() { c.emitMessageAdded(m) })
+			c.emitMessageAdded(m)
 		}
 		if !page.HasNext || len(page.Items) == 0 {
 			return

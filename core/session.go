@@ -77,16 +77,16 @@ func (c *Client) run() {
 		c.setState(StateConnected)
 
 		first := !c.initialised()
+		if !first && !resumed {
+			// On the event goroutine, ahead of this connection's live events (see resync).
+			c.events.push(c.resync)
+		}
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			switch {
-			case first:
+			if first {
 				c.initialise()
-			case !resumed:
-				c.resync()
-				c.refreshUsers()
-			default:
+			} else {
 				c.refreshUsers() // user subscriptions live on the connection
 			}
 		}()
