@@ -21,6 +21,10 @@ func Install(hooks js.Value) js.Value {
 	if isObject(hooks) && hooks.Get("rethrow").Type() == js.TypeFunction {
 		rethrower = hooks.Get("rethrow")
 	}
+	if isObject(hooks) && hooks.Get("setIdle").Type() == js.TypeFunction {
+		setIdle = hooks.Get("setIdle")
+	}
+	defer markLiveClients(0)
 	classes.emitter = newEmitterClass()
 	classes.client = newClientClass(classes.emitter)
 	classes.conversation = newConversationClass(classes.emitter)
@@ -91,6 +95,24 @@ func connectionErrorValue(terminal bool, err error) js.Value {
 	e.Set("terminal", terminal)
 	e.Set("errorCode", e.Get("code"))
 	return e
+}
+
+// setIdle, from the loader, tells it whether any client is alive (see boot.js): with none, the
+// Go runtime's timers must not keep a Node process running.
+var (
+	setIdle     js.Value
+	liveClients int
+)
+
+// markLiveClients adds delta to the number of live clients and tells the loader when the
+// count reaches or leaves zero.
+func markLiveClients(delta int) {
+	before := liveClients
+	liveClients += delta
+	if setIdle.Type() != js.TypeFunction || (before > 0) == (liveClients > 0) && delta != 0 {
+		return
+	}
+	setIdle.Invoke(liveClients == 0)
 }
 
 // background is the context of calls made from JS: they end on their own timeouts or when

@@ -52,6 +52,7 @@ func newClientClass(parent *class) *class {
 		client := cl(self)
 		return promise(func() (any, error) {
 			err := client.Shutdown(background)
+			shutdownOnce(client)
 			if x := extras[client]; x != nil {
 				js.Global().Call("removeEventListener", "online", x.online)
 				x.online.Release()
@@ -114,6 +115,16 @@ func newClientClass(parent *class) *class {
 	return c
 }
 
+// shutdownOnce counts a client out of the live ones on its first shutdown.
+func shutdownOnce(client *core.Client) {
+	if !shutDown[client] {
+		shutDown[client] = true
+		markLiveClients(-1)
+	}
+}
+
+var shutDown = map[*core.Client]bool{}
+
 // constructClient runs for `new Client(token, options)`.
 func constructClient(this js.Value, args []js.Value) any {
 	token := arg(args, 0)
@@ -130,6 +141,7 @@ func constructClient(this js.Value, args []js.Value) any {
 	}
 	client := core.New(token.String(), opts)
 	reg.attach(this, client)
+	markLiveClients(1)
 	// Connect after the constructing task, so listeners added right after `new` see every
 	// state change, as with the vendor SDK.
 	var start js.Func

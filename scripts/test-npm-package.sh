@@ -83,5 +83,37 @@ console.log('node smoke ok', version);
 JS
 check "node 20 imports and boots the package" node --experimental-websocket smoke.mjs
 
+# Node 20 chats with a real server: convod in dev mode on a free loopback port.
+(cd "$root" && go build -o "$tmp/convod" ./tools/convod)
+port=$(node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")
+"$tmp/convod" --dev --addr "127.0.0.1:$port" --data "$tmp/data" >"$tmp/convod.log" 2>&1 &
+convod_pid=$!
+trap 'kill $convod_pid 2>/dev/null; rm -rf "$tmp"' EXIT
+cat > chat.mjs <<'JS'
+import { Client } from '@convo-sdk/conversations';
+const base = process.argv[2];
+const fail = (m) => { console.error(m); process.exit(1); };
+const timer = setTimeout(() => fail('timed out'), 20000);
+for (let i = 0; ; i++) { // wait for the server to listen
+  try { if ((await fetch(base + '/healthz')).ok) break; } catch {}
+  if (i > 100) fail('the server did not start');
+  await new Promise((r) => setTimeout(r, 100));
+}
+const res = await fetch(base + '/v1/dev/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ identity: 'node-user' }) });
+const { token } = await res.json();
+const client = await Client.create(token);
+const got = new Promise((resolve) => client.on('messageAdded', (m) => resolve(m)));
+const c = await client.createConversation({ friendlyName: 'from node' });
+await c.join();
+const index = await c.sendMessage('hello from node');
+const m = await got;
+if (m.body !== 'hello from node' || m.index !== index || !(m.dateCreated instanceof Date)) fail(`unexpected message ${m.body} ${m.index}`);
+await client.shutdown();
+clearTimeout(timer);
+console.log('node chat ok');
+JS
+# The script never calls process.exit: after shutdown() the process must end by itself.
+check "node 20 chats with a real server, then exits by itself" timeout 30 node --experimental-websocket chat.mjs "http://127.0.0.1:$port"
+
 echo "npm package: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -100,6 +100,27 @@ export async function start(url) {
     defaultExit.call(go, code);
   };
 
+  // In Node, the Go runtime's own wake-up timers (background GC work) would keep the process
+  // alive forever after every client has shut down. While no client is alive they are
+  // unref'd, so they never hold the process by themselves; a live client keeps them (and its
+  // reconnect backoff) referenced.
+  let idle = false; // jsapi marks the runtime idle once installed, and whenever no client is alive
+  const timeouts = go._scheduledTimeouts;
+  const setIdle = (value) => {
+    idle = value;
+    if (!timeouts) return;
+    for (const t of timeouts.values()) {
+      if (t && typeof t.unref === 'function') (idle ? t.unref() : t.ref());
+    }
+  };
+  if (timeouts && typeof timeouts.set === 'function') {
+    const set = timeouts.set.bind(timeouts);
+    timeouts.set = (id, t) => {
+      if (idle && t && typeof t.unref === 'function') t.unref();
+      return set(id, t);
+    };
+  }
+
   let booted = false;
   let timer;
   const handshake = new Promise((resolve, reject) => {
@@ -112,7 +133,7 @@ export async function start(url) {
       booted = true;
       resolve(api);
     };
-    globalThis[key].hooks = { rethrow };
+    globalThis[key].hooks = { rethrow, setIdle };
 
     instantiate(url, go.importObject).then((instance) => {
       // go.run settles only when the Go program ends. Before boot that is a failure; after
