@@ -9,7 +9,7 @@ WASM      := $(BIN)/convo.wasm
 GOFLAGS_WASM := -ldflags='-s -w' -trimpath
 export PATH := $(shell $(GO) env GOPATH)/bin:$(PATH)
 
-.PHONY: all build server wasm web run test test-deps test-native test-wasm test-web lint bench clean
+.PHONY: all build server wasm web run test test-deps test-native test-wasm test-web lint bench fuzz clean
 
 all: build
 
@@ -56,6 +56,19 @@ lint:
 bench: web
 	scripts/install-test-deps.sh
 	$(GO) run ./tools/benchreport -wasm $(WASM) -out $(BIN)/bench.json
+
+# Runs every fuzz target for FUZZTIME each (package:FuzzName pairs below). `go test` alone
+# replays the committed seeds in testdata/fuzz/; a crasher found here is written there too.
+# Never part of `make test`.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./core/wire:FuzzDecode ./server:FuzzServerFrame ./server/auth:FuzzVerify \
+	./core:FuzzParseTokenClaims ./core:FuzzHandleEvent ./server:FuzzSanitizeFilename ./server:FuzzCheckAttributes
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t#*:} ($${t%%:*}, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
 
 clean:
 	rm -rf $(BIN) web/dist

@@ -98,12 +98,13 @@ func sanitizeFilename(name string) string {
 		}
 		return r
 	}, name)
+	// Cut before trimming, so a cut never leaves trailing space (found by FuzzSanitizeFilename).
+	if utf8.RuneCountInString(name) > maxFilenameChars {
+		name = string([]rune(name)[:maxFilenameChars])
+	}
 	name = strings.TrimSpace(name)
 	if name == "." || name == ".." {
 		return ""
-	}
-	if utf8.RuneCountInString(name) > maxFilenameChars {
-		name = string([]rune(name)[:maxFilenameChars])
 	}
 	return name
 }
