@@ -169,6 +169,44 @@ func (s *Server) adminParticipant(ctx context.Context, conv, ref string) (wire.P
 	return p, err
 }
 
+// adminConvMessage resolves the {conv} and {m} path values of a request.
+func (s *Server) adminConvMessage(r *adminReq) (wire.Conversation, wire.Message, error) {
+	conv, err := s.adminConversation(r.ctx, r.path("conv"))
+	if err != nil {
+		return conv, wire.Message{}, err
+	}
+	m, err := s.adminMessage(r.ctx, conv.Sid, r.path("m"))
+	return conv, m, err
+}
+
+// adminConvParticipant resolves the {conv} and {p} path values of a request.
+func (s *Server) adminConvParticipant(r *adminReq) (wire.Conversation, wire.Participant, error) {
+	conv, err := s.adminConversation(r.ctx, r.path("conv"))
+	if err != nil {
+		return conv, wire.Participant{}, err
+	}
+	p, err := s.adminParticipant(r.ctx, conv.Sid, r.path("p"))
+	return conv, p, err
+}
+
+// adminList reads the pageSize and after query values and lists one page with them.
+func adminList[T any](r *adminReq, list func(ctx context.Context, after string, limit int) ([]T, string, error)) ([]T, string, error) {
+	n, _, err := queryInt(r.r, "pageSize")
+	if err != nil {
+		return nil, "", err
+	}
+	size, err := pageSize(n, wire.DefaultConversationPerPage)
+	if err != nil {
+		return nil, "", err
+	}
+	after := r.r.URL.Query().Get("after")
+	items, next, err := list(r.ctx, after, size)
+	if errors.Is(err, store.ErrBadCursor) {
+		return nil, "", badCursor(after)
+	}
+	return items, next, err
+}
+
 func (s *Server) adminMessage(ctx context.Context, conv, sid string) (wire.Message, error) {
 	m, err := s.cfg.Store.Message(ctx, conv, sid)
 	if errors.Is(err, store.ErrNotFound) {

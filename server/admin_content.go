@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 
 	"github.com/convo-sdk/convo/core/wire"
@@ -85,19 +84,7 @@ func (s *Server) adminCreateContent(r *adminReq) (int, any, error) {
 }
 
 func (s *Server) adminListContent(r *adminReq) (int, any, error) {
-	n, _, err := queryInt(r.r, "pageSize")
-	if err != nil {
-		return 0, nil, err
-	}
-	size, err := pageSize(n, wire.DefaultConversationPerPage)
-	if err != nil {
-		return 0, nil, err
-	}
-	after := r.r.URL.Query().Get("after")
-	items, next, err := s.cfg.Store.ContentTemplates(r.ctx, after, size)
-	if errors.Is(err, store.ErrBadCursor) {
-		return 0, nil, badCursor(after)
-	}
+	items, next, err := adminList(r, s.cfg.Store.ContentTemplates)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -171,11 +171,7 @@ func (s *Server) adminListMessages(r *adminReq) (int, any, error) {
 }
 
 func (s *Server) adminGetMessage(r *adminReq) (int, any, error) {
-	conv, err := s.adminConversation(r.ctx, r.path("conv"))
-	if err != nil {
-		return 0, nil, err
-	}
-	m, err := s.adminMessage(r.ctx, conv.Sid, r.path("m"))
+	_, m, err := s.adminConvMessage(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -183,11 +179,7 @@ func (s *Server) adminGetMessage(r *adminReq) (int, any, error) {
 }
 
 func (s *Server) adminUpdateMessage(r *adminReq) (int, any, error) {
-	conv, err := s.adminConversation(r.ctx, r.path("conv"))
-	if err != nil {
-		return 0, nil, err
-	}
-	m, err := s.adminMessage(r.ctx, conv.Sid, r.path("m"))
+	conv, m, err := s.adminConvMessage(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -229,11 +221,7 @@ func (s *Server) adminUpdateMessage(r *adminReq) (int, any, error) {
 }
 
 func (s *Server) adminRemoveMessage(r *adminReq) (int, any, error) {
-	conv, err := s.adminConversation(r.ctx, r.path("conv"))
-	if err != nil {
-		return 0, nil, err
-	}
-	m, err := s.adminMessage(r.ctx, conv.Sid, r.path("m"))
+	conv, m, err := s.adminConvMessage(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -254,11 +242,7 @@ func (s *Server) adminRemoveMessage(r *adminReq) (int, any, error) {
 // ---- delivery receipts
 
 func (s *Server) adminListReceipts(r *adminReq) (int, any, error) {
-	conv, err := s.adminConversation(r.ctx, r.path("conv"))
-	if err != nil {
-		return 0, nil, err
-	}
-	m, err := s.adminMessage(r.ctx, conv.Sid, r.path("m"))
+	conv, m, err := s.adminConvMessage(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -274,11 +258,7 @@ func (s *Server) adminListReceipts(r *adminReq) (int, any, error) {
 
 // adminUpsertReceipt records a message's delivery status to one non-chat participant.
 func (s *Server) adminUpsertReceipt(r *adminReq) (int, any, error) {
-	conv, err := s.adminConversation(r.ctx, r.path("conv"))
-	if err != nil {
-		return 0, nil, err
-	}
-	m, err := s.adminMessage(r.ctx, conv.Sid, r.path("m"))
+	conv, m, err := s.adminConvMessage(r)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -153,19 +153,7 @@ func (s *Server) adminCreateConversation(r *adminReq) (int, any, error) {
 }
 
 func (s *Server) adminListConversations(r *adminReq) (int, any, error) {
-	n, _, err := queryInt(r.r, "pageSize")
-	if err != nil {
-		return 0, nil, err
-	}
-	size, err := pageSize(n, wire.DefaultConversationPerPage)
-	if err != nil {
-		return 0, nil, err
-	}
-	after := r.r.URL.Query().Get("after")
-	items, next, err := s.cfg.Store.AllConversations(r.ctx, after, size)
-	if errors.Is(err, store.ErrBadCursor) {
-		return 0, nil, badCursor(after)
-	}
+	items, next, err := adminList(r, s.cfg.Store.AllConversations)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -328,11 +316,7 @@ func (s *Server) adminAddParticipant(r *adminReq) (int, any, error) {
 }
 
 func (s *Server) adminGetParticipant(r *adminReq) (int, any, error) {
-	conv, err := s.adminConversation(r.ctx, r.path("conv"))
-	if err != nil {
-		return 0, nil, err
-	}
-	p, err := s.adminParticipant(r.ctx, conv.Sid, r.path("p"))
+	_, p, err := s.adminConvParticipant(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -340,11 +324,7 @@ func (s *Server) adminGetParticipant(r *adminReq) (int, any, error) {
 }
 
 func (s *Server) adminUpdateParticipant(r *adminReq) (int, any, error) {
-	conv, err := s.adminConversation(r.ctx, r.path("conv"))
-	if err != nil {
-		return 0, nil, err
-	}
-	p, err := s.adminParticipant(r.ctx, conv.Sid, r.path("p"))
+	conv, p, err := s.adminConvParticipant(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -370,11 +350,7 @@ func (s *Server) adminUpdateParticipant(r *adminReq) (int, any, error) {
 }
 
 func (s *Server) adminRemoveParticipant(r *adminReq) (int, any, error) {
-	conv, err := s.adminConversation(r.ctx, r.path("conv"))
-	if err != nil {
-		return 0, nil, err
-	}
-	p, err := s.adminParticipant(r.ctx, conv.Sid, r.path("p"))
+	conv, p, err := s.adminConvParticipant(r)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -44,20 +44,7 @@ func (s *Store) AllConversations(ctx context.Context, after string, limit int) (
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
-	items := []wire.Conversation{}
-	var lastID int64
-	for rows.Next() {
-		c, id, err := scanConversation(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		if len(items) == limit {
-			return items, strconv.FormatInt(lastID, 10), rows.Err()
-		}
-		items, lastID = append(items, c), id
-	}
-	return items, "", rows.Err()
+	return conversationPage(rows, limit, scanConversation)
 }
 
 // ---- content templates
