@@ -115,5 +115,5 @@ JS
 # The script never calls process.exit: after shutdown() the process must end by itself.
 check "node 20 chats with a real server, then exits by itself" timeout 30 node --experimental-websocket chat.mjs "http://127.0.0.1:$port"
 
-echo "npm package: $passed passed, $failed failed"
+echo "npm-package: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
