@@ -20,6 +20,17 @@ func (c *class) async(name string, fn func(self any, args []js.Value) (any, erro
 	})
 }
 
+// asyncSelf adds a method that does fn's work on a goroutine and resolves to the object itself,
+// as the vendor's update methods do.
+func (c *class) asyncSelf(name string, fn func(self any, args []js.Value) error) {
+	c.async(name, func(self any, args []js.Value) (any, error) {
+		if err := fn(self, args); err != nil {
+			return nil, err
+		}
+		return toJS(self), nil
+	})
+}
+
 func optIndex(i *int64) any {
 	if i == nil {
 		return js.Null()
@@ -67,44 +78,27 @@ func extendConversationClass(c *class) {
 	for _, ev := range []string{"participantLeft", "participantUpdated", "messageRemoved", "messageUpdated", "typingStarted", "typingEnded", "updated", "removed"} {
 		c.static(ev, ev)
 	}
-	self := func(self any) (any, error) { return toJS(self), nil }
-	c.async("leave", func(s any, _ []js.Value) (any, error) {
-		if err := cv(s).Leave(background); err != nil {
-			return nil, err
-		}
-		return self(s)
-	})
-	c.async("delete", func(s any, _ []js.Value) (any, error) {
-		if err := cv(s).Delete(background); err != nil {
-			return nil, err
-		}
-		return self(s)
-	})
+	c.asyncSelf("leave", func(s any, _ []js.Value) error { return cv(s).Leave(background) })
+	c.asyncSelf("delete", func(s any, _ []js.Value) error { return cv(s).Delete(background) })
 	c.async("getAttributes", func(s any, _ []js.Value) (any, error) { return jsonValue(cv(s).AttributesJSON()), nil })
-	c.async("updateAttributes", func(s any, args []js.Value) (any, error) {
+	c.asyncSelf("updateAttributes", func(s any, args []js.Value) error {
 		attrs, err := jsonOf(arg(args, 0), "attributes")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if attrs == nil {
 			attrs = json.RawMessage("{}")
 		}
-		if err := cv(s).Update(background, wire.UpdateConversationArgs{Attributes: attrs}); err != nil {
-			return nil, err
-		}
-		return self(s)
+		return cv(s).Update(background, wire.UpdateConversationArgs{Attributes: attrs})
 	})
-	c.async("updateFriendlyName", func(s any, args []js.Value) (any, error) {
+	c.asyncSelf("updateFriendlyName", func(s any, args []js.Value) error {
 		name, err := stringArg(args, 0, "friendlyName")
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := cv(s).Update(background, wire.UpdateConversationArgs{FriendlyName: &name}); err != nil {
-			return nil, err
-		}
-		return self(s)
+		return cv(s).Update(background, wire.UpdateConversationArgs{FriendlyName: &name})
 	})
-	c.async("updateUniqueName", func(s any, args []js.Value) (any, error) {
+	c.asyncSelf("updateUniqueName", func(s any, args []js.Value) error {
 		v := arg(args, 0)
 		name := ""
 		switch {
@@ -112,12 +106,9 @@ func extendConversationClass(c *class) {
 			name = v.String()
 		case v.IsNull() || v.IsUndefined():
 		default:
-			return nil, argError("uniqueName must be a string or null, got %s", describe(v))
+			return argError("uniqueName must be a string or null, got %s", describe(v))
 		}
-		if err := cv(s).Update(background, wire.UpdateConversationArgs{UniqueName: &name}); err != nil {
-			return nil, err
-		}
-		return self(s)
+		return cv(s).Update(background, wire.UpdateConversationArgs{UniqueName: &name})
 	})
 	c.async("setUserNotificationLevel", func(s any, args []js.Value) (any, error) {
 		level, err := stringArg(args, 0, "notificationLevel")
@@ -310,31 +301,22 @@ func extendMessageClass(c *class) {
 		}
 		return jsList(rs, func(r wire.DetailedReceipt) any { return detailedReceiptValue(r) }), nil
 	})
-	c.async("remove", func(s any, _ []js.Value) (any, error) {
-		if err := m(s).Remove(background); err != nil {
-			return nil, err
-		}
-		return toJS(m(s)), nil
+	c.asyncSelf("remove", func(s any, _ []js.Value) error {
+		return m(s).Remove(background)
 	})
-	c.async("updateBody", func(s any, args []js.Value) (any, error) {
+	c.asyncSelf("updateBody", func(s any, args []js.Value) error {
 		body, err := stringArg(args, 0, "body")
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := m(s).UpdateBody(background, body); err != nil {
-			return nil, err
-		}
-		return toJS(m(s)), nil
+		return m(s).UpdateBody(background, body)
 	})
-	c.async("updateAttributes", func(s any, args []js.Value) (any, error) {
+	c.asyncSelf("updateAttributes", func(s any, args []js.Value) error {
 		attrs, err := jsonOf(arg(args, 0), "attributes")
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := m(s).UpdateAttributes(background, attrs); err != nil {
-			return nil, err
-		}
-		return toJS(m(s)), nil
+		return m(s).UpdateAttributes(background, attrs)
 	})
 	urlsFor := func(sidsOf func(self any, args []js.Value) ([]string, error)) func(any, []js.Value) any {
 		return func(self any, args []js.Value) any {
@@ -438,18 +420,15 @@ func extendParticipantClass(c *class) {
 		return toJS(u), err
 	})
 	c.async("remove", func(s any, _ []js.Value) (any, error) { return nil, p(s).Remove(background) })
-	c.async("updateAttributes", func(s any, args []js.Value) (any, error) {
+	c.asyncSelf("updateAttributes", func(s any, args []js.Value) error {
 		attrs, err := jsonOf(arg(args, 0), "attributes")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if attrs == nil {
 			attrs = json.RawMessage("{}")
 		}
-		if err := p(s).UpdateAttributes(background, attrs); err != nil {
-			return nil, err
-		}
-		return toJS(p(s)), nil
+		return p(s).UpdateAttributes(background, attrs)
 	})
 }
 
@@ -461,25 +440,19 @@ func extendUserClass(c *class) {
 	for _, ev := range []string{"updated", "userSubscribed", "userUnsubscribed"} {
 		c.static(ev, ev)
 	}
-	c.async("updateAttributes", func(s any, args []js.Value) (any, error) {
+	c.asyncSelf("updateAttributes", func(s any, args []js.Value) error {
 		attrs, err := jsonOf(arg(args, 0), "attributes")
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := u(s).UpdateAttributes(background, attrs); err != nil {
-			return nil, err
-		}
-		return toJS(u(s)), nil
+		return u(s).UpdateAttributes(background, attrs)
 	})
-	c.async("updateFriendlyName", func(s any, args []js.Value) (any, error) {
+	c.asyncSelf("updateFriendlyName", func(s any, args []js.Value) error {
 		name, err := stringArg(args, 0, "friendlyName")
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := u(s).UpdateFriendlyName(background, name); err != nil {
-			return nil, err
-		}
-		return toJS(u(s)), nil
+		return u(s).UpdateFriendlyName(background, name)
 	})
 	c.async("unsubscribe", func(s any, _ []js.Value) (any, error) { return nil, u(s).Unsubscribe(background) })
 }
@@ -505,15 +478,12 @@ func extendClientClass(c *class) {
 	c.staticMethod("parsePushNotification", parse)
 	c.method("parsePushNotification", func(_ any, args []js.Value) any { return parse(args) })
 	c.staticMethod("populateInitRegistrations", func([]js.Value) any { return nil }) // push types are decided by the server's webhook
-	c.async("updateToken", func(s any, args []js.Value) (any, error) {
+	c.asyncSelf("updateToken", func(s any, args []js.Value) error {
 		tok, err := stringArg(args, 0, "token")
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := cl(s).UpdateToken(background, tok); err != nil {
-			return nil, err
-		}
-		return toJS(cl(s)), nil
+		return cl(s).UpdateToken(background, tok)
 	})
 	c.async("getUser", func(s any, args []js.Value) (any, error) {
 		id, err := stringArg(args, 0, "identity")

@@ -44,7 +44,7 @@ func (s *Store) AllConversations(ctx context.Context, after string, limit int) (
 	if err != nil {
 		return nil, "", err
 	}
-	return conversationPage(rows, limit, scanConversation)
+	return cursorPage(rows, limit, scanConversation)
 }
 
 // ---- content templates
@@ -89,20 +89,7 @@ func (s *Store) ContentTemplates(ctx context.Context, after string, limit int) (
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
-	items := []wire.ContentTemplate{}
-	var lastID int64
-	for rows.Next() {
-		t, id, err := scanContent(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		if len(items) == limit {
-			return items, strconv.FormatInt(lastID, 10), rows.Err()
-		}
-		items, lastID = append(items, t), id
-	}
-	return items, "", rows.Err()
+	return cursorPage(rows, limit, scanContent)
 }
 
 func (s *Store) ContentTemplate(ctx context.Context, sid string) (wire.ContentTemplate, error) {

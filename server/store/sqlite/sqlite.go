@@ -472,11 +472,11 @@ func (s *Store) PruneEvents(ctx context.Context) (int64, error) {
 const conversationCols = `c.id, c.sid, c.unique_name, c.friendly_name, c.attributes, c.created_by,
 	c.date_created, c.date_updated, c.last_message_index, c.last_message_date, c.state, c.state_date, c.bindings`
 
-// conversationPage reads up to limit conversations from rows fetched with LIMIT limit+1, and
-// returns the cursor of the next page when there is one.
-func conversationPage(rows *sql.Rows, limit int, scan func(scanner) (wire.Conversation, int64, error)) ([]wire.Conversation, string, error) {
+// cursorPage reads up to limit items from rows fetched with LIMIT limit+1, and returns the
+// cursor of the next page (the last item's id) when there is one.
+func cursorPage[T any](rows *sql.Rows, limit int, scan func(scanner) (T, int64, error)) ([]T, string, error) {
 	defer rows.Close()
-	items := []wire.Conversation{}
+	items := []T{}
 	var lastID int64
 	for rows.Next() {
 		c, id, err := scan(rows)
@@ -581,7 +581,7 @@ func (s *Store) ConversationsOf(ctx context.Context, identity, after string, lim
 	if err != nil {
 		return nil, "", err
 	}
-	return conversationPage(rows, limit, scanConversationView)
+	return cursorPage(rows, limit, scanConversationView)
 }
 
 // errBadCursor reports a cursor this store did not produce.
