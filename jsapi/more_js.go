@@ -500,34 +500,32 @@ func extendClientClass(c *class) {
 		}
 		return jsList(us, toJSOf[*core.User]), nil
 	})
-	c.async("setPushRegistrationId", func(s any, args []js.Value) (any, error) {
-		typ, err := stringArg(args, 0, "channelType")
-		if err != nil {
-			return nil, err
+	// pushCall reads (channelType, registrationId) and runs a push registration call.
+	pushCall := func(call func(c *core.Client, typ, id string) error) func(any, []js.Value) (any, error) {
+		return func(s any, args []js.Value) (any, error) {
+			typ, err := stringArg(args, 0, "channelType")
+			if err != nil {
+				return nil, err
+			}
+			id, err := stringArg(args, 1, "registrationId")
+			if err != nil {
+				return nil, err
+			}
+			return nil, call(cl(s), typ, id)
 		}
-		id, err := stringArg(args, 1, "registrationId")
-		if err != nil {
-			return nil, err
-		}
-		return nil, cl(s).SetPushRegistrationID(background, typ, id)
-	})
+	}
+	c.async("setPushRegistrationId", pushCall(func(c *core.Client, typ, id string) error {
+		return c.SetPushRegistrationID(background, typ, id)
+	}))
+	c.async("removePushRegistrations", pushCall(func(c *core.Client, typ, id string) error {
+		return c.RemovePushRegistrations(background, typ, id)
+	}))
 	c.async("unsetPushRegistrationId", func(s any, args []js.Value) (any, error) {
 		typ, err := stringArg(args, 0, "channelType")
 		if err != nil {
 			return nil, err
 		}
 		return nil, cl(s).UnsetPushRegistrationID(background, typ)
-	})
-	c.async("removePushRegistrations", func(s any, args []js.Value) (any, error) {
-		typ, err := stringArg(args, 0, "channelType")
-		if err != nil {
-			return nil, err
-		}
-		id, err := stringArg(args, 1, "registrationId")
-		if err != nil {
-			return nil, err
-		}
-		return nil, cl(s).RemovePushRegistrations(background, typ, id)
 	})
 	c.async("handlePushNotification", func(s any, args []js.Value) (any, error) {
 		raw, err := jsonOf(arg(args, 0), "notificationPayload")

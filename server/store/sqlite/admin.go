@@ -351,19 +351,6 @@ func (s *Store) UpsertReceipt(ctx context.Context, u store.ReceiptUpsert) (wire.
 }
 
 func (s *Store) MutedIdentities(ctx context.Context, conv string) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT identity FROM participants
+	return queryStrings(ctx, s.r, `SELECT identity FROM participants
 		WHERE conversation_sid = ? AND type = 'chat' AND notification_level = ?`, conv, wire.NotificationMuted)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }

@@ -1066,22 +1066,10 @@ func (s *Store) DeleteMedia(ctx context.Context, sids []string) error {
 func (s *Store) DeleteUnattachedMedia(ctx context.Context, before time.Time, limit int) ([]string, error) {
 	var sids []string
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		sids = nil
-		rows, err := tx.QueryContext(ctx, `SELECT sid FROM media WHERE message_sid IS NULL AND date_created < ?
+		var err error
+		sids, err = queryStrings(ctx, tx, `SELECT sid FROM media WHERE message_sid IS NULL AND date_created < ?
 			ORDER BY date_created LIMIT ?`, before.UnixMilli(), limit)
 		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var sid string
-			if err := rows.Scan(&sid); err != nil {
-				rows.Close()
-				return err
-			}
-			sids = append(sids, sid)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, sid := range sids {

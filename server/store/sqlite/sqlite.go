@@ -163,20 +163,25 @@ func migrate(db *sql.DB) error {
 
 // AppliedMigrations returns the names of the applied migrations in name order.
 func (s *Store) AppliedMigrations(ctx context.Context) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT name FROM schema_migrations ORDER BY name`)
+	return queryStrings(ctx, s.r, `SELECT name FROM schema_migrations ORDER BY name`)
+}
+
+// queryStrings runs a query that selects one text column and returns its values.
+func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var names []string
+	var out []string
 	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
+		var v string
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		names = append(names, name)
+		out = append(out, v)
 	}
-	return names, rows.Err()
+	return out, rows.Err()
 }
 
 // Close stops the pruner and closes the database after in-flight queries finish.
@@ -253,8 +258,10 @@ func (s *Store) EnsureUser(ctx context.Context, identity string) (wire.User, err
 	return s.user(ctx, s.w, identity)
 }
 
+// querier is what *sql.DB and *sql.Tx have in common for reads.
 type querier interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 }
 
 func (s *Store) user(ctx context.Context, q querier, identity string) (wire.User, error) {
@@ -710,20 +717,7 @@ func checkBan(ctx context.Context, tx *sql.Tx, np store.NewParticipant) error {
 }
 
 func participantIdentities(ctx context.Context, tx *sql.Tx, conv string) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT identity FROM participants WHERE conversation_sid = ? AND type = 'chat' ORDER BY id`, conv)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryStrings(ctx, tx, `SELECT identity FROM participants WHERE conversation_sid = ? AND type = 'chat' ORDER BY id`, conv)
 }
 
 func (s *Store) Participant(ctx context.Context, conv, identity string) (wire.Participant, error) {
