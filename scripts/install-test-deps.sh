@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a Debian machine, only when it is missing: Chromium for the
-# browser tests, brotli for size figures, wasmbrowsertest and staticcheck from the Go module
+# browser tests, brotli for size figures, PostgreSQL's server binaries for the scale-out tests
+# (they start a throwaway cluster of their own; the package's default cluster is not used),
+# wasmbrowsertest and staticcheck from the Go module
 # proxy. Needs root (or sudo) for apt-get.
 set -euo pipefail
 
 apt_install=()
 command -v chromium >/dev/null 2>&1 || apt_install+=(chromium)
 command -v brotli >/dev/null 2>&1 || apt_install+=(brotli)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_install+=(postgresql)
 if ((${#apt_install[@]})); then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi

@@ -1,32 +1,30 @@
-// Command benchreport is `make bench`: it measures convo's size and speed figures in one run,
-// prints them as a table and writes them as JSON so runs can be compared.
-//
-// Today it reports the wasm SDK's size (raw, gzip -9, brotli -q 11) and the Go
-// micro-benchmarks of the hot paths; later figures join the same report.
+// Command benchreport is `make bench`: it measures convo's size, speed and memory in one run,
+// each beside an anchor measured in the same run (the vendor SDK, a bare WebSocket, one
+// server node), checks the budgets, prints a table and writes the figures as JSON so runs can
+// be compared. Sections: size, browser, server, micro (see -only).
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 )
 
 // Report is the JSON written to -out.
 type Report struct {
-	Date       time.Time   `json:"date"`
-	Machine    Machine     `json:"machine"`
-	WasmSize   *Size       `json:"wasmSize,omitempty"`
-	Benchmarks []Benchmark `json:"benchmarks,omitempty"`
+	Date       time.Time       `json:"date"`
+	Machine    Machine         `json:"machine"`
+	Size       *SizeFigures    `json:"size,omitempty"`
+	Browser    *BrowserFigures `json:"browser,omitempty"`
+	Server     *ServerFigures  `json:"server,omitempty"`
+	Benchmarks []Benchmark     `json:"benchmarks,omitempty"`
+	Budgets    []Budget        `json:"budgets"`
 }
 
 // Machine says where the figures come from.
@@ -34,38 +32,84 @@ type Machine struct {
 	GOOS, GOARCH string
 	CPUs         int    `json:"cpus"`
 	GoVersion    string `json:"goVersion"`
+	Host         string `json:"host,omitempty"`
 }
 
-// Size is a file's size as served.
-type Size struct {
-	Raw    int64 `json:"raw"`
-	Gzip   int64 `json:"gzip9"`
-	Brotli int64 `json:"brotli11,omitempty"` // 0 when the brotli command is missing
+// Budget is one target of issue 6 and whether this run met it.
+type Budget struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	Limit float64 `json:"limit"`
+	Unit  string  `json:"unit"`
+	// AtLeast: the value must be >= Limit (throughput); otherwise <= Limit (size, time).
+	AtLeast bool `json:"atLeast,omitempty"`
+	Met     bool `json:"met"`
 }
 
-// Benchmark is one `go test -bench` result line.
-type Benchmark struct {
-	Name        string  `json:"name"`
-	NsPerOp     float64 `json:"nsPerOp"`
-	BytesPerOp  int64   `json:"bytesPerOp"`
-	AllocsPerOp int64   `json:"allocsPerOp"`
+func budget(name string, value, limit float64, unit string, atLeast bool) Budget {
+	met := value <= limit
+	if atLeast {
+		met = value >= limit
+	}
+	return Budget{Name: name, Value: value, Limit: limit, Unit: unit, AtLeast: atLeast, Met: met}
+}
+
+// config is what every section may need.
+type config struct {
+	root      string // repository root
+	wasm      string
+	dist      string // built web/dist (make web)
+	scratch   string // scratch folder for the vendor package and throwaway data
+	benchtime string
+	pkgs      []string
+	quick     bool // smaller loads, for checking the harness, not for figures
+}
+
+// section measures one group of figures into r.
+type section struct {
+	name string
+	run  func(cfg config, r *Report) error
+}
+
+var sections = []section{
+	{"size", runSize},
+	{"browser", runBrowser},
+	{"server", runServer},
+	{"micro", runMicro},
 }
 
 func main() {
-	wasm := flag.String("wasm", "bin/convo.wasm", "the wasm SDK to measure")
+	var cfg config
+	flag.StringVar(&cfg.wasm, "wasm", "bin/convo.wasm", "the wasm SDK to measure")
+	flag.StringVar(&cfg.dist, "dist", "web/dist", "the built web folder (make web)")
+	flag.StringVar(&cfg.scratch, "scratch", filepath.Join(os.TempDir(), "convo-bench"), "scratch folder (vendor package, throwaway data); never committed")
 	out := flag.String("out", "bin/bench.json", "where to write the JSON report")
-	pkgs := flag.String("pkgs", "./core/...,./server/...", "comma-separated packages whose benchmarks run")
-	benchtime := flag.String("benchtime", "1s", "go test -benchtime")
+	pkgs := flag.String("pkgs", "./core/...,./server/...", "comma-separated packages whose Go benchmarks run")
+	flag.StringVar(&cfg.benchtime, "benchtime", "1s", "go test -benchtime for the micro-benchmarks")
+	only := flag.String("only", "", "comma-separated sections to run (size,browser,server,micro); empty runs all")
+	flag.BoolVar(&cfg.quick, "quick", false, "small loads to check the harness; figures are not comparable")
 	flag.Parse()
-
-	r := Report{Date: time.Now().UTC(), Machine: Machine{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version()}}
-	size, err := measureSize(*wasm)
-	if err != nil {
+	cfg.pkgs = strings.Split(*pkgs, ",")
+	var err error
+	if cfg.root, err = os.Getwd(); err != nil {
 		fail(err)
 	}
-	r.WasmSize = size
-	if r.Benchmarks, err = runBenchmarks(strings.Split(*pkgs, ","), *benchtime); err != nil {
+	if err := os.MkdirAll(cfg.scratch, 0o755); err != nil {
 		fail(err)
+	}
+	want := strings.Split(*only, ",")
+	host, _ := os.Hostname()
+	r := Report{Date: time.Now().UTC(), Machine: Machine{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Host: host}}
+	failed := false
+	for _, s := range sections {
+		if *only != "" && !slices.Contains(want, s.name) {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "benchreport: measuring %s...\n", s.name)
+		if err := s.run(cfg, &r); err != nil {
+			fmt.Fprintf(os.Stderr, "benchreport: %s: %v\n", s.name, err)
+			failed = true
+		}
 	}
 	printReport(r)
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
@@ -76,6 +120,9 @@ func main() {
 		fail(err)
 	}
 	fmt.Printf("\nfigures written to %s\n", *out)
+	if failed {
+		os.Exit(1)
+	}
 }
 
 func fail(err error) {
@@ -83,65 +130,32 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-func measureSize(path string) (*Size, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w (run make wasm first)", err)
-	}
-	var gz bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-	w.Write(raw)
-	w.Close()
-	s := &Size{Raw: int64(len(raw)), Gzip: int64(gz.Len())}
-	if _, err := exec.LookPath("brotli"); err == nil {
-		out, err := exec.Command("brotli", "-q", "11", "-c", path).Output()
-		if err != nil {
-			return nil, fmt.Errorf("brotli: %w", err)
-		}
-		s.Brotli = int64(len(out))
-	}
-	return s, nil
-}
-
-var benchLine = regexp.MustCompile(`^(Benchmark\S+)\s+\d+\s+([\d.]+) ns/op(?:\s+[\d.]+ MB/s)?(?:\s+(\d+) B/op\s+(\d+) allocs/op)?`)
-
-func runBenchmarks(pkgs []string, benchtime string) ([]Benchmark, error) {
-	args := append([]string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", benchtime}, pkgs...)
-	cmd := exec.Command("go", args...)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
-	}
-	var list []Benchmark
-	for _, line := range strings.Split(string(out), "\n") {
-		m := benchLine.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		b := Benchmark{Name: m[1]}
-		b.NsPerOp, _ = strconv.ParseFloat(m[2], 64)
-		b.BytesPerOp, _ = strconv.ParseInt(m[3], 10, 64)
-		b.AllocsPerOp, _ = strconv.ParseInt(m[4], 10, 64)
-		list = append(list, b)
-	}
-	return list, nil
-}
-
 func printReport(r Report) {
-	fmt.Printf("convo bench, %s, %s/%s, %d CPUs, %s\n\n", r.Date.Format(time.RFC3339), r.Machine.GOOS, r.Machine.GOARCH, r.Machine.CPUs, r.Machine.GoVersion)
-	if s := r.WasmSize; s != nil {
-		fmt.Println("SDK size (bytes)        raw       gzip -9   brotli -q11")
-		br := "n/a"
-		if s.Brotli > 0 {
-			br = strconv.FormatInt(s.Brotli, 10)
-		}
-		fmt.Printf("convo.wasm       %12d  %12d  %12s\n\n", s.Raw, s.Gzip, br)
+	fmt.Printf("convo bench, %s, %s/%s, %d CPUs, %s\n", r.Date.Format(time.RFC3339), r.Machine.GOOS, r.Machine.GOARCH, r.Machine.CPUs, r.Machine.GoVersion)
+	if r.Size != nil {
+		printSize(r.Size)
+	}
+	if r.Browser != nil {
+		printBrowser(r.Browser)
+	}
+	if r.Server != nil {
+		printServer(r.Server)
 	}
 	if len(r.Benchmarks) > 0 {
-		fmt.Printf("%-56s %14s %12s %10s\n", "benchmark", "ns/op", "B/op", "allocs/op")
-		for _, b := range r.Benchmarks {
-			fmt.Printf("%-56s %14.1f %12d %10d\n", b.Name, b.NsPerOp, b.BytesPerOp, b.AllocsPerOp)
+		printMicro(r.Benchmarks)
+	}
+	if len(r.Budgets) > 0 {
+		fmt.Printf("\n%-58s %14s %14s  %s\n", "budget", "value", "limit", "met")
+		for _, b := range r.Budgets {
+			op := "<="
+			if b.AtLeast {
+				op = ">="
+			}
+			met := "yes"
+			if !b.Met {
+				met = "NO"
+			}
+			fmt.Printf("%-58s %14s %11s %s  %s\n", b.Name, fmt.Sprintf("%.4g %s", b.Value, b.Unit), op, fmt.Sprintf("%.4g", b.Limit), met)
 		}
 	}
 }
