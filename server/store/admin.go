@@ -10,8 +10,8 @@ import (
 
 // AdminStore is the part of Store behind the admin REST API and outbound webhooks.
 //
-// Add a method here only together with its implementation in every store (sqlite), so the
-// tree always builds.
+// Add a method here only together with its implementation in every store (sqlite,
+// postgres), so the tree always builds.
 type AdminStore interface {
 	// Ping runs a cheap query, for health checks.
 	Ping(ctx context.Context) error
@@ -93,8 +93,20 @@ type WebhookDelivery struct {
 	Created     time.Time
 }
 
+// Webhook outbox timings shared by every store.
+const (
+	// WebhookClaim is how long a delivery handed out by WebhookDue stays claimed: longer
+	// than a dispatcher takes to post a batch, short enough to retry soon after one died.
+	WebhookClaim = 5 * time.Minute
+	// WebhookDoneKept is how long the id of a delivery that left the outbox is remembered,
+	// so that a node reading the events log late does not queue it again.
+	WebhookDoneKept = time.Hour
+)
+
 // WebhookStore keeps the dispatcher's cursor in the events log and its outbox. The store
-// never prunes events after the cursor while the dispatcher is enabled.
+// never prunes events after the cursor while the dispatcher is enabled. Several nodes may
+// run dispatchers on one database: the cursor only moves forward, done deliveries are not
+// queued again, and each due delivery is handed to one dispatcher at a time.
 type WebhookStore interface {
 	// WebhookStart enables or disables dispatching and returns the cursor to continue
 	// from. Disabling moves the cursor to the newest event; enabling after a disabled
@@ -102,17 +114,23 @@ type WebhookStore interface {
 	WebhookStart(ctx context.Context, enabled bool) (cursor int64, err error)
 	// WebhookFollowHead moves the cursor of a disabled dispatcher to the newest event.
 	WebhookFollowHead(ctx context.Context) error
-	// EventsAfter returns up to limit events with id > after, in id order.
+	// EventsAfter returns up to limit events with id > after, in id order. An event that
+	// commits later gets a greater id than every event returned so far, however
+	// transactions interleave, so a reader that moves past an id skips nothing.
 	EventsAfter(ctx context.Context, after int64, limit int) ([]StoredEvent, error)
-	// WebhookEnqueue adds deliveries to the outbox (ignoring ids already there), moves the
-	// cursor to cursor and deletes the webhook-only events up to it, in one transaction.
+	// WebhookEnqueue adds deliveries to the outbox (ignoring ids already there, or done
+	// within WebhookDoneKept: another node may have read the same events a moment later),
+	// moves the cursor forward to cursor (never back) and deletes the webhook-only events up
+	// to it, in one transaction.
 	WebhookEnqueue(ctx context.Context, cursor int64, ds []WebhookDelivery) error
 	// WebhookDue returns up to limit deliveries whose next attempt is at or before now,
-	// oldest first.
+	// oldest first, and claims them until now+WebhookClaim: no WebhookDue call, on any node,
+	// returns them again before WebhookRetry or WebhookDone ends the claim, or it expires
+	// (the dispatcher that claimed them died).
 	WebhookDue(ctx context.Context, now time.Time, limit int) ([]WebhookDelivery, error)
 	// WebhookDone removes a delivery from the outbox (delivered, or given up).
 	WebhookDone(ctx context.Context, id string) error
-	// WebhookRetry records a failed attempt and when to try again.
+	// WebhookRetry records a failed attempt and when to try again, ending the claim.
 	WebhookRetry(ctx context.Context, id string, attempts int, next time.Time) error
 	// WebhookPending counts the deliveries in the outbox.
 	WebhookPending(ctx context.Context) (int, error)

@@ -12,8 +12,8 @@ import (
 // FeatureStore is the part of Store behind the client API's features: updates and removal,
 // read horizons, notification levels, users, media, push registrations, receipts.
 //
-// Add a method here only together with its implementation in every store (sqlite), so the
-// tree always builds.
+// Add a method here only together with its implementation in every store (sqlite,
+// postgres), so the tree always builds.
 //
 // Events. Conversation payloads (conversationJoined, conversationUpdated) carry the
 // recipient's own fields (Joined, NotificationLevel, LastReadMessageIndex), so one logical

@@ -1,5 +1,6 @@
 // Package store defines what the server persists and how it asks for it. Implementations
-// (sqlite now, PostgreSQL later) live in subpackages; the server only sees [Store].
+// (sqlite, postgres) live in subpackages, storeopen picks one, and storetest is the
+// behaviour suite they all pass; the server only sees [Store].
 //
 // Writes that produce events append them to every recipient's stream in the same transaction
 // as the change itself and return them as [Delivery] values, so the server can push what was

@@ -5,11 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/server/store/internal/storeutil"
 )
 
 // Ping runs a trivial query on the read pool and the writer, so a health check notices a
@@ -22,20 +22,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.w.PingContext(ctx)
 }
 
-func parseCursor(after string) (int64, error) {
-	if after == "" {
-		return 0, nil
-	}
-	id, err := strconv.ParseInt(after, 10, 64)
-	if err != nil || id < 0 {
-		return 0, fmt.Errorf("%w: cursor %q", errBadCursor, after)
-	}
-	return id, nil
-}
-
 // AllConversations lists every conversation by creation order.
 func (s *Store) AllConversations(ctx context.Context, after string, limit int) ([]wire.Conversation, string, error) {
-	afterID, err := parseCursor(after)
+	afterID, err := storeutil.ParseCursor(after)
 	if err != nil {
 		return nil, "", err
 	}
@@ -68,20 +57,12 @@ func scanContent(sc scanner) (wire.ContentTemplate, int64, error) {
 		t.Variables = []wire.ContentVariable{}
 	}
 	t.Variants = json.RawMessage(vnts)
-	t.DateCreated, t.DateUpdated = fromMillis(created), fromMillis(upd)
+	t.DateCreated, t.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
 	return t, id, nil
 }
 
-func variablesJSON(v []wire.ContentVariable) string {
-	if v == nil {
-		v = []wire.ContentVariable{}
-	}
-	b, _ := json.Marshal(v) // a slice of string pairs always marshals
-	return string(b)
-}
-
 func (s *Store) ContentTemplates(ctx context.Context, after string, limit int) ([]wire.ContentTemplate, string, error) {
-	afterID, err := parseCursor(after)
+	afterID, err := storeutil.ParseCursor(after)
 	if err != nil {
 		return nil, "", err
 	}
@@ -99,10 +80,10 @@ func (s *Store) ContentTemplate(ctx context.Context, sid string) (wire.ContentTe
 
 func (s *Store) CreateContentTemplate(ctx context.Context, nt store.NewContentTemplate) (wire.ContentTemplate, error) {
 	sid := store.NewSid(store.PrefixContent)
-	t := now()
+	t := storeutil.Now()
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO content_templates (sid, friendly_name, variables, variants, date_created, date_updated)
-			VALUES (?, ?, ?, ?, ?, ?)`, sid, nt.FriendlyName, variablesJSON(nt.Variables), attrs(nt.Variants), t, t)
+			VALUES (?, ?, ?, ?, ?, ?)`, sid, nt.FriendlyName, storeutil.VariablesJSON(nt.Variables), storeutil.Attrs(nt.Variants), t, t)
 		return err
 	})
 	if err != nil {
@@ -129,7 +110,7 @@ func (s *Store) UpdateContentTemplate(ctx context.Context, sid string, u store.C
 			cur.Variants = u.Variants
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE content_templates SET friendly_name = ?, variables = ?, variants = ?, date_updated = ?
-			WHERE sid = ?`, cur.FriendlyName, variablesJSON(cur.Variables), attrs(cur.Variants), now(), sid); err != nil {
+			WHERE sid = ?`, cur.FriendlyName, storeutil.VariablesJSON(cur.Variables), storeutil.Attrs(cur.Variants), storeutil.Now(), sid); err != nil {
 			return err
 		}
 		ct, _, err = scanContent(tx.QueryRowContext(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = ?`, sid))
@@ -209,14 +190,16 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]stor
 
 func (s *Store) WebhookEnqueue(ctx context.Context, cursor int64, ds []store.WebhookDelivery) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
+		// An id done lately was queued by another node that read the same events first.
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO webhook_outbox (delivery_id, type, body, attempts, next_attempt, created)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (delivery_id) DO NOTHING`)
+			SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM webhook_done WHERE delivery_id = ?)
+			ON CONFLICT (delivery_id) DO NOTHING`)
 		if err != nil {
 			return err
 		}
 		defer ins.Close()
 		for _, d := range ds {
-			if _, err := ins.ExecContext(ctx, d.ID, d.Type, string(d.Body), d.Attempts, d.NextAttempt.UnixMilli(), d.Created.UnixMilli()); err != nil {
+			if _, err := ins.ExecContext(ctx, d.ID, d.Type, string(d.Body), d.Attempts, d.NextAttempt.UnixMilli(), d.Created.UnixMilli(), d.ID); err != nil {
 				return err
 			}
 		}
@@ -237,31 +220,57 @@ func deleteWebhookOnly(ctx context.Context, tx *sql.Tx) error {
 }
 
 func (s *Store) WebhookDue(ctx context.Context, at time.Time, limit int) ([]store.WebhookDelivery, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT delivery_id, type, body, attempts, next_attempt, created FROM webhook_outbox
-		WHERE next_attempt <= ? ORDER BY next_attempt, seq LIMIT ?`, at.UnixMilli(), limit)
-	if err != nil {
+	// The dispatcher polls often: look on a reader first, and take the writer only to claim.
+	var due bool
+	if err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_outbox WHERE next_attempt <= ?)`, at.UnixMilli()).Scan(&due); err != nil || !due {
 		return nil, err
 	}
-	defer rows.Close()
 	var ds []store.WebhookDelivery
-	for rows.Next() {
-		var (
-			d             store.WebhookDelivery
-			body          string
-			next, created int64
-		)
-		if err := rows.Scan(&d.ID, &d.Type, &body, &d.Attempts, &next, &created); err != nil {
-			return nil, err
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		ds = nil
+		rows, err := tx.QueryContext(ctx, `SELECT seq, delivery_id, type, body, attempts, next_attempt, created FROM webhook_outbox
+			WHERE next_attempt <= ? ORDER BY next_attempt, seq LIMIT ?`, at.UnixMilli(), limit)
+		if err != nil {
+			return err
 		}
-		d.Body, d.NextAttempt, d.Created = json.RawMessage(body), fromMillis(next), fromMillis(created)
-		ds = append(ds, d)
-	}
-	return ds, rows.Err()
+		defer rows.Close()
+		var seqs []any
+		for rows.Next() {
+			var (
+				d             store.WebhookDelivery
+				seq           int64
+				body          string
+				next, created int64
+			)
+			if err := rows.Scan(&seq, &d.ID, &d.Type, &body, &d.Attempts, &next, &created); err != nil {
+				return err
+			}
+			d.Body, d.NextAttempt, d.Created = json.RawMessage(body), storeutil.FromMillis(next), storeutil.FromMillis(created)
+			ds, seqs = append(ds, d), append(seqs, seq)
+		}
+		if err := rows.Err(); err != nil || len(seqs) == 0 {
+			return err
+		}
+		rows.Close()
+		// The claim: not due again before WebhookRetry, WebhookDone or its end.
+		_, err = tx.ExecContext(ctx, `UPDATE webhook_outbox SET next_attempt = ? WHERE seq IN (`+placeholders(len(seqs))+`)`,
+			append([]any{at.Add(store.WebhookClaim).UnixMilli()}, seqs...)...)
+		return err
+	})
+	return ds, err
 }
 
 func (s *Store) WebhookDone(ctx context.Context, id string) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM webhook_outbox WHERE delivery_id = ?`, id)
+		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_outbox WHERE delivery_id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO webhook_done (delivery_id, done_at) VALUES (?, ?)
+			ON CONFLICT (delivery_id) DO UPDATE SET done_at = excluded.done_at`, id, storeutil.Now())
 		return err
 	})
 }
@@ -314,7 +323,7 @@ func (s *Store) UpsertReceipt(ctx context.Context, u store.ReceiptUpsert) (wire.
 			u.ConversationSid, u.ParticipantSid).Scan(&ptype); err != nil {
 			return notFound(err)
 		}
-		t := now()
+		t := storeutil.Now()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO receipts (sid, message_sid, conversation_sid, participant_sid,
 			channel_message_sid, status, error_code, date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (message_sid, participant_sid) DO UPDATE SET
@@ -331,7 +340,7 @@ func (s *Store) UpsertReceipt(ctx context.Context, u store.ReceiptUpsert) (wire.
 			&rc.ParticipantSid, &rc.Status, &rc.ErrorCode, &created, &upd); err != nil {
 			return err
 		}
-		rc.DateCreated, rc.DateUpdated = fromMillis(created), fromMillis(upd)
+		rc.DateCreated, rc.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
 		m, err := s.message(ctx, tx, u.ConversationSid, u.MessageSid)
 		if err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/server/store/internal/storeutil"
 )
 
 // This file implements store.FeatureStore.
@@ -141,7 +142,7 @@ func (s *Store) UpdateUser(ctx context.Context, identity string, friendlyName *s
 		if friendlyName != nil && *friendlyName != u.FriendlyName {
 			reasons = append(reasons, wire.ReasonFriendlyName)
 		}
-		if attributes != nil && !jsonEqual(attributes, u.Attributes) {
+		if attributes != nil && !storeutil.JSONEqual(attributes, u.Attributes) {
 			reasons = append(reasons, wire.ReasonAttributes)
 		}
 		if len(reasons) == 0 {
@@ -154,7 +155,7 @@ func (s *Store) UpdateUser(ctx context.Context, identity string, friendlyName *s
 			attributes = u.Attributes
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE users SET friendly_name = ?, attributes = ? WHERE identity = ?`,
-			*friendlyName, attrs(attributes), identity)
+			*friendlyName, storeutil.Attrs(attributes), identity)
 		return err
 	})
 	if err != nil {
@@ -171,17 +172,6 @@ func (s *Store) userFrom(ctx context.Context, q querier, identity string) (wire.
 	}
 	err = q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM push_registrations WHERE identity = ?)`, identity).Scan(&u.IsNotifiable)
 	return u, err
-}
-
-// jsonEqual compares two JSON documents by value.
-func jsonEqual(a, b json.RawMessage) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return string(a) == string(b)
-	}
-	ja, _ := json.Marshal(x)
-	jb, _ := json.Marshal(y)
-	return string(ja) == string(jb)
 }
 
 func (s *Store) PushRegistrations(ctx context.Context, ids []string) (map[string][]store.PushRegistration, error) {
@@ -232,7 +222,7 @@ func (s *Store) AddPushRegistration(ctx context.Context, r store.PushRegistratio
 		}
 		added = n == 0
 		if _, err := tx.ExecContext(ctx, `INSERT INTO push_registrations (identity, channel_type, registration_id, date_created)
-			VALUES (?, ?, ?, ?)`, r.Identity, r.ChannelType, r.RegistrationID, now()); err != nil {
+			VALUES (?, ?, ?, ?)`, r.Identity, r.ChannelType, r.RegistrationID, storeutil.Now()); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM push_registrations WHERE identity = ? AND rowid NOT IN (
@@ -317,7 +307,7 @@ func (s *Store) UpdateConversation(ctx context.Context, u store.ConversationUpda
 			reasons = append(reasons, wire.ReasonUniqueName)
 			c.UniqueName = *u.UniqueName
 		}
-		if u.Attributes != nil && !jsonEqual(u.Attributes, old.Attributes) {
+		if u.Attributes != nil && !storeutil.JSONEqual(u.Attributes, old.Attributes) {
 			reasons = append(reasons, wire.ReasonAttributes)
 			c.Attributes = u.Attributes
 		}
@@ -326,7 +316,7 @@ func (s *Store) UpdateConversation(ctx context.Context, u store.ConversationUpda
 		}
 		reasons = append(reasons, wire.ReasonDateUpdated)
 		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET friendly_name = ?, unique_name = ?, attributes = ?, date_updated = ?
-			WHERE sid = ?`, c.FriendlyName, nullString(c.UniqueName), attrs(c.Attributes), now(), u.Sid); err != nil {
+			WHERE sid = ?`, c.FriendlyName, nullString(c.UniqueName), storeutil.Attrs(c.Attributes), storeutil.Now(), u.Sid); err != nil {
 			return err
 		}
 		if c, err = s.conversation(ctx, tx, `c.sid = ?`, u.Sid); err != nil {
@@ -479,7 +469,7 @@ func (s *Store) SetReadHorizon(ctx context.Context, conv, identity, mode string,
 			nv = sql.NullInt64{Int64: *next, Valid: true}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE participants SET last_read_index = ?, last_read_date = ? WHERE sid = ?`,
-			nv, now(), psid); err != nil {
+			nv, storeutil.Now(), psid); err != nil {
 			return err
 		}
 		mine, err := s.appendConvEvent(ctx, tx, wire.EventConversationUpdated, c, []string{wire.ReasonLastReadMessageIndex},
@@ -546,7 +536,7 @@ func (s *Store) SetConversationTimers(ctx context.Context, sid string, inactiveA
 			nullMillis(inactiveAfter), nullMillis(closedAfter), sid); err != nil {
 			return err
 		}
-		return restartTimers(ctx, tx, sid, state, now())
+		return restartTimers(ctx, tx, sid, state, storeutil.Now())
 	})
 }
 
@@ -604,7 +594,7 @@ func (s *Store) SetConversationState(ctx context.Context, sid, state string) (wi
 		}
 		if cur != state {
 			var err error
-			if ds, err = s.setState(ctx, tx, sid, state, now()); err != nil {
+			if ds, err = s.setState(ctx, tx, sid, state, storeutil.Now()); err != nil {
 				return err
 			}
 		}
@@ -678,7 +668,7 @@ func (s *Store) addNonChatParticipant(ctx context.Context, np store.NewParticipa
 		} else if n >= np.Max {
 			return store.ErrTooManyParticipants
 		}
-		t := now()
+		t := storeutil.Now()
 		sid := store.NewSid(store.PrefixParticipant)
 		var bind sql.NullString
 		if len(np.Bindings) > 0 && string(np.Bindings) != "null" {
@@ -686,7 +676,7 @@ func (s *Store) addNonChatParticipant(ctx context.Context, np store.NewParticipa
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO participants (`+participantCols+`, address, proxy_address, bindings)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			sid, np.ConversationSid, nonChatIdentity(sid), np.Type, attrs(np.Attributes), t, t, np.Address, np.ProxyAddress, bind); err != nil {
+			sid, np.ConversationSid, nonChatIdentity(sid), np.Type, storeutil.Attrs(np.Attributes), t, t, np.Address, np.ProxyAddress, bind); err != nil {
 			return err
 		}
 		var err error
@@ -720,11 +710,11 @@ func (s *Store) UpdateParticipant(ctx context.Context, conv, sid string, attribu
 			return err
 		}
 		p = old
-		if jsonEqual(attributes, old.Attributes) || (attributes == nil && string(old.Attributes) == "{}") {
+		if storeutil.JSONEqual(attributes, old.Attributes) || (attributes == nil && string(old.Attributes) == "{}") {
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE participants SET attributes = ?, date_updated = ? WHERE sid = ?`,
-			attrs(attributes), now(), sid); err != nil {
+			storeutil.Attrs(attributes), storeutil.Now(), sid); err != nil {
 			return err
 		}
 		if p, err = scanParticipant(tx.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants WHERE sid = ?`, sid)); err != nil {
@@ -761,7 +751,7 @@ func (s *Store) RemoveParticipant(ctx context.Context, conv, sid string, ban boo
 		}
 		if ban && p.Type == wire.ParticipantChat {
 			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO participant_bans (conversation_sid, identity, date_created)
-				VALUES (?, ?, ?)`, conv, p.Identity, now()); err != nil {
+				VALUES (?, ?, ?)`, conv, p.Identity, storeutil.Now()); err != nil {
 				return err
 			}
 		}
@@ -853,39 +843,9 @@ func loadMessageExtras(ctx context.Context, q queryer, ms []*wire.Message) error
 		return err
 	}
 	for msg, c := range counts {
-		bySid[msg].Receipts = aggregate(c)
+		bySid[msg].Receipts = storeutil.Aggregate(c)
 	}
 	return nil
-}
-
-// aggregate summarises receipt statuses. Delivery progresses queued → sent → delivered →
-// read, so a read receipt also counts as delivered and sent.
-func aggregate(c map[string]int) *wire.AggregatedReceipt {
-	total := 0
-	for _, n := range c {
-		total += n
-	}
-	amount := func(statuses ...string) string {
-		n := 0
-		for _, st := range statuses {
-			n += c[st]
-		}
-		switch {
-		case n == 0:
-			return wire.AmountNone
-		case n >= total:
-			return wire.AmountAll
-		}
-		return wire.AmountSome
-	}
-	return &wire.AggregatedReceipt{
-		Total:       total,
-		Sent:        amount(wire.DeliverySent, wire.DeliveryDelivered, wire.DeliveryRead),
-		Delivered:   amount(wire.DeliveryDelivered, wire.DeliveryRead),
-		Read:        amount(wire.DeliveryRead),
-		Undelivered: amount(wire.DeliveryUndelivered),
-		Failed:      amount(wire.DeliveryFailed),
-	}
 }
 
 func (s *Store) message(ctx context.Context, q queryer, conv, sid string) (wire.Message, error) {
@@ -923,7 +883,7 @@ func (s *Store) UpdateMessage(ctx context.Context, u store.MessageUpdate) (wire.
 			reasons, body = append(reasons, wire.ReasonBody), u.Body
 		}
 		a := old.Attributes
-		if u.Attributes != nil && !jsonEqual(u.Attributes, old.Attributes) {
+		if u.Attributes != nil && !storeutil.JSONEqual(u.Attributes, old.Attributes) {
 			reasons, a = append(reasons, wire.ReasonAttributes), u.Attributes
 		}
 		if len(reasons) == 0 {
@@ -938,7 +898,7 @@ func (s *Store) UpdateMessage(ctx context.Context, u store.MessageUpdate) (wire.
 			b = sql.NullString{String: *body, Valid: true}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE messages SET body = ?, attributes = ?, last_updated_by = ?, date_updated = ? WHERE sid = ?`,
-			b, attrs(a), u.By, now(), u.Sid); err != nil {
+			b, storeutil.Attrs(a), u.By, storeutil.Now(), u.Sid); err != nil {
 			return err
 		}
 		if m, err = s.message(ctx, tx, u.ConversationSid, u.Sid); err != nil {
@@ -1001,7 +961,7 @@ func (s *Store) Receipts(ctx context.Context, conv, msg string) ([]wire.Detailed
 			&r.Status, &r.ErrorCode, &created, &upd); err != nil {
 			return nil, err
 		}
-		r.DateCreated, r.DateUpdated = fromMillis(created), fromMillis(upd)
+		r.DateCreated, r.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -1028,7 +988,7 @@ func (s *Store) ChannelMetadata(ctx context.Context, conv, msg string) (*wire.Ch
 func (s *Store) CreateMedia(ctx context.Context, m store.MediaRecord) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO media (sid, owner, category, filename, content_type, size, date_created)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, m.Sid, m.Owner, m.Category, m.Filename, m.ContentType, m.Size, now())
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, m.Sid, m.Owner, m.Category, m.Filename, m.ContentType, m.Size, storeutil.Now())
 		return err
 	})
 }
@@ -1044,7 +1004,7 @@ func (s *Store) Media(ctx context.Context, sid string) (store.MediaRecord, error
 	if err != nil {
 		return m, notFound(err)
 	}
-	m.ConversationSid, m.MessageSid, m.DateCreated = conv.String, msg.String, fromMillis(created)
+	m.ConversationSid, m.MessageSid, m.DateCreated = conv.String, msg.String, storeutil.FromMillis(created)
 	return m, nil
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/server/store/internal/storeutil"
 )
 
 // Options tune a Store. The zero value is usable.
@@ -216,17 +217,6 @@ func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return fn(tx)
 }
 
-func now() int64 { return time.Now().UnixMilli() }
-
-func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-func attrs(a json.RawMessage) string {
-	if len(a) == 0 {
-		return "{}"
-	}
-	return string(a)
-}
-
 type scanner interface{ Scan(dest ...any) error }
 
 func notFound(err error) error {
@@ -275,7 +265,7 @@ func (s *Store) user(ctx context.Context, q querier, identity string) (wire.User
 
 func ensureUser(ctx context.Context, tx *sql.Tx, identity string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO users (identity, date_created) VALUES (?, ?)
-		ON CONFLICT (identity) DO NOTHING`, identity, now())
+		ON CONFLICT (identity) DO NOTHING`, identity, storeutil.Now())
 	return err
 }
 
@@ -289,7 +279,14 @@ func (s *Store) StreamHead(ctx context.Context, identity string) (store.StreamHe
 	var h store.StreamHead
 	err := s.read(ctx, func(tx *sql.Tx) error { return streamHead(ctx, tx, identity, &h) })
 	if errors.Is(err, store.ErrNotFound) {
-		if _, err = s.EnsureUser(ctx, identity); err != nil {
+		// The user may exist already (created by the admin API) without a stream.
+		err = s.write(ctx, func(tx *sql.Tx) error {
+			if err := ensureUser(ctx, tx, identity); err != nil {
+				return err
+			}
+			return ensureStream(ctx, tx, identity)
+		})
+		if err != nil {
 			return h, err
 		}
 		err = s.read(ctx, func(tx *sql.Tx) error { return streamHead(ctx, tx, identity, &h) })
@@ -446,7 +443,8 @@ func (s *Store) pruneLoop(every time.Duration) {
 
 // PruneEvents deletes event payloads no stream references any more (retention dropped every
 // reference) and reports how many went. Webhook-only events stay: the webhook dispatcher
-// deletes them once delivered. It works in small batches to keep writes flowing.
+// deletes them once delivered. It works in small batches to keep writes flowing, and
+// forgets the webhook deliveries done more than store.WebhookDoneKept ago.
 func (s *Store) PruneEvents(ctx context.Context) (int64, error) {
 	var total int64
 	for {
@@ -468,10 +466,17 @@ func (s *Store) PruneEvents(ctx context.Context) (int64, error) {
 			return err
 		})
 		total += n
-		if err != nil || n == 0 {
+		if err != nil {
 			return total, err
 		}
+		if n == 0 {
+			break
+		}
 	}
+	return total, s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM webhook_done WHERE done_at < ?`, storeutil.Now()-store.WebhookDoneKept.Milliseconds())
+		return err
+	})
 }
 
 // ---- conversations
@@ -515,23 +520,23 @@ func scanConversation(sc scanner) (wire.Conversation, int64, error) {
 		return c, 0, notFound(err)
 	}
 	if stateDate.Valid {
-		c.State = &wire.ConversationState{Current: state, DateUpdated: fromMillis(stateDate.Int64)}
+		c.State = &wire.ConversationState{Current: state, DateUpdated: storeutil.FromMillis(stateDate.Int64)}
 	}
 	if bindings.Valid {
 		c.Bindings = json.RawMessage(bindings.String)
 	}
 	c.UniqueName = uniq.String
 	c.Attributes = json.RawMessage(a)
-	c.DateCreated, c.DateUpdated = fromMillis(created), fromMillis(upd)
+	c.DateCreated, c.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
 	if lastIdx.Valid {
-		c.LastMessage = &wire.LastMessage{Index: lastIdx.Int64, DateCreated: fromMillis(last.Int64)}
+		c.LastMessage = &wire.LastMessage{Index: lastIdx.Int64, DateCreated: storeutil.FromMillis(last.Int64)}
 	}
 	return c, id, nil
 }
 
 func (s *Store) CreateConversation(ctx context.Context, nc store.NewConversation) (wire.Conversation, error) {
 	sid := store.NewSid(store.PrefixConversation)
-	t := now()
+	t := storeutil.Now()
 	var conv wire.Conversation
 	var uniq sql.NullString
 	if nc.UniqueName != "" {
@@ -549,7 +554,7 @@ func (s *Store) CreateConversation(ctx context.Context, nc store.NewConversation
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO conversations
 			(sid, unique_name, friendly_name, attributes, created_by, date_created, date_updated)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, sid, uniq, nc.FriendlyName, attrs(nc.Attributes), nc.CreatedBy, t, t)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, sid, uniq, nc.FriendlyName, storeutil.Attrs(nc.Attributes), nc.CreatedBy, t, t)
 		if err != nil {
 			return err
 		}
@@ -575,12 +580,9 @@ func (s *Store) ConversationByUniqueName(ctx context.Context, name string) (wire
 }
 
 func (s *Store) ConversationsOf(ctx context.Context, identity, after string, limit int) ([]wire.Conversation, string, error) {
-	var afterID int64
-	if after != "" {
-		var err error
-		if afterID, err = strconv.ParseInt(after, 10, 64); err != nil || afterID < 0 {
-			return nil, "", fmt.Errorf("%w: cursor %q", errBadCursor, after)
-		}
+	afterID, err := storeutil.ParseCursor(after)
+	if err != nil {
+		return nil, "", err
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT `+conversationCols+`, `+viewCols+` FROM conversations c
 		JOIN participants p ON p.conversation_sid = c.sid
@@ -590,9 +592,6 @@ func (s *Store) ConversationsOf(ctx context.Context, identity, after string, lim
 	}
 	return cursorPage(rows, limit, scanConversationView)
 }
-
-// errBadCursor reports a cursor this store did not produce.
-var errBadCursor = store.ErrBadCursor
 
 // ---- participants
 
@@ -612,12 +611,12 @@ func scanParticipant(sc scanner) (wire.Participant, error) {
 	err := sc.Scan(&p.Sid, &p.ConversationSid, &p.Identity, &p.Type, &a, &created, &upd,
 		&lastRead, &lastReadDate, &addr, &proxy, &bind, &roleID)
 	p.Attributes = json.RawMessage(a)
-	p.DateCreated, p.DateUpdated = fromMillis(created), fromMillis(upd)
+	p.DateCreated, p.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
 	if lastRead.Valid {
 		p.LastReadMessageIndex = &lastRead.Int64
 	}
 	if lastReadDate.Valid {
-		t := fromMillis(lastReadDate.Int64)
+		t := storeutil.FromMillis(lastReadDate.Int64)
 		p.LastReadTimestamp = &t
 	}
 	if p.Type != wire.ParticipantChat {
@@ -638,11 +637,11 @@ func (s *Store) AddParticipant(ctx context.Context, np store.NewParticipant) (wi
 	if np.Type == "" {
 		np.Type = wire.ParticipantChat
 	}
-	if np.Type != wire.ParticipantChat {
-		return s.addNonChatParticipant(ctx, np)
-	}
 	if np.Max <= 0 {
 		np.Max = wire.MaxParticipantsPerConv
+	}
+	if np.Type != wire.ParticipantChat {
+		return s.addNonChatParticipant(ctx, np)
 	}
 	var (
 		p  wire.Participant
@@ -670,10 +669,10 @@ func (s *Store) AddParticipant(ctx context.Context, np store.NewParticipant) (wi
 		} else if n >= np.Max {
 			return store.ErrTooManyParticipants
 		}
-		t := now()
+		t := storeutil.Now()
 		sid := store.NewSid(store.PrefixParticipant)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO participants (`+participantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			sid, np.ConversationSid, np.Identity, np.Type, attrs(np.Attributes), t, t); err != nil {
+			sid, np.ConversationSid, np.Identity, np.Type, storeutil.Attrs(np.Attributes), t, t); err != nil {
 			return err
 		}
 		if err := ensureUser(ctx, tx, np.Identity); err != nil {
@@ -772,7 +771,7 @@ func scanMessage(sc scanner) (wire.Message, error) {
 		_ = json.Unmarshal([]byte(vars.String), &m.ContentVariables)
 	}
 	m.Attributes = json.RawMessage(a)
-	m.DateCreated, m.DateUpdated = fromMillis(created), fromMillis(upd)
+	m.DateCreated, m.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
 	return m, notFound(err)
 }
 
@@ -810,7 +809,7 @@ func (s *Store) SendMessage(ctx context.Context, nm store.NewMessage) (wire.Mess
 		if last.Valid {
 			idx = last.Int64 + 1
 		}
-		t := now()
+		t := storeutil.Now()
 		sid := store.NewSid(store.PrefixMessage)
 		var body sql.NullString
 		if nm.Body != nil {
@@ -829,7 +828,7 @@ func (s *Store) SendMessage(ctx context.Context, nm store.NewMessage) (wire.Mess
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageCols+`, idempotency_key, subject, content_sid, content_variables)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			sid, nm.ConversationSid, idx, nm.Author, nullString(nm.ParticipantSid), body, attrs(nm.Attributes), t, t,
+			sid, nm.ConversationSid, idx, nm.Author, nullString(nm.ParticipantSid), body, storeutil.Attrs(nm.Attributes), t, t,
 			nullString(nm.IdempotencyKey), subject, nullString(nm.ContentSid), vars); err != nil {
 			return err
 		}
