@@ -270,6 +270,18 @@ func (c *conn) signal(f *wire.Frame) {
 	}
 }
 
+// resync makes the writer read its stream from the store, as after an overflow: events
+// another node published may have been lost on the bus.
+func (c *conn) resync() {
+	c.mu.Lock()
+	c.overflow = true
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
 // renewed hands a renewed token's expiry to the writer.
 func (c *conn) renewed(t time.Time) {
 	select {
@@ -335,7 +347,8 @@ func (c *conn) writeLoop(welcome *wire.WelcomeData, start uint64, expires time.T
 }
 
 // drain writes queued events in offset order. Anything out of sequence (a gap from
-// concurrent commits, or events dropped on overflow) is read from the store instead.
+// concurrent commits, events dropped on overflow or on the bus) or without a payload (a
+// bus hint for an event too large to carry) is read from the store instead.
 func (c *conn) drain() error {
 	c.mu.Lock()
 	q, overflow, sigs := c.queue, c.overflow, c.signals
@@ -352,7 +365,7 @@ func (c *conn) drain() error {
 		switch {
 		case d.Offset <= c.last:
 			// Already sent from the store.
-		case d.Offset == c.last+1:
+		case d.Offset == c.last+1 && d.Payload != nil:
 			if err := c.writeEvent(d); err != nil {
 				return err
 			}

@@ -196,16 +196,22 @@ func (s *Server) userRecord(ctx context.Context, identity string) (wire.User, er
 	return u, nil
 }
 
-// userUpdated signals a user's new record to its subscribers and its own connections
-// (except one, e.g. the connection that just came online and has the record in its welcome).
+// userUpdated signals a user's new record to its subscribers and its own connections on
+// every node. IsOnline is set here, so callers holding a bare store record need not.
 func (s *Server) userUpdated(u wire.User, reasons []string, except *conn) {
-	f := &wire.Frame{Type: wire.TypeSignal, Event: wire.SignalUserUpdated,
-		Data: mustJSON(wire.UserUpdatedSignal{User: u, UpdateReasons: reasons})}
-	s.hub.signalUser(u.Identity, f, except)
+	u.IsOnline = s.hub.online(u.Identity)
+	s.hub.signalUser(u.Identity, userUpdatedFrame(u, reasons), except)
 }
 
-// reachabilityChanged signals that identity came online (its first connection) or went
-// offline (its last one closed).
+func userUpdatedFrame(u wire.User, reasons []string) *wire.Frame {
+	return &wire.Frame{Type: wire.TypeSignal, Event: wire.SignalUserUpdated,
+		Data: mustJSON(wire.UserUpdatedSignal{User: u, UpdateReasons: reasons})}
+}
+
+// reachabilityChanged signals that identity came online (its first connection in the
+// cluster) or went offline (its last one closed, or its node died), to this node's
+// connections only (except one, the connection that just came online and has the record
+// in its welcome): every node learns the same transition from the bus and tells its own.
 func (s *Server) reachabilityChanged(identity string, online bool, except *conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -217,5 +223,5 @@ func (s *Server) reachabilityChanged(identity string, online bool, except *conn)
 	if u.IsOnline = s.hub.online(identity); u.IsOnline != online {
 		return // it flipped back meanwhile; that transition signals for itself
 	}
-	s.userUpdated(u, []string{wire.ReasonReachabilityOnline}, except)
+	s.hub.signalUserHere(identity, userUpdatedFrame(u, []string{wire.ReasonReachabilityOnline}), except)
 }

@@ -4,14 +4,21 @@ import (
 	"sync"
 
 	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/server/bus"
 	"github.com/convo-sdk/convo/server/store"
 )
 
-// hub knows the live connections of each identity and hands them committed events and
-// ephemeral signals. Pushing never blocks: each connection buffers a bounded queue and reads
-// what it dropped back from the store, so a slow client cannot hold up the hub or anyone
-// else. It also keeps the user subscriptions of each connection (user.subscribe).
+// hub knows the live connections of each identity on this node and hands them committed
+// events and ephemeral signals. Pushing never blocks: each connection buffers a bounded
+// queue and reads what it dropped back from the store, so a slow client cannot hold up the
+// hub or anyone else. It also keeps the user subscriptions of each connection
+// (user.subscribe); they stay on this node, and user signals travel to every node.
+//
+// deliver, signal and signalUser push to local connections and hand the same to the bus
+// for the other nodes; what they send comes back through busReceiver to the *Here
+// methods. With bus.Local (one node) the bus part costs nothing.
 type hub struct {
+	bus    bus.Bus
 	mu     sync.Mutex
 	closed bool
 	byID   map[string]map[*conn]struct{}
@@ -21,8 +28,9 @@ type hub struct {
 	subsOf      map[*conn][]string
 }
 
-func newHub() *hub {
+func newHub(b bus.Bus) *hub {
 	return &hub{
+		bus:         b,
 		byID:        make(map[string]map[*conn]struct{}),
 		subscribers: make(map[string]map[*conn]struct{}),
 		subsOf:      make(map[*conn][]string),
@@ -34,8 +42,9 @@ func newHub() *hub {
 const maxSubscriptions = 100
 
 // add registers c. It fails once the hub is closed (CodeUnavailable) or when c's identity
-// already has max connections (CodeTooManySessions). first reports that c is the identity's
-// only connection (it just came online).
+// already has max connections on this node (CodeTooManySessions): the cap is per node, so
+// a cluster of n nodes lets an identity hold up to n×max. first reports that c made the
+// identity come online across the cluster (no connection anywhere before).
 func (h *hub) add(c *conn, max int) (first bool, _ *wire.Error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -51,11 +60,15 @@ func (h *hub) add(c *conn, max int) (first bool, _ *wire.Error) {
 		h.byID[c.identity] = set
 	}
 	set[c] = struct{}{}
-	return len(set) == 1, nil
+	if len(set) == 1 {
+		// Under h.mu, so the bus sees this node's ups and downs of an identity in order.
+		return h.bus.Up(c.identity), nil
+	}
+	return false, nil
 }
 
 // remove unregisters c and drops its subscriptions. last reports that c was the
-// identity's last connection (it went offline).
+// identity's last connection in the cluster (it went offline).
 func (h *hub) remove(c *conn) (last bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -70,7 +83,7 @@ func (h *hub) remove(c *conn) (last bool) {
 	delete(set, c)
 	if len(set) == 0 {
 		delete(h.byID, c.identity)
-		return true
+		return h.bus.Down(c.identity)
 	}
 	return false
 }
@@ -84,11 +97,20 @@ func (h *hub) dropSubscriber(identity string, c *conn) {
 	}
 }
 
-// online reports whether identity has a live connection.
+// online reports whether identity has a live connection on any node.
 func (h *hub) online(identity string) bool {
 	h.mu.Lock()
+	here := len(h.byID[identity]) > 0
+	h.mu.Unlock()
+	return here || h.bus.OnlineElsewhere(identity)
+}
+
+// watched reports whether a change of identity's record concerns a connection here: one
+// of its own, or one subscribed to it.
+func (h *hub) watched(identity string) bool {
+	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.byID[identity]) > 0
+	return len(h.byID[identity]) > 0 || len(h.subscribers[identity]) > 0
 }
 
 // subscribe subscribes c to identity (again: it becomes the newest) and returns the
@@ -132,11 +154,16 @@ func (h *hub) unsubscribe(c *conn, identity string) bool {
 	return false
 }
 
-// deliver pushes each delivery to its identity's connections.
+// deliver pushes each delivery to its identity's connections, here and on other nodes.
 func (h *hub) deliver(ds []store.Delivery) {
 	if len(ds) == 0 {
 		return
 	}
+	h.deliverHere(ds)
+	h.bus.Deliver(ds)
+}
+
+func (h *hub) deliverHere(ds []store.Delivery) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, d := range ds {
@@ -146,8 +173,13 @@ func (h *hub) deliver(ds []store.Delivery) {
 	}
 }
 
-// signal sends an ephemeral frame to every live connection of the identities.
+// signal sends an ephemeral frame to every live connection of the identities, on every node.
 func (h *hub) signal(identities []string, f *wire.Frame) {
+	h.signalHere(identities, f)
+	h.bus.Signal(identities, f)
+}
+
+func (h *hub) signalHere(identities []string, f *wire.Frame) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, id := range identities {
@@ -158,8 +190,14 @@ func (h *hub) signal(identities []string, f *wire.Frame) {
 }
 
 // signalUser sends a user's news to the connections subscribed to it and to the user's own
-// connections, each once.
+// connections, each once, on every node; except (a connection here) is skipped.
 func (h *hub) signalUser(identity string, f *wire.Frame, except *conn) {
+	h.signalUserHere(identity, f, except)
+	h.bus.SignalUser(identity, f)
+}
+
+// signalUserHere is signalUser for this node's connections only.
+func (h *hub) signalUserHere(identity string, f *wire.Frame, except *conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for c := range h.byID[identity] {
@@ -170,6 +208,17 @@ func (h *hub) signalUser(identity string, f *wire.Frame, except *conn) {
 	for c := range h.subscribers[identity] {
 		if c.identity != identity && c != except {
 			c.signal(f)
+		}
+	}
+}
+
+// resync makes every connection here read its stream from the store.
+func (h *hub) resync() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, set := range h.byID {
+		for c := range set {
+			c.resync()
 		}
 	}
 }
@@ -186,4 +235,22 @@ func (h *hub) close() []*conn {
 		}
 	}
 	return all
+}
+
+// busReceiver hands what other nodes send to this node's connections.
+type busReceiver struct{ s *Server }
+
+func (r busReceiver) Deliver(ds []store.Delivery)               { r.s.hub.deliverHere(ds) }
+func (r busReceiver) Signal(identities []string, f *wire.Frame) { r.s.hub.signalHere(identities, f) }
+func (r busReceiver) SignalUser(identity string, f *wire.Frame) {
+	r.s.hub.signalUserHere(identity, f, nil)
+}
+func (r busReceiver) Resync() { r.s.hub.resync() }
+
+// Reachability signals a change another node caused; it reads the user's record only when
+// someone here will hear of it.
+func (r busReceiver) Reachability(identity string, online bool) {
+	if r.s.hub.watched(identity) {
+		r.s.reachabilityChanged(identity, online, nil)
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/auth"
+	"github.com/convo-sdk/convo/server/bus"
 	"github.com/convo-sdk/convo/server/store"
 )
 
@@ -22,6 +23,9 @@ type Config struct {
 	Store  store.Store
 	Keys   *auth.Keyring
 	Logger *slog.Logger
+	// Bus links this server to the other nodes sharing Store (bus.NewNATS); nil means
+	// bus.Local, a server alone. The Server owns it: Close closes it.
+	Bus bus.Bus
 	// AllowedOrigins are host patterns (path.Match syntax, e.g. "example.com",
 	// "*.example.com", "localhost:*") whose pages may open the WebSocket. Empty allows
 	// same-origin pages only; clients that send no Origin (native ones) are always allowed.
@@ -52,8 +56,9 @@ type Config struct {
 	// MaxParticipants per conversation; 0 means wire.MaxParticipantsPerConv.
 	MaxParticipants int
 
-	// MaxConnsPerIdentity caps the live connections of one identity; the next one gets a
-	// bye with CodeTooManySessions. 0 means 20.
+	// MaxConnsPerIdentity caps the live connections of one identity on this node (in a
+	// cluster, each node counts its own); the next one gets a bye with
+	// CodeTooManySessions. 0 means 20.
 	MaxConnsPerIdentity int
 	// RequestRate (per second) and RequestBurst limit each connection's requests with a
 	// token bucket; over the limit a request fails with CodeRateLimited and the connection
@@ -156,7 +161,10 @@ func New(cfg Config) *Server {
 	if cfg.MaxParticipants <= 0 {
 		cfg.MaxParticipants = wire.MaxParticipantsPerConv
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, hub: newHub()}
+	if cfg.Bus == nil {
+		cfg.Bus = bus.Local{}
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, hub: newHub(cfg.Bus)}
 	s.metrics = newMetrics(cfg.Store)
 	s.ops = s.instrumentOps(encodeResults(s.opTable()))
 	s.mux = http.NewServeMux()
@@ -170,6 +178,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("POST /v1/dev/token", s.serveDevToken)
 	s.initFeatures()
 	s.mux.Handle("/", s.staticHandler())
+	cfg.Bus.Attach(busReceiver{s})
 	return s
 }
 
@@ -177,9 +186,10 @@ func New(cfg Config) *Server {
 func (s *Server) Handler() http.Handler { return s.mux }
 
 // Close shuts the server down gracefully: requests in flight finish and their events are
-// pushed, no new request starts, every client gets a bye (CodeUnavailable) and is closed.
-// It does not close the store, which the caller owns. Close the http.Server first so no new
-// connection arrives; one that still does is told to go away.
+// pushed, no new request starts, every client gets a bye (CodeUnavailable) and is closed,
+// and the bus says goodbye to the other nodes. It does not close the store, which the
+// caller owns. Close the http.Server first so no new connection arrives; one that still
+// does is told to go away.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.reqMu.Lock()
@@ -196,6 +206,10 @@ func (s *Server) Close() {
 		case <-done:
 		case <-time.After(10 * time.Second):
 			s.log.Warn("connections still open after shutdown grace period")
+		}
+		// After the connections, so their users' departures reach the other nodes first.
+		if err := s.cfg.Bus.Close(); err != nil {
+			s.log.Warn("closing the bus failed", "err", err)
 		}
 		s.webhooks.close()
 	})
