@@ -68,6 +68,11 @@ type Options struct {
 	Dial DialFunc
 	// RequestTimeout bounds a request that has no deadline of its own (default 30 s).
 	RequestTimeout time.Duration
+	// PingInterval is how long a connection may stay silent before the client checks it
+	// (default 30 s); PingTimeout how long the check may take before the client drops the
+	// connection and reconnects (default 10 s). A connection whose packets vanish without a
+	// close never fails on its own.
+	PingInterval, PingTimeout time.Duration
 	// BackoffMin and BackoffMax bound the jittered reconnect delay (default 1 s and 120 s).
 	BackoffMin, BackoffMax time.Duration
 	// Logf receives diagnostics; log.Printf when nil.
@@ -150,6 +155,12 @@ func New(token string, opts *Options) *Client {
 	}
 	if c.opts.RequestTimeout <= 0 {
 		c.opts.RequestTimeout = 30 * time.Second
+	}
+	if c.opts.PingInterval <= 0 {
+		c.opts.PingInterval = 30 * time.Second
+	}
+	if c.opts.PingTimeout <= 0 {
+		c.opts.PingTimeout = 10 * time.Second
 	}
 	if c.opts.BackoffMin <= 0 {
 		c.opts.BackoffMin = time.Second

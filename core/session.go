@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/convo-sdk/convo/core/wire"
@@ -17,6 +18,11 @@ import (
 type session struct {
 	conn    Conn
 	writeMu sync.Mutex
+	// ctx governs the reads; the keep-alive cancels it (with the cause) to drop a dead
+	// connection, which ends a Read at once where a Close might wait for the peer.
+	ctx      context.Context
+	cut      context.CancelCauseFunc
+	lastRead atomic.Int64 // unix nanoseconds of the last frame read or check answered
 
 	mu      sync.Mutex
 	pending map[uint64]chan reply
@@ -81,7 +87,11 @@ func (c *Client) run() {
 			// On the event goroutine, ahead of this connection's live events (see resync).
 			c.events.push(c.resync)
 		}
-		c.wg.Add(1)
+		c.wg.Add(2)
+		go func() {
+			defer c.wg.Done()
+			c.keepAlive(s)
+		}()
 		go func() {
 			defer c.wg.Done()
 			if first {
@@ -96,6 +106,7 @@ func (c *Client) run() {
 		c.sess = nil
 		c.mu.Unlock()
 		s.end(err)
+		s.cut(nil)
 		s.conn.Close()
 		if c.ctx.Err() != nil {
 			break
@@ -205,17 +216,24 @@ func (c *Client) connect(pos *streamPos) (*session, *wire.WelcomeData, error) {
 		conn.Close()
 		return nil, nil, fmt.Errorf("bad welcome: %w", err)
 	}
-	return &session{conn: conn, pending: make(map[uint64]chan reply), lost: make(chan struct{})}, &w, nil
+	s := &session{conn: conn, pending: make(map[uint64]chan reply), lost: make(chan struct{})}
+	s.ctx, s.cut = context.WithCancelCause(c.ctx)
+	s.lastRead.Store(time.Now().UnixNano())
+	return s, &w, nil
 }
 
 // readLoop reads frames until the connection fails. Replies go to their callers; events are
 // checked against the stream position and queued in order for the event goroutine.
 func (c *Client) readLoop(s *session, pos *streamPos) error {
 	for {
-		raw, err := s.conn.Read(c.ctx)
+		raw, err := s.conn.Read(s.ctx)
 		if err != nil {
+			if s.ctx.Err() != nil && c.ctx.Err() == nil {
+				return context.Cause(s.ctx)
+			}
 			return err
 		}
+		s.lastRead.Store(time.Now().UnixNano())
 		f, err := wire.Decode(raw)
 		if err != nil {
 			return err
@@ -242,6 +260,57 @@ func (c *Client) readLoop(s *session, pos *streamPos) error {
 			}
 			return errors.New("server said bye")
 		}
+	}
+}
+
+// keepAlive checks the connection whenever it has been silent for PingInterval, and drops it
+// when the check gets no answer within PingTimeout. A connection whose packets vanish (a
+// NAT that forgot it, a sleeping laptop, a black-holing middlebox) never fails by itself:
+// without this, replies and events stop, and the outbox waits on its in-flight send forever.
+func (c *Client) keepAlive(s *session) {
+	every := c.opts.PingInterval
+	t := time.NewTimer(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-s.lost:
+			return
+		}
+		if idle := time.Since(time.Unix(0, s.lastRead.Load())); idle < every {
+			t.Reset(every - idle)
+			continue
+		}
+		if err := c.probe(s); err != nil {
+			if s.ctx.Err() == nil {
+				s.cut(fmt.Errorf("no answer from the server within %v (%v)", c.opts.PingTimeout, err))
+			}
+			return
+		}
+		s.lastRead.Store(time.Now().UnixNano())
+		t.Reset(every)
+	}
+}
+
+// probe checks that the server still answers: a WebSocket ping where the Conn has one, else
+// a cheap read request (browsers cannot ping), whose reply of any kind will do.
+func (c *Client) probe(s *session) error {
+	ctx, cancel := context.WithTimeout(s.ctx, c.opts.PingTimeout)
+	defer cancel()
+	if p, ok := s.conn.(Pinger); ok {
+		return p.Ping(ctx)
+	}
+	id := c.nextID.Add(1)
+	ch, err := s.send(ctx, id, wire.OpContentList, wire.ListArgs{PageSize: 1})
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		s.forget(id)
+		return ctx.Err()
 	}
 }
 

@@ -13,5 +13,11 @@ type Conn interface {
 	Close() error
 }
 
+// Pinger is a Conn that can check the connection without a request (a WebSocket ping,
+// natively); the keep-alive uses it when the Conn has it. A wrapping Conn should forward it.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
 // DialFunc opens a Conn to a WebSocket URL.
 type DialFunc func(ctx context.Context, url string) (Conn, error)

@@ -43,5 +43,8 @@ func (c *wsConn) Write(ctx context.Context, frame []byte) error {
 	return c.ws.Write(ctx, websocket.MessageText, frame)
 }
 
+// Ping waits for the server's pong, which its WebSocket library sends while reading.
+func (c *wsConn) Ping(ctx context.Context) error { return c.ws.Ping(ctx) }
+
 // Close uses code 1000: browsers refuse most others from script.
 func (c *wsConn) Close() error { return c.ws.Close(websocket.StatusNormalClosure, "") }
