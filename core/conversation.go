@@ -42,6 +42,9 @@ type Conversation struct {
 	streamLast *int64
 	read       readReport // the read horizon report waiting to be sent
 	reportMu   sync.Mutex // held while a read report is being sent
+	// names holds one copy of each author and participant sid of the cached messages
+	// (guarded by client.mu; see upsertMessage).
+	names map[string]string
 }
 
 // upsertConversation returns the one object for d.Sid, updated to d, and whether it is new.

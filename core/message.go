@@ -40,11 +40,33 @@ func (cv *Conversation) upsertMessage(m wire.Message) (*Message, bool) {
 		msg.OnWarning = c.OnWarning
 		cv.messages[m.Sid] = msg
 	}
+	// JSON decoding gives every message its own copy of strings that thousands of cached
+	// messages share: the conversation's sid and a few authors. Keep one of each.
+	if m.ConversationSid == cv.sid {
+		m.ConversationSid = cv.sid
+	}
+	m.Author = cv.internLocked(m.Author)
+	m.ParticipantSid = cv.internLocked(m.ParticipantSid)
 	msg.data = m
 	if lm := cv.data.LastMessage; lm == nil || lm.Index < m.Index {
 		cv.data.LastMessage = &wire.LastMessage{Index: m.Index, DateCreated: m.DateCreated}
 	}
 	return msg, !ok
+}
+
+// internLocked returns the conversation's shared copy of s. cv.client.mu must be held.
+func (cv *Conversation) internLocked(s string) string {
+	if s == "" {
+		return s
+	}
+	if v, ok := cv.names[s]; ok {
+		return v
+	}
+	if cv.names == nil {
+		cv.names = make(map[string]string)
+	}
+	cv.names[s] = s
+	return s
 }
 
 func (m *Message) snapshot() wire.Message {

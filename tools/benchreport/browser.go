@@ -1,8 +1,183 @@
 package main
 
-// BrowserFigures are the SDK's figures in headless Chromium.
-type BrowserFigures struct{}
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
 
-func runBrowser(cfg config, r *Report) error { return nil }
+// BrowserFigures are the SDK's figures in headless Chromium, measured by the TestBench*
+// functions of web/e2e (bench_test.go), each beside its anchor from the same run. The JSON
+// shapes mirror the ones that file writes.
+type BrowserFigures struct {
+	Quick      bool               `json:"quick,omitempty"`
+	Ready      *BrowserReady      `json:"ready,omitempty"`
+	Throughput *BrowserThroughput `json:"throughput,omitempty"`
+	Latency    *BrowserLatency    `json:"latency,omitempty"`
+	Memory     *BrowserMemory     `json:"memory,omitempty"`
+}
 
-func printBrowser(f *BrowserFigures) {}
+// BrowserReady: navigation start → Client usable, convo's SDK against the vendor bundle,
+// with the HTTP cache off (cold: a first visit) and on (warm), and navigation start →
+// initialized for a user with many conversations.
+type BrowserReady struct {
+	Loads int              `json:"loads"`
+	Cold  BrowserReadyPair `json:"cold"`
+	Warm  BrowserReadyPair `json:"warm"`
+	Init  BrowserInit      `json:"init"`
+}
+
+// BrowserReadyPair holds the medians (ms) of one cache mode.
+type BrowserReadyPair struct {
+	ConvoMs        float64   `json:"convoMs"`
+	VendorMs       float64   `json:"vendorMs"`
+	Ratio          float64   `json:"ratio"`
+	ConvoAll       []float64 `json:"convoAll"`
+	VendorAll      []float64 `json:"vendorAll"`
+	ConvoTransfer  int64     `json:"convoTransferBytes"`
+	VendorTransfer int64     `json:"vendorTransferBytes"`
+}
+
+// BrowserInit: navigation start → initialized (ms, medians).
+type BrowserInit struct {
+	Conversations           int       `json:"conversations"`
+	MessagesPerConversation int       `json:"messagesPerConversation"`
+	ColdMs                  float64   `json:"coldMs"`
+	WarmMs                  float64   `json:"warmMs"`
+	ColdAll                 []float64 `json:"coldAll"`
+	WarmAll                 []float64 `json:"warmAll"`
+	WarmReadyMs             float64   `json:"warmReadyMs"`
+}
+
+// BrowserThroughput: messages/s reaching a messageAdded listener against a bare WebSocket
+// reading the same replayed frames in the same page.
+type BrowserThroughput struct {
+	Messages   int       `json:"messages"`
+	SDKPerSec  float64   `json:"sdkPerSec"`
+	BarePerSec float64   `json:"barePerSec"`
+	Ratio      float64   `json:"ratio"`
+	SDKMs      float64   `json:"sdkMs"`
+	BareMs     []float64 `json:"bareMs"`
+}
+
+// BrowserLatency: page A's sendMessage → page B's messageAdded (ms).
+type BrowserLatency struct {
+	Messages   int     `json:"messages"`
+	IntervalMs int     `json:"intervalMs"`
+	P50Ms      float64 `json:"p50Ms"`
+	P99Ms      float64 `json:"p99Ms"`
+	MaxMs      float64 `json:"maxMs"`
+	Visibility string  `json:"visibility"`
+}
+
+// BrowserMemory: wasm linear memory + JS heap after a forced GC, loaded against empty.
+type BrowserMemory struct {
+	Conversations           int                 `json:"conversations"`
+	MessagesPerConversation int                 `json:"messagesPerConversation"`
+	CachedMessages          int                 `json:"cachedMessages"`
+	Empty                   BrowserMemorySample `json:"empty"`
+	Loaded                  BrowserMemorySample `json:"loaded"`
+	BytesPerMessage         float64             `json:"bytesPerMessage"`
+}
+
+// BrowserMemorySample is one page's memory in bytes.
+type BrowserMemorySample struct {
+	WasmBytes   int64 `json:"wasmBytes"`
+	JSHeapBytes int64 `json:"jsHeapBytes"`
+	TotalBytes  int64 `json:"totalBytes"`
+}
+
+// runBrowser runs the browser benchmarks of web/e2e against the built web folder and the
+// vendor bundle, and appends the budgets of issue 6 items 2 to 4.
+func runBrowser(cfg config, r *Report) error {
+	dist, err := filepath.Abs(cfg.dist)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dist, "sdk", "index.js")); err != nil {
+		return fmt.Errorf("no built SDK in %s (run make web): %w", cfg.dist, err)
+	}
+	vendorJS, err := vendorBundle(cfg.scratch)
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(cfg.scratch, "browser.json")
+	os.Remove(out) // each test adds its part to the file
+	cmd := exec.Command("go", "test", "./web/e2e", "-run", "^TestBench", "-count=1", "-timeout", "20m", "-v")
+	cmd.Dir = cfg.root
+	cmd.Env = append(os.Environ(), "CONVO_BENCH_OUT="+out, "CONVO_BENCH_VENDOR="+vendorJS, "CONVO_BENCH_DIST="+dist)
+	if cfg.quick {
+		cmd.Env = append(cmd.Env, "CONVO_BENCH_QUICK=1")
+	}
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr // the test log is the progress report
+	runErr := cmd.Run()
+	b, err := os.ReadFile(out)
+	if err != nil {
+		if runErr != nil {
+			return fmt.Errorf("go test ./web/e2e -run ^TestBench: %w", runErr)
+		}
+		return err
+	}
+	var f BrowserFigures
+	if err := json.Unmarshal(b, &f); err != nil {
+		return fmt.Errorf("reading %s: %w", out, err)
+	}
+	r.Browser = &f
+	// Budgets of what was measured, even when a later test failed.
+	if f.Ready != nil {
+		r.Budgets = append(r.Budgets,
+			budget("ready (cold): convo / vendor, navigation → Client", f.Ready.Cold.Ratio, 2, "x", false),
+			budget(fmt.Sprintf("initialized, %d conversations × %d messages (cold)", f.Ready.Init.Conversations, f.Ready.Init.MessagesPerConversation), f.Ready.Init.ColdMs, 300, "ms", false))
+	}
+	if f.Throughput != nil {
+		r.Budgets = append(r.Budgets, budget("delivery into JS: SDK / bare WebSocket ceiling", f.Throughput.Ratio*100, 50, "%", true))
+	}
+	if f.Memory != nil {
+		r.Budgets = append(r.Budgets, budget(fmt.Sprintf("memory, %d conversations × %d cached messages", f.Memory.Conversations, f.Memory.MessagesPerConversation), float64(f.Memory.Loaded.TotalBytes)/1e6, 100, "MB", false))
+	}
+	if runErr != nil {
+		return fmt.Errorf("go test ./web/e2e -run ^TestBench: %w", runErr)
+	}
+	return nil
+}
+
+func printBrowser(f *BrowserFigures) {
+	note := ""
+	if f.Quick {
+		note = " (quick: small loads, not comparable)"
+	}
+	fmt.Printf("\nSDK in headless Chromium%s\n", note)
+	if r := f.Ready; r != nil {
+		fmt.Printf("%-52s %12s %12s %10s\n", fmt.Sprintf("ready, navigation → Client (median of %d)", r.Loads), "convo", "vendor", "ratio")
+		for _, p := range []struct {
+			name string
+			BrowserReadyPair
+		}{{"  cold (HTTP cache off)", r.Cold}, {"  warm (cached)", r.Warm}} {
+			fmt.Printf("%-52s %9.1f ms %9.1f ms %9.2fx\n", p.name, p.ConvoMs, p.VendorMs, p.Ratio)
+		}
+		fmt.Printf("%-52s %9.0f kB %9.0f kB\n", "  bytes over the wire, cold", float64(r.Cold.ConvoTransfer)/1e3, float64(r.Cold.VendorTransfer)/1e3)
+		fmt.Printf("%-52s %9.1f ms (warm %.1f ms; Client usable at %.1f ms)\n",
+			fmt.Sprintf("initialized, %d conversations × %d messages, cold", r.Init.Conversations, r.Init.MessagesPerConversation),
+			r.Init.ColdMs, r.Init.WarmMs, r.Init.WarmReadyMs)
+	}
+	if t := f.Throughput; t != nil {
+		fmt.Printf("%-52s %12s %12s %10s\n", fmt.Sprintf("delivery, %d replayed messages (msg/s)", t.Messages), "SDK", "bare WS", "ratio")
+		fmt.Printf("%-52s %12.0f %12.0f %9.1f%%\n", "  messageAdded listener vs JSON.parse per frame", t.SDKPerSec, t.BarePerSec, t.Ratio*100)
+	}
+	if l := f.Latency; l != nil {
+		fmt.Printf("%-52s p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+			fmt.Sprintf("latency A.sendMessage → B.messageAdded (%d, 1/%d ms)", l.Messages, l.IntervalMs), l.P50Ms, l.P99Ms, l.MaxMs)
+	}
+	if m := f.Memory; m != nil {
+		fmt.Printf("%-52s %12s %12s %12s\n", fmt.Sprintf("memory, %d × %d cached messages (MB)", m.Conversations, m.MessagesPerConversation), "wasm", "JS heap", "total")
+		for _, s := range []struct {
+			name string
+			BrowserMemorySample
+		}{{"  empty client", m.Empty}, {"  loaded", m.Loaded}} {
+			fmt.Printf("%-52s %12.1f %12.1f %12.1f\n", s.name, float64(s.WasmBytes)/1e6, float64(s.JSHeapBytes)/1e6, float64(s.TotalBytes)/1e6)
+		}
+		fmt.Printf("%-52s %12.0f\n", "  bytes per cached message (loaded − empty)", m.BytesPerMessage)
+	}
+}
