@@ -9,7 +9,7 @@ WASM      := $(BIN)/convo.wasm
 GOFLAGS_WASM := -ldflags='-s -w' -trimpath
 export PATH := $(shell $(GO) env GOPATH)/bin:$(PATH)
 
-.PHONY: all build server wasm web run test test-deps test-native test-wasm test-web lint bench fuzz clean
+.PHONY: all build server wasm web run test test-deps test-native test-wasm test-web lint bench fuzz soak clean
 
 all: build
 
@@ -34,8 +34,9 @@ test: test-deps lint test-native test-wasm test-web
 test-deps:
 	scripts/install-test-deps.sh
 
+# The scale-out tests start their own PostgreSQL and NATS on 127.0.0.1; here they must not skip.
 test-native:
-	$(GO) test -count=1 -timeout 15m ./...
+	CONVO_REQUIRE_POSTGRES=1 $(GO) test -count=1 -timeout 15m ./...
 
 # jsapi runs compiled to js/wasm inside headless Chromium.
 test-wasm:
@@ -62,13 +63,23 @@ bench: web
 # Never part of `make test`.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./core/wire:FuzzDecode ./server:FuzzServerFrame ./server/auth:FuzzVerify \
-	./core:FuzzParseTokenClaims ./core:FuzzHandleEvent ./server:FuzzSanitizeFilename ./server:FuzzCheckAttributes
+	./core:FuzzParseTokenClaims ./core:FuzzHandleEvent ./server:FuzzSanitizeFilename ./server:FuzzCheckAttributes \
+	./server/bus:FuzzDecodeMessage
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "== $${t#*:} ($${t%%:*}, $(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
 	done
+
+# A bounded soak: convod and 20 native clients chatting at SOAK_RATE messages/s over loopback
+# for SOAK_DURATION, sampling memory and goroutines on both sides; fails on growth after the
+# warm-up or on any lost, repeated or unacknowledged message. Never part of `make test`.
+SOAK_DURATION ?= 30m
+SOAK_RATE     ?= 50
+
+soak: server
+	$(GO) run ./tools/soak -convod $(BIN)/convod -duration $(SOAK_DURATION) -rate $(SOAK_RATE)
 
 clean:
 	rm -rf $(BIN) web/dist

@@ -28,7 +28,8 @@ import (
 
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/auth"
-	"github.com/convo-sdk/convo/server/store/sqlite"
+	"github.com/convo-sdk/convo/server/bus"
+	"github.com/convo-sdk/convo/server/store/storeopen"
 )
 
 func main() {
@@ -56,6 +57,10 @@ type options struct {
 	maxConnsPerIdentity int
 	maxMediaBytes       int64
 	requestRate         float64
+	conversationRate    float64
+
+	// store is an SQLite file path or a postgres:// URL; bus is "local" or a nats:// URL.
+	store, bus string
 }
 
 func env(name, def string) string {
@@ -70,7 +75,9 @@ func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("convod", flag.ContinueOnError)
 	devDefault, _ := strconv.ParseBool(env("CONVO_DEV", "false"))
 	fs.StringVar(&o.addr, "addr", env("CONVO_ADDR", "127.0.0.1:8080"), "listen address (env CONVO_ADDR)")
-	fs.StringVar(&o.data, "data", env("CONVO_DATA", "./data"), "data directory; the database is DATA/convo.db (env CONVO_DATA)")
+	fs.StringVar(&o.data, "data", env("CONVO_DATA", "./data"), "data directory: media files and keys, and the SQLite database unless --store says otherwise; nodes of one cluster share it (env CONVO_DATA)")
+	fs.StringVar(&o.store, "store", env("CONVO_STORE", ""), "the store: an SQLite file path or a postgres:// URL (env CONVO_STORE; default DATA/convo.db)")
+	fs.StringVar(&o.bus, "bus", env("CONVO_BUS", "local"), "fan-out between server nodes: local (one node) or a nats:// URL (env CONVO_BUS)")
 	fs.StringVar(&o.web, "web", env("CONVO_WEB", ""), "directory served at / (demo page, /sdk/...) (env CONVO_WEB)")
 	fs.BoolVar(&o.dev, "dev", devDefault, "development mode: POST /v1/dev/token hands out tokens (env CONVO_DEV)")
 	fs.StringVar(&o.publicURL, "public-url", env("CONVO_PUBLIC_URL", ""), "WebSocket URL put in dev tokens (env CONVO_PUBLIC_URL; default ws://ADDR/v1/ws)")
@@ -123,7 +130,12 @@ func parseFlags(args []string) (options, error) {
 	if err != nil {
 		return o, fmt.Errorf("CONVO_REQUEST_RATE: %w", err)
 	}
-	fs.Float64Var(&o.requestRate, "request-rate", rate, "requests a second one connection may make, with bursts of twice that (env CONVO_REQUEST_RATE)")
+	fs.Float64Var(&o.requestRate, "request-rate", rate, "requests a second one connection may make, with bursts of twice that; negative: no limit (env CONVO_REQUEST_RATE)")
+	convRate, err := strconv.ParseFloat(env("CONVO_CONVERSATION_WRITE_RATE", "30"), 64)
+	if err != nil {
+		return o, fmt.Errorf("CONVO_CONVERSATION_WRITE_RATE: %w", err)
+	}
+	fs.Float64Var(&o.conversationRate, "conversation-write-rate", convRate, "writes a second one conversation takes from all its users together; negative: no limit (env CONVO_CONVERSATION_WRITE_RATE)")
 	origins := fs.String("allowed-origins", env("CONVO_ALLOWED_ORIGINS", ""), "comma-separated host patterns of pages that may open the WebSocket, e.g. app.example.com,*.example.com (env CONVO_ALLOWED_ORIGINS; empty: same origin only)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -134,8 +146,17 @@ func parseFlags(args []string) (options, error) {
 			o.allowedOrigins = append(o.allowedOrigins, p)
 		}
 	}
-	if o.retention < 1 || o.maxConnsPerIdentity < 1 || o.maxMediaBytes < 1 || o.requestRate <= 0 {
-		return o, errors.New("--retention, --max-conns-per-identity, --max-media-bytes and --request-rate must be positive")
+	if o.retention < 1 || o.maxConnsPerIdentity < 1 || o.maxMediaBytes < 1 {
+		return o, errors.New("--retention, --max-conns-per-identity and --max-media-bytes must be positive")
+	}
+	if o.requestRate == 0 || o.conversationRate == 0 {
+		return o, errors.New("--request-rate and --conversation-write-rate must be positive (a limit) or negative (none)")
+	}
+	if o.store == "" {
+		o.store = filepath.Join(o.data, "convo.db")
+	}
+	if o.bus != "local" && !strings.HasPrefix(o.bus, "nats://") && !strings.HasPrefix(o.bus, "tls://") {
+		return o, fmt.Errorf("--bus must be local or a nats:// URL, got %q", o.bus)
 	}
 	if o.idleTimeout <= 0 || o.bodyReadTimeout <= 0 {
 		return o, errors.New("--idle-timeout and --body-read-timeout must be positive")
@@ -182,16 +203,25 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := sqlite.Open(filepath.Join(o.data, "convo.db"), sqlite.Options{Logger: log, Retention: o.retention})
+	st, err := storeopen.Open(ctx, o.store, storeopen.Options{Logger: log, Retention: o.retention})
 	if err != nil {
-		return err
+		return fmt.Errorf("opening the store: %w", err)
 	}
 	defer st.Close()
 	cfg := server.Config{Store: st, Keys: keys, Logger: log, DevTokens: o.dev, PublicURL: o.publicURL,
 		WebhookURL: o.webhookURL, WebhookSecret: o.webhookSecret, WebhookMaxAge: o.webhookMaxAge,
 		DisableMetrics: !o.metrics, MetricsAuthOnly: o.metricsAuthOnly,
 		AllowedOrigins: o.allowedOrigins, MaxConnsPerIdentity: o.maxConnsPerIdentity, MaxMediaBytes: o.maxMediaBytes,
-		RequestRate: o.requestRate, RequestBurst: int(2 * o.requestRate), BodyReadTimeout: o.bodyReadTimeout}
+		RequestRate: o.requestRate, RequestBurst: int(2 * o.requestRate), ConversationWriteRate: o.conversationRate,
+		BodyReadTimeout: o.bodyReadTimeout}
+	if o.bus != "local" {
+		// The server owns the bus from here: srv.Close closes it.
+		b, err := bus.NewNATS(bus.NATSOptions{URL: o.bus, Logger: log})
+		if err != nil {
+			return fmt.Errorf("connecting to the bus: %w", err)
+		}
+		cfg.Bus = b
+	}
 	if cfg.MediaKey, err = loadMediaKey(o.data, log); err != nil {
 		return err
 	}
@@ -272,15 +302,27 @@ func loadMediaKey(data string, log *slog.Logger) ([]byte, error) {
 	if _, err := rand.Read(k); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// Nodes of a cluster share DATA: written to a temporary name and linked into place, the
+	// key appears whole, and a node that loses the race to create it uses the winner's.
+	tmp, err := os.CreateTemp(data, ".media.key-*")
 	if err != nil {
 		return nil, err
 	}
-	if _, err := f.WriteString(hex.EncodeToString(k) + "\n"); err != nil {
-		f.Close()
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(hex.EncodeToString(k) + "\n"); err != nil {
+		tmp.Close()
 		return nil, err
 	}
-	if err := f.Close(); err != nil {
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
+		return loadMediaKey(data, log)
+	} else if err != nil {
 		return nil, err
 	}
 	log.Info("created the media URL key", "path", path)
