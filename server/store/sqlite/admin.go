@@ -81,7 +81,7 @@ func (s *Store) ContentTemplate(ctx context.Context, sid string) (wire.ContentTe
 func (s *Store) CreateContentTemplate(ctx context.Context, nt store.NewContentTemplate) (wire.ContentTemplate, error) {
 	sid := store.NewSid(store.PrefixContent)
 	t := storeutil.Now()
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO content_templates (sid, friendly_name, variables, variants, date_created, date_updated)
 			VALUES (?, ?, ?, ?, ?, ?)`, sid, nt.FriendlyName, storeutil.VariablesJSON(nt.Variables), storeutil.Attrs(nt.Variants), t, t)
 		return err
@@ -95,7 +95,7 @@ func (s *Store) CreateContentTemplate(ctx context.Context, nt store.NewContentTe
 
 func (s *Store) UpdateContentTemplate(ctx context.Context, sid string, u store.ContentTemplateUpdate) (wire.ContentTemplate, error) {
 	var ct wire.ContentTemplate
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		cur, _, err := scanContent(tx.QueryRowContext(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = ?`, sid))
 		if err != nil {
 			return err
@@ -120,7 +120,7 @@ func (s *Store) UpdateContentTemplate(ctx context.Context, sid string, u store.C
 }
 
 func (s *Store) DeleteContentTemplate(ctx context.Context, sid string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM content_templates WHERE sid = ?`, sid)
 		if err != nil {
 			return err
@@ -136,7 +136,7 @@ func (s *Store) DeleteContentTemplate(ctx context.Context, sid string) error {
 
 func (s *Store) WebhookStart(ctx context.Context, enabled bool) (int64, error) {
 	var cursor int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var was bool
 		if err := tx.QueryRowContext(ctx, `SELECT event_id, enabled FROM webhook_cursor WHERE id = 1`).Scan(&cursor, &was); err != nil {
 			return err
@@ -153,7 +153,7 @@ func (s *Store) WebhookStart(ctx context.Context, enabled bool) (int64, error) {
 }
 
 func (s *Store) WebhookFollowHead(ctx context.Context) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE webhook_cursor SET event_id = (SELECT COALESCE(MAX(id), 0) FROM events)
 			WHERE id = 1 AND enabled = 0`)
 		if err != nil {
@@ -189,7 +189,7 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]stor
 }
 
 func (s *Store) WebhookEnqueue(ctx context.Context, cursor int64, ds []store.WebhookDelivery) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// An id done lately was queued by another node that read the same events first.
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO webhook_outbox (delivery_id, type, body, attempts, next_attempt, created)
 			SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM webhook_done WHERE delivery_id = ?)
@@ -226,7 +226,7 @@ func (s *Store) WebhookDue(ctx context.Context, at time.Time, limit int) ([]stor
 		return nil, err
 	}
 	var ds []store.WebhookDelivery
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		ds = nil
 		rows, err := tx.QueryContext(ctx, `SELECT seq, delivery_id, type, body, attempts, next_attempt, created FROM webhook_outbox
 			WHERE next_attempt <= ? ORDER BY next_attempt, seq LIMIT ?`, at.UnixMilli(), limit)
@@ -261,7 +261,7 @@ func (s *Store) WebhookDue(ctx context.Context, at time.Time, limit int) ([]stor
 }
 
 func (s *Store) WebhookDone(ctx context.Context, id string) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_outbox WHERE delivery_id = ?`, id)
 		if err != nil {
 			return err
@@ -276,7 +276,7 @@ func (s *Store) WebhookDone(ctx context.Context, id string) error {
 }
 
 func (s *Store) WebhookRetry(ctx context.Context, id string, attempts int, next time.Time) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE webhook_outbox SET attempts = ?, next_attempt = ? WHERE delivery_id = ?`,
 			attempts, next.UnixMilli(), id)
 		return err
@@ -296,7 +296,7 @@ func (s *Store) SetChannelMetadata(ctx context.Context, conv, msg string, meta w
 	if err != nil {
 		return err
 	}
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE messages SET channel_metadata = ? WHERE conversation_sid = ? AND sid = ?`, string(b), conv, msg)
 		if err != nil {
 			return err
@@ -313,7 +313,7 @@ func (s *Store) UpsertReceipt(ctx context.Context, u store.ReceiptUpsert) (wire.
 		rc wire.DetailedReceipt
 		ds []store.Delivery
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		before, err := s.message(ctx, tx, u.ConversationSid, u.MessageSid)
 		if err != nil {
 			return err

@@ -131,7 +131,7 @@ func (s *Store) User(ctx context.Context, identity string) (wire.User, error) {
 
 func (s *Store) UpdateUser(ctx context.Context, identity string, friendlyName *string, attributes json.RawMessage) (wire.User, []string, error) {
 	var reasons []string
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := ensureUser(ctx, tx, identity); err != nil {
 			return err
 		}
@@ -205,7 +205,7 @@ func placeholders(n int) string {
 
 func (s *Store) AddPushRegistration(ctx context.Context, r store.PushRegistration) (bool, error) {
 	var added bool
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := ensureUser(ctx, tx, r.Identity); err != nil {
 			return err
 		}
@@ -235,7 +235,7 @@ func (s *Store) AddPushRegistration(ctx context.Context, r store.PushRegistratio
 
 func (s *Store) RemovePushRegistrations(ctx context.Context, identity, channelType, registrationID string) (int64, error) {
 	var n int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		q, args := `DELETE FROM push_registrations WHERE identity = ? AND channel_type = ?`, []any{identity, channelType}
 		if registrationID != "" {
 			q, args = q+` AND registration_id = ?`, append(args, registrationID)
@@ -283,7 +283,7 @@ func (s *Store) UpdateConversation(ctx context.Context, u store.ConversationUpda
 		c  wire.Conversation
 		ds []store.Delivery
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		old, err := s.conversation(ctx, tx, `c.sid = ?`, u.Sid)
 		if err != nil {
 			return err
@@ -337,7 +337,7 @@ func (s *Store) DeleteConversation(ctx context.Context, sid string) ([]string, [
 		media []string
 		ds    []store.Delivery
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := s.conversation(ctx, tx, `c.sid = ?`, sid); err != nil {
 			return err
 		}
@@ -381,7 +381,7 @@ func (s *Store) SetNotificationLevel(ctx context.Context, conv, identity, level 
 		c  wire.Conversation
 		ds []store.Delivery
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if c, err = s.conversation(ctx, tx, `c.sid = ?`, conv); err != nil {
 			return err
@@ -416,7 +416,7 @@ func (s *Store) SetReadHorizon(ctx context.Context, conv, identity, mode string,
 		res wire.ReadResult
 		ds  []store.Delivery
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		c, err := s.conversation(ctx, tx, `c.sid = ?`, conv)
 		if err != nil {
 			return err
@@ -527,7 +527,7 @@ func nullMillis(d time.Duration) sql.NullInt64 {
 }
 
 func (s *Store) SetConversationTimers(ctx context.Context, sid string, inactiveAfter, closedAfter time.Duration) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var state string
 		if err := tx.QueryRowContext(ctx, `SELECT state FROM conversations WHERE sid = ?`, sid).Scan(&state); err != nil {
 			return notFound(err)
@@ -587,7 +587,7 @@ func (s *Store) SetConversationState(ctx context.Context, sid, state string) (wi
 		c  wire.Conversation
 		ds []store.Delivery
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var cur string
 		if err := tx.QueryRowContext(ctx, `SELECT state FROM conversations WHERE sid = ?`, sid).Scan(&cur); err != nil {
 			return notFound(err)
@@ -608,7 +608,7 @@ func (s *Store) SetConversationState(ctx context.Context, sid, state string) (wi
 func (s *Store) AdvanceConversationStates(ctx context.Context, at time.Time) ([]store.Delivery, error) {
 	t := at.UnixMilli()
 	var ds []store.Delivery
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT sid, state, closed_at IS NOT NULL AND closed_at <= ? FROM conversations
 			WHERE (inactive_at <= ? AND state = 'active') OR (closed_at <= ? AND state <> 'closed') LIMIT 500`, t, t, t)
 		if err != nil {
@@ -651,7 +651,7 @@ func (s *Store) addNonChatParticipant(ctx context.Context, np store.NewParticipa
 		p  wire.Participant
 		ds []store.Delivery
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := s.conversation(ctx, tx, `c.sid = ?`, np.ConversationSid); err != nil {
 			return err
 		}
@@ -703,7 +703,7 @@ func (s *Store) UpdateParticipant(ctx context.Context, conv, sid string, attribu
 		p  wire.Participant
 		ds []store.Delivery
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		old, err := scanParticipant(tx.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants
 			WHERE conversation_sid = ? AND sid = ?`, conv, sid))
 		if err != nil {
@@ -736,7 +736,7 @@ func (s *Store) RemoveParticipant(ctx context.Context, conv, sid string, ban boo
 		p  wire.Participant
 		ds []store.Delivery
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if p, err = scanParticipant(tx.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants
 			WHERE conversation_sid = ? AND sid = ?`, conv, sid)); err != nil {
@@ -871,7 +871,7 @@ func (s *Store) UpdateMessage(ctx context.Context, u store.MessageUpdate) (wire.
 		m  wire.Message
 		ds []store.Delivery
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		old, err := s.message(ctx, tx, u.ConversationSid, u.Sid)
 		if err != nil {
 			return err
@@ -919,7 +919,7 @@ func (s *Store) RemoveMessage(ctx context.Context, conv, sid string) (wire.Messa
 		m  wire.Message
 		ds []store.Delivery
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if m, err = s.message(ctx, tx, conv, sid); err != nil {
 			return err
@@ -986,7 +986,7 @@ func (s *Store) ChannelMetadata(ctx context.Context, conv, msg string) (*wire.Ch
 // ---- media
 
 func (s *Store) CreateMedia(ctx context.Context, m store.MediaRecord) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO media (sid, owner, category, filename, content_type, size, date_created)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, m.Sid, m.Owner, m.Category, m.Filename, m.ContentType, m.Size, storeutil.Now())
 		return err
@@ -1013,7 +1013,7 @@ func (s *Store) DeleteMedia(ctx context.Context, sids []string) error {
 		return nil
 	}
 	sids = slices.Clone(sids)
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, sid := range sids {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM media WHERE sid = ?`, sid); err != nil {
 				return err
@@ -1025,7 +1025,7 @@ func (s *Store) DeleteMedia(ctx context.Context, sids []string) error {
 
 func (s *Store) DeleteUnattachedMedia(ctx context.Context, before time.Time, limit int) ([]string, error) {
 	var sids []string
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		sids, err = queryStrings(ctx, tx, `SELECT sid FROM media WHERE message_sid IS NULL AND date_created < ?
 			ORDER BY date_created LIMIT ?`, before.UnixMilli(), limit)

@@ -49,7 +49,20 @@ type Store struct {
 	stop      chan struct{}
 	pruneDone chan struct{}
 	closeOnce sync.Once
+
+	writes     chan *writeReq // to the committer (group commit)
+	commitDone chan struct{}
 }
+
+// writeReq is one write waiting for the committer.
+type writeReq struct {
+	ctx  context.Context
+	fn   func(ctx context.Context, tx *sql.Tx) error
+	done chan error
+}
+
+// maxBatch bounds the writes one transaction commits together.
+const maxBatch = 256
 
 var _ store.Store = (*Store)(nil)
 
@@ -75,7 +88,7 @@ func Open(path string, opts Options) (*Store, error) {
 	for k, v := range pragmas {
 		wq[k] = v
 	}
-	w, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
+	w, err := sql.Open(cachedDriverName, "file:"+path+"?"+wq.Encode())
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +102,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
 	pragmas.Add("_pragma", "query_only(1)")
-	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas.Encode())
+	r, err := sql.Open(cachedDriverName, "file:"+path+"?"+pragmas.Encode())
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -97,7 +110,9 @@ func Open(path string, opts Options) (*Store, error) {
 	r.SetMaxOpenConns(opts.Readers)
 	r.SetMaxIdleConns(opts.Readers)
 	s := &Store{w: w, r: r, retention: uint64(opts.Retention), log: opts.Logger,
-		stop: make(chan struct{}), pruneDone: make(chan struct{})}
+		stop: make(chan struct{}), pruneDone: make(chan struct{}),
+		writes: make(chan *writeReq), commitDone: make(chan struct{})}
+	go s.commitLoop()
 	go s.pruneLoop(opts.PruneInterval)
 	return s, nil
 }
@@ -191,21 +206,133 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
 		<-s.pruneDone
+		<-s.commitDone
 		err = errors.Join(s.r.Close(), s.w.Close())
 	})
 	return err
 }
 
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// write runs fn in a write transaction and returns once that transaction is durable.
+// Writes that arrive while one commits are committed together (group commit): each runs in
+// its own savepoint, so one that fails is undone alone, and all share one commit, one fsync.
+// fn gets ctx's values without its cancellation: cancelling a statement interrupts SQLite,
+// which may roll back the whole transaction and so every other write in the batch. A
+// caller whose ctx ends before its turn is skipped; once running, its write completes.
+func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.writes <- req:
+	case <-s.stop:
+		return errStoreClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-req.done
+}
+
+var errStoreClosed = errors.New("sqlite: store closed")
+
+func (s *Store) commitLoop() {
+	defer close(s.commitDone)
+	for {
+		var batch []*writeReq
+		select {
+		case r := <-s.writes:
+			batch = append(batch, r)
+		case <-s.stop:
+			return
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.writes:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		s.commitBatch(batch)
+	}
+}
+
+// commitBatch runs the batch in one transaction and reports each write's outcome only
+// after the commit: nil to a write that is durable, its own error to one that failed (and
+// was rolled back to its savepoint), and the transaction's error to all when it aborts.
+func (s *Store) commitBatch(batch []*writeReq) {
+	ctx := context.Background()
+	fail := func(err error) {
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
+	if len(batch) == 1 {
+		// Alone: no savepoint needed, the transaction is the write's own.
+		r := batch[0]
+		if err := r.ctx.Err(); err != nil {
+			fail(err)
+			return
+		}
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			fail(err)
+			return
+		}
+		if err := runWrite(r, tx); err != nil {
+			tx.Rollback()
+			fail(err)
+			return
+		}
+		fail(tx.Commit())
+		return
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		fail(err)
+		return
 	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
+	errs := make([]error, len(batch))
+	for i, r := range batch {
+		if errs[i] = r.ctx.Err(); errs[i] != nil {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+			tx.Rollback()
+			fail(err)
+			return
+		}
+		if errs[i] = runWrite(r, tx); errs[i] != nil {
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
+				// SQLite rolled the whole transaction back (a full disk, an I/O error):
+				// nothing of this batch is committed.
+				tx.Rollback()
+				fail(fmt.Errorf("%w (batch rolled back: %v)", errs[i], err))
+				return
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
+			tx.Rollback()
+			fail(err)
+			return
+		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		fail(err)
+		return
+	}
+	for i, r := range batch {
+		r.done <- errs[i]
+	}
+}
+
+// runWrite runs one write's function, turning a panic into that write's error: the
+// committer serves every caller and must not die with one of them.
+func runWrite(r *writeReq, tx *sql.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("sqlite: write panicked: %v", p)
+		}
+	}()
+	return r.fn(context.WithoutCancel(r.ctx), tx)
 }
 
 func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
@@ -236,7 +363,7 @@ func (s *Store) EnsureUser(ctx context.Context, identity string) (wire.User, err
 	if !errors.Is(err, store.ErrNotFound) {
 		return u, err
 	}
-	err = s.write(ctx, func(tx *sql.Tx) error {
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := ensureUser(ctx, tx, identity); err != nil {
 			return err
 		}
@@ -280,7 +407,7 @@ func (s *Store) StreamHead(ctx context.Context, identity string) (store.StreamHe
 	err := s.read(ctx, func(tx *sql.Tx) error { return streamHead(ctx, tx, identity, &h) })
 	if errors.Is(err, store.ErrNotFound) {
 		// The user may exist already (created by the admin API) without a stream.
-		err = s.write(ctx, func(tx *sql.Tx) error {
+		err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			if err := ensureUser(ctx, tx, identity); err != nil {
 				return err
 			}
@@ -386,41 +513,70 @@ func (s *Store) appendEventFor(ctx context.Context, tx *sql.Tx, name string, rec
 		_, err := eventFor("")
 		return nil, err
 	}
-	bump, err := tx.PrepareContext(ctx, `UPDATE streams SET next_offset = next_offset + 1 WHERE identity = ? RETURNING next_offset`)
+	// Every recipient's stream at once (three statements, whatever the number of
+	// recipients): create the missing streams, bump each by one, link the event.
+	// A stream gets an event once, even if a caller lists its owner twice.
+	seen := make(map[string]bool, len(recipients))
+	uniq := recipients[:0:0]
+	for _, id := range recipients {
+		if !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
+		}
+	}
+	recipients = uniq
+	list, err := json.Marshal(recipients)
 	if err != nil {
 		return nil, err
 	}
-	defer bump.Close()
-	link, err := tx.PrepareContext(ctx, `INSERT INTO user_events (identity, stream_offset, event_id) VALUES (?, ?, ?)`)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO streams (identity, epoch, next_offset)
+		SELECT value, lower(hex(randomblob(8))), 1 FROM json_each(?) WHERE true
+		ON CONFLICT (identity) DO NOTHING`, string(list)); err != nil {
+		return nil, err
+	}
+	bumped, err := tx.QueryContext(ctx, `UPDATE streams SET next_offset = next_offset + 1
+		WHERE identity IN (SELECT value FROM json_each(?)) RETURNING identity, next_offset`, string(list))
 	if err != nil {
 		return nil, err
 	}
-	defer link.Close()
+	next := make(map[string]uint64, len(recipients))
+	for bumped.Next() {
+		var id string
+		var n uint64
+		if err := bumped.Scan(&id, &n); err != nil {
+			bumped.Close()
+			return nil, err
+		}
+		next[id] = n
+	}
+	bumped.Close()
+	if err := bumped.Err(); err != nil {
+		return nil, err
+	}
 	ds := make([]store.Delivery, 0, len(recipients))
+	links := make([][3]any, 0, len(recipients))
 	at := time.Now() // for the fan-out latency metric
 	for _, id := range recipients {
 		ev, err := eventFor(id)
 		if err != nil {
 			return nil, err
 		}
-		eventID, payload := ev.id, ev.payload
-		if err := ensureStream(ctx, tx, id); err != nil {
-			return nil, err
-		}
-		var next uint64
-		if err := bump.QueryRowContext(ctx, id).Scan(&next); err != nil {
-			return nil, err
-		}
-		off := next - 1
-		if _, err := link.ExecContext(ctx, id, off, eventID); err != nil {
-			return nil, err
-		}
+		off := next[id] - 1
+		links = append(links, [3]any{id, off, ev.id})
 		if off > s.retention {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM user_events WHERE identity = ? AND stream_offset <= ?`, id, off-s.retention); err != nil {
 				return nil, err
 			}
 		}
-		ds = append(ds, store.Delivery{Identity: id, Offset: off, Event: name, Payload: payload, At: at})
+		ds = append(ds, store.Delivery{Identity: id, Offset: off, Event: name, Payload: ev.payload, At: at})
+	}
+	lj, err := json.Marshal(links)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO user_events (identity, stream_offset, event_id)
+		SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`, string(lj)); err != nil {
+		return nil, err
 	}
 	return ds, nil
 }
@@ -449,7 +605,7 @@ func (s *Store) PruneEvents(ctx context.Context) (int64, error) {
 	var total int64
 	for {
 		var n int64
-		err := s.write(ctx, func(tx *sql.Tx) error {
+		err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (
 				SELECT e.id FROM events e
 				WHERE NOT EXISTS (SELECT 1 FROM user_events ue WHERE ue.event_id = e.id)
@@ -473,7 +629,7 @@ func (s *Store) PruneEvents(ctx context.Context) (int64, error) {
 			break
 		}
 	}
-	return total, s.write(ctx, func(tx *sql.Tx) error {
+	return total, s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM webhook_done WHERE done_at < ?`, storeutil.Now()-store.WebhookDoneKept.Milliseconds())
 		return err
 	})
@@ -542,7 +698,7 @@ func (s *Store) CreateConversation(ctx context.Context, nc store.NewConversation
 	if nc.UniqueName != "" {
 		uniq = sql.NullString{String: nc.UniqueName, Valid: true}
 	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if uniq.Valid {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM conversations WHERE unique_name = ?`, uniq).Scan(&n); err != nil {
@@ -647,7 +803,7 @@ func (s *Store) AddParticipant(ctx context.Context, np store.NewParticipant) (wi
 		p  wire.Participant
 		ds []store.Delivery
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		conv, err := s.conversation(ctx, tx, `c.sid = ?`, np.ConversationSid)
 		if err != nil {
 			return err
@@ -783,7 +939,7 @@ func (s *Store) SendMessage(ctx context.Context, nm store.NewMessage) (wire.Mess
 		created bool
 		ds      []store.Delivery
 	)
-	err := s.write(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if nm.IdempotencyKey != "" {
 			prev, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageSelect+` FROM messages
 				WHERE conversation_sid = ? AND author = ? AND idempotency_key = ?`, nm.ConversationSid, nm.Author, nm.IdempotencyKey))
