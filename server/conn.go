@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -23,7 +24,9 @@ const readBatch = 500
 
 // conn is one client connection. The HTTP handler goroutine reads and handles requests in
 // order; one writer goroutine owns the socket's write side and the stream position, so
-// replies and events never interleave and events go out strictly in offset order.
+// replies and events never interleave and events go out strictly in offset order. The
+// writer runs only while there is something to write (an idle connection keeps one
+// goroutine, the reader, not two); token expiry and keep-alive pings are timers.
 type conn struct {
 	srv      *Server
 	ws       *websocket.Conn
@@ -35,22 +38,28 @@ type conn struct {
 	readCtx    context.Context
 	cancelRead context.CancelFunc
 
-	replies chan *wire.Frame
-	bye     chan *wire.Error // asks the writer to say bye and close
-	wake    chan struct{}
-	quit    chan struct{} // closed when the reader is done
-	done    chan struct{} // closed when the writer is done
-
-	expiry  chan time.Time // a renewed token's expiry, for the writer's timer
-	limiter *rate.Limiter  // requests of this connection; nil: unlimited
+	replySlots chan struct{} // bounds the replies waiting for the writer (maxReplies)
+	done       chan struct{} // closed when the writer stops for good (bye, write failure)
+	limiter    *rate.Limiter // requests of this connection; nil: unlimited
+	expiry     *time.Timer   // says bye when the token expires
+	pinger     *time.Timer   // next keep-alive ping; nil: none
 
 	mu       sync.Mutex
+	replies  []*wire.Frame
 	queue    []store.Delivery
 	overflow bool
 	signals  []*wire.Frame // ephemeral frames waiting for the writer; dropped when full
+	byeErr   *wire.Error   // a bye to send, then close; the first reason wins
+	writing  bool          // a writer goroutine runs
+	stopped  bool          // the reader is done, or the writer stopped for good: start none
+	writers  sync.WaitGroup
 
 	last uint64 // last offset written; writer goroutine only
 }
+
+// maxReplies is how many replies may wait for the writer before the reader stops reading
+// requests: a client that sends without reading is held back, not buffered without end.
+const maxReplies = 16
 
 // closeCode maps a wire error to the WebSocket close code sent after the bye frame:
 // 4000 + the code's hundreds (CodeTokenExpired 40101 → 4401, CodeUnavailable → 4503).
@@ -73,17 +82,13 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(wire.MaxFrameBytes)
 	c := &conn{
-		srv:     s,
-		ws:      ws,
-		log:     s.log.With("remote", r.RemoteAddr),
-		replies: make(chan *wire.Frame, 16),
-		bye:     make(chan *wire.Error, 1),
-		wake:    make(chan struct{}, 1),
-		quit:    make(chan struct{}),
-		done:    make(chan struct{}),
-		expiry:  make(chan time.Time, 1),
-		limiter: s.fx.connLimiter(),
-		base:    s.httpBase(r),
+		srv:        s,
+		ws:         ws,
+		log:        s.log.With("remote", r.RemoteAddr),
+		replySlots: make(chan struct{}, maxReplies),
+		done:       make(chan struct{}),
+		limiter:    s.fx.connLimiter(),
+		base:       s.httpBase(r),
 	}
 	c.readCtx, c.cancelRead = context.WithCancel(r.Context())
 	defer c.cancelRead()
@@ -120,10 +125,22 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.log.Info("client connected", "identity", c.identity, "resumed", welcome.Resumed, "offset", welcome.Offset)
-	go c.writeLoop(welcome, start, expires)
+	c.expiry = time.AfterFunc(time.Until(expires), func() {
+		c.sayBye(wire.Errorf(wire.CodeTokenExpired, "access token expired; reconnect with a new token"))
+	})
+	defer c.expiry.Stop()
+	c.startPinging()
+	defer c.stopPinging()
+	c.mu.Lock()
+	c.writing = true
+	c.writers.Add(1)
+	c.mu.Unlock()
+	go c.writeLoop(welcome, start)
 	c.readLoop()
-	close(c.quit)
-	<-c.done
+	c.mu.Lock()
+	c.stopped = true
+	c.mu.Unlock()
+	c.writers.Wait()
 	c.log.Info("client disconnected", "identity", c.identity)
 }
 
@@ -230,11 +247,25 @@ func (c *conn) readLoop() {
 			reply = c.srv.handle(c, f)
 		}
 		select {
-		case c.replies <- reply:
+		case c.replySlots <- struct{}{}:
 		case <-c.done:
 			return
 		}
+		c.mu.Lock()
+		c.replies = append(c.replies, reply)
+		c.kick()
+		c.mu.Unlock()
 	}
+}
+
+// kick starts the writer unless it runs or the connection is ending; c.mu is held.
+func (c *conn) kick() {
+	if c.writing || c.stopped {
+		return
+	}
+	c.writing = true
+	c.writers.Add(1)
+	go c.writeLoop(nil, 0)
 }
 
 // push queues a committed event for the writer; it never blocks. When the queue is full the
@@ -246,11 +277,8 @@ func (c *conn) push(d store.Delivery) {
 	} else {
 		c.queue = append(c.queue, d)
 	}
+	c.kick()
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
 }
 
 // maxSignals bounds the ephemeral frames a connection buffers; more are dropped (they are
@@ -263,11 +291,8 @@ func (c *conn) signal(f *wire.Frame) {
 	if len(c.signals) < maxSignals {
 		c.signals = append(c.signals, f)
 	}
+	c.kick()
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
 }
 
 // resync makes the writer read its stream from the store, as after an overflow: events
@@ -275,37 +300,39 @@ func (c *conn) signal(f *wire.Frame) {
 func (c *conn) resync() {
 	c.mu.Lock()
 	c.overflow = true
+	c.kick()
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
 }
 
-// renewed hands a renewed token's expiry to the writer.
+// renewed moves the token expiry to a renewed token's.
 func (c *conn) renewed(t time.Time) {
-	select {
-	case <-c.expiry: // replace an unread one
-	default:
+	if c.expiry != nil {
+		c.expiry.Reset(time.Until(t))
 	}
-	c.expiry <- t
 }
 
 // sayBye asks the writer to send a bye and close; the first reason wins.
 func (c *conn) sayBye(e *wire.Error) {
-	select {
-	case c.bye <- e:
-	default:
+	c.mu.Lock()
+	if c.byeErr == nil {
+		c.byeErr = e
 	}
+	c.kick()
+	c.mu.Unlock()
 }
 
 var errFellBehind = wire.Errorf(wire.CodeUnavailable, "this connection fell further behind than the server retains; reconnect to resynchronise")
 
-func (c *conn) writeLoop(welcome *wire.WelcomeData, start uint64, expires time.Time) {
-	defer close(c.done)
-	c.last = start
-	if err := c.write(&wire.Frame{Type: wire.TypeWelcome, Data: mustJSON(welcome)}); err != nil {
-		return
+// writeLoop writes what is pending until nothing is, then exits; kick starts it again.
+// The first run (welcome != nil) sends the welcome and catches up from start.
+func (c *conn) writeLoop(welcome *wire.WelcomeData, start uint64) {
+	defer c.writers.Done()
+	// stop ends writing for good: nothing more starts a writer, the reader stops waiting.
+	stop := func() {
+		c.mu.Lock()
+		c.stopped, c.writing = true, false
+		c.mu.Unlock()
+		close(c.done)
 	}
 	fail := func(err error) {
 		var we *wire.Error
@@ -314,33 +341,48 @@ func (c *conn) writeLoop(welcome *wire.WelcomeData, start uint64, expires time.T
 			we = wire.Errorf(wire.CodeUnavailable, "event delivery failed; reconnect")
 		}
 		c.sayByeNow(we)
+		stop()
 	}
-	if err := c.catchUp(); err != nil {
-		fail(err)
-		return
+	// broken: the socket failed; cut it so the reader ends too.
+	broken := func() {
+		c.cancelRead()
+		stop()
 	}
-	expiry := time.NewTimer(time.Until(expires))
-	defer expiry.Stop()
+	if welcome != nil {
+		c.last = start
+		if err := c.write(&wire.Frame{Type: wire.TypeWelcome, Data: mustJSON(welcome)}); err != nil {
+			broken()
+			return
+		}
+		if err := c.catchUp(); err != nil {
+			fail(err)
+			return
+		}
+	}
 	for {
-		select {
-		case f := <-c.replies:
+		c.mu.Lock()
+		if c.stopped || (len(c.replies) == 0 && len(c.queue) == 0 && !c.overflow && len(c.signals) == 0 && c.byeErr == nil) {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		replies, q, overflow, sigs, bye := c.replies, c.queue, c.overflow, c.signals, c.byeErr
+		c.replies, c.queue, c.overflow, c.signals = nil, nil, false, nil
+		c.mu.Unlock()
+		for _, f := range replies {
+			<-c.replySlots
 			if err := c.write(f); err != nil {
+				broken()
 				return
 			}
-		case <-c.wake:
-			if err := c.drain(); err != nil {
-				fail(err)
-				return
-			}
-		case e := <-c.bye:
-			c.sayByeNow(e)
+		}
+		if bye != nil {
+			c.sayByeNow(bye)
+			stop()
 			return
-		case t := <-c.expiry:
-			expiry.Reset(time.Until(t))
-		case <-expiry.C:
-			c.sayByeNow(wire.Errorf(wire.CodeTokenExpired, "access token expired; reconnect with a new token"))
-			return
-		case <-c.quit:
+		}
+		if err := c.drain(q, overflow, sigs); err != nil {
+			fail(err)
 			return
 		}
 	}
@@ -349,11 +391,7 @@ func (c *conn) writeLoop(welcome *wire.WelcomeData, start uint64, expires time.T
 // drain writes queued events in offset order. Anything out of sequence (a gap from
 // concurrent commits, events dropped on overflow or on the bus) or without a payload (a
 // bus hint for an event too large to carry) is read from the store instead.
-func (c *conn) drain() error {
-	c.mu.Lock()
-	q, overflow, sigs := c.queue, c.overflow, c.signals
-	c.queue, c.overflow, c.signals = nil, false, nil
-	c.mu.Unlock()
+func (c *conn) drain(q []store.Delivery, overflow bool, sigs []*wire.Frame) error {
 	defer func() {
 		for _, f := range sigs {
 			if c.write(f) != nil {
@@ -432,6 +470,45 @@ func (c *conn) write(f *wire.Frame) error {
 	ctx, cancel := context.WithTimeout(context.Background(), c.srv.cfg.WriteTimeout)
 	defer cancel()
 	return c.ws.Write(ctx, websocket.MessageText, b)
+}
+
+// startPinging arms the keep-alive: a timer, so an idle connection holds no goroutine for
+// it; each ping runs on the timer's goroutine while it waits for the pong.
+func (c *conn) startPinging() {
+	if every := c.srv.cfg.PingInterval; every > 0 {
+		c.mu.Lock()
+		c.pinger = time.AfterFunc(every, c.ping)
+		c.mu.Unlock()
+	}
+}
+
+func (c *conn) stopPinging() {
+	c.mu.Lock()
+	if c.pinger != nil {
+		c.pinger.Stop()
+		c.pinger = nil
+	}
+	c.mu.Unlock()
+}
+
+// ping pings the peer and cuts the connection when no pong comes in time (the reader,
+// which reads the pong, then ends); else it arms the next ping.
+func (c *conn) ping() {
+	ctx, cancel := context.WithTimeout(context.Background(), c.srv.cfg.PongTimeout)
+	err := c.ws.Ping(ctx)
+	cancel()
+	if err != nil {
+		if !errors.Is(err, net.ErrClosed) {
+			c.log.Info("no pong from the client; closing", "err", err)
+		}
+		c.cancelRead()
+		return
+	}
+	c.mu.Lock()
+	if c.pinger != nil {
+		c.pinger.Reset(c.srv.cfg.PingInterval)
+	}
+	c.mu.Unlock()
 }
 
 // closeGrace is how long a peer has to answer our close frame before the socket is cut.

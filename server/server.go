@@ -45,6 +45,12 @@ type Config struct {
 	HelloTimeout time.Duration
 	// WriteTimeout bounds one frame write to a client; 0 means 10 s.
 	WriteTimeout time.Duration
+	// PingInterval is how often the server pings each WebSocket connection, and PongTimeout
+	// how long it waits for the pong before it cuts the connection: a peer gone silent
+	// without closing would otherwise hold its slot (MaxConnsPerIdentity) for good. 0 means
+	// 30 s and 10 s; a negative PingInterval disables the pings.
+	PingInterval time.Duration
+	PongTimeout  time.Duration
 	// BodyReadTimeout bounds the time to read the body of a media upload, an admin API or a
 	// dev token request, so a client trickling bytes cannot hold a connection (and a
 	// goroutine) forever; 0 means 2 minutes (a 16 MiB upload at ~1 Mbit/s), negative none.
@@ -148,6 +154,12 @@ func New(cfg Config) *Server {
 	}
 	if cfg.HelloTimeout <= 0 {
 		cfg.HelloTimeout = 10 * time.Second
+	}
+	if cfg.PingInterval == 0 {
+		cfg.PingInterval = 30 * time.Second
+	}
+	if cfg.PongTimeout <= 0 {
+		cfg.PongTimeout = 10 * time.Second
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 10 * time.Second

@@ -1,0 +1,62 @@
+package server_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/server"
+	"github.com/convo-sdk/convo/server/servertest"
+)
+
+// A peer that stops reading without closing (a frozen process, a dead network path) never
+// answers the server's ping: the server cuts it, and its slot under MaxConnsPerIdentity
+// comes free. A peer that reads keeps its connection across many pings.
+func TestKeepAliveCutsStalledPeer(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t, servertest.Options{Configure: func(c *server.Config) {
+		c.MaxConnsPerIdentity = 1
+		c.PingInterval = 100 * time.Millisecond
+		c.PongTimeout = 200 * time.Millisecond
+	}})
+	stalled := env.Connect(ctx, "alice") // a real TCP connection that is never read again
+	_, err := servertest.Dial(ctx, env.URL, env.Token("alice", time.Hour), nil)
+	require.Equal(t, wire.CodeTooManySessions, code(t, err), "the stalled connection holds the only slot")
+
+	live := env.Connect(ctx, "bob")
+	conv := room(t, ctx, live)
+	start := time.Now()
+	var again *servertest.Client
+	require.Eventually(t, func() bool {
+		// bob reads (his calls answer the pings) the whole time.
+		if err := live.Call(ctx, wire.OpConversationGet, wire.GetConversationArgs{Sid: conv.Sid}, nil); err != nil {
+			t.Errorf("the reading peer: %v", err)
+			return true
+		}
+		again, err = servertest.Dial(ctx, env.URL, env.Token("alice", time.Hour), nil)
+		return err == nil
+	}, 10*time.Second, 50*time.Millisecond, "the stalled connection is cut and its slot freed")
+	require.NotNil(t, again)
+	defer again.Close()
+	assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond, "not before a ping went unanswered")
+
+	// The stalled socket is closed on the server's side: reading it now ends in an error.
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	for {
+		if _, err := stalled.ReadFrame(rctx); err != nil {
+			require.NoError(t, rctx.Err(), "the server closed the stalled socket")
+			break
+		}
+	}
+
+	// Several ping rounds later the reading peer is still connected (its calls read the
+	// pings and answer them).
+	for end := time.Now().Add(500 * time.Millisecond); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		require.NoError(t, live.Call(ctx, wire.OpConversationGet, wire.GetConversationArgs{Sid: conv.Sid}, nil))
+	}
+}
