@@ -10,9 +10,10 @@ import (
 )
 
 // outbox sends requests that must reach the server in the order they were made, even across
-// disconnections and throttling: message sends. One request is in flight at a time, kept
-// until its reply; after a reconnect it is written again, and a throttled one is retried after
-// a backoff before anything behind it goes. Each carries an idempotency key, so a request
+// disconnections, throttling and short database outages: message sends. One request is in
+// flight at a time, kept until its reply; after a reconnect it is written again, and a
+// throttled one (or one the server could not store yet) is retried after a backoff before
+// anything behind it goes. Each carries an idempotency key, so a request
 // written twice is stored once. (One at a time costs little: the server takes 30 writes a
 // second per conversation.)
 type outbox struct {
@@ -30,7 +31,7 @@ type outItem struct {
 	session   *session   // where it was last written; nil when it must be (re)written
 	replyCh   chan reply
 	gone      bool      // the caller stopped waiting before it was written
-	throttled int       // how many times the server said "too fast"
+	throttled int       // how many times the server said "too fast" or "unavailable"
 	notBefore time.Time // when a throttled request may go again
 }
 
@@ -151,7 +152,9 @@ func (o *outbox) collect() {
 				kept = append(kept, it)
 				continue
 			}
-			if wire.CodeOf(r.err) == wire.CodeRateLimited {
+			// Throttled, or the server's database is briefly out of reach: the same request
+			// (same idempotency key) goes again after a backoff, so it is stored once.
+			if code := wire.CodeOf(r.err); code == wire.CodeRateLimited || code == wire.CodeUnavailable {
 				it.session, it.replyCh = nil, nil
 				it.notBefore = time.Now().Add(throttleBackoff(it.throttled))
 				it.throttled++

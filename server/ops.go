@@ -83,7 +83,13 @@ func (s *Server) handle(c *conn, f *wire.Frame) *wire.Frame {
 	res, err := h(&call{ctx: ctx, identity: c.identity, data: f.Data, conn: c})
 	if err != nil {
 		var we *wire.Error
-		if !errors.As(err, &we) {
+		switch {
+		case errors.As(err, &we):
+		case errors.Is(err, store.ErrUnavailable):
+			// Not the client's fault nor a bug: say so, so it retries (the outbox does).
+			c.log.Warn("op failed: database unavailable", "op", f.Op, "err", err)
+			we = wire.Errorf(wire.CodeUnavailable, "the database is unreachable; retry shortly")
+		default:
 			c.log.Error("op failed", "op", f.Op, "err", err)
 			we = wire.Errorf(wire.CodeInternal, "internal error in %s; the server log has details", f.Op)
 		}

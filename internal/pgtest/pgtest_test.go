@@ -167,3 +167,29 @@ func TestMissingBinariesSkipUnlessRequired(t *testing.T) {
 	assert.Empty(t, f.skipped)
 	assert.Contains(t, f.failed, "install the postgresql package")
 }
+
+func TestHaltAndResumeKeepTheDataAndTheAddress(t *testing.T) {
+	ctx := ctxT(t)
+	s := StartT(t)
+	dsn := s.DSN()
+	c, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	_, err = c.Exec(ctx, "CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)")
+	require.NoError(t, err)
+
+	s.Halt()
+	_, err = c.Exec(ctx, "SELECT 1")
+	assert.Error(t, err, "the connection died with the server")
+	c.Close(ctx)
+	_, err = pgx.Connect(ctx, dsn)
+	assert.Error(t, err, "nothing listens while halted")
+
+	require.NoError(t, s.Resume())
+	assert.Equal(t, dsn, s.DSN())
+	c, err = pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer c.Close(ctx)
+	var x int
+	require.NoError(t, c.QueryRow(ctx, "SELECT x FROM kept").Scan(&x))
+	assert.Equal(t, 7, x)
+}

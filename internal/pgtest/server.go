@@ -41,6 +41,10 @@ type Server struct {
 	cmd    *exec.Cmd
 	exited <-chan error
 	log    *os.File
+	// What Resume needs to run postgres again.
+	bin     string
+	acct    account
+	durable bool
 
 	stopOnce sync.Once
 }
@@ -84,6 +88,7 @@ func (s *Server) start(bin string, acct account, durable bool) error {
 			return fmt.Errorf("pgtest: handing %s to the server's user: %w", d, err)
 		}
 	}
+	s.bin, s.acct, s.durable = bin, acct, durable
 	data := filepath.Join(s.dir, "data")
 	initArgs := []string{"-D", data, "-U", superuser, "--auth=trust", "-E", "UTF8", "--no-locale"}
 	if !durable {
@@ -101,20 +106,22 @@ func (s *Server) start(bin string, acct account, durable bool) error {
 	}
 	// A free port can be taken by someone else before postgres binds it: try a few.
 	for attempt := 0; ; attempt++ {
-		err = s.run(bin, acct, data, durable)
+		port, perr := freePort()
+		if perr != nil {
+			return perr
+		}
+		err = s.run(port, true)
 		if err == nil || attempt == 2 || !strings.Contains(err.Error(), "could not bind") {
 			return err
 		}
 	}
 }
 
-// run starts postgres on a free port and waits until it takes connections.
-func (s *Server) run(bin string, acct account, data string, durable bool) error {
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	args := []string{"-D", data, "-p", fmt.Sprint(port),
+// run starts postgres on port and waits until it takes connections; create makes the
+// database DSN names (the first start).
+func (s *Server) run(port int, create bool) error {
+	bin, acct, durable := s.bin, s.acct, s.durable
+	args := []string{"-D", filepath.Join(s.dir, "data"), "-p", fmt.Sprint(port),
 		"-c", "listen_addresses=127.0.0.1",
 		"-c", "unix_socket_directories=" + filepath.Join(s.dir, "sock"),
 		"-c", "max_connections=300",
@@ -139,6 +146,9 @@ func (s *Server) run(bin string, acct account, data string, durable bool) error 
 		cancel()
 		if err == nil {
 			c.Close(context.Background())
+			if !create {
+				return nil
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 			defer cancel()
 			_, err := s.CreateDatabase(ctx, Database)
@@ -175,6 +185,33 @@ func (s *Server) CreateDatabase(ctx context.Context, name string) (string, error
 		return "", fmt.Errorf("pgtest: creating database %s: %w", name, err)
 	}
 	return s.DatabaseDSN(name), nil
+}
+
+// Halt shuts the server down (fast shutdown: connected clients get "terminating connection
+// due to administrator command") but keeps its folder, so Resume can bring it back with the
+// same data on the same port: a database outage for tests. Not safe to call concurrently
+// with Resume or Stop.
+func (s *Server) Halt() {
+	if s.cmd == nil {
+		return
+	}
+	_ = interrupt(s.cmd.Process)
+	select {
+	case <-s.exited:
+	case <-time.After(stopTimeout):
+		killGroup(s.cmd.Process.Pid)
+		<-s.exited
+	}
+	s.cmd = nil
+}
+
+// Resume starts a halted server again on its port. It fails if someone took the port
+// meanwhile.
+func (s *Server) Resume() error {
+	if s.cmd != nil {
+		return errors.New("pgtest: Resume of a server that runs")
+	}
+	return s.run(s.port, false)
 }
 
 // Stop shuts the server down (fast shutdown, then the whole process group killed if that

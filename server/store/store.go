@@ -30,6 +30,11 @@ var (
 	// ErrRemoved: the identity was removed from the conversation by someone else and may
 	// not come back unless added with NewParticipant.LiftBan.
 	ErrRemoved = errors.New("store: removed from the conversation")
+	// ErrUnavailable: the database cannot be reached right now (down, restarting, the
+	// connection broke, no answer in time). The operation may or may not have been applied;
+	// retrying it (with the same idempotency key for sends) is safe and should succeed once
+	// the database is back.
+	ErrUnavailable = errors.New("store: database unavailable")
 )
 
 // Store is the server's persistence. Conversations, participants and messages use the wire

@@ -51,7 +51,7 @@ const DefaultMaxConns = 32
 // Store is the PostgreSQL store. It is safe for concurrent use, and several Stores (in
 // several processes) may share one database.
 type Store struct {
-	pool      *pgxpool.Pool
+	pool      db
 	retention int64
 	log       *slog.Logger
 
@@ -92,7 +92,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
-	s := &Store{pool: pool, retention: int64(opts.Retention), log: opts.Logger,
+	s := &Store{pool: db{pool}, retention: int64(opts.Retention), log: opts.Logger,
 		stop: make(chan struct{}), pruneDone: make(chan struct{})}
 	go s.pruneLoop(opts.PruneInterval)
 	return s, nil

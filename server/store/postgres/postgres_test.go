@@ -43,6 +43,40 @@ func TestPostgres(t *testing.T) {
 	t.Run("OpenRefusesADatabaseFromANewerVersion", func(t *testing.T) { testNewerVersion(t, srv.NewDatabase(t)) })
 	t.Run("OpenReportsAnUnreachableDatabase", testUnreachable)
 	t.Run("WritesRetryAfterADeadlock", func(t *testing.T) { testDeadlockRetry(t, srv.NewDatabase(t)) })
+	// Last: it takes the server down for a moment.
+	t.Run("AnOutageIsReportedAsUnavailable", func(t *testing.T) { testOutage(t, srv) })
+}
+
+func testOutage(t *testing.T, srv *pgtest.Server) {
+	ctx := ctxT(t)
+	s := open(t, srv.NewDatabase(t), Options{})
+	_, err := s.EnsureUser(ctx, "alice")
+	require.NoError(t, err)
+	_, err = s.CreateConversation(ctx, store.NewConversation{CreatedBy: "alice"})
+	require.NoError(t, err)
+
+	srv.Halt()
+	ops := map[string]func() error{
+		"read (pool)":       func() error { _, err := s.User(ctx, "alice"); return err },
+		"read (query rows)": func() error { _, _, err := s.ConversationsOf(ctx, "alice", "", 10); return err },
+		"write": func() error {
+			_, err := s.CreateConversation(ctx, store.NewConversation{CreatedBy: "alice"})
+			return err
+		},
+		"ping": func() error { return s.Ping(ctx) },
+	}
+	for name, op := range ops {
+		err := op()
+		assert.ErrorIs(t, err, store.ErrUnavailable, "%s while the database is down: %v", name, err)
+	}
+	require.NoError(t, srv.Resume())
+	for name, op := range ops {
+		assert.NoError(t, op(), "%s after the database came back", name)
+	}
+	// Not every failure is an outage.
+	_, err = s.Conversation(ctx, "CHnone")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	assert.NotErrorIs(t, err, store.ErrUnavailable)
 }
 
 func open(t *testing.T, dsn string, opts Options) *Store {

@@ -23,7 +23,7 @@ func (s *Store) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := pgx.BeginFunc(ctx, s.pool, fn)
 		if err == nil || !retryable(err) || attempt == maxAttempts || ctx.Err() != nil {
-			return err
+			return unavailable(err)
 		}
 		if err := pause(ctx, attempt); err != nil {
 			return err
@@ -50,7 +50,7 @@ func (s *Store) pipeline(ctx context.Context, build func(b *pgx.Batch)) error {
 	for attempt := 1; ; attempt++ {
 		err := s.pipelineOnce(ctx, build)
 		if err == nil || !retryable(err) || attempt == maxAttempts || ctx.Err() != nil {
-			return err
+			return unavailable(err)
 		}
 		if err := pause(ctx, attempt); err != nil {
 			return err
@@ -77,7 +77,7 @@ func (s *Store) pipelineOnce(ctx context.Context, build func(b *pgx.Batch)) erro
 
 // read runs fn in a read-only REPEATABLE READ transaction: its statements see one snapshot.
 func (s *Store) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+	return unavailable(pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn))
 }
 
 // PostgreSQL error codes this store acts on.

@@ -1,0 +1,83 @@
+//go:build !js
+
+package core_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/convo-sdk/convo/core"
+	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/server/servertest"
+)
+
+// unavailableConn turns the first replies to message sends into "unavailable", as a server
+// whose database was briefly out of reach answers (here after storing the message, the
+// worst case: the retry must not store it again).
+type unavailableConn struct {
+	core.Conn
+	mu    sync.Mutex
+	sends map[uint64]bool
+	faked *int
+}
+
+func (c *unavailableConn) Write(ctx context.Context, b []byte) error {
+	if f, err := wire.Decode(b); err == nil && f.Op == wire.OpMessageSend {
+		c.mu.Lock()
+		c.sends[f.ID] = true
+		c.mu.Unlock()
+	}
+	return c.Conn.Write(ctx, b)
+}
+
+func (c *unavailableConn) Read(ctx context.Context) ([]byte, error) {
+	b, err := c.Conn.Read(ctx)
+	if err != nil {
+		return b, err
+	}
+	f, derr := wire.Decode(b)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if derr == nil && f.Type == wire.TypeReply && c.sends[f.ID] && *c.faked < 2 {
+		*c.faked++
+		return wire.Encode(wire.ReplyError(f.ID, wire.Errorf(wire.CodeUnavailable, "the database is unreachable; retry shortly")))
+	}
+	return b, nil
+}
+
+func TestSendRetriesWhileTheDatabaseIsUnavailable(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	alice, bob := newClient(t, env, "alice", nil), newClient(t, env, "bob", nil)
+	_, b := chatRoom(t, alice, bob)
+
+	faked := 0
+	dial := func(ctx context.Context, url string) (core.Conn, error) {
+		c, err := core.DialWebSocket(ctx, url)
+		if err != nil {
+			return nil, err
+		}
+		return &unavailableConn{Conn: c, sends: map[uint64]bool{}, faked: &faked}, nil
+	}
+	flaky := core.New(env.Token("bob", time.Hour), &core.Options{Dial: dial})
+	t.Cleanup(func() { _ = flaky.Shutdown(context.Background()) })
+	require.NoError(t, flaky.WaitInitialized(ctx))
+	conv, err := flaky.GetConversationBySid(ctx, b.Sid())
+	require.NoError(t, err)
+
+	idx, err := conv.SendMessage(ctx, "stored once", nil)
+	require.NoError(t, err, "unavailable replies are retried, not reported")
+	assert.EqualValues(t, 0, idx)
+	assert.Equal(t, 2, faked, "both unavailable replies were seen")
+	_, err = conv.SendMessage(ctx, "next", nil)
+	require.NoError(t, err)
+
+	page, err := conv.GetMessages(ctx, 10, nil, wire.Backwards)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"stored once", "next"}, bodies(page.Items), "the retries reused the idempotency key")
+}
