@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -9,6 +10,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/convo-sdk/convo/internal/natstest"
+	"github.com/convo-sdk/convo/internal/pgtest"
 )
 
 // ServerFigures are the server's figures on this machine over loopback: the real convod
@@ -23,6 +27,20 @@ type ServerFigures struct {
 	Throughput *ThroughputFigures `json:"throughput,omitempty"`
 	Fanout     *FanoutFigures     `json:"fanout,omitempty"`
 	Idle       *IdleFigures       `json:"idle,omitempty"`
+	// Clusters are the same throughput and fan-out loads on PostgreSQL (durable commits):
+	// one node as the anchor, then three nodes over NATS. Reported, not budgeted.
+	Clusters []ClusterFigures `json:"clusters,omitempty"`
+	// ClusterNote says why there are no cluster figures, when there are none.
+	ClusterNote string `json:"clusterNote,omitempty"`
+}
+
+// ClusterFigures are the loads against nodes sharing a store (and a bus).
+type ClusterFigures struct {
+	Nodes      int                `json:"nodes"`
+	Store      string             `json:"store"`
+	Bus        string             `json:"bus"`
+	Throughput *ThroughputFigures `json:"throughput,omitempty"`
+	Fanout     *FanoutFigures     `json:"fanout,omitempty"`
 }
 
 // ThroughputFigures: messages stored per second from many senders.
@@ -183,10 +201,65 @@ func runServer(cfg config, r *Report) error {
 	if id := f.Idle; id != nil && id.KBPerConn > 0 {
 		r.Budgets = append(r.Budgets, budget(fmt.Sprintf("server: memory per idle connection (%d)", id.Connections), id.KBPerConn, idleBudget, "KB", false))
 	}
+	// The cluster figures run when the section measures the default single SQLite node.
+	if spec.nodes == 1 && spec.store == "" && spec.bus == "" {
+		fmt.Fprintln(os.Stderr, "benchreport: server: PostgreSQL (1 node) and 3 nodes on PostgreSQL + NATS...")
+		errs = append(errs, runClusters(ctx, cfg, f, loads)...)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// runClusters runs the throughput and fan-out loads against one node on PostgreSQL and
+// three nodes on PostgreSQL and NATS, each load on a fresh database of one durable
+// throwaway PostgreSQL; NATS runs inside this process.
+func runClusters(ctx context.Context, cfg config, f *ServerFigures, loads []string) []string {
+	pg, err := pgtest.StartServer("", true)
+	if errors.Is(err, pgtest.ErrNoBinaries) {
+		f.ClusterNote = "no cluster figures: " + err.Error()
+		fmt.Fprintln(os.Stderr, "benchreport: server:", f.ClusterNote)
+		return nil
+	}
+	if err != nil {
+		return []string{"cluster: " + err.Error()}
+	}
+	defer pg.Stop()
+	ns, err := natstest.StartServer()
+	if err != nil {
+		return []string{"cluster: " + err.Error()}
+	}
+	defer ns.Shutdown()
+	var errs []string
+	for k, nodes := range []int{1, 3} {
+		cf := ClusterFigures{Nodes: nodes, Store: "postgresql (fsync, synchronous_commit on), shared"}
+		spec := clusterSpec{nodes: nodes}
+		if nodes > 1 {
+			cf.Bus, spec.bus = "nats (in the load process)", ns.URL()
+		}
+		fresh := func(load string) (string, error) {
+			return pg.CreateDatabase(ctx, fmt.Sprintf("bench_%s_%d", load, k))
+		}
+		if slices.Contains(loads, "throughput") {
+			if spec.store, err = fresh("throughput"); err == nil {
+				cf.Throughput, err = runThroughput(ctx, cfg, spec)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("%d-node throughput: %v", nodes, err))
+			}
+		}
+		if slices.Contains(loads, "fanout") {
+			if spec.store, err = fresh("fanout"); err == nil {
+				cf.Fanout, err = runFanout(ctx, cfg, spec)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("%d-node fan-out: %v", nodes, err))
+			}
+		}
+		f.Clusters = append(f.Clusters, cf)
+	}
+	return errs
 }
 
 func printServer(f *ServerFigures) {
@@ -226,6 +299,38 @@ func printServer(f *ServerFigures) {
 			fmt.Printf("  per connection, from the Go runtime: heap in use %.1f KB (garbage not yet collected included), stacks %.1f KB, %.1f goroutines\n",
 				id.HeapKBPerConn, id.StackKBPerConn, id.GoroutinesPerConn)
 		}
+	}
+	printClusters(f)
+}
+
+// printClusters puts the cluster figures beside the single node's.
+func printClusters(f *ServerFigures) {
+	if f.ClusterNote != "" {
+		fmt.Printf("\n  %s\n", f.ClusterNote)
+	}
+	if len(f.Clusters) == 0 {
+		return
+	}
+	fmt.Println("\n  scale-out (reported, not budgeted): stored msg/s, fan-out deliveries/s and p99 at the chosen step")
+	fmt.Printf("  %-44s %10s %13s %9s\n", "", "msg/s", "deliveries/s", "p99")
+	row := func(name string, t *ThroughputFigures, fo *FanoutFigures) {
+		msgs, deliv, p99 := "-", "-", "-"
+		if t != nil {
+			msgs = fmt.Sprintf("%.0f", t.MsgsPerSec)
+		}
+		if fo != nil && len(fo.Steps) > 0 {
+			st := fo.Steps[fo.Chosen]
+			deliv, p99 = fmt.Sprintf("%.0f", st.DeliveriesPerSec), fmt.Sprintf("%.1fms", st.P99Ms)
+		}
+		fmt.Printf("  %-44s %10s %13s %9s\n", name, msgs, deliv, p99)
+	}
+	row(fmt.Sprintf("%d node, SQLite", f.Nodes), f.Throughput, f.Fanout)
+	for _, c := range f.Clusters {
+		name := fmt.Sprintf("%d node(s), PostgreSQL", c.Nodes)
+		if c.Bus != "" {
+			name += " + NATS"
+		}
+		row(name, c.Throughput, c.Fanout)
 	}
 }
 

@@ -20,10 +20,10 @@ import (
 	"github.com/convo-sdk/convo/server/auth"
 )
 
-// The server section runs the same load against one node or several. Today convod is one
-// node with its own SQLite store; a cluster needs a shared store and a bus, which convod does
-// not take yet. These flags are the hook for it: they are passed to every node as
-// --store and --bus, and clients are spread over the nodes round-robin.
+// The server section runs the same load against one node or several. By default it measures
+// one node on its own SQLite, then (server.go, runClusters) one node on PostgreSQL and three
+// on PostgreSQL and NATS. These flags measure a cluster of your own instead: they are passed
+// to every node as --store and --bus, and clients are spread over the nodes round-robin.
 var (
 	serverNodes = flag.Int("server-nodes", 1, "server section: convod nodes to start (more than one needs -server-store and -server-bus)")
 	serverStore = flag.String("server-store", "", "server section: --store passed to every node (empty: each node's own SQLite in its data folder)")
