@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/convo-sdk/convo/core/wire"
 )
@@ -33,8 +34,12 @@ type Conversation struct {
 	// Guarded by client.mu.
 	data         wire.Conversation
 	participants map[string]*Participant // by sid
-	messages     map[string]*Message     // by sid
-	lastTyping   time.Time               // when Typing last sent a signal
+	messages     map[string]*Message     // by sid: the newest MessageCacheSize (see trimLocked)
+	// evicted holds messages trimmed from messages that may still be referenced, until they
+	// are collected; evictedAnnounced is the highest index of an announced one collected.
+	evicted          map[string]weak.Pointer[Message]
+	evictedAnnounced int64
+	lastTyping       time.Time // when Typing last sent a signal
 	// streamLast is the newest message index the event stream has accounted for: announced
 	// with messageAdded, or history from before the client followed the conversation. A
 	// resync replays from there. (data.LastMessage is no guide: a send's reply or a history
@@ -54,11 +59,12 @@ func (c *Client) upsertConversation(d wire.Conversation) (*Conversation, bool) {
 	conv, ok := c.conversations[d.Sid]
 	if !ok {
 		conv = &Conversation{
-			Emitter:      NewEmitter(),
-			client:       c,
-			sid:          d.Sid,
-			participants: make(map[string]*Participant),
-			messages:     make(map[string]*Message),
+			Emitter:          NewEmitter(),
+			client:           c,
+			sid:              d.Sid,
+			participants:     make(map[string]*Participant),
+			messages:         make(map[string]*Message),
+			evictedAnnounced: -1,
 		}
 		conv.OnListenerPanic = c.OnListenerPanic
 		conv.OnWarning = c.OnWarning

@@ -247,6 +247,7 @@ func (cv *Conversation) removeMessage(d wire.Message) *Message {
 	m, _ := cv.upsertMessage(d)
 	cv.client.mu.Lock()
 	delete(cv.messages, d.Sid)
+	delete(cv.evicted, d.Sid)
 	cv.client.mu.Unlock()
 	return m
 }

@@ -2,7 +2,9 @@ package core
 
 import (
 	"encoding/json"
+	"runtime"
 	"time"
+	"weak"
 
 	"github.com/convo-sdk/convo/core/wire"
 )
@@ -30,15 +32,33 @@ func (m *Message) markAnnounced() bool {
 
 // upsertMessage returns the one object for m.Sid, updated to m, and whether it is new.
 func (cv *Conversation) upsertMessage(m wire.Message) (*Message, bool) {
+	msg, isNew := cv.upsertMessageLocked(m)
+	if hook := cv.client.opts.MessageChanged; hook != nil && !isNew {
+		hook(msg)
+	}
+	return msg, isNew
+}
+
+func (cv *Conversation) upsertMessageLocked(m wire.Message) (*Message, bool) {
 	c := cv.client
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	msg, ok := cv.messages[m.Sid]
 	if !ok {
-		msg = &Message{Emitter: NewEmitter(), conv: cv, sid: m.Sid}
-		msg.OnListenerPanic = c.OnListenerPanic
-		msg.OnWarning = c.OnWarning
+		if w, held := cv.evicted[m.Sid]; held {
+			msg = w.Value() // evicted, but the application still holds it: keep it the one object
+		}
+		if msg == nil {
+			msg = &Message{Emitter: NewEmitter(), conv: cv, sid: m.Sid}
+			msg.OnListenerPanic = c.OnListenerPanic
+			msg.OnWarning = c.OnWarning
+			msg.announced = m.Index <= cv.evictedAnnounced
+		} else {
+			ok = true
+		}
+		delete(cv.evicted, m.Sid)
 		cv.messages[m.Sid] = msg
+		defer cv.trimLocked()
 	}
 	// JSON decoding gives every message its own copy of strings that thousands of cached
 	// messages share: the conversation's sid and a few authors. Keep one of each.
@@ -52,6 +72,53 @@ func (cv *Conversation) upsertMessage(m wire.Message) (*Message, bool) {
 		cv.data.LastMessage = &wire.LastMessage{Index: m.Index, DateCreated: m.DateCreated}
 	}
 	return msg, !ok
+}
+
+// MessageCacheSize is how many messages each conversation keeps: the newest by index. The
+// rule keeps the vendor SDK's observable behaviour with bounded memory:
+//   - an evicted message the application can still reach (a Go pointer, or a JS object
+//     jsapi holds for it) is found again through a weak pointer, so one sid stays one object
+//     while anyone can compare it; only unreachable messages are forgotten;
+//   - pages are always read from the server, so eviction never changes a page;
+//   - messageAdded stays once per message: the highest index of an announced message that
+//     was evicted and collected is remembered, and a message at or below it that comes back
+//     counts as announced.
+const MessageCacheSize = 100
+
+// trimLocked evicts the oldest messages beyond MessageCacheSize. cv.client.mu must be held.
+func (cv *Conversation) trimLocked() {
+	for len(cv.messages) > MessageCacheSize {
+		var oldest *Message
+		for _, m := range cv.messages {
+			if oldest == nil || m.data.Index < oldest.data.Index {
+				oldest = m
+			}
+		}
+		delete(cv.messages, oldest.sid)
+		if cv.evicted == nil {
+			cv.evicted = make(map[string]weak.Pointer[Message])
+		}
+		cv.evicted[oldest.sid] = weak.Make(oldest)
+		runtime.AddCleanup(oldest, cv.forgetEvicted, evictedMessage{oldest.sid, oldest.data.Index, oldest.announced})
+	}
+}
+
+type evictedMessage struct {
+	sid       string
+	index     int64
+	announced bool
+}
+
+// forgetEvicted drops an evicted message once nothing references it any more.
+func (cv *Conversation) forgetEvicted(e evictedMessage) {
+	cv.client.mu.Lock()
+	defer cv.client.mu.Unlock()
+	if w, ok := cv.evicted[e.sid]; ok && w.Value() == nil {
+		delete(cv.evicted, e.sid)
+		if e.announced && e.index > cv.evictedAnnounced {
+			cv.evictedAnnounced = e.index
+		}
+	}
 }
 
 // internLocked returns the conversation's shared copy of s. cv.client.mu must be held.
@@ -74,6 +141,9 @@ func (m *Message) snapshot() wire.Message {
 	defer m.conv.client.mu.Unlock()
 	return m.data
 }
+
+// Data returns a copy of the message's fields, read at once.
+func (m *Message) Data() wire.Message { return m.snapshot() }
 
 // Sid returns the message's sid.
 func (m *Message) Sid() string { return m.sid }
