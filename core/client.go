@@ -83,6 +83,10 @@ type Options struct {
 	// DeferStart makes New wait for Start before connecting, so that a caller can attach
 	// listeners first (jsapi starts after the JS task that constructed the client).
 	DeferStart bool
+	// MessageChanged, if set, is called after a cached message's data was replaced (by an
+	// event, a page or a send's reply), before any event about it is emitted. jsapi keeps its
+	// copies of message fields fresh with it.
+	MessageChanged func(*Message)
 }
 
 // InitFailure is the payload of initFailed.

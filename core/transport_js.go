@@ -3,6 +3,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,15 +29,7 @@ func DialWebSocket(ctx context.Context, url string) (Conn, error) {
 	c.ws.Set("binaryType", "arraybuffer")
 	c.handlers = []js.Func{
 		js.FuncOf(func(js.Value, []js.Value) any { close(c.opened); return nil }),
-		js.FuncOf(func(_ js.Value, args []js.Value) any {
-			data := args[0].Get("data")
-			c.mu.Lock()
-			if data.Type() == js.TypeString {
-				c.inbox = append(c.inbox, []byte(data.String()))
-			} else {
-				c.badFrame = true
-			}
-			c.mu.Unlock()
+		js.FuncOf(func(js.Value, []js.Value) any {
 			select {
 			case c.signal <- struct{}{}:
 			default:
@@ -53,7 +46,7 @@ func DialWebSocket(ctx context.Context, url string) (Conn, error) {
 		}),
 	}
 	c.ws.Set("onopen", c.handlers[0])
-	c.ws.Set("onmessage", c.handlers[1])
+	c.queue = inboxQueue().Invoke(c.ws, c.handlers[1])
 	c.ws.Set("onclose", c.handlers[2])
 	select {
 	case <-c.opened:
@@ -70,8 +63,39 @@ func DialWebSocket(ctx context.Context, url string) (Conn, error) {
 	return c, nil
 }
 
+// inboxQueue returns the JS half of the receive path. Crossing from JS into Go for every
+// frame costs more than the frame's own work on a busy stream, so JS queues the frames and
+// wakes Go once per burst (a MessageChannel task after the frames already queued), and Go
+// takes the whole burst in one call, joined by a record separator: a byte that valid JSON
+// never holds unescaped, so splitting cannot cut a valid frame.
+var inboxQueue = sync.OnceValue(func() js.Value {
+	return js.Global().Get("Function").New(`return function (ws, wake) {
+	let frames = [], bad = false, scheduled = false;
+	const ch = new MessageChannel();
+	if (typeof ch.port1.unref === "function") ch.port1.unref(); // Node: never keeps a process alive
+	ch.port1.onmessage = () => { scheduled = false; wake(); };
+	ws.onmessage = (ev) => {
+		if (typeof ev.data === "string") frames.push(ev.data); else bad = true;
+		if (!scheduled) { scheduled = true; ch.port2.postMessage(0); }
+	};
+	return {
+		take() {
+			if (bad) return null;
+			const s = frames.length === 1 ? frames[0] : frames.join("\x1e");
+			frames = [];
+			return s;
+		},
+		close() { ch.port1.close(); },
+	};
+};`).Invoke()
+})
+
+// frameSeparator joins the frames of one burst (see inboxQueue).
+const frameSeparator = 0x1e
+
 type browserConn struct {
 	ws       js.Value
+	queue    js.Value // see inboxQueue
 	handlers []js.Func
 	opened   chan struct{}
 	closed   chan struct{}
@@ -90,6 +114,7 @@ func (c *browserConn) markClosed() { c.once.Do(func() { close(c.closed) }) }
 // release frees the callbacks once the socket can call them no more.
 func (c *browserConn) release() {
 	c.relOnce.Do(func() {
+		c.queue.Call("close")
 		for _, h := range c.handlers {
 			h.Release()
 		}
@@ -99,9 +124,8 @@ func (c *browserConn) release() {
 func (c *browserConn) Read(ctx context.Context) ([]byte, error) {
 	for {
 		c.mu.Lock()
-		if c.badFrame {
-			c.mu.Unlock()
-			return nil, errors.New("server sent a binary frame")
+		if len(c.inbox) == 0 && !c.badFrame {
+			c.takeLocked()
 		}
 		if len(c.inbox) > 0 {
 			b := c.inbox[0]
@@ -110,11 +134,16 @@ func (c *browserConn) Read(ctx context.Context) ([]byte, error) {
 			c.mu.Unlock()
 			return b, nil
 		}
+		if c.badFrame {
+			c.mu.Unlock()
+			return nil, errors.New("server sent a binary frame")
+		}
 		c.mu.Unlock()
 		select {
 		case <-c.signal:
 		case <-c.closed:
 			c.mu.Lock()
+			c.takeLocked()
 			pending, code := len(c.inbox), c.closeCode
 			c.mu.Unlock()
 			if pending > 0 {
@@ -124,6 +153,28 @@ func (c *browserConn) Read(ctx context.Context) ([]byte, error) {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	}
+}
+
+// takeLocked moves the frames JS has queued into inbox. c.mu must be held.
+func (c *browserConn) takeLocked() {
+	v := c.queue.Call("take")
+	if v.IsNull() {
+		c.badFrame = true
+		return
+	}
+	burst := []byte(v.String())
+	if len(burst) == 0 {
+		return
+	}
+	for {
+		i := bytes.IndexByte(burst, frameSeparator)
+		if i < 0 {
+			c.inbox = append(c.inbox, burst)
+			return
+		}
+		c.inbox = append(c.inbox, burst[:i:i])
+		burst = burst[i+1:]
 	}
 }
 

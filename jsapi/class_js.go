@@ -4,6 +4,7 @@ package jsapi
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"syscall/js"
 )
@@ -38,9 +39,28 @@ func (r *registry) wrap(goObj any, c *class) js.Value {
 	if v, ok := r.objects[goObj]; ok {
 		return v
 	}
-	obj := jsObject.Call("create", c.proto)
-	r.attachLocked(obj, goObj)
+	r.next++
+	id := r.next
+	r.byID[id] = goObj
+	var obj js.Value
+	if c.values == nil {
+		obj = jsHelpers.Call("make", c.proto, id)
+	} else {
+		// One call builds the object with its plain fields, so reading them stays in JS.
+		obj = jsHelpers.Call("make", append([]any{c.proto, id, c.fieldNames}, c.values(goObj)...)...)
+	}
+	r.objects[goObj] = obj
 	return obj
+}
+
+// refresh copies goObj's plain fields to its JS object again, if it has one, after they
+// changed.
+func (r *registry) refresh(goObj any, c *class) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if obj, ok := r.objects[goObj]; ok && c.values != nil {
+		jsHelpers.Call("refresh", append([]any{obj, c.fieldNames}, c.values(goObj)...)...)
+	}
 }
 
 // attach links an existing JS object (the `this` of a constructor call) to goObj.
@@ -55,7 +75,7 @@ func (r *registry) attachLocked(obj js.Value, goObj any) {
 	id := r.next
 	r.byID[id] = goObj
 	r.objects[goObj] = obj
-	jsObject.Call("defineProperty", obj, handleKey, map[string]any{"value": id})
+	jsHelpers.Call("attach", obj, id)
 }
 
 // jsOf returns the JS object of a Go object already wrapped or attached.
@@ -86,6 +106,10 @@ type class struct {
 	ctor  js.Value
 	proto js.Value
 	funcs []js.Func // kept alive for the life of the program
+
+	// Plain fields (see fields): their names (a JS array) and their values, in that order.
+	fieldNames js.Value
+	values     func(self any) []any
 }
 
 // newClass creates a class. construct runs for `new Name(...)`; nil makes the constructor
@@ -135,6 +159,25 @@ func (c *class) getter(name string, fn func(self any) any) {
 	jsObject.Call("defineProperty", c.proto, name, map[string]any{"get": f.Value, "configurable": true, "enumerable": true})
 }
 
+// fields adds read-only properties whose values values(self) computes, in the order of
+// names, when the JS object is created and again on registry.refresh. Their getters run in JS
+// (a call into Go per read costs more than the read itself on a hot listener path), so refresh
+// must follow every change. Names ending in "Date" or starting with "date" hold Unix
+// milliseconds (or null) and read as a fresh Date each time, as the Go getters did.
+func (c *class) fields(names []string, values func(self any) []any) {
+	arr := make([]any, len(names))
+	for i, n := range names {
+		arr[i] = n
+		kind := "value"
+		if strings.HasPrefix(n, "date") {
+			kind = "date"
+		}
+		jsObject.Call("defineProperty", c.proto, n, map[string]any{"get": jsHelpers.Call("getter", n, kind), "configurable": true, "enumerable": true})
+	}
+	c.fieldNames = js.ValueOf(arr)
+	c.values = values
+}
+
 // static adds a property of the constructor.
 func (c *class) static(name string, v any) {
 	c.ctor.Set(name, v)
@@ -166,6 +209,31 @@ func guardSync(where string, fn func(this js.Value, args []js.Value) any) func(j
 		return fn(this, args)
 	}
 }
+
+// jsHelpers are the JS halves of object creation and plain fields (see class.fields).
+var jsHelpers = js.Global().Get("Function").New(`
+const handle = "` + handleKey + `", data = "__convoFields";
+const record = (names, values) => {
+	const f = {};
+	for (let i = 0; i < names.length; i++) f[names[i]] = values[i];
+	return f;
+};
+return {
+	make(proto, id, names, ...values) {
+		const o = Object.create(proto);
+		Object.defineProperty(o, handle, { value: id });
+		if (names !== undefined) Object.defineProperty(o, data, { value: record(names, values), writable: true });
+		return o;
+	},
+	attach(o, id) { Object.defineProperty(o, handle, { value: id }); },
+	refresh(o, names, ...values) { Object.defineProperty(o, data, { value: record(names, values) }); },
+	getter(name, kind) {
+		const get = kind === "date"
+			? { [name]() { const f = this[data]; if (f === undefined) return undefined; const t = f[name]; return t === null ? null : new Date(t); } }
+			: { [name]() { const f = this[data]; return f === undefined ? undefined : f[name]; } };
+		return Object.getOwnPropertyDescriptor(get, name).value;
+	},
+};`).Invoke()
 
 // rethrower wraps a Go function in a plain JS function that throws the error carried by a
 // throw marker. The loader supplies it (see Install); without one it is built here.

@@ -67,6 +67,14 @@ func dateValue(t time.Time) any {
 	return jsDate.New(float64(t.UnixMilli()))
 }
 
+// dateMillis is t in Unix milliseconds, or null for the zero time (see class.fields).
+func dateMillis(t time.Time) any {
+	if t.IsZero() {
+		return js.Null()
+	}
+	return float64(t.UnixMilli())
+}
+
 // jsonValue parses JSON into a fresh JS value (attributes are plain JS values).
 func jsonValue(raw json.RawMessage) js.Value {
 	if len(raw) == 0 {

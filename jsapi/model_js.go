@@ -121,14 +121,13 @@ func newConversationClass(parent *class) *class {
 func newMessageClass(parent *class) *class {
 	c := newClass("Message", nil, parent)
 	m := func(self any) *core.Message { return self.(*core.Message) }
-	c.getter("sid", func(self any) any { return m(self).Sid() })
-	c.getter("index", func(self any) any { return m(self).Index() })
-	c.getter("author", func(self any) any { return optString(m(self).Author()) })
-	c.getter("body", func(self any) any { return stringPtr(m(self).Body()) })
-	c.getter("dateCreated", func(self any) any { return dateValue(m(self).DateCreated()) })
-	c.getter("dateUpdated", func(self any) any { return dateValue(m(self).DateUpdated()) })
+	// The fields a messageAdded listener reads are copied to the JS object (see class.fields);
+	// the hook set in constructClient refreshes them whenever the message changes.
+	c.fields([]string{"sid", "index", "author", "body", "participantSid", "dateCreated", "dateUpdated"}, func(self any) []any {
+		d := m(self).Data()
+		return []any{m(self).Sid(), d.Index, optString(d.Author), stringPtr(d.Body), optString(d.ParticipantSid), dateMillis(d.DateCreated), dateMillis(d.DateUpdated)}
+	})
 	c.getter("attributes", func(self any) any { return jsonValue(m(self).AttributesJSON()) })
-	c.getter("participantSid", func(self any) any { return optString(m(self).ParticipantSid()) })
 	c.getter("type", func(self any) any { return m(self).Type() })
 	c.getter("conversation", func(self any) any { return toJS(m(self).Conversation()) })
 	extendMessageClass(c)

@@ -41,7 +41,8 @@ export const EXPORT_NAMES = [
 const BOOT_TIMEOUT_MS = 30000;
 
 // Reads the module bytes or streams them into the compiler, whichever the environment allows.
-async function instantiate(url, importObject) {
+// early, if given, is the fetch of url already under way.
+async function instantiate(url, importObject, early) {
   if (url.protocol === 'file:') {
     // Node (tests, server-side rendering): fetch() cannot read file: URLs there.
     const fsModule = 'node:fs/promises';
@@ -49,7 +50,7 @@ async function instantiate(url, importObject) {
     return (await WebAssembly.instantiate(await readFile(url), importObject)).instance;
   }
 
-  const response = await fetch(url);
+  const response = await (early || fetch(url));
   if (!response.ok) {
     throw new Error(`convo: could not load ${url.href}: HTTP ${response.status} ${response.statusText}`);
   }
@@ -82,8 +83,9 @@ function randomKey() {
   return '__convo_boot_' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-// Starts the Go program and resolves with the API object it registers.
-export async function start(url) {
+// Starts the Go program and resolves with the API object it registers. early, if given, is a
+// fetch of url the caller started sooner.
+export async function start(url, early) {
   if (typeof globalThis.Go !== 'function') {
     throw new Error('convo: wasm_exec.js did not define globalThis.Go; is it missing from the package?');
   }
@@ -135,7 +137,7 @@ export async function start(url) {
     };
     globalThis[key].hooks = { rethrow, setIdle };
 
-    instantiate(url, go.importObject).then((instance) => {
+    instantiate(url, go.importObject, early).then((instance) => {
       // go.run settles only when the Go program ends. Before boot that is a failure; after
       // boot it means the SDK has stopped working, which deserves a loud console message.
       go.run(instance).then(

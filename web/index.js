@@ -11,12 +11,18 @@
 // The boot handshake with the Go program lives in boot.js, shared with the classic-script
 // build (convo.js).
 
-// Defines globalThis.Go as a side effect. It is copied from the Go toolchain that built convo.wasm
-// and must always come from that same Go release.
-import './wasm_exec.js';
-import { EXPORT_NAMES, start } from './boot.js';
+// The wasm download starts first, before the loader scripts are fetched: static imports would
+// make it wait for them. (file: URLs are Node's; boot.js reads those from disk.)
+const wasmURL = new URL('./convo.wasm', import.meta.url);
+const early = wasmURL.protocol === 'file:' ? undefined : fetch(wasmURL);
+early?.catch(() => {}); // reported when start awaits it
 
-const api = await start(new URL('./convo.wasm', import.meta.url));
+// wasm_exec.js defines globalThis.Go as a side effect. It is copied from the Go toolchain that
+// built convo.wasm and must always come from that same Go release.
+await import('./wasm_exec.js');
+const { EXPORT_NAMES, start } = await import('./boot.js');
+
+const api = await start(wasmURL, early);
 
 function pick(name) {
   return api[name];
