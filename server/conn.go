@@ -46,7 +46,7 @@ type conn struct {
 
 	mu       sync.Mutex
 	replies  []*wire.Frame
-	queue    []store.Delivery
+	queue    []queued
 	overflow bool
 	signals  []*wire.Frame // ephemeral frames waiting for the writer; dropped when full
 	byeErr   *wire.Error   // a bye to send, then close; the first reason wins
@@ -270,7 +270,7 @@ func (c *conn) kick() {
 
 // push queues a committed event for the writer; it never blocks. When the queue is full the
 // event is dropped and the writer reads it back from the store.
-func (c *conn) push(d store.Delivery) {
+func (c *conn) push(d queued) {
 	c.mu.Lock()
 	if len(c.queue) >= c.srv.cfg.QueueSize {
 		c.overflow = true
@@ -369,6 +369,12 @@ func (c *conn) writeLoop(welcome *wire.WelcomeData, start uint64) {
 		replies, q, overflow, sigs, bye := c.replies, c.queue, c.overflow, c.signals, c.byeErr
 		c.replies, c.queue, c.overflow, c.signals = nil, nil, false, nil
 		c.mu.Unlock()
+		// Events before replies: a request pushes the events it committed before its reply
+		// is queued, so a client sees them before the call resolves (on this node).
+		if err := c.drain(q, overflow, sigs); err != nil {
+			fail(err)
+			return
+		}
 		for _, f := range replies {
 			<-c.replySlots
 			if err := c.write(f); err != nil {
@@ -381,17 +387,13 @@ func (c *conn) writeLoop(welcome *wire.WelcomeData, start uint64) {
 			stop()
 			return
 		}
-		if err := c.drain(q, overflow, sigs); err != nil {
-			fail(err)
-			return
-		}
 	}
 }
 
 // drain writes queued events in offset order. Anything out of sequence (a gap from
 // concurrent commits, events dropped on overflow or on the bus) or without a payload (a
 // bus hint for an event too large to carry) is read from the store instead.
-func (c *conn) drain(q []store.Delivery, overflow bool, sigs []*wire.Frame) error {
+func (c *conn) drain(q []queued, overflow bool, sigs []*wire.Frame) error {
 	defer func() {
 		for _, f := range sigs {
 			if c.write(f) != nil {
@@ -404,7 +406,7 @@ func (c *conn) drain(q []store.Delivery, overflow bool, sigs []*wire.Frame) erro
 		case d.Offset <= c.last:
 			// Already sent from the store.
 		case d.Offset == c.last+1 && d.Payload != nil:
-			if err := c.writeEvent(d); err != nil {
+			if err := c.writeEvent(d.Delivery, d.compact); err != nil {
 				return err
 			}
 		default:
@@ -430,7 +432,7 @@ func (c *conn) catchUp() error {
 			return errFellBehind
 		}
 		for _, d := range ds {
-			if err := c.writeEvent(d); err != nil {
+			if err := c.writeEvent(d, false); err != nil {
 				return err
 			}
 		}
@@ -440,8 +442,24 @@ func (c *conn) catchUp() error {
 	}
 }
 
-func (c *conn) writeEvent(d store.Delivery) error {
-	if err := c.write(&wire.Frame{Type: wire.TypeEvent, Event: d.Event, Offset: d.Offset, Data: d.Payload}); err != nil {
+// queued is a delivery waiting in a connection's queue; compact: its payload is compact
+// JSON already (the hub compacted it once for every connection it went to).
+type queued struct {
+	store.Delivery
+	compact bool
+}
+
+// writeEvent writes an event frame. A compact payload is spliced into the frame as it is;
+// anything else is encoded as any frame (which compacts the payload and checks it).
+func (c *conn) writeEvent(d store.Delivery, compact bool) error {
+	f := &wire.Frame{Type: wire.TypeEvent, Event: d.Event, Offset: d.Offset, Data: d.Payload}
+	var err error
+	if b := eventFrame(d, compact); b != nil {
+		err = c.writeBytes(f, b)
+	} else {
+		err = c.write(f)
+	}
+	if err != nil {
 		return err
 	}
 	c.last = d.Offset
@@ -454,6 +472,11 @@ func (c *conn) write(f *wire.Frame) error {
 	if err != nil {
 		return err
 	}
+	return c.writeBytes(f, b)
+}
+
+// writeBytes writes f, encoded as b.
+func (c *conn) writeBytes(f *wire.Frame, b []byte) (err error) {
 	if len(b) > wire.MaxServerFrameBytes {
 		// Replies are checked when their result is encoded (encodeResults) and nothing else
 		// comes near the limit; should one still be too large, the client cannot read it.

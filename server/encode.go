@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
+
+	"github.com/convo-sdk/convo/server/store"
 
 	"github.com/convo-sdk/convo/core/wire"
 )
@@ -25,6 +28,40 @@ func marshalJSON(v any) (json.RawMessage, error) {
 
 // encodeFrame encodes a frame for the socket, without HTML escaping.
 func encodeFrame(f *wire.Frame) ([]byte, error) { return marshalJSON(f) }
+
+// eventFrame encodes an event frame by hand, byte for byte as encodeFrame would: the
+// payload, compact already, is copied rather than compacted again for every connection.
+// It returns nil when it cannot (a payload not known to be compact, an event name that
+// JSON would escape); encodeFrame does those.
+func eventFrame(d store.Delivery, compact bool) []byte {
+	if !compact || !plainName(d.Event) || d.Offset == 0 || len(d.Payload) == 0 {
+		return nil
+	}
+	b := make([]byte, 0, len(`{"type":"","event":"","offset":,"data":}`)+len(wire.TypeEvent)+len(d.Event)+20+len(d.Payload))
+	b = append(b, `{"type":"`...)
+	b = append(b, wire.TypeEvent...)
+	b = append(b, `","event":"`...)
+	b = append(b, d.Event...)
+	b = append(b, `","offset":`...)
+	b = strconv.AppendUint(b, d.Offset, 10)
+	b = append(b, `,"data":`...)
+	b = append(b, d.Payload...)
+	return append(b, '}')
+}
+
+// plainName reports whether JSON writes s as it is between quotes.
+func plainName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if !('a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' || ch == '.' || ch == '_' || ch == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // frameOverhead is room for a reply frame's fields around its data
 // ({"type":"res","id":18446744073709551615,"data":...}).

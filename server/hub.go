@@ -1,7 +1,10 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
 	"sync"
+	"unsafe"
 
 	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/bus"
@@ -164,11 +167,36 @@ func (h *hub) deliver(ds []store.Delivery) {
 }
 
 func (h *hub) deliverHere(ds []store.Delivery) {
+	// The members of a conversation share one payload: compact it once here rather than
+	// once per connection as its frame is encoded (see eventFrame).
+	var shared map[*byte]json.RawMessage
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, d := range ds {
-		for c := range h.byID[d.Identity] {
-			c.push(d)
+		set := h.byID[d.Identity]
+		if len(set) == 0 {
+			continue
+		}
+		if len(d.Payload) > 0 {
+			key := unsafe.SliceData(d.Payload)
+			compact, ok := shared[key]
+			if !ok {
+				var buf bytes.Buffer
+				if json.Compact(&buf, d.Payload) == nil {
+					compact = buf.Bytes()
+				}
+				if shared == nil {
+					shared = make(map[*byte]json.RawMessage)
+				}
+				shared[key] = compact
+			}
+			if compact != nil {
+				d.Payload = compact
+			}
+		}
+		q := queued{Delivery: d, compact: len(d.Payload) == 0 || shared[unsafe.SliceData(d.Payload)] != nil}
+		for c := range set {
+			c.push(q)
 		}
 	}
 }

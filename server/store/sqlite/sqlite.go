@@ -43,6 +43,7 @@ const DefaultRetention = 10000
 // Store is the SQLite store. It is safe for concurrent use.
 type Store struct {
 	w, r      *sql.DB
+	cp        *sql.DB // checkpoints (checkpointLoop)
 	retention uint64
 	log       *slog.Logger
 
@@ -52,6 +53,9 @@ type Store struct {
 
 	writes     chan *writeReq // to the committer (group commit)
 	commitDone chan struct{}
+
+	committed      chan struct{} // a commit happened: the WAL may want a checkpoint
+	checkpointDone chan struct{}
 }
 
 // writeReq is one write waiting for the committer.
@@ -60,6 +64,9 @@ type writeReq struct {
 	fn   func(ctx context.Context, tx *sql.Tx) error
 	done chan error
 }
+
+// writerCacheKiB is the writer connection's page cache (SQLite's default is 2 MiB).
+const writerCacheKiB = 32 << 10
 
 // maxBatch bounds the writes one transaction commits together.
 const maxBatch = 256
@@ -86,8 +93,18 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	wq := url.Values{"_txlock": {"immediate"}}
 	for k, v := range pragmas {
-		wq[k] = v
+		wq[k] = slices.Clone(v)
 	}
+	// The writer's group commit opens a savepoint per write, and SQLite journals every page
+	// a savepoint changes: in memory, not in a temporary file (a write syscall per page).
+	// Its cache holds a batch's pages without spilling them to the WAL before the commit
+	// and keeps the hot b-tree pages (streams, conversations, the tails of messages and
+	// events) across batches; the readers' caches restart on every commit anyway.
+	wq.Add("_pragma", "temp_store(MEMORY)")
+	wq.Add("_pragma", fmt.Sprintf("cache_size(%d)", -writerCacheKiB))
+	// Checkpoints run on their own connection (checkpointLoop), not after the writer's
+	// commits, where they would hold up every write queued behind them.
+	wq.Add("_pragma", "wal_autocheckpoint(0)")
 	w, err := sql.Open(cachedDriverName, "file:"+path+"?"+wq.Encode())
 	if err != nil {
 		return nil, err
@@ -109,12 +126,55 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	r.SetMaxOpenConns(opts.Readers)
 	r.SetMaxIdleConns(opts.Readers)
-	s := &Store{w: w, r: r, retention: uint64(opts.Retention), log: opts.Logger,
+	cp, err := sql.Open(cachedDriverName, "file:"+path+"?"+url.Values{"_pragma": pragmas["_pragma"][:len(pragmas["_pragma"])-1]}.Encode())
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	cp.SetMaxOpenConns(1)
+	s := &Store{w: w, r: r, cp: cp, retention: uint64(opts.Retention), log: opts.Logger,
 		stop: make(chan struct{}), pruneDone: make(chan struct{}),
-		writes: make(chan *writeReq), commitDone: make(chan struct{})}
+		writes: make(chan *writeReq), commitDone: make(chan struct{}),
+		committed: make(chan struct{}, 1), checkpointDone: make(chan struct{})}
 	go s.commitLoop()
 	go s.pruneLoop(opts.PruneInterval)
+	go s.checkpointLoop()
 	return s, nil
+}
+
+// checkpointEvery is the most often checkpointLoop copies the WAL into the database.
+const checkpointEvery = time.Second
+
+// checkpointLoop copies committed WAL pages into the database file after commits, beside
+// the writer: a PASSIVE checkpoint neither waits for nor blocks writers and readers, and
+// the writer starts the WAL over once a checkpoint has copied all of it. Durability does
+// not depend on it: every commit is synced in the WAL.
+func (s *Store) checkpointLoop() {
+	defer close(s.checkpointDone)
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.committed:
+		}
+		if _, err := s.cp.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			s.log.Warn("checkpointing the WAL failed", "err", err)
+		}
+		select {
+		case <-s.stop:
+			return
+		case <-time.After(checkpointEvery):
+		}
+	}
+}
+
+// noteCommit wakes the checkpointer; it never blocks.
+func (s *Store) noteCommit() {
+	select {
+	case s.committed <- struct{}{}:
+	default:
+	}
 }
 
 // migration is one named schema change.
@@ -207,7 +267,8 @@ func (s *Store) Close() error {
 		close(s.stop)
 		<-s.pruneDone
 		<-s.commitDone
-		err = errors.Join(s.r.Close(), s.w.Close())
+		<-s.checkpointDone
+		err = errors.Join(s.r.Close(), s.cp.Close(), s.w.Close())
 	})
 	return err
 }
@@ -252,6 +313,7 @@ func (s *Store) commitLoop() {
 			}
 		}
 		s.commitBatch(batch)
+		s.noteCommit()
 	}
 }
 
@@ -991,16 +1053,26 @@ func (s *Store) SendMessage(ctx context.Context, nm store.NewMessage) (wire.Mess
 		if err := attachMedia(ctx, tx, nm.ConversationSid, sid, nm.Author, nm.MediaSids); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET last_message_index = ?, last_message_date = ? WHERE sid = ?`,
-			idx, t, nm.ConversationSid); err != nil {
+		// Activity restarts the lifecycle timers: with the last message, in one statement,
+		// unless the conversation wakes from inactive (touchConversation, below).
+		if state == wire.StateInactive {
+			if _, err := tx.ExecContext(ctx, `UPDATE conversations SET last_message_index = ?, last_message_date = ? WHERE sid = ?`,
+				idx, t, nm.ConversationSid); err != nil {
+				return err
+			}
+		} else if err := restartTimersAfter(ctx, tx, nm.ConversationSid, state, t, idx); err != nil {
 			return err
 		}
 		var err error
 		if m, err = scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageSelect+` FROM messages WHERE sid = ?`, sid)); err != nil {
 			return err
 		}
-		if err := loadMessageExtras(ctx, tx, []*wire.Message{&m}); err != nil {
-			return err
+		// A message just written has no receipts yet, and media only if it attached some:
+		// without media there is nothing for loadMessageExtras to find.
+		if len(nm.MediaSids) > 0 {
+			if err := loadMessageExtras(ctx, tx, []*wire.Message{&m}); err != nil {
+				return err
+			}
 		}
 		members, err := participantIdentities(ctx, tx, nm.ConversationSid)
 		if err != nil {
@@ -1010,7 +1082,10 @@ func (s *Store) SendMessage(ctx context.Context, nm store.NewMessage) (wire.Mess
 		if ds, err = s.appendEvent(ctx, tx, wire.EventMessageAdded, wire.MessageEvent{Message: m}, members); err != nil {
 			return err
 		}
-		// Activity restarts the lifecycle timers and wakes an inactive conversation.
+		if state != wire.StateInactive {
+			return nil // timers restarted above
+		}
+		// Activity wakes an inactive conversation (and restarts its timers).
 		woke, err := s.touchConversation(ctx, tx, nm.ConversationSid, state, t)
 		ds = append(ds, woke...)
 		return err
