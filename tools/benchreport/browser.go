@@ -6,88 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/convo-sdk/convo/internal/benchfig"
 )
-
-// BrowserFigures are the SDK's figures in headless Chromium, measured by the TestBench*
-// functions of web/e2e (bench_test.go), each beside its anchor from the same run. The JSON
-// shapes mirror the ones that file writes.
-type BrowserFigures struct {
-	Quick      bool               `json:"quick,omitempty"`
-	Ready      *BrowserReady      `json:"ready,omitempty"`
-	Throughput *BrowserThroughput `json:"throughput,omitempty"`
-	Latency    *BrowserLatency    `json:"latency,omitempty"`
-	Memory     *BrowserMemory     `json:"memory,omitempty"`
-}
-
-// BrowserReady: navigation start → Client usable, convo's SDK against the vendor bundle,
-// with the HTTP cache off (cold: a first visit) and on (warm), and navigation start →
-// initialized for a user with many conversations.
-type BrowserReady struct {
-	Loads int              `json:"loads"`
-	Cold  BrowserReadyPair `json:"cold"`
-	Warm  BrowserReadyPair `json:"warm"`
-	Init  BrowserInit      `json:"init"`
-}
-
-// BrowserReadyPair holds the medians (ms) of one cache mode.
-type BrowserReadyPair struct {
-	ConvoMs        float64   `json:"convoMs"`
-	VendorMs       float64   `json:"vendorMs"`
-	Ratio          float64   `json:"ratio"`
-	ConvoAll       []float64 `json:"convoAll"`
-	VendorAll      []float64 `json:"vendorAll"`
-	ConvoTransfer  int64     `json:"convoTransferBytes"`
-	VendorTransfer int64     `json:"vendorTransferBytes"`
-}
-
-// BrowserInit: navigation start → initialized (ms, medians).
-type BrowserInit struct {
-	Conversations           int       `json:"conversations"`
-	MessagesPerConversation int       `json:"messagesPerConversation"`
-	ColdMs                  float64   `json:"coldMs"`
-	WarmMs                  float64   `json:"warmMs"`
-	ColdAll                 []float64 `json:"coldAll"`
-	WarmAll                 []float64 `json:"warmAll"`
-	WarmReadyMs             float64   `json:"warmReadyMs"`
-}
-
-// BrowserThroughput: messages/s reaching a messageAdded listener against a bare WebSocket
-// reading the same replayed frames in the same page.
-type BrowserThroughput struct {
-	Messages   int       `json:"messages"`
-	SDKPerSec  float64   `json:"sdkPerSec"`
-	BarePerSec float64   `json:"barePerSec"`
-	Ratio      float64   `json:"ratio"`
-	SDKMs      float64   `json:"sdkMs"`
-	BareMs     []float64 `json:"bareMs"`
-}
-
-// BrowserLatency: page A's sendMessage → page B's messageAdded (ms).
-type BrowserLatency struct {
-	Messages   int     `json:"messages"`
-	IntervalMs int     `json:"intervalMs"`
-	P50Ms      float64 `json:"p50Ms"`
-	P99Ms      float64 `json:"p99Ms"`
-	MaxMs      float64 `json:"maxMs"`
-	Visibility string  `json:"visibility"`
-}
-
-// BrowserMemory: wasm linear memory + JS heap after a forced GC, loaded against empty.
-type BrowserMemory struct {
-	Conversations           int                 `json:"conversations"`
-	MessagesPerConversation int                 `json:"messagesPerConversation"`
-	CachedMessages          int                 `json:"cachedMessages"`
-	Empty                   BrowserMemorySample `json:"empty"`
-	Loaded                  BrowserMemorySample `json:"loaded"`
-	BytesPerMessage         float64             `json:"bytesPerMessage"`
-}
-
-// BrowserMemorySample is one page's memory in bytes.
-type BrowserMemorySample struct {
-	WasmBytes   int64 `json:"wasmBytes"`
-	JSHeapBytes int64 `json:"jsHeapBytes"`
-	TotalBytes  int64 `json:"totalBytes"`
-}
 
 // runBrowser runs the browser benchmarks of web/e2e against the built web folder and the
 // vendor bundle, and appends the budgets of issue 6 items 2 to 4.
@@ -120,7 +41,7 @@ func runBrowser(cfg config, r *Report) error {
 		}
 		return err
 	}
-	var f BrowserFigures
+	var f benchfig.Figures
 	if err := json.Unmarshal(b, &f); err != nil {
 		return fmt.Errorf("reading %s: %w", out, err)
 	}
@@ -143,7 +64,7 @@ func runBrowser(cfg config, r *Report) error {
 	return nil
 }
 
-func printBrowser(f *BrowserFigures) {
+func printBrowser(f *benchfig.Figures) {
 	note := ""
 	if f.Quick {
 		note = " (quick: small loads, not comparable)"
@@ -153,7 +74,7 @@ func printBrowser(f *BrowserFigures) {
 		fmt.Printf("%-52s %12s %12s %10s\n", fmt.Sprintf("ready, navigation → Client (median of %d)", r.Loads), "convo", "vendor", "ratio")
 		for _, p := range []struct {
 			name string
-			BrowserReadyPair
+			benchfig.ReadyPair
 		}{{"  cold (HTTP cache off)", r.Cold}, {"  warm (cached)", r.Warm}} {
 			fmt.Printf("%-52s %9.1f ms %9.1f ms %9.2fx\n", p.name, p.ConvoMs, p.VendorMs, p.Ratio)
 		}
@@ -174,7 +95,7 @@ func printBrowser(f *BrowserFigures) {
 		fmt.Printf("%-52s %12s %12s %12s\n", fmt.Sprintf("memory, %d × %d cached messages (MB)", m.Conversations, m.MessagesPerConversation), "wasm", "JS heap", "total")
 		for _, s := range []struct {
 			name string
-			BrowserMemorySample
+			benchfig.MemorySample
 		}{{"  empty client", m.Empty}, {"  loaded", m.Loaded}} {
 			fmt.Printf("%-52s %12.1f %12.1f %12.1f\n", s.name, float64(s.WasmBytes)/1e6, float64(s.JSHeapBytes)/1e6, float64(s.TotalBytes)/1e6)
 		}

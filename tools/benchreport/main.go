@@ -14,17 +14,19 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/convo-sdk/convo/internal/benchfig"
 )
 
 // Report is the JSON written to -out.
 type Report struct {
-	Date       time.Time       `json:"date"`
-	Machine    Machine         `json:"machine"`
-	Size       *SizeFigures    `json:"size,omitempty"`
-	Browser    *BrowserFigures `json:"browser,omitempty"`
-	Server     *ServerFigures  `json:"server,omitempty"`
-	Benchmarks []Benchmark     `json:"benchmarks,omitempty"`
-	Budgets    []Budget        `json:"budgets"`
+	Date       time.Time         `json:"date"`
+	Machine    Machine           `json:"machine"`
+	Size       *SizeFigures      `json:"size,omitempty"`
+	Browser    *benchfig.Figures `json:"browser,omitempty"`
+	Server     *ServerFigures    `json:"server,omitempty"`
+	Benchmarks []Benchmark       `json:"benchmarks,omitempty"`
+	Budgets    []Budget          `json:"budgets"`
 }
 
 // Machine says where the figures come from.

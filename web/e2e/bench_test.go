@@ -36,6 +36,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/convo-sdk/convo/internal/benchfig"
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/servertest"
 	"github.com/convo-sdk/convo/server/store"
@@ -217,41 +218,7 @@ func benchRound(x float64, digits int) float64 {
 
 // --- 2. Ready time and initialisation --------------------------------------------------------
 
-// benchReadyPair is one cache mode of the ready comparison: convo's SDK and the vendor bundle,
-// each navigation start → its Client usable, medians of the loads.
-type benchReadyPair struct {
-	ConvoMs   float64   `json:"convoMs"`
-	VendorMs  float64   `json:"vendorMs"`
-	Ratio     float64   `json:"ratio"`
-	ConvoAll  []float64 `json:"convoAll"`
-	VendorAll []float64 `json:"vendorAll"`
-	// Bytes over the wire per load (transferSize of every resource, the page included).
-	ConvoTransfer  int64 `json:"convoTransferBytes"`
-	VendorTransfer int64 `json:"vendorTransferBytes"`
-}
-
-// benchInit times navigation start → initialized for a user with many conversations.
-type benchInit struct {
-	Conversations           int       `json:"conversations"`
-	MessagesPerConversation int       `json:"messagesPerConversation"`
-	ColdMs                  float64   `json:"coldMs"`
-	WarmMs                  float64   `json:"warmMs"`
-	ColdAll                 []float64 `json:"coldAll"`
-	WarmAll                 []float64 `json:"warmAll"`
-	// WarmReadyMs is when the same pages had the Client usable (warm), for the split.
-	WarmReadyMs float64 `json:"warmReadyMs"`
-}
-
-// benchReady is item 2 of issue 6.
-type benchReady struct {
-	Loads int `json:"loads"`
-	// Cold: HTTP cache off (every load fetches and compiles everything: a first visit).
-	// Warm: HTTP cache on (a return visit; files revalidated, bodies from the cache).
-	Cold benchReadyPair `json:"cold"`
-	Warm benchReadyPair `json:"warm"`
-	Init benchInit      `json:"init"`
-}
-
+// benchReadyResult is one page load of the ready comparison.
 type benchReadyResult struct {
 	Ms       float64 `json:"ms"`
 	OK       bool    `json:"ok"`
@@ -338,11 +305,11 @@ func TestBenchReady(t *testing.T) {
 
 	// The pair is measured alternately, so drift on a shared machine hits both alike; one
 	// unmeasured load of each first (browser and server warm-up, and the cache in warm mode).
-	pair := func(cold bool) benchReadyPair {
+	pair := func(cold bool) benchfig.ReadyPair {
 		benchSetCache(t, tab, cold)
 		benchLoadReady(t, tab, convoURL())
 		benchLoadReady(t, tab, vendorURL())
-		var p benchReadyPair
+		var p benchfig.ReadyPair
 		for range n {
 			c := benchLoadReady(t, tab, convoURL())
 			v := benchLoadReady(t, tab, vendorURL())
@@ -354,11 +321,11 @@ func TestBenchReady(t *testing.T) {
 		p.Ratio = benchRound(p.ConvoMs/p.VendorMs, 2)
 		return p
 	}
-	fig := benchReady{Loads: n}
+	fig := benchfig.Ready{Loads: n}
 	fig.Cold = pair(true)
 	fig.Warm = pair(false)
 
-	fig.Init = benchInit{Conversations: nConv, MessagesPerConversation: perConv}
+	fig.Init = benchfig.Init{Conversations: nConv, MessagesPerConversation: perConv}
 	var warmReady []float64
 	for _, cold := range []bool{true, false} {
 		benchSetCache(t, tab, cold)
@@ -380,19 +347,6 @@ func TestBenchReady(t *testing.T) {
 }
 
 // --- 3. Delivery throughput and latency ------------------------------------------------------
-
-// benchThroughput compares messages/s reaching the SDK's messageAdded listener with a bare
-// WebSocket reading the same frames, in the same page.
-type benchThroughput struct {
-	Messages int `json:"messages"`
-	// SDKPerSec is the SDK; BarePerSec the ceiling (the faster of the two bare runs, one
-	// before and one after the SDK's).
-	SDKPerSec  float64   `json:"sdkPerSec"`
-	BarePerSec float64   `json:"barePerSec"`
-	Ratio      float64   `json:"ratio"`
-	SDKMs      float64   `json:"sdkMs"`
-	BareMs     []float64 `json:"bareMs"`
-}
 
 type benchReplay struct {
 	Ms        float64 `json:"ms"`
@@ -447,24 +401,12 @@ func TestBenchThroughput(t *testing.T) {
 		require.Equal(t, sdk.BodyChars, r.BodyChars, "the SDK and the bare reader saw different bodies")
 		require.Equal(t, sdk.LastIndex, r.LastIndex)
 	}
-	fig := benchThroughput{Messages: n, SDKMs: benchRound(sdk.Ms, 1), BareMs: []float64{benchRound(b1.Ms, 1), benchRound(b2.Ms, 1)}}
+	fig := benchfig.Throughput{Messages: n, SDKMs: benchRound(sdk.Ms, 1), BareMs: []float64{benchRound(b1.Ms, 1), benchRound(b2.Ms, 1)}}
 	fig.SDKPerSec = benchRound(float64(n)/sdk.Ms*1000, 0)
 	fig.BarePerSec = benchRound(float64(n)/min(b1.Ms, b2.Ms)*1000, 0)
 	fig.Ratio = benchRound(fig.SDKPerSec/fig.BarePerSec, 3)
 	t.Logf("throughput: %+v", fig)
 	cfg.record(t, "throughput", fig)
-}
-
-// benchLatency is send-to-listener times between two pages of one browser (so
-// performance.timeOrigin + now() is one clock): page A's sendMessage to page B's
-// messageAdded.
-type benchLatency struct {
-	Messages   int     `json:"messages"`
-	IntervalMs int     `json:"intervalMs"`
-	P50Ms      float64 `json:"p50Ms"`
-	P99Ms      float64 `json:"p99Ms"`
-	MaxMs      float64 `json:"maxMs"`
-	Visibility string  `json:"visibility"`
 }
 
 func TestBenchLatency(t *testing.T) {
@@ -505,7 +447,7 @@ func TestBenchLatency(t *testing.T) {
 		require.NoError(t, err)
 		lat = append(lat, r.At-sent)
 	}
-	fig := benchLatency{Messages: n, IntervalMs: interval,
+	fig := benchfig.Latency{Messages: n, IntervalMs: interval,
 		P50Ms: benchRound(benchPercentile(lat, 50), 2), P99Ms: benchRound(benchPercentile(lat, 99), 2), MaxMs: benchRound(slices.Max(lat), 2),
 		Visibility: MustEval[string](a, `return lab.visibility();`) + "/" + MustEval[string](b, `return lab.visibility();`)}
 	t.Logf("latency: %+v", fig)
@@ -514,27 +456,8 @@ func TestBenchLatency(t *testing.T) {
 
 // --- 4. Memory -------------------------------------------------------------------------------
 
-// benchMemorySample is what one page holds after a forced GC.
-type benchMemorySample struct {
-	WasmBytes   int64 `json:"wasmBytes"`   // the wasm instance's linear memory
-	JSHeapBytes int64 `json:"jsHeapBytes"` // V8 heap in use (Runtime.getHeapUsage)
-	TotalBytes  int64 `json:"totalBytes"`
-}
-
-// benchMemory is the SDK's memory with many cached messages, beside an empty client.
-type benchMemory struct {
-	Conversations           int               `json:"conversations"`
-	MessagesPerConversation int               `json:"messagesPerConversation"`
-	CachedMessages          int               `json:"cachedMessages"`
-	Empty                   benchMemorySample `json:"empty"`
-	Loaded                  benchMemorySample `json:"loaded"`
-	// BytesPerMessage is (Loaded - Empty) / CachedMessages; it carries the conversations'
-	// share too.
-	BytesPerMessage float64 `json:"bytesPerMessage"`
-}
-
 // measureMemory forces a full GC through the DevTools protocol and reads the page's figures.
-func benchMeasureMemory(t *testing.T, tab *Tab) benchMemorySample {
+func benchMeasureMemory(t *testing.T, tab *Tab) benchfig.MemorySample {
 	t.Helper()
 	for range 2 { // a second pass collects what finalizers of the first freed
 		_, err := chromedp.Call(tab.Ctx, heapprofiler.CollectGarbage, cdp.Empty{})
@@ -542,7 +465,7 @@ func benchMeasureMemory(t *testing.T, tab *Tab) benchMemorySample {
 	}
 	heap, err := chromedp.Call(tab.Ctx, cdpruntime.GetHeapUsage, cdp.Empty{})
 	require.NoError(t, err)
-	s := benchMemorySample{WasmBytes: MustEval[int64](tab, `return lab.wasmBytes();`), JSHeapBytes: int64(heap.UsedSize)}
+	s := benchfig.MemorySample{WasmBytes: MustEval[int64](tab, `return lab.wasmBytes();`), JSHeapBytes: int64(heap.UsedSize)}
 	s.TotalBytes = s.WasmBytes + s.JSHeapBytes
 	return s
 }
@@ -557,7 +480,7 @@ func TestBenchMemory(t *testing.T) {
 	benchSeedConversations(t, env, identity, nConv, perConv)
 
 	// Each measurement has a browser of its own, so nothing else shares the JS heap.
-	sample := func(name, identity string, wantConvs, wantMessages int) benchMemorySample {
+	sample := func(name, identity string, wantConvs, wantMessages int) benchfig.MemorySample {
 		browser := NewBrowser(t, 10*time.Minute)
 		tab := benchOpenLab(t, browser, env, name)
 		got := MustEval[map[string]int](tab, `return await lab.start(`+jsString(env.Token(identity, time.Hour))+`);`)
@@ -568,7 +491,7 @@ func TestBenchMemory(t *testing.T) {
 		}
 		return benchMeasureMemory(t, tab)
 	}
-	fig := benchMemory{Conversations: nConv, MessagesPerConversation: perConv, CachedMessages: nConv * perConv}
+	fig := benchfig.Memory{Conversations: nConv, MessagesPerConversation: perConv, CachedMessages: nConv * perConv}
 	fig.Empty = sample("empty", "bench-empty", 0, 0)
 	fig.Loaded = sample("loaded", identity, nConv, nConv*perConv)
 	fig.BytesPerMessage = benchRound(float64(fig.Loaded.TotalBytes-fig.Empty.TotalBytes)/float64(fig.CachedMessages), 1)

@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,28 +10,7 @@ import (
 	"github.com/convo-sdk/convo/server/store/internal/storeutil"
 )
 
-const contentCols = `id, sid, friendly_name, variables, variants, date_created, date_updated`
-
-func scanContent(sc scanner) (wire.ContentTemplate, int64, error) {
-	var (
-		t            wire.ContentTemplate
-		id           int64
-		vars, vnts   string
-		created, upd int64
-	)
-	if err := sc.Scan(&id, &t.Sid, &t.FriendlyName, &vars, &vnts, &created, &upd); err != nil {
-		return t, 0, notFound(err)
-	}
-	if err := json.Unmarshal([]byte(vars), &t.Variables); err != nil {
-		return t, 0, fmt.Errorf("content template %s: variables: %w", t.Sid, err)
-	}
-	if t.Variables == nil {
-		t.Variables = []wire.ContentVariable{}
-	}
-	t.Variants = json.RawMessage(vnts)
-	t.DateCreated, t.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
-	return t, id, nil
-}
+const contentCols = storeutil.ContentCols
 
 func (s *Store) ContentTemplates(ctx context.Context, after string, limit int) ([]wire.ContentTemplate, string, error) {
 	afterID, err := storeutil.ParseCursor(after)
@@ -44,17 +21,17 @@ func (s *Store) ContentTemplates(ctx context.Context, after string, limit int) (
 	if err != nil {
 		return nil, "", err
 	}
-	return cursorPage(rows, limit, scanContent)
+	return cursorPage(rows, limit, scan.Content)
 }
 
 func (s *Store) ContentTemplate(ctx context.Context, sid string) (wire.ContentTemplate, error) {
-	t, _, err := scanContent(s.pool.QueryRow(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = $1`, sid))
+	t, _, err := scan.Content(s.pool.QueryRow(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = $1`, sid))
 	return t, err
 }
 
 func (s *Store) CreateContentTemplate(ctx context.Context, nt store.NewContentTemplate) (wire.ContentTemplate, error) {
 	t := storeutil.Now()
-	ct, _, err := scanContent(s.pool.QueryRow(ctx, `INSERT INTO content_templates (sid, friendly_name, variables, variants, date_created, date_updated)
+	ct, _, err := scan.Content(s.pool.QueryRow(ctx, `INSERT INTO content_templates (sid, friendly_name, variables, variants, date_created, date_updated)
 		VALUES ($1, $2, $3, $4, $5, $5) RETURNING `+contentCols,
 		store.NewSid(store.PrefixContent), nt.FriendlyName, storeutil.VariablesJSON(nt.Variables), storeutil.Attrs(nt.Variants), t))
 	return ct, err
@@ -63,20 +40,12 @@ func (s *Store) CreateContentTemplate(ctx context.Context, nt store.NewContentTe
 func (s *Store) UpdateContentTemplate(ctx context.Context, sid string, u store.ContentTemplateUpdate) (wire.ContentTemplate, error) {
 	var ct wire.ContentTemplate
 	err := s.write(ctx, func(tx pgx.Tx) error {
-		cur, _, err := scanContent(tx.QueryRow(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = $1 FOR UPDATE`, sid))
+		cur, _, err := scan.Content(tx.QueryRow(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = $1 FOR UPDATE`, sid))
 		if err != nil {
 			return err
 		}
-		if u.FriendlyName != nil {
-			cur.FriendlyName = *u.FriendlyName
-		}
-		if u.Variables != nil {
-			cur.Variables = *u.Variables
-		}
-		if len(u.Variants) > 0 {
-			cur.Variants = u.Variants
-		}
-		ct, _, err = scanContent(tx.QueryRow(ctx, `UPDATE content_templates SET friendly_name = $1, variables = $2, variants = $3,
+		cur = storeutil.ContentEdit(cur, u)
+		ct, _, err = scan.Content(tx.QueryRow(ctx, `UPDATE content_templates SET friendly_name = $1, variables = $2, variants = $3,
 			date_updated = $4 WHERE sid = $5 RETURNING `+contentCols,
 			cur.FriendlyName, storeutil.VariablesJSON(cur.Variables), storeutil.Attrs(cur.Variants), storeutil.Now(), sid))
 		return err

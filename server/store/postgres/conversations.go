@@ -2,9 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -13,79 +10,21 @@ import (
 	"github.com/convo-sdk/convo/server/store/internal/storeutil"
 )
 
-const conversationCols = `c.id, c.sid, c.unique_name, c.friendly_name, c.attributes, c.created_by,
-	c.date_created, c.date_updated, c.last_message_index, c.last_message_date, c.state, c.state_date, c.bindings`
-
-// viewCols are the participant columns that make a conversation per-user (alias p).
-const viewCols = `p.notification_level, p.last_read_index`
-
-func scanConversation(sc scanner) (wire.Conversation, int64, error) {
-	var (
-		c             wire.Conversation
-		id            int64
-		uniq          *string
-		a             string
-		created, upd  int64
-		lastIdx, last *int64
-		state         string
-		stateDate     *int64
-		bindings      *string
-	)
-	err := sc.Scan(&id, &c.Sid, &uniq, &c.FriendlyName, &a, &c.CreatedBy, &created, &upd, &lastIdx, &last, &state, &stateDate, &bindings)
-	if err != nil {
-		return c, 0, notFound(err)
-	}
-	if stateDate != nil {
-		c.State = &wire.ConversationState{Current: state, DateUpdated: storeutil.FromMillis(*stateDate)}
-	}
-	if bindings != nil {
-		c.Bindings = json.RawMessage(*bindings)
-	}
-	if uniq != nil {
-		c.UniqueName = *uniq
-	}
-	c.Attributes = json.RawMessage(a)
-	c.DateCreated, c.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
-	if lastIdx != nil && last != nil {
-		c.LastMessage = &wire.LastMessage{Index: *lastIdx, DateCreated: storeutil.FromMillis(*last)}
-	}
-	return c, id, nil
-}
-
-func scanConversationView(sc scanner) (wire.Conversation, int64, error) {
-	var (
-		level    string
-		lastRead *int64
-	)
-	c, id, err := scanConversation(extraScanner{sc, []any{&level, &lastRead}})
-	if err == nil {
-		c.Joined, c.NotificationLevel, c.LastReadMessageIndex = true, level, lastRead
-	}
-	return c, id, err
-}
+const (
+	conversationCols = storeutil.ConversationCols
+	viewCols         = storeutil.ViewCols
+)
 
 func conversation(ctx context.Context, q querier, sid string) (wire.Conversation, error) {
-	c, _, err := scanConversation(q.QueryRow(ctx, `SELECT `+conversationCols+` FROM conversations c WHERE c.sid = $1`, sid))
+	c, _, err := scan.Conversation(q.QueryRow(ctx, `SELECT `+conversationCols+` FROM conversations c WHERE c.sid = $1`, sid))
 	return c, err
 }
 
-// cursorPage reads up to limit items from rows fetched with LIMIT limit+1, and returns the
-// cursor of the next page (the last item's id) when there is one.
+// cursorPage reads up to limit items from rows fetched with LIMIT limit+1 (see
+// storeutil.CursorPage), and closes rows.
 func cursorPage[T any](rows pgx.Rows, limit int, scan func(scanner) (T, int64, error)) ([]T, string, error) {
 	defer rows.Close()
-	items := []T{}
-	var lastID int64
-	for rows.Next() {
-		c, id, err := scan(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		if len(items) == limit {
-			return items, strconv.FormatInt(lastID, 10), rows.Err()
-		}
-		items, lastID = append(items, c), id
-	}
-	return items, "", rows.Err()
+	return storeutil.CursorPage(rows, limit, scan)
 }
 
 func (s *Store) CreateConversation(ctx context.Context, nc store.NewConversation) (wire.Conversation, error) {
@@ -93,7 +32,7 @@ func (s *Store) CreateConversation(ctx context.Context, nc store.NewConversation
 	t := storeutil.Now()
 	var conv wire.Conversation
 	err := s.write(ctx, func(tx pgx.Tx) error {
-		c, _, err := scanConversation(tx.QueryRow(ctx, `INSERT INTO conversations AS c
+		c, _, err := scan.Conversation(tx.QueryRow(ctx, `INSERT INTO conversations AS c
 			(sid, unique_name, friendly_name, attributes, created_by, date_created, date_updated)
 			VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING `+conversationCols,
 			sid, nullText(nc.UniqueName), nc.FriendlyName, storeutil.Attrs(nc.Attributes), nc.CreatedBy, t))
@@ -114,7 +53,7 @@ func (s *Store) Conversation(ctx context.Context, sid string) (wire.Conversation
 }
 
 func (s *Store) ConversationByUniqueName(ctx context.Context, name string) (wire.Conversation, error) {
-	c, _, err := scanConversation(s.pool.QueryRow(ctx, `SELECT `+conversationCols+` FROM conversations c WHERE c.unique_name = $1`, name))
+	c, _, err := scan.Conversation(s.pool.QueryRow(ctx, `SELECT `+conversationCols+` FROM conversations c WHERE c.unique_name = $1`, name))
 	return c, err
 }
 
@@ -129,7 +68,7 @@ func (s *Store) ConversationsOf(ctx context.Context, identity, after string, lim
 	if err != nil {
 		return nil, "", err
 	}
-	return cursorPage(rows, limit, scanConversationView)
+	return cursorPage(rows, limit, scan.ConversationView)
 }
 
 // AllConversations lists every conversation by creation order.
@@ -143,7 +82,7 @@ func (s *Store) AllConversations(ctx context.Context, after string, limit int) (
 	if err != nil {
 		return nil, "", err
 	}
-	return cursorPage(rows, limit, scanConversation)
+	return cursorPage(rows, limit, scan.Conversation)
 }
 
 func (s *Store) ConversationView(ctx context.Context, sid, identity string) (wire.Conversation, *wire.Participant, error) {
@@ -157,58 +96,32 @@ func (s *Store) ConversationView(ctx context.Context, sid, identity string) (wir
 			return err
 		}
 		var level string
-		pp, err := scanParticipant(extraScanner{tx.QueryRow(ctx, `SELECT `+participantSelect+`, notification_level
-			FROM participants WHERE conversation_sid = $1 AND identity = $2`, sid, identity), []any{&level}})
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return nil
-		case err != nil:
-			return err
-		}
-		p = &pp
-		c.Joined, c.NotificationLevel, c.LastReadMessageIndex = true, level, pp.LastReadMessageIndex
-		return nil
+		pp, err := scan.Participant(extraScanner{Sc: tx.QueryRow(ctx, `SELECT `+participantSelect+`, notification_level
+			FROM participants WHERE conversation_sid = $1 AND identity = $2`, sid, identity), Extra: []any{&level}})
+		c, p, err = storeutil.ParticipantView(c, pp, level, err)
+		return err
 	})
 	return c, p, err
 }
 
 // member is a chat participant's per-user view of its conversation.
-type member struct {
-	identity string
-	level    string
-	lastRead *int64
-}
+type member = storeutil.Member
 
 func members(ctx context.Context, q querier, conv string) ([]member, error) {
 	rows, _ := q.Query(ctx, `SELECT identity, notification_level, last_read_index FROM participants
 		WHERE conversation_sid = $1 AND type = 'chat' ORDER BY id`, conv)
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (member, error) {
 		var m member
-		err := row.Scan(&m.identity, &m.level, &m.lastRead)
+		err := row.Scan(&m.Identity, &m.Level, &m.LastRead)
 		return m, err
 	})
-}
-
-func (m member) view(c wire.Conversation) wire.Conversation {
-	c.Joined, c.NotificationLevel, c.LastReadMessageIndex = true, m.level, m.lastRead
-	return c
 }
 
 // appendConvEvent emits a conversation event to members, each with its own view: a
 // ConversationUpdatedEvent when reasons are given, else a ConversationEvent.
 func (l *eventLog) appendConvEvent(ctx context.Context, name string, c wire.Conversation, reasons []string, ms []member) ([]store.Delivery, error) {
-	byID := make(map[string]member, len(ms))
-	ids := make([]string, len(ms))
-	for i, m := range ms {
-		byID[m.identity], ids[i] = m, m.identity
-	}
-	return l.appendFor(ctx, name, ids, func(id string) any {
-		v := byID[id].view(c)
-		if reasons != nil {
-			return wire.ConversationUpdatedEvent{Conversation: v, UpdateReasons: reasons}
-		}
-		return wire.ConversationEvent{Conversation: v}
-	})
+	ids, payload := storeutil.ConvEvent(c, reasons, ms)
+	return l.appendFor(ctx, name, ids, payload)
 }
 
 func (s *Store) UpdateConversation(ctx context.Context, u store.ConversationUpdate) (wire.Conversation, []store.Delivery, error) {
@@ -225,25 +138,11 @@ func (s *Store) UpdateConversation(ctx context.Context, u store.ConversationUpda
 		if err != nil {
 			return err
 		}
-		c = old
 		var reasons []string
-		if u.FriendlyName != nil && *u.FriendlyName != old.FriendlyName {
-			reasons = append(reasons, wire.ReasonFriendlyName)
-			c.FriendlyName = *u.FriendlyName
-		}
-		if u.UniqueName != nil && *u.UniqueName != old.UniqueName {
-			reasons = append(reasons, wire.ReasonUniqueName)
-			c.UniqueName = *u.UniqueName
-		}
-		if u.Attributes != nil && !storeutil.JSONEqual(u.Attributes, old.Attributes) {
-			reasons = append(reasons, wire.ReasonAttributes)
-			c.Attributes = u.Attributes
-		}
-		if len(reasons) == 0 {
+		if c, reasons = storeutil.ConversationEdit(old, u); reasons == nil {
 			return nil
 		}
-		reasons = append(reasons, wire.ReasonDateUpdated)
-		c, _, err = scanConversation(tx.QueryRow(ctx, `UPDATE conversations c SET friendly_name = $1, unique_name = $2, attributes = $3,
+		c, _, err = scan.Conversation(tx.QueryRow(ctx, `UPDATE conversations c SET friendly_name = $1, unique_name = $2, attributes = $3,
 			date_updated = $4 WHERE sid = $5 RETURNING `+conversationCols,
 			c.FriendlyName, nullText(c.UniqueName), storeutil.Attrs(c.Attributes), storeutil.Now(), u.Sid))
 		if uniqueViolation(err, "conversations_unique_name_key") {

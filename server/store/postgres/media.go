@@ -25,7 +25,7 @@ func (s *Store) Media(ctx context.Context, sid string) (store.MediaRecord, error
 	if err != nil {
 		return m, notFound(err)
 	}
-	m.ConversationSid, m.MessageSid, m.DateCreated = deref(conv), deref(msg), storeutil.FromMillis(created)
+	m.ConversationSid, m.MessageSid, m.DateCreated = storeutil.Deref(conv), storeutil.Deref(msg), storeutil.FromMillis(created)
 	return m, nil
 }
 

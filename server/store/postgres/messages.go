@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 
@@ -18,30 +17,8 @@ import (
 const messageSelect = `sid, conversation_sid, idx, author, participant_sid, body, attributes, date_created, date_updated,
 	subject, content_sid, content_variables, last_updated_by`
 
-func scanMessage(sc scanner) (wire.Message, error) {
-	var (
-		m                   wire.Message
-		psid, vars, content *string
-		lastUpdatedBy       *string
-		a                   string
-		created, upd        int64
-	)
-	err := sc.Scan(&m.Sid, &m.ConversationSid, &m.Index, &m.Author, &psid, &m.Body, &a, &created, &upd,
-		&m.Subject, &content, &vars, &lastUpdatedBy)
-	if err != nil {
-		return wire.Message{}, notFound(err)
-	}
-	m.ParticipantSid, m.ContentSid, m.LastUpdatedBy = deref(psid), deref(content), deref(lastUpdatedBy)
-	if vars != nil {
-		_ = json.Unmarshal([]byte(*vars), &m.ContentVariables)
-	}
-	m.Attributes = json.RawMessage(a)
-	m.DateCreated, m.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
-	return m, nil
-}
-
 func message(ctx context.Context, q querier, conv, sid string) (wire.Message, error) {
-	m, err := scanMessage(q.QueryRow(ctx, `SELECT `+messageSelect+` FROM messages WHERE conversation_sid = $1 AND sid = $2`, conv, sid))
+	m, err := scan.Message(q.QueryRow(ctx, `SELECT `+messageSelect+` FROM messages WHERE conversation_sid = $1 AND sid = $2`, conv, sid))
 	if err != nil {
 		return m, err
 	}
@@ -63,43 +40,32 @@ func loadMessageExtras(ctx context.Context, q querier, ms []*wire.Message) error
 	if len(ms) == 0 {
 		return nil
 	}
-	bySid := make(map[string]*wire.Message, len(ms))
-	sids := make([]string, len(ms))
-	for i, m := range ms {
-		bySid[m.Sid], sids[i] = m, m.Sid
-		m.Media, m.Receipts = nil, nil
-	}
+	x := storeutil.NewMessageExtras(ms)
 	rows, _ := q.Query(ctx, `SELECT message_sid, sid, category, filename, content_type, size FROM media
-		WHERE message_sid = ANY($1) ORDER BY message_sid, position`, sids)
+		WHERE message_sid = ANY($1) ORDER BY message_sid, position`, x.Sids)
 	var (
 		msg string
 		md  wire.Media
 	)
 	if _, err := pgx.ForEachRow(rows, []any{&msg, &md.Sid, &md.Category, &md.Filename, &md.ContentType, &md.Size}, func() error {
-		bySid[msg].Media = append(bySid[msg].Media, md)
+		x.AddMedia(msg, md)
 		return nil
 	}); err != nil {
 		return err
 	}
-	counts := map[string]map[string]int{}
 	var (
 		status string
 		n      int
 	)
 	rows, _ = q.Query(ctx, `SELECT message_sid, status, COUNT(*) FROM receipts
-		WHERE message_sid = ANY($1) GROUP BY message_sid, status`, sids)
+		WHERE message_sid = ANY($1) GROUP BY message_sid, status`, x.Sids)
 	if _, err := pgx.ForEachRow(rows, []any{&msg, &status, &n}, func() error {
-		if counts[msg] == nil {
-			counts[msg] = map[string]int{}
-		}
-		counts[msg][status] += n
+		x.AddReceipts(msg, status, n)
 		return nil
 	}); err != nil {
 		return err
 	}
-	for msg, c := range counts {
-		bySid[msg].Receipts = storeutil.Aggregate(c)
-	}
+	x.Done()
 	return nil
 }
 
@@ -126,7 +92,7 @@ func (s *Store) Messages(ctx context.Context, q store.MessageQuery) (wire.Messag
 	err := s.read(ctx, func(tx pgx.Tx) error {
 		page.Items = page.Items[:0]
 		rows, _ := tx.Query(ctx, `SELECT `+messageSelect+` FROM messages WHERE conversation_sid = $1 `+cond+` LIMIT $2`, args...)
-		items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (wire.Message, error) { return scanMessage(row) })
+		items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (wire.Message, error) { return scan.Message(row) })
 		if err != nil {
 			return err
 		}
@@ -178,22 +144,10 @@ func (s *Store) UpdateMessage(ctx context.Context, u store.MessageUpdate) (wire.
 			return err
 		}
 		m = old
-		var reasons []string
-		body := old.Body
-		if u.Body != nil && (old.Body == nil || *u.Body != *old.Body) {
-			reasons, body = append(reasons, wire.ReasonBody), u.Body
-		}
-		a := old.Attributes
-		if u.Attributes != nil && !storeutil.JSONEqual(u.Attributes, old.Attributes) {
-			reasons, a = append(reasons, wire.ReasonAttributes), u.Attributes
-		}
-		if len(reasons) == 0 {
+		reasons, body, a := storeutil.MessageEdit(old, u)
+		if reasons == nil {
 			return nil
 		}
-		if old.LastUpdatedBy != u.By {
-			reasons = append(reasons, wire.ReasonLastUpdatedBy)
-		}
-		reasons = append(reasons, wire.ReasonDateUpdated)
 		if _, err := tx.Exec(ctx, `UPDATE messages SET body = $1, attributes = $2, last_updated_by = $3, date_updated = $4 WHERE sid = $5`,
 			body, storeutil.Attrs(a), u.By, storeutil.Now(), u.Sid); err != nil {
 			return err
@@ -248,7 +202,7 @@ func (s *Store) messageByKey(ctx context.Context, nm store.NewMessage) (wire.Mes
 	var m wire.Message
 	err := s.read(ctx, func(tx pgx.Tx) error {
 		var err error
-		if m, err = scanMessage(tx.QueryRow(ctx, `SELECT `+messageSelect+` FROM messages
+		if m, err = scan.Message(tx.QueryRow(ctx, `SELECT `+messageSelect+` FROM messages
 			WHERE conversation_sid = $1 AND author = $2 AND idempotency_key = $3`, nm.ConversationSid, nm.Author, nm.IdempotencyKey)); err != nil {
 			return err
 		}

@@ -3,7 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -15,42 +15,6 @@ import (
 // participantSelect are the columns a participant read scans.
 const participantSelect = `sid, conversation_sid, identity, type, attributes, date_created, date_updated,
 	last_read_index, last_read_date, address, proxy_address, bindings, role_sid`
-
-func scanParticipant(sc scanner) (wire.Participant, error) {
-	var (
-		p                         wire.Participant
-		a                         string
-		created, upd              int64
-		lastReadDate              *int64
-		addr, proxy, bind, roleID *string
-	)
-	err := sc.Scan(&p.Sid, &p.ConversationSid, &p.Identity, &p.Type, &a, &created, &upd,
-		&p.LastReadMessageIndex, &lastReadDate, &addr, &proxy, &bind, &roleID)
-	if err != nil {
-		return wire.Participant{}, notFound(err)
-	}
-	p.Attributes = json.RawMessage(a)
-	p.DateCreated, p.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
-	if lastReadDate != nil {
-		t := storeutil.FromMillis(*lastReadDate)
-		p.LastReadTimestamp = &t
-	}
-	if p.Type != wire.ParticipantChat {
-		p.Identity = "" // the column holds a placeholder (see nonChatIdentity)
-	}
-	p.Address, p.ProxyAddress, p.RoleSid = deref(addr), deref(proxy), deref(roleID)
-	if bind != nil {
-		p.Bindings = json.RawMessage(*bind)
-	}
-	return p, nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
 
 // nonChatIdentity is what the identity column holds for a non-chat participant: unique per
 // participant and never a real identity (those exclude control characters).
@@ -113,7 +77,7 @@ func (s *Store) addParticipant(ctx context.Context, tx pgx.Tx, np store.NewParti
 	}
 	// A duplicate is a conflict even when the conversation is full (the sqlite store checks
 	// in this order too), so insert first and count after.
-	p, err := scanParticipant(tx.QueryRow(ctx, `INSERT INTO participants (sid, conversation_sid, identity, type, attributes,
+	p, err := scan.Participant(tx.QueryRow(ctx, `INSERT INTO participants (sid, conversation_sid, identity, type, attributes,
 			date_created, date_updated, address, proxy_address, bindings)
 		VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9) RETURNING `+participantSelect,
 		sid, np.ConversationSid, identity, np.Type, storeutil.Attrs(np.Attributes), t, addr, proxy, bind))
@@ -164,18 +128,18 @@ func checkBan(ctx context.Context, tx pgx.Tx, np store.NewParticipant) error {
 }
 
 func (s *Store) Participant(ctx context.Context, conv, identity string) (wire.Participant, error) {
-	return scanParticipant(s.pool.QueryRow(ctx, `SELECT `+participantSelect+` FROM participants
+	return scan.Participant(s.pool.QueryRow(ctx, `SELECT `+participantSelect+` FROM participants
 		WHERE conversation_sid = $1 AND identity = $2`, conv, identity))
 }
 
 func (s *Store) ParticipantBySid(ctx context.Context, conv, sid string) (wire.Participant, error) {
-	return scanParticipant(s.pool.QueryRow(ctx, `SELECT `+participantSelect+` FROM participants
+	return scan.Participant(s.pool.QueryRow(ctx, `SELECT `+participantSelect+` FROM participants
 		WHERE conversation_sid = $1 AND sid = $2`, conv, sid))
 }
 
 func (s *Store) Participants(ctx context.Context, conv string) ([]wire.Participant, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT `+participantSelect+` FROM participants WHERE conversation_sid = $1 ORDER BY id`, conv)
-	ps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (wire.Participant, error) { return scanParticipant(row) })
+	ps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (wire.Participant, error) { return scan.Participant(row) })
 	if ps == nil && err == nil {
 		ps = []wire.Participant{}
 	}
@@ -192,7 +156,7 @@ func (s *Store) UpdateParticipant(ctx context.Context, conv, sid string, attribu
 		if _, err := lockConversation(ctx, tx, conv); err != nil {
 			return err
 		}
-		old, err := scanParticipant(tx.QueryRow(ctx, `SELECT `+participantSelect+` FROM participants
+		old, err := scan.Participant(tx.QueryRow(ctx, `SELECT `+participantSelect+` FROM participants
 			WHERE conversation_sid = $1 AND sid = $2`, conv, sid))
 		if err != nil {
 			return err
@@ -201,7 +165,7 @@ func (s *Store) UpdateParticipant(ctx context.Context, conv, sid string, attribu
 		if storeutil.JSONEqual(attributes, old.Attributes) || (attributes == nil && string(old.Attributes) == "{}") {
 			return nil
 		}
-		if p, err = scanParticipant(tx.QueryRow(ctx, `UPDATE participants SET attributes = $1, date_updated = $2
+		if p, err = scan.Participant(tx.QueryRow(ctx, `UPDATE participants SET attributes = $1, date_updated = $2
 			WHERE sid = $3 RETURNING `+participantSelect, storeutil.Attrs(attributes), storeutil.Now(), sid)); err != nil {
 			return err
 		}
@@ -230,7 +194,7 @@ func (s *Store) RemoveParticipant(ctx context.Context, conv, sid string, ban boo
 		if err != nil {
 			return err
 		}
-		if p, err = scanParticipant(tx.QueryRow(ctx, `DELETE FROM participants WHERE conversation_sid = $1 AND sid = $2
+		if p, err = scan.Participant(tx.QueryRow(ctx, `DELETE FROM participants WHERE conversation_sid = $1 AND sid = $2
 			RETURNING `+participantSelect, conv, sid)); err != nil {
 			return err
 		}
@@ -272,21 +236,21 @@ func (s *Store) SetNotificationLevel(ctx context.Context, conv, identity, level 
 		if c, err = conversation(ctx, tx, conv); err != nil {
 			return err
 		}
-		m := member{identity: identity}
+		m := member{Identity: identity}
 		if err := tx.QueryRow(ctx, `SELECT notification_level, last_read_index FROM participants
-			WHERE conversation_sid = $1 AND identity = $2`, conv, identity).Scan(&m.level, &m.lastRead); err != nil {
+			WHERE conversation_sid = $1 AND identity = $2`, conv, identity).Scan(&m.Level, &m.LastRead); err != nil {
 			return notFound(err)
 		}
-		if m.level == level {
-			c = m.view(c)
+		if m.Level == level {
+			c = m.View(c)
 			return nil
 		}
 		if _, err := tx.Exec(ctx, `UPDATE participants SET notification_level = $1 WHERE conversation_sid = $2 AND identity = $3`,
 			level, conv, identity); err != nil {
 			return err
 		}
-		m.level = level
-		c = m.view(c)
+		m.Level = level
+		c = m.View(c)
 		ds, err = s.events(tx).appendConvEvent(ctx, wire.EventConversationUpdated, c, []string{wire.ReasonNotificationLevel}, []member{m})
 		return err
 	})
@@ -315,25 +279,10 @@ func (s *Store) SetReadHorizon(ctx context.Context, conv, identity, mode string,
 			WHERE conversation_sid = $1 AND identity = $2`, conv, identity).Scan(&psid, &level, &horizon); err != nil {
 			return notFound(err)
 		}
-		next := horizon
-		switch mode {
-		case wire.ReadSet:
-			next = index
-		case wire.ReadAdvance:
-			if index != nil && (horizon == nil || *index > *horizon) {
-				next = index
-			}
-		case wire.ReadAll:
-			if c.LastMessage != nil {
-				i := c.LastMessage.Index
-				next = &i
-			}
-		case wire.ReadNone:
-			next = nil
-		default:
-			return errors.New("postgres: unknown read mode " + mode)
+		next, changed, err := storeutil.ReadHorizon(mode, index, horizon, c.LastMessage)
+		if err != nil {
+			return fmt.Errorf("postgres: %w", err)
 		}
-		changed := (next == nil) != (horizon == nil) || (next != nil && *next != *horizon)
 		res.LastReadMessageIndex = next
 		if next != nil {
 			var n int64
@@ -345,7 +294,7 @@ func (s *Store) SetReadHorizon(ctx context.Context, conv, identity, mode string,
 		if !changed {
 			return nil
 		}
-		p, err := scanParticipant(tx.QueryRow(ctx, `UPDATE participants SET last_read_index = $1, last_read_date = $2
+		p, err := scan.Participant(tx.QueryRow(ctx, `UPDATE participants SET last_read_index = $1, last_read_date = $2
 			WHERE sid = $3 RETURNING `+participantSelect, next, storeutil.Now(), psid))
 		if err != nil {
 			return err
@@ -359,7 +308,7 @@ func (s *Store) SetReadHorizon(ctx context.Context, conv, identity, mode string,
 			return err
 		}
 		mine, err := l.appendConvEvent(ctx, wire.EventConversationUpdated, c, []string{wire.ReasonLastReadMessageIndex},
-			[]member{{identity: identity, level: level, lastRead: next}})
+			[]member{{Identity: identity, Level: level, LastRead: next}})
 		if err != nil {
 			return err
 		}

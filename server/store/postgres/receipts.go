@@ -11,22 +11,12 @@ import (
 	"github.com/convo-sdk/convo/server/store/internal/storeutil"
 )
 
-const receiptCols = `sid, message_sid, conversation_sid, channel_message_sid, participant_sid, status, error_code, date_created, date_updated`
-
-func scanReceipt(sc scanner) (wire.DetailedReceipt, error) {
-	var (
-		r            wire.DetailedReceipt
-		created, upd int64
-	)
-	err := sc.Scan(&r.Sid, &r.MessageSid, &r.ConversationSid, &r.ChannelMessageSid, &r.ParticipantSid, &r.Status, &r.ErrorCode, &created, &upd)
-	r.DateCreated, r.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
-	return r, err
-}
+const receiptCols = storeutil.ReceiptCols
 
 func (s *Store) Receipts(ctx context.Context, conv, msg string) ([]wire.DetailedReceipt, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT `+receiptCols+` FROM receipts WHERE conversation_sid = $1 AND message_sid = $2
 		ORDER BY date_created, sid`, conv, msg)
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (wire.DetailedReceipt, error) { return scanReceipt(row) })
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (wire.DetailedReceipt, error) { return storeutil.Receipt(row) })
 	if out == nil && err == nil {
 		out = []wire.DetailedReceipt{}
 	}
@@ -56,7 +46,7 @@ func (s *Store) UpsertReceipt(ctx context.Context, u store.ReceiptUpsert) (wire.
 			return store.ErrNotFound
 		}
 		t := storeutil.Now()
-		if rc, err = scanReceipt(tx.QueryRow(ctx, `INSERT INTO receipts AS r (sid, message_sid, conversation_sid, participant_sid,
+		if rc, err = storeutil.Receipt(tx.QueryRow(ctx, `INSERT INTO receipts AS r (sid, message_sid, conversation_sid, participant_sid,
 				channel_message_sid, status, error_code, date_created, date_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
 			ON CONFLICT (message_sid, participant_sid) DO UPDATE SET
 				channel_message_sid = CASE WHEN excluded.channel_message_sid = '' THEN r.channel_message_sid ELSE excluded.channel_message_sid END,
@@ -90,14 +80,7 @@ func (s *Store) ChannelMetadata(ctx context.Context, conv, msg string) (*wire.Ch
 	if err != nil {
 		return nil, notFound(err)
 	}
-	if raw == nil || *raw == "" || *raw == "null" {
-		return nil, nil
-	}
-	var md wire.ChannelMetadata
-	if err := json.Unmarshal([]byte(*raw), &md); err != nil {
-		return nil, err
-	}
-	return &md, nil
+	return storeutil.ChannelMetadata(raw)
 }
 
 func (s *Store) SetChannelMetadata(ctx context.Context, conv, msg string, meta wire.ChannelMetadata) error {

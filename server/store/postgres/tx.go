@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/server/store/internal/storeutil"
 )
 
 // maxAttempts bounds how often a write is tried when PostgreSQL aborts it for a conflict
@@ -114,16 +115,13 @@ type querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-type scanner interface{ Scan(dest ...any) error }
+type (
+	scanner      = storeutil.Scanner
+	extraScanner = storeutil.ExtraScanner
+)
 
-// extraScanner scans a row's leading columns with an existing scan function and the
-// trailing ones into extra.
-type extraScanner struct {
-	sc    scanner
-	extra []any
-}
-
-func (e extraScanner) Scan(dest ...any) error { return e.sc.Scan(append(dest, e.extra...)...) }
+// scan reads rows into wire types, with pgx.ErrNoRows as store.ErrNotFound.
+var scan = storeutil.Scans{NotFound: notFound}
 
 // strings collects a one-column text query.
 func queryStrings(ctx context.Context, q querier, sql string, args ...any) ([]string, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/convo-sdk/convo/core/wire"
@@ -33,33 +32,12 @@ func (s *Store) AllConversations(ctx context.Context, after string, limit int) (
 	if err != nil {
 		return nil, "", err
 	}
-	return cursorPage(rows, limit, scanConversation)
+	return cursorPage(rows, limit, scan.Conversation)
 }
 
 // ---- content templates
 
-const contentCols = `id, sid, friendly_name, variables, variants, date_created, date_updated`
-
-func scanContent(sc scanner) (wire.ContentTemplate, int64, error) {
-	var (
-		t            wire.ContentTemplate
-		id           int64
-		vars, vnts   string
-		created, upd int64
-	)
-	if err := sc.Scan(&id, &t.Sid, &t.FriendlyName, &vars, &vnts, &created, &upd); err != nil {
-		return t, 0, notFound(err)
-	}
-	if err := json.Unmarshal([]byte(vars), &t.Variables); err != nil {
-		return t, 0, fmt.Errorf("content template %s: variables: %w", t.Sid, err)
-	}
-	if t.Variables == nil {
-		t.Variables = []wire.ContentVariable{}
-	}
-	t.Variants = json.RawMessage(vnts)
-	t.DateCreated, t.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
-	return t, id, nil
-}
+const contentCols = storeutil.ContentCols
 
 func (s *Store) ContentTemplates(ctx context.Context, after string, limit int) ([]wire.ContentTemplate, string, error) {
 	afterID, err := storeutil.ParseCursor(after)
@@ -70,11 +48,11 @@ func (s *Store) ContentTemplates(ctx context.Context, after string, limit int) (
 	if err != nil {
 		return nil, "", err
 	}
-	return cursorPage(rows, limit, scanContent)
+	return cursorPage(rows, limit, scan.Content)
 }
 
 func (s *Store) ContentTemplate(ctx context.Context, sid string) (wire.ContentTemplate, error) {
-	t, _, err := scanContent(s.r.QueryRowContext(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = ?`, sid))
+	t, _, err := scan.Content(s.r.QueryRowContext(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = ?`, sid))
 	return t, err
 }
 
@@ -89,31 +67,23 @@ func (s *Store) CreateContentTemplate(ctx context.Context, nt store.NewContentTe
 	if err != nil {
 		return wire.ContentTemplate{}, err
 	}
-	ct, _, err := scanContent(s.w.QueryRowContext(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = ?`, sid))
+	ct, _, err := scan.Content(s.w.QueryRowContext(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = ?`, sid))
 	return ct, err
 }
 
 func (s *Store) UpdateContentTemplate(ctx context.Context, sid string, u store.ContentTemplateUpdate) (wire.ContentTemplate, error) {
 	var ct wire.ContentTemplate
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		cur, _, err := scanContent(tx.QueryRowContext(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = ?`, sid))
+		cur, _, err := scan.Content(tx.QueryRowContext(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = ?`, sid))
 		if err != nil {
 			return err
 		}
-		if u.FriendlyName != nil {
-			cur.FriendlyName = *u.FriendlyName
-		}
-		if u.Variables != nil {
-			cur.Variables = *u.Variables
-		}
-		if len(u.Variants) > 0 {
-			cur.Variants = u.Variants
-		}
+		cur = storeutil.ContentEdit(cur, u)
 		if _, err := tx.ExecContext(ctx, `UPDATE content_templates SET friendly_name = ?, variables = ?, variants = ?, date_updated = ?
 			WHERE sid = ?`, cur.FriendlyName, storeutil.VariablesJSON(cur.Variables), storeutil.Attrs(cur.Variants), storeutil.Now(), sid); err != nil {
 			return err
 		}
-		ct, _, err = scanContent(tx.QueryRowContext(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = ?`, sid))
+		ct, _, err = scan.Content(tx.QueryRowContext(ctx, `SELECT `+contentCols+` FROM content_templates WHERE sid = ?`, sid))
 		return err
 	})
 	return ct, err
@@ -333,14 +303,10 @@ func (s *Store) UpsertReceipt(ctx context.Context, u store.ReceiptUpsert) (wire.
 			u.ChannelMessageSid, u.Status, u.ErrorCode, t, t); err != nil {
 			return err
 		}
-		var created, upd int64
-		if err := tx.QueryRowContext(ctx, `SELECT sid, message_sid, conversation_sid, channel_message_sid, participant_sid,
-			status, error_code, date_created, date_updated FROM receipts WHERE message_sid = ? AND participant_sid = ?`,
-			u.MessageSid, u.ParticipantSid).Scan(&rc.Sid, &rc.MessageSid, &rc.ConversationSid, &rc.ChannelMessageSid,
-			&rc.ParticipantSid, &rc.Status, &rc.ErrorCode, &created, &upd); err != nil {
+		if rc, err = storeutil.Receipt(tx.QueryRowContext(ctx, `SELECT `+storeutil.ReceiptCols+` FROM receipts
+			WHERE message_sid = ? AND participant_sid = ?`, u.MessageSid, u.ParticipantSid)); err != nil {
 			return err
 		}
-		rc.DateCreated, rc.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
 		m, err := s.message(ctx, tx, u.ConversationSid, u.MessageSid)
 		if err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -21,32 +22,9 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
-// extraScanner scans a row's leading columns with an existing scan function and the
-// trailing ones into extra.
-type extraScanner struct {
-	sc    scanner
-	extra []any
-}
+type extraScanner = storeutil.ExtraScanner
 
-func (e extraScanner) Scan(dest ...any) error { return e.sc.Scan(append(dest, e.extra...)...) }
-
-// viewCols are the participant columns that make a conversation per-user (alias p).
-const viewCols = `p.notification_level, p.last_read_index`
-
-func scanConversationView(sc scanner) (wire.Conversation, int64, error) {
-	var (
-		level    string
-		lastRead sql.NullInt64
-	)
-	c, id, err := scanConversation(extraScanner{sc, []any{&level, &lastRead}})
-	if err == nil {
-		c.Joined, c.NotificationLevel = true, level
-		if lastRead.Valid {
-			c.LastReadMessageIndex = &lastRead.Int64
-		}
-	}
-	return c, id, err
-}
+const viewCols = storeutil.ViewCols
 
 // appendWebhookEvent records an event for the webhook dispatcher only: no stream gets it,
 // and the pruner leaves it alone.
@@ -66,11 +44,7 @@ func participantCount(ctx context.Context, tx *sql.Tx, conv string) (int, error)
 }
 
 // member is a chat participant's per-user view of its conversation.
-type member struct {
-	identity string
-	level    string
-	lastRead *int64
-}
+type member = storeutil.Member
 
 func members(ctx context.Context, tx *sql.Tx, conv string) ([]member, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT identity, notification_level, last_read_index FROM participants
@@ -85,37 +59,22 @@ func members(ctx context.Context, tx *sql.Tx, conv string) ([]member, error) {
 			m  member
 			lr sql.NullInt64
 		)
-		if err := rows.Scan(&m.identity, &m.level, &lr); err != nil {
+		if err := rows.Scan(&m.Identity, &m.Level, &lr); err != nil {
 			return nil, err
 		}
 		if lr.Valid {
-			m.lastRead = &lr.Int64
+			m.LastRead = &lr.Int64
 		}
 		ms = append(ms, m)
 	}
 	return ms, rows.Err()
 }
 
-func (m member) view(c wire.Conversation) wire.Conversation {
-	c.Joined, c.NotificationLevel, c.LastReadMessageIndex = true, m.level, m.lastRead
-	return c
-}
-
 // appendConvEvent emits a conversation event to members, each with its own view: a
 // ConversationUpdatedEvent when reasons are given, else a ConversationEvent.
 func (s *Store) appendConvEvent(ctx context.Context, tx *sql.Tx, name string, c wire.Conversation, reasons []string, ms []member) ([]store.Delivery, error) {
-	byID := make(map[string]member, len(ms))
-	ids := make([]string, len(ms))
-	for i, m := range ms {
-		byID[m.identity], ids[i] = m, m.identity
-	}
-	return s.appendEventFor(ctx, tx, name, ids, func(id string) any {
-		v := byID[id].view(c)
-		if reasons != nil {
-			return wire.ConversationUpdatedEvent{Conversation: v, UpdateReasons: reasons}
-		}
-		return wire.ConversationEvent{Conversation: v}
-	})
+	ids, payload := storeutil.ConvEvent(c, reasons, ms)
+	return s.appendEventFor(ctx, tx, name, ids, payload)
 }
 
 // ---- users and push registrations
@@ -263,17 +222,10 @@ func (s *Store) ConversationView(ctx context.Context, sid, identity string) (wir
 			return err
 		}
 		var level string
-		pp, err := scanParticipant(extraScanner{tx.QueryRowContext(ctx, `SELECT `+participantSelect+`, notification_level
-			FROM participants WHERE conversation_sid = ? AND identity = ?`, sid, identity), []any{&level}})
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return nil
-		case err != nil:
-			return err
-		}
-		p = &pp
-		c.Joined, c.NotificationLevel, c.LastReadMessageIndex = true, level, pp.LastReadMessageIndex
-		return nil
+		pp, err := scan.Participant(extraScanner{Sc: tx.QueryRowContext(ctx, `SELECT `+participantSelect+`, notification_level
+			FROM participants WHERE conversation_sid = ? AND identity = ?`, sid, identity), Extra: []any{&level}})
+		c, p, err = storeutil.ParticipantView(c, pp, level, err)
+		return err
 	})
 	return c, p, err
 }
@@ -288,33 +240,19 @@ func (s *Store) UpdateConversation(ctx context.Context, u store.ConversationUpda
 		if err != nil {
 			return err
 		}
-		c = old
 		var reasons []string
-		if u.FriendlyName != nil && *u.FriendlyName != old.FriendlyName {
-			reasons = append(reasons, wire.ReasonFriendlyName)
-			c.FriendlyName = *u.FriendlyName
-		}
-		if u.UniqueName != nil && *u.UniqueName != old.UniqueName {
-			if *u.UniqueName != "" {
-				var n int
-				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM conversations WHERE unique_name = ?`, *u.UniqueName).Scan(&n); err != nil {
-					return err
-				}
-				if n > 0 {
-					return store.ErrConflict
-				}
-			}
-			reasons = append(reasons, wire.ReasonUniqueName)
-			c.UniqueName = *u.UniqueName
-		}
-		if u.Attributes != nil && !storeutil.JSONEqual(u.Attributes, old.Attributes) {
-			reasons = append(reasons, wire.ReasonAttributes)
-			c.Attributes = u.Attributes
-		}
-		if len(reasons) == 0 {
+		if c, reasons = storeutil.ConversationEdit(old, u); reasons == nil {
 			return nil
 		}
-		reasons = append(reasons, wire.ReasonDateUpdated)
+		if c.UniqueName != old.UniqueName && c.UniqueName != "" {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM conversations WHERE unique_name = ?`, c.UniqueName).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return store.ErrConflict
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET friendly_name = ?, unique_name = ?, attributes = ?, date_updated = ?
 			WHERE sid = ?`, c.FriendlyName, nullString(c.UniqueName), storeutil.Attrs(c.Attributes), storeutil.Now(), u.Sid); err != nil {
 			return err
@@ -389,22 +327,22 @@ func (s *Store) SetNotificationLevel(ctx context.Context, conv, identity, level 
 		var m member
 		var lr sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT identity, notification_level, last_read_index FROM participants
-			WHERE conversation_sid = ? AND identity = ?`, conv, identity).Scan(&m.identity, &m.level, &lr); err != nil {
+			WHERE conversation_sid = ? AND identity = ?`, conv, identity).Scan(&m.Identity, &m.Level, &lr); err != nil {
 			return notFound(err)
 		}
 		if lr.Valid {
-			m.lastRead = &lr.Int64
+			m.LastRead = &lr.Int64
 		}
-		if m.level == level {
-			c = m.view(c)
+		if m.Level == level {
+			c = m.View(c)
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE participants SET notification_level = ? WHERE conversation_sid = ? AND identity = ?`,
 			level, conv, identity); err != nil {
 			return err
 		}
-		m.level = level
-		c = m.view(c)
+		m.Level = level
+		c = m.View(c)
 		ds, err = s.appendConvEvent(ctx, tx, wire.EventConversationUpdated, c, []string{wire.ReasonNotificationLevel}, []member{m})
 		return err
 	})
@@ -434,25 +372,10 @@ func (s *Store) SetReadHorizon(ctx context.Context, conv, identity, mode string,
 		if cur.Valid {
 			horizon = &cur.Int64
 		}
-		next := horizon
-		switch mode {
-		case wire.ReadSet:
-			next = index
-		case wire.ReadAdvance:
-			if index != nil && (horizon == nil || *index > *horizon) {
-				next = index
-			}
-		case wire.ReadAll:
-			if c.LastMessage != nil {
-				i := c.LastMessage.Index
-				next = &i
-			}
-		case wire.ReadNone:
-			next = nil
-		default:
-			return errors.New("sqlite: unknown read mode " + mode)
+		next, changed, err := storeutil.ReadHorizon(mode, index, horizon, c.LastMessage)
+		if err != nil {
+			return fmt.Errorf("sqlite: %w", err)
 		}
-		changed := (next == nil) != (horizon == nil) || (next != nil && *next != *horizon)
 		res.LastReadMessageIndex = next
 		if next != nil {
 			var n int64
@@ -473,11 +396,11 @@ func (s *Store) SetReadHorizon(ctx context.Context, conv, identity, mode string,
 			return err
 		}
 		mine, err := s.appendConvEvent(ctx, tx, wire.EventConversationUpdated, c, []string{wire.ReasonLastReadMessageIndex},
-			[]member{{identity: identity, level: level, lastRead: next}})
+			[]member{{Identity: identity, Level: level, LastRead: next}})
 		if err != nil {
 			return err
 		}
-		p, err := scanParticipant(tx.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants WHERE sid = ?`, psid))
+		p, err := scan.Participant(tx.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants WHERE sid = ?`, psid))
 		if err != nil {
 			return err
 		}
@@ -691,7 +614,7 @@ func (s *Store) addNonChatParticipant(ctx context.Context, np store.NewParticipa
 			return err
 		}
 		var err error
-		if p, err = scanParticipant(tx.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants WHERE sid = ?`, sid)); err != nil {
+		if p, err = scan.Participant(tx.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants WHERE sid = ?`, sid)); err != nil {
 			return err
 		}
 		ids, err := participantIdentities(ctx, tx, np.ConversationSid)
@@ -705,7 +628,7 @@ func (s *Store) addNonChatParticipant(ctx context.Context, np store.NewParticipa
 }
 
 func (s *Store) ParticipantBySid(ctx context.Context, conv, sid string) (wire.Participant, error) {
-	return scanParticipant(s.r.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants
+	return scan.Participant(s.r.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants
 		WHERE conversation_sid = ? AND sid = ?`, conv, sid))
 }
 
@@ -715,7 +638,7 @@ func (s *Store) UpdateParticipant(ctx context.Context, conv, sid string, attribu
 		ds []store.Delivery
 	)
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		old, err := scanParticipant(tx.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants
+		old, err := scan.Participant(tx.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants
 			WHERE conversation_sid = ? AND sid = ?`, conv, sid))
 		if err != nil {
 			return err
@@ -728,7 +651,7 @@ func (s *Store) UpdateParticipant(ctx context.Context, conv, sid string, attribu
 			storeutil.Attrs(attributes), storeutil.Now(), sid); err != nil {
 			return err
 		}
-		if p, err = scanParticipant(tx.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants WHERE sid = ?`, sid)); err != nil {
+		if p, err = scan.Participant(tx.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants WHERE sid = ?`, sid)); err != nil {
 			return err
 		}
 		ids, err := participantIdentities(ctx, tx, conv)
@@ -749,7 +672,7 @@ func (s *Store) RemoveParticipant(ctx context.Context, conv, sid string, ban boo
 	)
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
-		if p, err = scanParticipant(tx.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants
+		if p, err = scan.Participant(tx.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants
 			WHERE conversation_sid = ? AND sid = ?`, conv, sid)); err != nil {
 			return err
 		}
@@ -803,11 +726,10 @@ func loadMessageExtras(ctx context.Context, q queryer, ms []*wire.Message) error
 	if len(ms) == 0 {
 		return nil
 	}
-	bySid := make(map[string]*wire.Message, len(ms))
+	x := storeutil.NewMessageExtras(ms)
 	args := make([]any, len(ms))
-	for i, m := range ms {
-		bySid[m.Sid], args[i] = m, m.Sid
-		m.Media, m.Receipts = nil, nil
+	for i, sid := range x.Sids {
+		args[i] = sid
 	}
 	in := placeholders(len(ms))
 	rows, err := q.QueryContext(ctx, `SELECT message_sid, sid, category, filename, content_type, size FROM media
@@ -824,7 +746,7 @@ func loadMessageExtras(ctx context.Context, q queryer, ms []*wire.Message) error
 			rows.Close()
 			return err
 		}
-		bySid[msg].Media = append(bySid[msg].Media, md)
+		x.AddMedia(msg, md)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -836,7 +758,6 @@ func loadMessageExtras(ctx context.Context, q queryer, ms []*wire.Message) error
 		return err
 	}
 	defer rows.Close()
-	counts := map[string]map[string]int{}
 	for rows.Next() {
 		var (
 			msg, status string
@@ -845,22 +766,17 @@ func loadMessageExtras(ctx context.Context, q queryer, ms []*wire.Message) error
 		if err := rows.Scan(&msg, &status, &n); err != nil {
 			return err
 		}
-		if counts[msg] == nil {
-			counts[msg] = map[string]int{}
-		}
-		counts[msg][status] += n
+		x.AddReceipts(msg, status, n)
 	}
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for msg, c := range counts {
-		bySid[msg].Receipts = storeutil.Aggregate(c)
-	}
+	x.Done()
 	return nil
 }
 
 func (s *Store) message(ctx context.Context, q queryer, conv, sid string) (wire.Message, error) {
-	m, err := scanMessage(q.QueryRowContext(ctx, `SELECT `+messageSelect+` FROM messages WHERE conversation_sid = ? AND sid = ?`, conv, sid))
+	m, err := scan.Message(q.QueryRowContext(ctx, `SELECT `+messageSelect+` FROM messages WHERE conversation_sid = ? AND sid = ?`, conv, sid))
 	if err != nil {
 		return m, err
 	}
@@ -888,22 +804,10 @@ func (s *Store) UpdateMessage(ctx context.Context, u store.MessageUpdate) (wire.
 			return err
 		}
 		m = old
-		var reasons []string
-		body := old.Body
-		if u.Body != nil && (old.Body == nil || *u.Body != *old.Body) {
-			reasons, body = append(reasons, wire.ReasonBody), u.Body
-		}
-		a := old.Attributes
-		if u.Attributes != nil && !storeutil.JSONEqual(u.Attributes, old.Attributes) {
-			reasons, a = append(reasons, wire.ReasonAttributes), u.Attributes
-		}
-		if len(reasons) == 0 {
+		reasons, body, a := storeutil.MessageEdit(old, u)
+		if reasons == nil {
 			return nil
 		}
-		if old.LastUpdatedBy != u.By {
-			reasons = append(reasons, wire.ReasonLastUpdatedBy)
-		}
-		reasons = append(reasons, wire.ReasonDateUpdated)
 		var b sql.NullString
 		if body != nil {
 			b = sql.NullString{String: *body, Valid: true}
@@ -955,8 +859,7 @@ func (s *Store) RemoveMessage(ctx context.Context, conv, sid string) (wire.Messa
 }
 
 func (s *Store) Receipts(ctx context.Context, conv, msg string) ([]wire.DetailedReceipt, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT sid, message_sid, conversation_sid, channel_message_sid, participant_sid,
-		status, error_code, date_created, date_updated FROM receipts WHERE conversation_sid = ? AND message_sid = ?
+	rows, err := s.r.QueryContext(ctx, `SELECT `+storeutil.ReceiptCols+` FROM receipts WHERE conversation_sid = ? AND message_sid = ?
 		ORDER BY date_created, sid`, conv, msg)
 	if err != nil {
 		return nil, err
@@ -964,34 +867,22 @@ func (s *Store) Receipts(ctx context.Context, conv, msg string) ([]wire.Detailed
 	defer rows.Close()
 	out := []wire.DetailedReceipt{}
 	for rows.Next() {
-		var (
-			r            wire.DetailedReceipt
-			created, upd int64
-		)
-		if err := rows.Scan(&r.Sid, &r.MessageSid, &r.ConversationSid, &r.ChannelMessageSid, &r.ParticipantSid,
-			&r.Status, &r.ErrorCode, &created, &upd); err != nil {
+		r, err := storeutil.Receipt(rows)
+		if err != nil {
 			return nil, err
 		}
-		r.DateCreated, r.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
 		out = append(out, r)
 	}
 	return out, rows.Err()
 }
 
 func (s *Store) ChannelMetadata(ctx context.Context, conv, msg string) (*wire.ChannelMetadata, error) {
-	var raw sql.NullString
+	var raw *string
 	err := s.r.QueryRowContext(ctx, `SELECT channel_metadata FROM messages WHERE conversation_sid = ? AND sid = ?`, conv, msg).Scan(&raw)
 	if err != nil {
 		return nil, notFound(err)
 	}
-	if !raw.Valid || raw.String == "" || raw.String == "null" {
-		return nil, nil
-	}
-	var md wire.ChannelMetadata
-	if err := json.Unmarshal([]byte(raw.String), &md); err != nil {
-		return nil, err
-	}
-	return &md, nil
+	return storeutil.ChannelMetadata(raw)
 }
 
 // ---- media

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -406,7 +405,10 @@ func (s *Store) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return fn(tx)
 }
 
-type scanner interface{ Scan(dest ...any) error }
+type scanner = storeutil.Scanner
+
+// scan reads rows into wire types, with sql.ErrNoRows as store.ErrNotFound.
+var scan = storeutil.Scans{NotFound: notFound}
 
 func notFound(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
@@ -699,57 +701,13 @@ func (s *Store) PruneEvents(ctx context.Context) (int64, error) {
 
 // ---- conversations
 
-const conversationCols = `c.id, c.sid, c.unique_name, c.friendly_name, c.attributes, c.created_by,
-	c.date_created, c.date_updated, c.last_message_index, c.last_message_date, c.state, c.state_date, c.bindings`
+const conversationCols = storeutil.ConversationCols
 
-// cursorPage reads up to limit items from rows fetched with LIMIT limit+1, and returns the
-// cursor of the next page (the last item's id) when there is one.
+// cursorPage reads up to limit items from rows fetched with LIMIT limit+1 (see
+// storeutil.CursorPage), and closes rows.
 func cursorPage[T any](rows *sql.Rows, limit int, scan func(scanner) (T, int64, error)) ([]T, string, error) {
 	defer rows.Close()
-	items := []T{}
-	var lastID int64
-	for rows.Next() {
-		c, id, err := scan(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		if len(items) == limit {
-			return items, strconv.FormatInt(lastID, 10), rows.Err()
-		}
-		items, lastID = append(items, c), id
-	}
-	return items, "", rows.Err()
-}
-
-func scanConversation(sc scanner) (wire.Conversation, int64, error) {
-	var (
-		c             wire.Conversation
-		id            int64
-		uniq          sql.NullString
-		a             string
-		created, upd  int64
-		lastIdx, last sql.NullInt64
-		state         string
-		stateDate     sql.NullInt64
-		bindings      sql.NullString
-	)
-	err := sc.Scan(&id, &c.Sid, &uniq, &c.FriendlyName, &a, &c.CreatedBy, &created, &upd, &lastIdx, &last, &state, &stateDate, &bindings)
-	if err != nil {
-		return c, 0, notFound(err)
-	}
-	if stateDate.Valid {
-		c.State = &wire.ConversationState{Current: state, DateUpdated: storeutil.FromMillis(stateDate.Int64)}
-	}
-	if bindings.Valid {
-		c.Bindings = json.RawMessage(bindings.String)
-	}
-	c.UniqueName = uniq.String
-	c.Attributes = json.RawMessage(a)
-	c.DateCreated, c.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
-	if lastIdx.Valid {
-		c.LastMessage = &wire.LastMessage{Index: lastIdx.Int64, DateCreated: storeutil.FromMillis(last.Int64)}
-	}
-	return c, id, nil
+	return storeutil.CursorPage(rows, limit, scan)
 }
 
 func (s *Store) CreateConversation(ctx context.Context, nc store.NewConversation) (wire.Conversation, error) {
@@ -785,7 +743,7 @@ func (s *Store) CreateConversation(ctx context.Context, nc store.NewConversation
 }
 
 func (s *Store) conversation(ctx context.Context, q querier, where string, arg any) (wire.Conversation, error) {
-	c, _, err := scanConversation(q.QueryRowContext(ctx, `SELECT `+conversationCols+` FROM conversations c WHERE `+where, arg))
+	c, _, err := scan.Conversation(q.QueryRowContext(ctx, `SELECT `+conversationCols+` FROM conversations c WHERE `+where, arg))
 	return c, err
 }
 
@@ -808,7 +766,7 @@ func (s *Store) ConversationsOf(ctx context.Context, identity, after string, lim
 	if err != nil {
 		return nil, "", err
 	}
-	return cursorPage(rows, limit, scanConversationView)
+	return cursorPage(rows, limit, scan.ConversationView)
 }
 
 // ---- participants
@@ -817,35 +775,6 @@ func (s *Store) ConversationsOf(ctx context.Context, identity, after string, lim
 const participantCols = `sid, conversation_sid, identity, type, attributes, date_created, date_updated`
 
 const participantSelect = participantCols + `, last_read_index, last_read_date, address, proxy_address, bindings, role_sid`
-
-func scanParticipant(sc scanner) (wire.Participant, error) {
-	var (
-		p                         wire.Participant
-		a                         string
-		created, upd              int64
-		lastRead, lastReadDate    sql.NullInt64
-		addr, proxy, bind, roleID sql.NullString
-	)
-	err := sc.Scan(&p.Sid, &p.ConversationSid, &p.Identity, &p.Type, &a, &created, &upd,
-		&lastRead, &lastReadDate, &addr, &proxy, &bind, &roleID)
-	p.Attributes = json.RawMessage(a)
-	p.DateCreated, p.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
-	if lastRead.Valid {
-		p.LastReadMessageIndex = &lastRead.Int64
-	}
-	if lastReadDate.Valid {
-		t := storeutil.FromMillis(lastReadDate.Int64)
-		p.LastReadTimestamp = &t
-	}
-	if p.Type != wire.ParticipantChat {
-		p.Identity = "" // the column holds a placeholder (see nonChatIdentity)
-	}
-	p.Address, p.ProxyAddress, p.RoleSid = addr.String, proxy.String, roleID.String
-	if bind.Valid {
-		p.Bindings = json.RawMessage(bind.String)
-	}
-	return p, notFound(err)
-}
 
 // nonChatIdentity is what the identity column holds for a non-chat participant: unique per
 // participant and never a real identity (those exclude control characters).
@@ -896,7 +825,7 @@ func (s *Store) AddParticipant(ctx context.Context, np store.NewParticipant) (wi
 		if err := ensureUser(ctx, tx, np.Identity); err != nil {
 			return err
 		}
-		if p, err = scanParticipant(tx.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants WHERE sid = ?`, sid)); err != nil {
+		if p, err = scan.Participant(tx.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants WHERE sid = ?`, sid)); err != nil {
 			return err
 		}
 		conv.Joined = true
@@ -938,7 +867,7 @@ func participantIdentities(ctx context.Context, tx *sql.Tx, conv string) ([]stri
 }
 
 func (s *Store) Participant(ctx context.Context, conv, identity string) (wire.Participant, error) {
-	return scanParticipant(s.r.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants
+	return scan.Participant(s.r.QueryRowContext(ctx, `SELECT `+participantSelect+` FROM participants
 		WHERE conversation_sid = ? AND identity = ?`, conv, identity))
 }
 
@@ -950,7 +879,7 @@ func (s *Store) Participants(ctx context.Context, conv string) ([]wire.Participa
 	defer rows.Close()
 	ps := []wire.Participant{}
 	for rows.Next() {
-		p, err := scanParticipant(rows)
+		p, err := scan.Participant(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -967,32 +896,6 @@ const messageCols = `sid, conversation_sid, idx, author, participant_sid, body, 
 
 const messageSelect = messageCols + `, subject, content_sid, content_variables, last_updated_by`
 
-func scanMessage(sc scanner) (wire.Message, error) {
-	var (
-		m                          wire.Message
-		psid, body                 sql.NullString
-		a                          string
-		created, upd               int64
-		subject, content, vars, lu sql.NullString
-	)
-	err := sc.Scan(&m.Sid, &m.ConversationSid, &m.Index, &m.Author, &psid, &body, &a, &created, &upd,
-		&subject, &content, &vars, &lu)
-	m.ParticipantSid = psid.String
-	if body.Valid {
-		m.Body = &body.String
-	}
-	if subject.Valid {
-		m.Subject = &subject.String
-	}
-	m.ContentSid, m.LastUpdatedBy = content.String, lu.String
-	if vars.Valid {
-		_ = json.Unmarshal([]byte(vars.String), &m.ContentVariables)
-	}
-	m.Attributes = json.RawMessage(a)
-	m.DateCreated, m.DateUpdated = storeutil.FromMillis(created), storeutil.FromMillis(upd)
-	return m, notFound(err)
-}
-
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 func (s *Store) SendMessage(ctx context.Context, nm store.NewMessage) (wire.Message, bool, []store.Delivery, error) {
@@ -1003,7 +906,7 @@ func (s *Store) SendMessage(ctx context.Context, nm store.NewMessage) (wire.Mess
 	)
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if nm.IdempotencyKey != "" {
-			prev, err := scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageSelect+` FROM messages
+			prev, err := scan.Message(tx.QueryRowContext(ctx, `SELECT `+messageSelect+` FROM messages
 				WHERE conversation_sid = ? AND author = ? AND idempotency_key = ?`, nm.ConversationSid, nm.Author, nm.IdempotencyKey))
 			if err == nil {
 				m = prev
@@ -1064,7 +967,7 @@ func (s *Store) SendMessage(ctx context.Context, nm store.NewMessage) (wire.Mess
 			return err
 		}
 		var err error
-		if m, err = scanMessage(tx.QueryRowContext(ctx, `SELECT `+messageSelect+` FROM messages WHERE sid = ?`, sid)); err != nil {
+		if m, err = scan.Message(tx.QueryRowContext(ctx, `SELECT `+messageSelect+` FROM messages WHERE sid = ?`, sid)); err != nil {
 			return err
 		}
 		// A message just written has no receipts yet, and media only if it attached some:
@@ -1120,7 +1023,7 @@ func (s *Store) Messages(ctx context.Context, q store.MessageQuery) (wire.Messag
 		}
 		defer rows.Close()
 		for rows.Next() {
-			m, err := scanMessage(rows)
+			m, err := scan.Message(rows)
 			if err != nil {
 				return err
 			}

@@ -17,8 +17,7 @@ var _ = register(
 )
 
 func testContentTemplates(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
+	ctx, s := h.begin()
 	vars := []wire.ContentVariable{{Name: "1", Value: "name"}}
 	ct, err := s.CreateContentTemplate(ctx, store.NewContentTemplate{FriendlyName: "greeting", Variables: vars,
 		Variants: json.RawMessage(`{"twilio/text":{"body":"Hi {{1}}"}}`)})

@@ -57,8 +57,7 @@ func messageSids(t *testing.T, ds []store.Delivery) []string {
 }
 
 func testDenseIndexUnderConcurrency(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
+	ctx, s := h.begin()
 	senders := make([]string, 20)
 	for i := range senders {
 		senders[i] = fmt.Sprintf("u%02d", i)
@@ -111,8 +110,7 @@ func testDenseIndexUnderConcurrency(t *testing.T, h *harness) {
 }
 
 func testOverlappingStreams(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
+	ctx, s := h.begin()
 	const users, convs = 6, 6
 	ids := make([]string, users)
 	for i := range ids {

@@ -21,8 +21,7 @@ var _ = register(
 )
 
 func testConversationBasics(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
+	ctx, s := h.begin()
 	c, err := s.CreateConversation(ctx, store.NewConversation{UniqueName: "general", FriendlyName: "General", CreatedBy: "alice",
 		Attributes: json.RawMessage(`{"a":1}`)})
 	require.NoError(t, err)
@@ -93,8 +92,7 @@ func testConversationBasics(t *testing.T, h *harness) {
 }
 
 func testConversationsOfPaging(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
+	ctx, s := h.begin()
 	var want []string
 	for range 5 {
 		want = append(want, setup(t, s, "alice").Sid)
@@ -134,8 +132,7 @@ func testConversationsOfPaging(t *testing.T, h *harness) {
 }
 
 func testAllConversationsPaging(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
+	ctx, s := h.begin()
 	var want []string
 	for range 5 {
 		c, err := s.CreateConversation(ctx, store.NewConversation{CreatedBy: "x"})
@@ -162,9 +159,7 @@ func testAllConversationsPaging(t *testing.T, h *harness) {
 }
 
 func testUpdateConversation(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice", "bob", "carol")
+	ctx, s, c := h.room("alice", "bob", "carol")
 	_, err := s.CreateConversation(ctx, store.NewConversation{UniqueName: "taken", CreatedBy: "x"})
 	require.NoError(t, err)
 	_, _, err = s.SetNotificationLevel(ctx, c.Sid, "alice", wire.NotificationMuted)
@@ -213,9 +208,7 @@ func testUpdateConversation(t *testing.T, h *harness) {
 }
 
 func testDeleteConversation(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice", "bob")
+	ctx, s, c := h.room("alice", "bob")
 	other := setup(t, s, "alice")
 	require.NoError(t, s.CreateMedia(ctx, store.MediaRecord{Media: wire.Media{Sid: "ME1", Category: wire.MediaCategoryMedia, ContentType: "image/png", Size: 3}, Owner: "alice"}))
 	m, _, _, err := s.SendMessage(ctx, store.NewMessage{ConversationSid: c.Sid, Author: "alice", Body: ptr("pic"), MediaSids: []string{"ME1"}})
@@ -253,9 +246,7 @@ func testDeleteConversation(t *testing.T, h *harness) {
 }
 
 func testConversationView(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice", "bob")
+	ctx, s, c := h.room("alice", "bob")
 	send(t, s, c.Sid, "alice", "hi")
 	_, _, err := s.SetReadHorizon(ctx, c.Sid, "bob", wire.ReadAll, nil)
 	require.NoError(t, err)

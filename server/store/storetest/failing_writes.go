@@ -17,8 +17,7 @@ import (
 var _ = register(test{"FailingWritesAmongConcurrentOnes", testFailingWritesAmongConcurrentOnes})
 
 func testFailingWritesAmongConcurrentOnes(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
+	ctx, s := h.begin()
 	senders := make([]string, 16)
 	for i := range senders {
 		senders[i] = fmt.Sprintf("f%02d", i)

@@ -29,9 +29,7 @@ func stateOf(t *testing.T, d store.Delivery) string {
 }
 
 func testLifecycleTimers(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice", "bob")
+	ctx, s, c := h.room("alice", "bob")
 	idle := setup(t, s, "carol")
 	require.NoError(t, s.SetConversationTimers(ctx, c.Sid, time.Hour, 3*time.Hour))
 	require.ErrorIs(t, s.SetConversationTimers(ctx, "CHnope", time.Hour, 0), store.ErrNotFound)
@@ -84,9 +82,7 @@ func testLifecycleTimers(t *testing.T, h *harness) {
 }
 
 func testSetConversationState(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice", "bob")
+	ctx, s, c := h.room("alice", "bob")
 	nm := store.NewMessage{ConversationSid: c.Sid, Author: "alice", Body: ptr("first"), IdempotencyKey: "k"}
 	first, _, _, err := s.SendMessage(ctx, nm)
 	require.NoError(t, err)

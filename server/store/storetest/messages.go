@@ -25,9 +25,7 @@ var _ = register(
 )
 
 func testSendFansOut(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice", "bob")
+	ctx, s, c := h.room("alice", "bob")
 	m, ds := send(t, s, c.Sid, "alice", "hi")
 	assert.Regexp(t, `^IM[0-9a-f]{32}$`, m.Sid)
 	assert.EqualValues(t, 0, m.Index)
@@ -83,9 +81,7 @@ func testSendFansOut(t *testing.T, h *harness) {
 }
 
 func testIdempotentSend(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice", "bob")
+	ctx, s, c := h.room("alice", "bob")
 	nm := store.NewMessage{ConversationSid: c.Sid, Author: "alice", Body: ptr("once"), IdempotencyKey: "k1"}
 	m1, created, ds, err := s.SendMessage(ctx, nm)
 	require.NoError(t, err)
@@ -108,9 +104,7 @@ func testIdempotentSend(t *testing.T, h *harness) {
 }
 
 func testMessagePaging(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice")
+	ctx, s, c := h.room("alice")
 	for i := range 10 {
 		send(t, s, c.Sid, "alice", fmt.Sprint(i))
 	}
@@ -152,9 +146,7 @@ func testMessagePaging(t *testing.T, h *harness) {
 }
 
 func testUpdateAndRemoveMessage(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice", "bob")
+	ctx, s, c := h.room("alice", "bob")
 	m, _ := send(t, s, c.Sid, "alice", "first")
 	send(t, s, c.Sid, "alice", "second")
 
@@ -201,9 +193,7 @@ func testUpdateAndRemoveMessage(t *testing.T, h *harness) {
 }
 
 func testMessageFields(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice")
+	ctx, s, c := h.room("alice")
 	alice, err := s.Participant(ctx, c.Sid, "alice")
 	require.NoError(t, err)
 	vars := []wire.ContentVariable{{Name: "1", Value: "x"}}
@@ -235,9 +225,7 @@ func testMessageFields(t *testing.T, h *harness) {
 }
 
 func testMediaAttachment(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice", "bob")
+	ctx, s, c := h.room("alice", "bob")
 	for _, sid := range []string{"ME1", "ME2", "ME3"} {
 		require.NoError(t, s.CreateMedia(ctx, store.MediaRecord{Media: wire.Media{Sid: sid, Category: wire.MediaCategoryMedia,
 			Filename: sid + ".png", ContentType: "image/png", Size: 10}, Owner: "alice"}))
@@ -296,9 +284,7 @@ func testMediaAttachment(t *testing.T, h *harness) {
 }
 
 func testDeleteUnattachedMedia(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice")
+	ctx, s, c := h.room("alice")
 	for _, sid := range []string{"MEa", "MEb", "MEc"} {
 		require.NoError(t, s.CreateMedia(ctx, store.MediaRecord{Media: wire.Media{Sid: sid, Category: wire.MediaCategoryMedia, ContentType: "image/png", Size: 1}, Owner: "alice"}))
 	}
@@ -318,9 +304,7 @@ func testDeleteUnattachedMedia(t *testing.T, h *harness) {
 }
 
 func testReceipts(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice")
+	ctx, s, c := h.room("alice")
 	m, _ := send(t, s, c.Sid, "alice", "hello")
 	sms1, _, err := s.AddParticipant(ctx, store.NewParticipant{ConversationSid: c.Sid, Type: wire.ParticipantSMS, Address: "+1", ProxyAddress: "+9"})
 	require.NoError(t, err)

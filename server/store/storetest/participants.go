@@ -20,9 +20,7 @@ var _ = register(
 )
 
 func testBans(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice", "bob", "carol")
+	ctx, s, c := h.room("alice", "bob", "carol")
 	bob, err := s.Participant(ctx, c.Sid, "bob")
 	require.NoError(t, err)
 
@@ -56,9 +54,7 @@ func testBans(t *testing.T, h *harness) {
 }
 
 func testNonChatParticipants(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice")
+	ctx, s, c := h.room("alice")
 	p, ds, err := s.AddParticipant(ctx, store.NewParticipant{ConversationSid: c.Sid, Type: wire.ParticipantSMS,
 		Address: "+15550001", ProxyAddress: "+15550002", Bindings: json.RawMessage(`{"sms":{"address":"+15550001"}}`),
 		Attributes: json.RawMessage(`{"k":"v"}`)})
@@ -98,9 +94,7 @@ func testNonChatParticipants(t *testing.T, h *harness) {
 }
 
 func testUpdateParticipant(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice", "bob")
+	ctx, s, c := h.room("alice", "bob")
 	bob, err := s.Participant(ctx, c.Sid, "bob")
 	require.NoError(t, err)
 
@@ -124,9 +118,7 @@ func testUpdateParticipant(t *testing.T, h *harness) {
 }
 
 func testNotificationLevel(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice", "bob", "carol")
+	ctx, s, c := h.room("alice", "bob", "carol")
 	got, ds, err := s.SetNotificationLevel(ctx, c.Sid, "bob", wire.NotificationMuted)
 	require.NoError(t, err)
 	assert.Equal(t, wire.NotificationMuted, got.NotificationLevel)
@@ -151,9 +143,7 @@ func testNotificationLevel(t *testing.T, h *harness) {
 }
 
 func testReadHorizon(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice", "bob")
+	ctx, s, c := h.room("alice", "bob")
 	counts, err := s.Counts(ctx, c.Sid, "bob")
 	require.NoError(t, err)
 	assert.Equal(t, wire.Counts{Messages: 0, Participants: 2}, counts)

@@ -79,6 +79,20 @@ func (h *harness) store(o Options) store.Store {
 	return s
 }
 
+// begin is the start of most tests: a context bound to the test, and a store with the
+// default options.
+func (h *harness) begin() (context.Context, store.Store) {
+	h.t.Helper()
+	return ctxT(h.t), h.store(Options{})
+}
+
+// room is begin and a conversation created by the first member, with every member added.
+func (h *harness) room(members ...string) (context.Context, store.Store, wire.Conversation) {
+	h.t.Helper()
+	ctx, s := h.begin()
+	return ctx, s, setup(h.t, s, members...)
+}
+
 // prune runs the store's pruner.
 func prune(t *testing.T, s store.Store) int64 {
 	t.Helper()

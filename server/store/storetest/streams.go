@@ -19,8 +19,7 @@ var _ = register(
 )
 
 func testEnsureUser(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
+	ctx, s := h.begin()
 	_, err := s.User(ctx, "alice")
 	assert.ErrorIs(t, err, store.ErrNotFound)
 	u, err := s.EnsureUser(ctx, "alice")
@@ -82,9 +81,7 @@ func testRetention(t *testing.T, h *harness) {
 }
 
 func testReopenKeepsData(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice")
+	ctx, s, c := h.room("alice")
 	send(t, s, c.Sid, "alice", "kept")
 	h1, err := s.StreamHead(ctx, "alice")
 	require.NoError(t, err)
@@ -128,9 +125,7 @@ func testWebhookOnlyEventsSurvivePruning(t *testing.T, h *harness) {
 }
 
 func testPerRecipientVariants(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
-	c := setup(t, s, "alice", "bob", "carol")
+	ctx, s, c := h.room("alice", "bob", "carol")
 	_, _, err := s.SetNotificationLevel(ctx, c.Sid, "alice", wire.NotificationMuted)
 	require.NoError(t, err)
 	before, err := s.EventsAfter(ctx, 0, 1000)

@@ -18,8 +18,7 @@ var _ = register(
 )
 
 func testUpdateUser(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
+	ctx, s := h.begin()
 	u, reasons, err := s.UpdateUser(ctx, "alice", ptr("Alice"), json.RawMessage(`{"a":1}`))
 	require.NoError(t, err, "the user is created when needed")
 	assert.Equal(t, []string{wire.ReasonFriendlyName, wire.ReasonAttributes}, reasons)
@@ -43,8 +42,7 @@ func testUpdateUser(t *testing.T, h *harness) {
 }
 
 func testPushRegistrations(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
+	ctx, s := h.begin()
 	added, err := s.AddPushRegistration(ctx, store.PushRegistration{Identity: "a", ChannelType: wire.PushFCM, RegistrationID: "1"})
 	require.NoError(t, err)
 	assert.True(t, added)

@@ -100,8 +100,7 @@ func testWebhookDisabledCursorFollowsHead(t *testing.T, h *harness) {
 }
 
 func testWebhookOutbox(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
+	ctx, s := h.begin()
 	now := time.Now()
 	require.NoError(t, s.WebhookEnqueue(ctx, 0, []store.WebhookDelivery{delivery("a", now), delivery("b", now.Add(-time.Second))}))
 	require.NoError(t, s.WebhookEnqueue(ctx, 0, []store.WebhookDelivery{delivery("a", now)}), "an id already queued is ignored")
@@ -133,8 +132,7 @@ func testWebhookOutbox(t *testing.T, h *harness) {
 }
 
 func testWebhookDueClaims(t *testing.T, h *harness) {
-	ctx := ctxT(t)
-	s := h.store(Options{})
+	ctx, s := h.begin()
 	now := time.Now()
 	require.NoError(t, s.WebhookEnqueue(ctx, 0, []store.WebhookDelivery{delivery("a", now), delivery("b", now), delivery("c", now)}))
 	first, err := s.WebhookDue(ctx, now, 2)
