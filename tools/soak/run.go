@@ -426,7 +426,7 @@ func (s *soak) judge(first, ref, last sample, interrupted bool) bool {
 		fmt.Printf("  %-24s grew %+8.1f%s after the warm-up (allowed %.1f%s)  %s\n", what, grew, unit, allowed, unit, verdict)
 	}
 	fmt.Println()
-	check("server RSS", last.rss-ref.rss, max(ref.rss*cfg.maxRSSGrowth, cfg.minMemSlack), " MiB")
+	check("server RSS", last.rss-ref.rss, max(ref.rss*cfg.maxRSSGrowth, cfg.minMemSlack)+cfg.serverCacheMiB, " MiB")
 	heapOK := ok
 	check("client live heap", last.heap-ref.heap, max(ref.heap*cfg.maxHeapGrowth, cfg.minMemSlack), " MiB")
 	if heapOK && !ok && cfg.memProfile == "" {
