@@ -35,6 +35,7 @@ type Conversation struct {
 	data         wire.Conversation
 	participants map[string]*Participant // by sid
 	messages     map[string]*Message     // by sid: the newest MessageCacheSize (see trimLocked)
+	byIndex      []*Message              // messages' values in ascending index order, so trimming finds the oldest at once
 	// evicted holds messages trimmed from messages that may still be referenced, until they
 	// are collected; evictedAnnounced is the highest index of an announced one collected.
 	evicted          map[string]weak.Pointer[Message]

@@ -246,6 +246,9 @@ func (cv *Conversation) removeParticipant(d wire.Participant) *Participant {
 func (cv *Conversation) removeMessage(d wire.Message) *Message {
 	m, _ := cv.upsertMessage(d)
 	cv.client.mu.Lock()
+	if _, cached := cv.messages[d.Sid]; cached {
+		cv.dropOrderLocked(m)
+	}
 	delete(cv.messages, d.Sid)
 	delete(cv.evicted, d.Sid)
 	cv.client.mu.Unlock()

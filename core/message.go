@@ -3,6 +3,9 @@ package core
 import (
 	"encoding/json"
 	"runtime"
+	"slices"
+	"sort"
+	"sync/atomic"
 	"time"
 	"weak"
 
@@ -11,12 +14,53 @@ import (
 
 // Message is a message of a conversation. One sid maps to one *Message per client.
 type Message struct {
-	*Emitter
+	emitter   atomic.Pointer[Emitter] // nil until first used: most cached messages never are
 	conv      *Conversation
 	sid       string
-	data      wire.Message // guarded by client.mu
-	announced bool         // messageAdded was emitted; guarded by client.mu
+	data      messageData // guarded by client.mu
+	announced bool        // messageAdded was emitted; guarded by client.mu
 	media     map[string]*Media
+}
+
+// Emitter returns the message's event emitter, created on first use. An emit creates it too,
+// so a replay listener added later still receives the latest value.
+func (m *Message) Emitter() *Emitter {
+	if e := m.emitter.Load(); e != nil {
+		return e
+	}
+	e := NewEmitter()
+	e.OnListenerPanic = m.conv.client.OnListenerPanic
+	e.OnWarning = m.conv.client.OnWarning
+	if m.emitter.CompareAndSwap(nil, e) {
+		return e
+	}
+	return m.emitter.Load()
+}
+
+// On adds fn for event; see Emitter.On.
+func (m *Message) On(event string, fn func(args ...any)) (off func()) {
+	return m.Emitter().On(event, fn)
+}
+
+// Once adds fn for one call of event; see Emitter.Once.
+func (m *Message) Once(event string, fn func(args ...any)) (off func()) {
+	return m.Emitter().Once(event, fn)
+}
+
+// OnWithReplay adds fn after calling it with event's latest arguments; see Emitter.OnWithReplay.
+func (m *Message) OnWithReplay(event string, fn func(args ...any)) (off func()) {
+	return m.Emitter().OnWithReplay(event, fn)
+}
+
+// Emit emits event; see Emitter.Emit.
+func (m *Message) Emit(event string, args ...any) bool { return m.Emitter().Emit(event, args...) }
+
+// ListenerCount returns how many listeners event has.
+func (m *Message) ListenerCount(event string) int {
+	if e := m.emitter.Load(); e != nil {
+		return e.ListenerCount(event)
+	}
+	return 0
 }
 
 // markAnnounced records that messageAdded is being emitted and reports whether it was not yet.
@@ -49,15 +93,16 @@ func (cv *Conversation) upsertMessageLocked(m wire.Message) (*Message, bool) {
 			msg = w.Value() // evicted, but the application still holds it: keep it the one object
 		}
 		if msg == nil {
-			msg = &Message{Emitter: NewEmitter(), conv: cv, sid: m.Sid}
-			msg.OnListenerPanic = c.OnListenerPanic
-			msg.OnWarning = c.OnWarning
+			msg = &Message{conv: cv, sid: m.Sid}
 			msg.announced = m.Index <= cv.evictedAnnounced
 		} else {
 			ok = true
 		}
 		delete(cv.evicted, m.Sid)
 		cv.messages[m.Sid] = msg
+		// Live messages arrive in index order, so this is nearly always an append.
+		i := sort.Search(len(cv.byIndex), func(i int) bool { return cv.byIndex[i].data.Index > m.Index })
+		cv.byIndex = slices.Insert(cv.byIndex, i, msg)
 		defer cv.trimLocked()
 	}
 	// JSON decoding gives every message its own copy of strings that thousands of cached
@@ -67,7 +112,7 @@ func (cv *Conversation) upsertMessageLocked(m wire.Message) (*Message, bool) {
 	}
 	m.Author = cv.internLocked(m.Author)
 	m.ParticipantSid = cv.internLocked(m.ParticipantSid)
-	msg.data = m
+	msg.data = compactMessage(m, cv.sid)
 	if lm := cv.data.LastMessage; lm == nil || lm.Index < m.Index {
 		cv.data.LastMessage = &wire.LastMessage{Index: m.Index, DateCreated: m.DateCreated}
 	}
@@ -76,9 +121,10 @@ func (cv *Conversation) upsertMessageLocked(m wire.Message) (*Message, bool) {
 
 // MessageCacheSize is how many messages each conversation keeps: the newest by index. The
 // rule keeps the vendor SDK's observable behaviour with bounded memory:
-//   - an evicted message the application can still reach (a Go pointer, or a JS object
-//     jsapi holds for it) is found again through a weak pointer, so one sid stays one object
-//     while anyone can compare it; only unreachable messages are forgotten;
+//   - an evicted message the application can still reach (a Go pointer, or a JS wrapper
+//     that JS code still holds: jsapi keeps a message only while its wrapper lives) is found
+//     again through a weak pointer, so one sid stays one object while anyone can compare
+//     it; only unreachable messages are forgotten;
 //   - pages are always read from the server, so eviction never changes a page;
 //   - messageAdded stays once per message: the highest index of an announced message that
 //     was evicted and collected is remembered, and a message at or below it that comes back
@@ -88,18 +134,21 @@ const MessageCacheSize = 100
 // trimLocked evicts the oldest messages beyond MessageCacheSize. cv.client.mu must be held.
 func (cv *Conversation) trimLocked() {
 	for len(cv.messages) > MessageCacheSize {
-		var oldest *Message
-		for _, m := range cv.messages {
-			if oldest == nil || m.data.Index < oldest.data.Index {
-				oldest = m
-			}
-		}
+		oldest := cv.byIndex[0]
+		cv.byIndex = slices.Delete(cv.byIndex, 0, 1)
 		delete(cv.messages, oldest.sid)
 		if cv.evicted == nil {
 			cv.evicted = make(map[string]weak.Pointer[Message])
 		}
 		cv.evicted[oldest.sid] = weak.Make(oldest)
 		runtime.AddCleanup(oldest, cv.forgetEvicted, evictedMessage{oldest.sid, oldest.data.Index, oldest.announced})
+	}
+}
+
+// dropOrderLocked removes m from cv.byIndex. cv.client.mu must be held.
+func (cv *Conversation) dropOrderLocked(m *Message) {
+	if i := slices.Index(cv.byIndex, m); i >= 0 {
+		cv.byIndex = slices.Delete(cv.byIndex, i, i+1)
 	}
 }
 
@@ -139,7 +188,59 @@ func (cv *Conversation) internLocked(s string) string {
 func (m *Message) snapshot() wire.Message {
 	m.conv.client.mu.Lock()
 	defer m.conv.client.mu.Unlock()
-	return m.data
+	return m.data.wire(m.sid, m.conv.sid)
+}
+
+// messageData is a cached message's wire.Message in less than half its size: the sids live
+// in Message and Conversation, and the fields most messages leave empty sit behind one
+// pointer. A hundred thousand cached messages make the difference count.
+type messageData struct {
+	Index                    int64
+	Author, ParticipantSid   string
+	Body                     *string
+	Attributes               json.RawMessage
+	DateCreated, DateUpdated time.Time
+	rare                     *rareMessageFields
+}
+
+type rareMessageFields struct {
+	ConversationSid  string // when it is not the conversation's (never, from a sane server)
+	otherConv        bool
+	Subject          *string
+	Media            []wire.Media
+	ContentSid       string
+	ContentVariables []wire.ContentVariable
+	LastUpdatedBy    string
+	Receipts         *wire.AggregatedReceipt
+}
+
+func compactMessage(m wire.Message, convSid string) messageData {
+	d := messageData{Index: m.Index, Author: m.Author, ParticipantSid: m.ParticipantSid, Body: m.Body,
+		Attributes: m.Attributes, DateCreated: m.DateCreated, DateUpdated: m.DateUpdated}
+	r := rareMessageFields{Subject: m.Subject, Media: m.Media, ContentSid: m.ContentSid,
+		ContentVariables: m.ContentVariables, LastUpdatedBy: m.LastUpdatedBy, Receipts: m.Receipts}
+	if m.ConversationSid != convSid {
+		r.ConversationSid, r.otherConv = m.ConversationSid, true
+	}
+	if r.otherConv || r.Subject != nil || r.Media != nil || r.ContentSid != "" ||
+		r.ContentVariables != nil || r.LastUpdatedBy != "" || r.Receipts != nil {
+		d.rare = &r
+	}
+	return d
+}
+
+// wire returns the message as decoded from the wire.
+func (d *messageData) wire(sid, convSid string) wire.Message {
+	m := wire.Message{Sid: sid, ConversationSid: convSid, Index: d.Index, Author: d.Author, ParticipantSid: d.ParticipantSid,
+		Body: d.Body, Attributes: d.Attributes, DateCreated: d.DateCreated, DateUpdated: d.DateUpdated}
+	if r := d.rare; r != nil {
+		if r.otherConv {
+			m.ConversationSid = r.ConversationSid
+		}
+		m.Subject, m.Media, m.ContentSid, m.ContentVariables = r.Subject, r.Media, r.ContentSid, r.ContentVariables
+		m.LastUpdatedBy, m.Receipts = r.LastUpdatedBy, r.Receipts
+	}
+	return m
 }
 
 // Data returns a copy of the message's fields, read at once.

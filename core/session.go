@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -222,6 +223,41 @@ func (c *Client) connect(pos *streamPos) (*session, *wire.WelcomeData, error) {
 	return s, &w, nil
 }
 
+// messageAddedFrame is an event frame carrying messageAdded, decoded in one pass.
+type messageAddedFrame struct {
+	Type   string            `json:"type"`
+	Event  string            `json:"event"`
+	Offset uint64            `json:"offset"`
+	Data   wire.MessageEvent `json:"data"`
+}
+
+var messageAddedMark = []byte(`"event":"` + wire.EventMessageAdded + `"`)
+
+// decodeMessageAdded decodes raw if it is a well-formed messageAdded event frame.
+func decodeMessageAdded(raw []byte) (offset uint64, m wire.Message, ok bool) {
+	if !bytes.Contains(raw, messageAddedMark) {
+		return 0, m, false
+	}
+	var mf messageAddedFrame
+	if json.Unmarshal(raw, &mf) != nil || mf.Type != wire.TypeEvent || mf.Event != wire.EventMessageAdded || mf.Offset == 0 {
+		return 0, m, false
+	}
+	return mf.Offset, mf.Data.Message, true
+}
+
+// advance checks an event's offset against the stream position: false for one already seen
+// (a replay overlapping live delivery), an error for a gap.
+func (pos *streamPos) advance(offset uint64) (bool, error) {
+	switch {
+	case offset <= pos.offset:
+		return false, nil
+	case offset != pos.offset+1:
+		return false, fmt.Errorf("event stream gap: expected offset %d, got %d", pos.offset+1, offset)
+	}
+	pos.offset = offset
+	return true, nil
+}
+
 // readLoop reads frames until the connection fails. Replies go to their callers; events are
 // checked against the stream position and queued in order for the event goroutine.
 func (c *Client) readLoop(s *session, pos *streamPos) error {
@@ -234,6 +270,19 @@ func (c *Client) readLoop(s *session, pos *streamPos) error {
 			return err
 		}
 		s.lastRead.Store(time.Now().UnixNano())
+		// messageAdded, the bulk of the stream, is decoded in one pass rather than as a frame
+		// and then its data again; anything else (or a body that merely contains the mark)
+		// takes the general path.
+		if offset, m, ok := decodeMessageAdded(raw); ok {
+			fresh, err := pos.advance(offset)
+			if err != nil {
+				return err
+			}
+			if fresh {
+				c.events.push(func() { c.emitMessageAdded(m) })
+			}
+			continue
+		}
 		f, err := wire.Decode(raw)
 		if err != nil {
 			return err
@@ -242,13 +291,13 @@ func (c *Client) readLoop(s *session, pos *streamPos) error {
 		case wire.TypeReply:
 			s.deliver(f)
 		case wire.TypeEvent:
-			switch {
-			case f.Offset <= pos.offset:
-				continue // already seen (a replay overlapping live delivery)
-			case f.Offset != pos.offset+1:
-				return fmt.Errorf("event stream gap: expected offset %d, got %d", pos.offset+1, f.Offset)
+			fresh, err := pos.advance(f.Offset)
+			if err != nil {
+				return err
 			}
-			pos.offset = f.Offset
+			if !fresh {
+				continue // already seen (a replay overlapping live delivery)
+			}
 			name, data := f.Event, f.Data
 			c.events.push(func() { c.handleEvent(name, data) })
 		case wire.TypeSignal:

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sync"
 	"syscall/js"
+	"unsafe"
 
 	"github.com/convo-sdk/convo/core/wire"
 )
@@ -163,7 +164,10 @@ func (c *browserConn) takeLocked() {
 		c.badFrame = true
 		return
 	}
-	burst := []byte(v.String())
+	// The frames share the string's memory rather than taking a second copy of the burst:
+	// their readers only decode them (json.RawMessage fields copy what they keep).
+	str := v.String()
+	burst := unsafe.Slice(unsafe.StringData(str), len(str))
 	if len(burst) == 0 {
 		return
 	}

@@ -152,6 +152,7 @@ type jsPaginator struct {
 
 func newPaginatorClass() *class {
 	c := newClass("Paginator", nil, nil)
+	c.weak = true // a page is garbage once the app drops it, and so are its items
 	c.getter("items", func(self any) any {
 		p := self.(*jsPaginator)
 		if p.itemsJS.IsUndefined() {

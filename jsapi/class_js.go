@@ -23,34 +23,103 @@ var (
 
 // registry maps JS objects to Go objects and back, so one Go object is always the same JS
 // object (apps compare them with ===).
+//
+// Objects of a weak class (class.weak) are held by JS only through a WeakRef: a wrapper no JS
+// code holds can be collected, and a FinalizationRegistry then tells Go (release) to drop its
+// entry, which frees the Go object unless core still holds it. Until then the same Go object
+// keeps returning the same wrapper. Other objects are held for the life of the page.
 type registry struct {
 	mu      sync.Mutex
 	next    int
-	byID    map[int]any
-	objects map[any]js.Value
+	byID    map[int]any // a live wrapper's Go object, so methods find it
+	objects map[any]wrapped
+
+	// last is the weak wrapper returned most recently, held strongly: the emits of one
+	// event (conversation, then client) hand out the same wrapper without a JS call.
+	lastGo any
+	lastJS js.Value
 }
 
-var reg = &registry{byID: make(map[int]any), objects: make(map[any]js.Value)}
+// wrapped is the registry's entry for one Go object: obj for a strong one, or the id its
+// wrapper carries for a weak one (obj is then undefined: holding it would pin it).
+type wrapped struct {
+	id   int
+	obj  js.Value
+	weak bool
+}
 
-// wrap returns the JS object for goObj, creating it from class the first time.
+var reg = &registry{byID: make(map[int]any), objects: make(map[any]wrapped)}
+
+// wrap returns the JS object for goObj, creating it from class the first time (or again,
+// after a weak wrapper was collected).
 func (r *registry) wrap(goObj any, c *class) js.Value {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if v, ok := r.objects[goObj]; ok {
-		return v
+	if obj, ok := r.liveLocked(goObj); ok {
+		return obj
 	}
 	r.next++
 	id := r.next
 	r.byID[id] = goObj
 	var obj js.Value
-	if c.values == nil {
+	switch {
+	case c.weak:
+		args := []any{c.proto, id}
+		if c.values != nil {
+			args = append(append(args, c.fieldNames), c.values(goObj)...)
+		}
+		obj = jsHelpers.Call("makeWeak", args...)
+		r.objects[goObj] = wrapped{id: id, weak: true}
+		r.lastGo, r.lastJS = goObj, obj
+	case c.values == nil:
 		obj = jsHelpers.Call("make", c.proto, id)
-	} else {
+	default:
 		// One call builds the object with its plain fields, so reading them stays in JS.
 		obj = jsHelpers.Call("make", append([]any{c.proto, id, c.fieldNames}, c.values(goObj)...)...)
 	}
-	r.objects[goObj] = obj
+	if !c.weak {
+		r.objects[goObj] = wrapped{id: id, obj: obj}
+	}
 	return obj
+}
+
+// liveLocked returns goObj's JS object if it has one that is alive. r.mu must be held.
+func (r *registry) liveLocked(goObj any) (js.Value, bool) {
+	w, ok := r.objects[goObj]
+	switch {
+	case !ok:
+		return js.Undefined(), false
+	case !w.weak:
+		return w.obj, true
+	case r.lastGo == goObj:
+		return r.lastJS, true
+	}
+	obj := jsHelpers.Call("deref", w.id)
+	if obj.IsUndefined() {
+		// Collected; its release is still to come and will find a newer id here.
+		delete(r.byID, w.id)
+		delete(r.objects, goObj)
+		return obj, false
+	}
+	r.lastGo, r.lastJS = goObj, obj
+	return obj, true
+}
+
+// release drops the entries of collected weak wrappers (ids from the FinalizationRegistry).
+func (r *registry) release(ids js.Value) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, n := 0, ids.Length(); i < n; i++ {
+		id := ids.Index(i).Int()
+		goObj, ok := r.byID[id]
+		if !ok {
+			continue
+		}
+		delete(r.byID, id)
+		if w, ok := r.objects[goObj]; ok && w.id == id {
+			delete(r.objects, goObj)
+		}
+	}
 }
 
 // refresh copies goObj's plain fields to its JS object again, if it has one, after they
@@ -58,7 +127,10 @@ func (r *registry) wrap(goObj any, c *class) js.Value {
 func (r *registry) refresh(goObj any, c *class) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if obj, ok := r.objects[goObj]; ok && c.values != nil {
+	if c.values == nil {
+		return
+	}
+	if obj, ok := r.liveLocked(goObj); ok {
 		jsHelpers.Call("refresh", append([]any{obj, c.fieldNames}, c.values(goObj)...)...)
 	}
 }
@@ -74,7 +146,7 @@ func (r *registry) attachLocked(obj js.Value, goObj any) {
 	r.next++
 	id := r.next
 	r.byID[id] = goObj
-	r.objects[goObj] = obj
+	r.objects[goObj] = wrapped{id: id, obj: obj}
 	jsHelpers.Call("attach", obj, id)
 }
 
@@ -82,7 +154,8 @@ func (r *registry) attachLocked(obj js.Value, goObj any) {
 func (r *registry) jsOf(goObj any) js.Value {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.objects[goObj]
+	obj, _ := r.liveLocked(goObj)
+	return obj
 }
 
 // lookup returns the Go object behind a JS object.
@@ -110,6 +183,10 @@ type class struct {
 	// Plain fields (see fields): their names (a JS array) and their values, in that order.
 	fieldNames js.Value
 	values     func(self any) []any
+
+	// weak: the registry holds this class's objects weakly (see registry); for objects
+	// there may be many of that JS can drop, such as messages and pages.
+	weak bool
 }
 
 // newClass creates a class. construct runs for `new Name(...)`; nil makes the constructor
@@ -213,6 +290,14 @@ func guardSync(where string, fn func(this js.Value, args []js.Value) any) func(j
 // jsHelpers are the JS halves of object creation and plain fields (see class.fields).
 var jsHelpers = js.Global().Get("Function").New(`
 const handle = "` + handleKey + `", data = "__convoFields";
+// Weak wrappers by id; the ids of collected ones go to Go in one call per batch.
+const refs = new Map();
+let release = null, dead = [];
+const flush = () => { const ids = dead; dead = []; if (release !== null) release(ids); };
+const collected = new FinalizationRegistry((id) => {
+	refs.delete(id);
+	if (dead.push(id) === 1) setTimeout(flush, 0);
+});
 const record = (names, values) => {
 	const f = {};
 	for (let i = 0; i < names.length; i++) f[names[i]] = values[i];
@@ -225,6 +310,14 @@ return {
 		if (names !== undefined) Object.defineProperty(o, data, { value: record(names, values), writable: true });
 		return o;
 	},
+	makeWeak(proto, id, names, ...values) {
+		const o = this.make(proto, id, names, ...values);
+		refs.set(id, new WeakRef(o));
+		collected.register(o, id);
+		return o;
+	},
+	deref(id) { const r = refs.get(id); return r === undefined ? undefined : r.deref(); },
+	onRelease(fn) { release = fn; },
 	attach(o, id) { Object.defineProperty(o, handle, { value: id }); },
 	refresh(o, names, ...values) { Object.defineProperty(o, data, { value: record(names, values) }); },
 	getter(name, kind) {
@@ -234,6 +327,15 @@ return {
 		return Object.getOwnPropertyDescriptor(get, name).value;
 	},
 };`).Invoke()
+
+// The FinalizationRegistry hands the ids of collected weak wrappers to reg.release. The
+// function lives as long as the page.
+func init() {
+	jsHelpers.Call("onRelease", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		reg.release(args[0])
+		return nil
+	}))
+}
 
 // rethrower wraps a Go function in a plain JS function that throws the error carried by a
 // throw marker. The loader supplies it (see Install); without one it is built here.

@@ -18,7 +18,7 @@ func emitterOf(self any) *core.Emitter {
 	case *core.Conversation:
 		return v.Emitter
 	case *core.Message:
-		return v.Emitter
+		return v.Emitter()
 	case *core.Participant:
 		return v.Emitter
 	case *core.User:
@@ -35,7 +35,7 @@ func newEmitterClass() *class {
 		return func(self any, args []js.Value) any {
 			event, fn := eventArgs(args)
 			emitterOf(self).Add(event, jsListener(self, fn), opts)
-			return reg.jsOf(self)
+			return toJS(self)
 		}
 	}
 	c.method("on", adder(core.AddOptions{}))
@@ -52,7 +52,7 @@ func newEmitterClass() *class {
 			v, ok := k.(js.Value)
 			return ok && v.Equal(fn)
 		})
-		return reg.jsOf(self)
+		return toJS(self)
 	}
 	c.method("off", remove)
 	c.method("removeListener", remove)
@@ -62,7 +62,7 @@ func newEmitterClass() *class {
 		} else {
 			emitterOf(self).RemoveAll()
 		}
-		return reg.jsOf(self)
+		return toJS(self)
 	})
 	list := func(self any, args []js.Value) any {
 		return emitterOf(self).Listeners(eventName(arg(args, 0)))
@@ -85,7 +85,7 @@ func newEmitterClass() *class {
 			panic(thrown{err: js.Global().Get("RangeError").New("setMaxListeners needs a non-negative number")})
 		}
 		emitterOf(self).SetMaxListeners(n.Int())
-		return reg.jsOf(self)
+		return toJS(self)
 	})
 	c.method("getMaxListeners", func(self any, _ []js.Value) any {
 		return emitterOf(self).MaxListeners()
@@ -114,7 +114,7 @@ func eventArgs(args []js.Value) (string, js.Value) {
 func jsListener(self any, fn js.Value) core.Listener {
 	return core.Listener{Key: fn, Fn: func(args ...any) {
 		callArgs := make([]any, 0, len(args)+1)
-		callArgs = append(callArgs, reg.jsOf(self))
+		callArgs = append(callArgs, toJS(self))
 		for _, a := range args {
 			callArgs = append(callArgs, toJS(a))
 		}

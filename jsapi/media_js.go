@@ -145,6 +145,7 @@ func mediaUpload(v js.Value, category string) (core.MediaUpload, error) {
 
 func newMediaClass() *class {
 	c := newClass("Media", nil, nil)
+	c.weak = true
 	md := func(self any) *core.Media { return self.(*core.Media) }
 	c.getter("sid", func(self any) any { return md(self).Sid() })
 	c.getter("filename", func(self any) any { return optString(md(self).Filename()) })

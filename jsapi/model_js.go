@@ -120,6 +120,7 @@ func newConversationClass(parent *class) *class {
 
 func newMessageClass(parent *class) *class {
 	c := newClass("Message", nil, parent)
+	c.weak = true // core's cache bound frees a message only once its wrapper is collected
 	m := func(self any) *core.Message { return self.(*core.Message) }
 	// The fields a messageAdded listener reads are copied to the JS object (see class.fields);
 	// the hook set in constructClient refreshes them whenever the message changes.

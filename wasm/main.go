@@ -8,12 +8,18 @@ package main
 
 import (
 	"os"
+	"runtime/debug"
 	"syscall/js"
 
 	"github.com/convo-sdk/convo/jsapi"
 )
 
+// gcPercent trades GC work for memory: wasm linear memory only grows, so the heap's peak
+// (live data plus GC headroom) is what a page keeps. Measured in web/e2e's TestBenchMemory.
+const gcPercent = 50
+
 func main() {
+	debug.SetGCPercent(gcPercent)
 	if len(os.Args) < 2 {
 		js.Global().Get("console").Call("error", "convo: started without a boot key; load it through the package's index.js")
 		return

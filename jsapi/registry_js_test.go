@@ -1,0 +1,88 @@
+//go:build js && wasm
+
+package jsapi
+
+import (
+	"runtime"
+	"syscall/js"
+	"testing"
+	"weak"
+
+	"github.com/stretchr/testify/require"
+)
+
+// weakTestClass is a weak class with one plain field, like Message.
+var weakTestClass = func() *class {
+	c := newClass("WeakTest", nil, nil)
+	c.weak = true
+	c.fields([]string{"n"}, func(self any) []any { return []any{*self.(*int)} })
+	return c
+}()
+
+// displaceLast makes the next wrap of any other object go through the JS WeakRef.
+func displaceLast() { reg.wrap(new(int), weakTestClass) }
+
+func TestWeakWrapperKeepsItsIdentityWhileReferenced(t *testing.T) {
+	g := new(int)
+	*g = 7
+	w1 := reg.wrap(g, weakTestClass)
+	js.Global().Set("__held", w1) // JS holds it
+	defer js.Global().Delete("__held")
+	displaceLast()
+	w2 := reg.wrap(g, weakTestClass)
+	require.True(t, w1.Equal(w2), "the same Go object must give the same wrapper while JS holds it")
+	require.True(t, js.Global().Get("__held").Equal(w2))
+	require.Equal(t, 7, w2.Get("n").Int())
+	back, ok := reg.lookup(w2)
+	require.True(t, ok)
+	require.Same(t, g, back)
+}
+
+func TestCollectedWeakWrapperReleasesItsGoObject(t *testing.T) {
+	g := new(int)
+	w := reg.wrap(g, weakTestClass)
+	id := w.Get(handleKey).Int()
+	displaceLast()
+	// What the FinalizationRegistry reports once the wrapper is collected.
+	reg.release(js.ValueOf([]any{id}))
+	reg.mu.Lock()
+	_, byID := reg.byID[id]
+	_, byObj := reg.objects[g]
+	reg.mu.Unlock()
+	require.False(t, byID)
+	require.False(t, byObj)
+	_, ok := reg.lookup(w)
+	require.False(t, ok, "a released id no longer finds the Go object")
+
+	wp := weak.Make(g)
+	g = nil
+	runtime.GC()
+	runtime.GC()
+	require.Nil(t, wp.Value(), "the registry must not keep a released Go object alive")
+}
+
+func TestWeakWrapperCollectedBeforeItsReleaseIsRecreated(t *testing.T) {
+	g := new(int)
+	old := reg.wrap(g, weakTestClass)
+	oldID := old.Get(handleKey).Int()
+	displaceLast()
+	// The WeakRef is empty but the FinalizationRegistry has not reported yet.
+	deref := jsHelpers.Get("deref")
+	empty := js.FuncOf(func(js.Value, []js.Value) any { return js.Undefined() })
+	defer empty.Release()
+	jsHelpers.Set("deref", empty.Value)
+	w := reg.wrap(g, weakTestClass)
+	jsHelpers.Set("deref", deref)
+	require.False(t, w.Equal(old))
+	back, ok := reg.lookup(w)
+	require.True(t, ok)
+	require.Same(t, g, back)
+
+	// The late release of the old id must leave the new wrapper's entry alone.
+	reg.release(js.ValueOf([]any{oldID}))
+	displaceLast()
+	require.True(t, reg.wrap(g, weakTestClass).Equal(w))
+	back, ok = reg.lookup(w)
+	require.True(t, ok)
+	require.Same(t, g, back)
+}
