@@ -139,11 +139,8 @@ func (s *Store) ParticipantBySid(ctx context.Context, conv, sid string) (wire.Pa
 
 func (s *Store) Participants(ctx context.Context, conv string) ([]wire.Participant, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT `+participantSelect+` FROM participants WHERE conversation_sid = $1 ORDER BY id`, conv)
-	ps, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (wire.Participant, error) { return scan.Participant(row) })
-	if ps == nil && err == nil {
-		ps = []wire.Participant{}
-	}
-	return ps, err
+	defer rows.Close()
+	return storeutil.All(rows, scan.Participant)
 }
 
 func (s *Store) UpdateParticipant(ctx context.Context, conv, sid string, attributes json.RawMessage) (wire.Participant, []store.Delivery, error) {

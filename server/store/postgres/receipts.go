@@ -16,11 +16,8 @@ const receiptCols = storeutil.ReceiptCols
 func (s *Store) Receipts(ctx context.Context, conv, msg string) ([]wire.DetailedReceipt, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT `+receiptCols+` FROM receipts WHERE conversation_sid = $1 AND message_sid = $2
 		ORDER BY date_created, sid`, conv, msg)
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (wire.DetailedReceipt, error) { return storeutil.Receipt(row) })
-	if out == nil && err == nil {
-		out = []wire.DetailedReceipt{}
-	}
-	return out, err
+	defer rows.Close()
+	return storeutil.All(rows, storeutil.Receipt)
 }
 
 func (s *Store) UpsertReceipt(ctx context.Context, u store.ReceiptUpsert) (wire.DetailedReceipt, []store.Delivery, error) {

@@ -865,15 +865,7 @@ func (s *Store) Receipts(ctx context.Context, conv, msg string) ([]wire.Detailed
 		return nil, err
 	}
 	defer rows.Close()
-	out := []wire.DetailedReceipt{}
-	for rows.Next() {
-		r, err := storeutil.Receipt(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return storeutil.All(rows, storeutil.Receipt)
 }
 
 func (s *Store) ChannelMetadata(ctx context.Context, conv, msg string) (*wire.ChannelMetadata, error) {

@@ -877,15 +877,7 @@ func (s *Store) Participants(ctx context.Context, conv string) ([]wire.Participa
 		return nil, err
 	}
 	defer rows.Close()
-	ps := []wire.Participant{}
-	for rows.Next() {
-		p, err := scan.Participant(rows)
-		if err != nil {
-			return nil, err
-		}
-		ps = append(ps, p)
-	}
-	return ps, rows.Err()
+	return storeutil.All(rows, scan.Participant)
 }
 
 // ---- messages

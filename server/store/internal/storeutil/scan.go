@@ -28,6 +28,20 @@ type Rows interface {
 	Err() error
 }
 
+// All scans every row with scan; an empty result is an empty slice, not nil (lists are
+// JSON arrays on the wire). The caller closes rows.
+func All[T any](rows Rows, scan func(Scanner) (T, error)) ([]T, error) {
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // CursorPage reads up to limit items from rows fetched with LIMIT limit+1, and returns the
 // cursor of the next page (the last item's id) when there is one.
 func CursorPage[T any](rows Rows, limit int, scan func(Scanner) (T, int64, error)) ([]T, string, error) {
