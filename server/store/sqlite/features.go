@@ -473,17 +473,6 @@ func restartTimers(ctx context.Context, tx *sql.Tx, sid, state string, t int64) 
 	return err
 }
 
-// restartTimersAfter is restartTimers for a new message: it also records the message as
-// the conversation's last, one statement instead of two on every send.
-func restartTimersAfter(ctx context.Context, tx *sql.Tx, sid, state string, t, idx int64) error {
-	_, err := tx.ExecContext(ctx, `UPDATE conversations SET
-		last_message_index = ?, last_message_date = ?,
-		inactive_at = CASE WHEN ? = 'active' AND inactive_after_ms IS NOT NULL THEN ? + inactive_after_ms END,
-		closed_at = CASE WHEN ? <> 'closed' AND closed_after_ms IS NOT NULL THEN ? + closed_after_ms END
-		WHERE sid = ?`, idx, t, state, t, state, t, sid)
-	return err
-}
-
 // touchConversation records activity (a new message): an inactive conversation becomes
 // active again, and the timers restart.
 func (s *Store) touchConversation(ctx context.Context, tx *sql.Tx, sid, state string, t int64) ([]store.Delivery, error) {

@@ -577,8 +577,9 @@ func (s *Store) appendEventFor(ctx context.Context, tx *sql.Tx, name string, rec
 		_, err := eventFor("")
 		return nil, err
 	}
-	// Every recipient's stream at once (three statements, whatever the number of
-	// recipients): create the missing streams, bump each by one, link the event.
+	// Every recipient's stream at once (two statements in the usual case, whatever the
+	// number of recipients): bump each existing stream by one, then create the streams
+	// that were missing (only then a third statement), and link the event.
 	// A stream gets an event once, even if a caller lists its owner twice.
 	seen := make(map[string]bool, len(recipients))
 	uniq := recipients[:0:0]
@@ -593,29 +594,30 @@ func (s *Store) appendEventFor(ctx context.Context, tx *sql.Tx, name string, rec
 	if err != nil {
 		return nil, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO streams (identity, epoch, next_offset)
-		SELECT value, lower(hex(randomblob(8))), 1 FROM json_each(?) WHERE true
-		ON CONFLICT (identity) DO NOTHING`, string(list)); err != nil {
-		return nil, err
-	}
+	next := make(map[string]uint64, len(recipients))
 	bumped, err := tx.QueryContext(ctx, `UPDATE streams SET next_offset = next_offset + 1
 		WHERE identity IN (SELECT value FROM json_each(?)) RETURNING identity, next_offset`, string(list))
-	if err != nil {
+	if err := scanNext(next, bumped, err); err != nil {
 		return nil, err
 	}
-	next := make(map[string]uint64, len(recipients))
-	for bumped.Next() {
-		var id string
-		var n uint64
-		if err := bumped.Scan(&id, &n); err != nil {
-			bumped.Close()
+	if len(next) < len(recipients) {
+		// A new stream starts at offset 1: created already bumped, next_offset 2.
+		missing := make([]string, 0, len(recipients)-len(next))
+		for _, id := range recipients {
+			if _, ok := next[id]; !ok {
+				missing = append(missing, id)
+			}
+		}
+		ml, err := json.Marshal(missing)
+		if err != nil {
 			return nil, err
 		}
-		next[id] = n
-	}
-	bumped.Close()
-	if err := bumped.Err(); err != nil {
-		return nil, err
+		created, err := tx.QueryContext(ctx, `INSERT INTO streams (identity, epoch, next_offset)
+			SELECT value, lower(hex(randomblob(8))), 2 FROM json_each(?) WHERE true
+			RETURNING identity, next_offset`, string(ml))
+		if err := scanNext(next, created, err); err != nil {
+			return nil, err
+		}
 	}
 	ds := make([]store.Delivery, 0, len(recipients))
 	links := make([][3]any, 0, len(recipients))
@@ -643,6 +645,23 @@ func (s *Store) appendEventFor(ctx context.Context, tx *sql.Tx, name string, rec
 		return nil, err
 	}
 	return ds, nil
+}
+
+// scanNext reads the (identity, next_offset) rows a streams statement returned into next.
+func scanNext(next map[string]uint64, rows *sql.Rows, err error) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var n uint64
+		if err := rows.Scan(&id, &n); err != nil {
+			return err
+		}
+		next[id] = n
+	}
+	return rows.Err()
 }
 
 func (s *Store) pruneLoop(every time.Duration) {
@@ -896,6 +915,23 @@ func (s *Store) SendMessage(ctx context.Context, nm store.NewMessage) (wire.Mess
 		created bool
 		ds      []store.Delivery
 	)
+	// What does not depend on the transaction is prepared before it, off the writer.
+	sid := store.NewSid(store.PrefixMessage)
+	var body, subject, vars sql.NullString
+	if nm.Body != nil {
+		body = sql.NullString{String: *nm.Body, Valid: true}
+	}
+	if nm.Subject != nil {
+		subject = sql.NullString{String: *nm.Subject, Valid: true}
+	}
+	if len(nm.ContentVariables) > 0 {
+		b, err := json.Marshal(nm.ContentVariables)
+		if err != nil {
+			return m, false, nil, err
+		}
+		vars = sql.NullString{String: string(b), Valid: true}
+	}
+	attrs := storeutil.Attrs(nm.Attributes)
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if nm.IdempotencyKey != "" {
 			prev, err := scan.Message(tx.QueryRowContext(ctx, `SELECT `+messageSelect+` FROM messages
@@ -908,58 +944,43 @@ func (s *Store) SendMessage(ctx context.Context, nm store.NewMessage) (wire.Mess
 				return err
 			}
 		}
+		// The conversation's next index, taken in the statement that records the message as
+		// its last and restarts its lifecycle timers from t (as restartTimers does: an active
+		// conversation runs both, one not closed the closed timer). An inactive conversation
+		// keeps its timers here and wakes below (touchConversation). A closed one takes no
+		// messages and is left as it is. If a later statement fails, the rollback (to the
+		// write's savepoint) undoes this update with the rest.
+		t := storeutil.Now()
 		var (
-			last  sql.NullInt64
+			idx   int64
 			state string
 		)
-		if err := tx.QueryRowContext(ctx, `SELECT last_message_index, state FROM conversations WHERE sid = ?`, nm.ConversationSid).Scan(&last, &state); err != nil {
-			return notFound(err)
-		}
-		if state == wire.StateClosed {
-			return store.ErrClosed
-		}
-		idx := int64(0)
-		if last.Valid {
-			idx = last.Int64 + 1
-		}
-		t := storeutil.Now()
-		sid := store.NewSid(store.PrefixMessage)
-		var body sql.NullString
-		if nm.Body != nil {
-			body = sql.NullString{String: *nm.Body, Valid: true}
-		}
-		var subject, vars sql.NullString
-		if nm.Subject != nil {
-			subject = sql.NullString{String: *nm.Subject, Valid: true}
-		}
-		if len(nm.ContentVariables) > 0 {
-			b, err := json.Marshal(nm.ContentVariables)
-			if err != nil {
+		if err := tx.QueryRowContext(ctx, `UPDATE conversations SET
+			last_message_index = COALESCE(last_message_index + 1, 0), last_message_date = ?1,
+			inactive_at = CASE WHEN state = 'inactive' THEN inactive_at
+				WHEN state = 'active' AND inactive_after_ms IS NOT NULL THEN ?1 + inactive_after_ms END,
+			closed_at = CASE WHEN state = 'inactive' THEN closed_at
+				WHEN closed_after_ms IS NOT NULL THEN ?1 + closed_after_ms END
+			WHERE sid = ?2 AND state <> 'closed' RETURNING last_message_index, state`,
+			t, nm.ConversationSid).Scan(&idx, &state); err != nil {
+			if !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
-			vars = sql.NullString{String: string(b), Valid: true}
+			if err := tx.QueryRowContext(ctx, `SELECT state FROM conversations WHERE sid = ?`, nm.ConversationSid).Scan(&state); err != nil {
+				return notFound(err)
+			}
+			return store.ErrClosed
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageCols+`, idempotency_key, subject, content_sid, content_variables)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			sid, nm.ConversationSid, idx, nm.Author, nullString(nm.ParticipantSid), body, storeutil.Attrs(nm.Attributes), t, t,
-			nullString(nm.IdempotencyKey), subject, nullString(nm.ContentSid), vars); err != nil {
+		// The insert returns the row as stored (messages has no triggers): reading it back
+		// takes no second statement.
+		var err error
+		if m, err = scan.Message(tx.QueryRowContext(ctx, `INSERT INTO messages (`+messageCols+`, idempotency_key, subject, content_sid, content_variables)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `+messageSelect,
+			sid, nm.ConversationSid, idx, nm.Author, nullString(nm.ParticipantSid), body, attrs, t, t,
+			nullString(nm.IdempotencyKey), subject, nullString(nm.ContentSid), vars)); err != nil {
 			return err
 		}
 		if err := attachMedia(ctx, tx, nm.ConversationSid, sid, nm.Author, nm.MediaSids); err != nil {
-			return err
-		}
-		// Activity restarts the lifecycle timers: with the last message, in one statement,
-		// unless the conversation wakes from inactive (touchConversation, below).
-		if state == wire.StateInactive {
-			if _, err := tx.ExecContext(ctx, `UPDATE conversations SET last_message_index = ?, last_message_date = ? WHERE sid = ?`,
-				idx, t, nm.ConversationSid); err != nil {
-				return err
-			}
-		} else if err := restartTimersAfter(ctx, tx, nm.ConversationSid, state, t, idx); err != nil {
-			return err
-		}
-		var err error
-		if m, err = scan.Message(tx.QueryRowContext(ctx, `SELECT `+messageSelect+` FROM messages WHERE sid = ?`, sid)); err != nil {
 			return err
 		}
 		// A message just written has no receipts yet, and media only if it attached some:
