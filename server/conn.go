@@ -89,6 +89,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		done:       make(chan struct{}),
 		limiter:    s.fx.connLimiter(),
 		base:       s.httpBase(r),
+		// No writer may start before the one that sends the welcome: once registered in
+		// the hub, signals and events are queued for it (kick leaves them pending).
+		writing: true,
 	}
 	c.readCtx, c.cancelRead = context.WithCancel(r.Context())
 	defer c.cancelRead()
@@ -131,10 +134,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	defer c.expiry.Stop()
 	c.startPinging()
 	defer c.stopPinging()
-	c.mu.Lock()
-	c.writing = true
 	c.writers.Add(1)
-	c.mu.Unlock()
 	go c.writeLoop(welcome, start)
 	c.readLoop()
 	c.mu.Lock()
