@@ -129,6 +129,15 @@ type clusterSpec struct {
 	store, bus string
 }
 
+// label names the setup in file names: "1-sqlite", "3-postgres".
+func (s clusterSpec) label() string {
+	kind := "sqlite"
+	if strings.HasPrefix(s.store, "postgres") {
+		kind = "postgres"
+	}
+	return fmt.Sprintf("%d-%s", s.nodes, kind)
+}
+
 // Budgets of issue 6 for the server.
 const (
 	throughputBudget = 2000  // messages stored a second, at least

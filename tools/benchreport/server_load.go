@@ -308,6 +308,7 @@ func runFanout(ctx context.Context, cfg config, spec clusterSpec) (*FanoutFigure
 		begin := time.Now()
 		var handed, skipped int64
 		var cpuA, cpuB cpuTimes
+		profiled := func() error { return nil }
 		tick := time.NewTicker(time.Millisecond)
 		for inWindow := false; ; {
 			now := <-tick.C
@@ -317,6 +318,7 @@ func runFanout(ctx context.Context, cfg config, spec clusterSpec) (*FanoutFigure
 				winLo.Store(since())
 				winHi.Store(1 << 62)
 				cpuA = cpuSnapshot(cl)
+				profiled = cl.profile(fmt.Sprintf("fanout-%s-%.0f", spec.label(), rate), measure)
 			}
 			if el >= warm+measure {
 				winHi.Store(since())
@@ -336,6 +338,9 @@ func runFanout(ctx context.Context, cfg config, spec clusterSpec) (*FanoutFigure
 			}
 		}
 		tick.Stop()
+		if err := profiled(); err != nil {
+			return f, fmt.Errorf("profiling: %w", err)
+		}
 		st.Seconds = float64(winHi.Load()-winLo.Load()) / 1e9
 		st.CPU = cpuA.usage(cpuB)
 		// Drain: every window message should reach every member.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,6 +31,8 @@ var (
 	serverBus   = flag.String("server-bus", "", "server section: --bus passed to every node (empty: none)")
 	serverLoads = flag.String("server-loads", "throughput,fanout,idle", "server section: which loads to run")
 	serverBin   = flag.String("server-bin", "", "server section: a convod binary to measure (empty: build ./tools/convod into the scratch folder)")
+	// Where a budget is missed, the profile of the step that missed it shows why.
+	serverProfile = flag.String("server-profile", "", "server section: write a CPU profile of every node for each fan-out step's measured window into this folder (fanout-RATE-nodeN.pprof)")
 )
 
 // cluster is the convod processes of one measurement, all with the same API key.
@@ -41,6 +44,7 @@ type cluster struct {
 // node is one convod process listening on 127.0.0.1.
 type node struct {
 	addr    string // host:port it listens on
+	debug   string // host:port of its profiler, with -server-profile
 	data    string
 	logPath string
 	cmd     *exec.Cmd
@@ -132,6 +136,9 @@ func startNodes(cfg config, name string, n int, storeSpec, busSpec string) (*clu
 		if known["conversation-write-rate"] {
 			args = append(args, "--conversation-write-rate", "-1")
 		}
+		if *serverProfile != "" {
+			args = append(args, "--debug-addr", "127.0.0.1:0")
+		}
 		if storeSpec != "" {
 			args = append(args, "--store", storeSpec)
 		}
@@ -168,11 +175,15 @@ func (n *node) start(bin string, args, env []string) error {
 	}
 	n.cmd, n.exited = cmd, make(chan struct{})
 	addr := make(chan string, 1)
+	debug := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if a, ok := strings.CutPrefix(sc.Text(), "convo listening on http://"); ok {
 				addr <- a
+			}
+			if a, ok := strings.CutPrefix(sc.Text(), "convo profiler on http://"); ok {
+				debug <- strings.TrimSuffix(a, "/debug/pprof/")
 			}
 		}
 	}()
@@ -186,6 +197,13 @@ func (n *node) start(bin string, args, env []string) error {
 		return fmt.Errorf("convod exited at start; see %s", n.logPath)
 	case <-time.After(30 * time.Second):
 		return fmt.Errorf("convod did not say where it listens within 30 s; see %s", n.logPath)
+	}
+	if slices.Contains(args, "--debug-addr") {
+		select {
+		case n.debug = <-debug:
+		case <-time.After(10 * time.Second):
+			return fmt.Errorf("convod did not say where its profiler listens; see %s", n.logPath)
+		}
 	}
 	hc := &http.Client{Timeout: time.Second}
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -309,4 +327,53 @@ func (c *cluster) runtimeStats() map[string]float64 {
 		}
 	}
 	return out
+}
+
+// profile starts a CPU profile of `d` on every node that serves one, written to
+// dir/prefix-nodeN.pprof; wait returns when all are written. Without -server-profile it does
+// nothing.
+func (c *cluster) profile(prefix string, d time.Duration) (wait func() error) {
+	if *serverProfile == "" {
+		return func() error { return nil }
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(c.nodes))
+	for i, n := range c.nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = n.writeProfile(filepath.Join(*serverProfile, fmt.Sprintf("%s-node%d.pprof", prefix, i)), d)
+		}()
+	}
+	return func() error {
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+}
+
+func (n *node) writeProfile(path string, d time.Duration) error {
+	if n.debug == "" {
+		return fmt.Errorf("node %s serves no profiler", n.addr)
+	}
+	hc := &http.Client{Timeout: d + 30*time.Second}
+	res, err := hc.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", n.debug, int(d.Seconds())))
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile from %s: %s", n.debug, res.Status)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
@@ -61,6 +62,9 @@ type options struct {
 
 	// store is an SQLite file path or a postgres:// URL; bus is "local" or a nats:// URL.
 	store, bus string
+
+	// debugAddr, when set, serves Go's profiler (net/http/pprof) there; loopback only.
+	debugAddr string
 }
 
 func env(name, def string) string {
@@ -136,6 +140,7 @@ func parseFlags(args []string) (options, error) {
 		return o, fmt.Errorf("CONVO_CONVERSATION_WRITE_RATE: %w", err)
 	}
 	fs.Float64Var(&o.conversationRate, "conversation-write-rate", convRate, "writes a second one conversation takes from all its users together; negative: no limit (env CONVO_CONVERSATION_WRITE_RATE)")
+	fs.StringVar(&o.debugAddr, "debug-addr", env("CONVO_DEBUG_ADDR", ""), "loopback address that serves Go's profiler at /debug/pprof/, e.g. 127.0.0.1:6060 (env CONVO_DEBUG_ADDR; empty: off)")
 	origins := fs.String("allowed-origins", env("CONVO_ALLOWED_ORIGINS", ""), "comma-separated host patterns of pages that may open the WebSocket, e.g. app.example.com,*.example.com (env CONVO_ALLOWED_ORIGINS; empty: same origin only)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -165,6 +170,13 @@ func parseFlags(args []string) (options, error) {
 		u, err := url.Parse(o.webhookURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return o, errors.New("--webhook-url must be an http or https URL")
+		}
+	}
+	if o.debugAddr != "" {
+		// The profiler shows memory and stacks: never reachable from another machine.
+		host, _, err := net.SplitHostPort(o.debugAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return o, fmt.Errorf("--debug-addr must be a loopback host:port, got %q", o.debugAddr)
 		}
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
@@ -258,6 +270,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	go func() { errc <- hs.Serve(ln) }()
 
 	fmt.Fprintf(out, "convo listening on http://%s\n", ln.Addr())
+	if o.debugAddr != "" {
+		dl, err := net.Listen("tcp", o.debugAddr)
+		if err != nil {
+			return fmt.Errorf("--debug-addr: %w", err)
+		}
+		ds := &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = ds.Serve(dl) }()
+		defer ds.Close()
+		fmt.Fprintf(out, "convo profiler on http://%s/debug/pprof/\n", dl.Addr())
+	}
 	if o.dev {
 		fmt.Fprintf(out, "dev mode: open http://%s/ and log in as alice or bob in two tabs\n", ln.Addr())
 		if o.web == "" {
@@ -281,6 +303,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	srv.Close()
 	return nil
+}
+
+// debugHandler serves the profiler's pages; its own mux keeps them off the public handler.
+func debugHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // loadMediaKey reads DATA/media.key, the secret that signs media URLs, creating it (0600)

@@ -143,3 +143,48 @@ func TestLimitFlagsAndEnvironment(t *testing.T) {
 	_, err = parseFlags(nil)
 	assert.ErrorContains(t, err, "CONVO_RETENTION")
 }
+
+func TestDebugAddrServesTheProfilerOnLoopbackOnly(t *testing.T) {
+	for _, bad := range []string{"0.0.0.0:6060", ":6060", "example.com:6060", "10.0.0.1:6060", "nonsense"} {
+		_, err := parseFlags([]string{"--debug-addr", bad})
+		require.Error(t, err, bad)
+		assert.Contains(t, err.Error(), "loopback", bad)
+	}
+
+	t.Setenv("CONVO_API_KEYS", "k1:0123456789abcdef0123")
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--debug-addr", "127.0.0.1:0"}, pw)
+		pw.Close()
+	}()
+	defer func() {
+		cancel()
+		select {
+		case err := <-errc:
+			assert.NoError(t, err)
+		case <-time.After(20 * time.Second):
+			t.Error("daemon did not stop")
+		}
+	}()
+	lines := bufio.NewScanner(pr)
+	require.True(t, lines.Scan())
+	base := strings.TrimPrefix(lines.Text(), "convo listening on ")
+	require.True(t, lines.Scan())
+	debug, ok := strings.CutPrefix(lines.Text(), "convo profiler on ")
+	require.True(t, ok, lines.Text())
+	go io.Copy(io.Discard, pr)
+
+	res, err := http.Get(debug + "goroutine?debug=1")
+	require.NoError(t, err)
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	assert.Equal(t, 200, res.StatusCode)
+	assert.Contains(t, string(b), "goroutine profile")
+
+	res, err = http.Get(base + "/debug/pprof/")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.NotEqual(t, 200, res.StatusCode, "the public listener does not serve the profiler")
+}
