@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/convo-sdk/convo/core/wire"
@@ -87,4 +88,45 @@ func BenchmarkMessagesPage(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkSendMessageFanout is the server fan-out load at the store: 200 conversations of 10
+// members (2,000 users), 64 senders at once, so group commit batches them. Every message
+// lands in 10 different users' streams, the b-tree pages the writer must rewrite.
+func BenchmarkSendMessageFanout(b *testing.B) {
+	const convs, members = 200, 10
+	ctx := context.Background()
+	s, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	sids := make([]string, convs)
+	for k := range convs {
+		conv, err := s.CreateConversation(ctx, store.NewConversation{FriendlyName: "bench", CreatedBy: fmt.Sprintf("u%d-0", k)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sids[k] = conv.Sid
+		for m := range members {
+			if _, _, err := s.AddParticipant(ctx, store.NewParticipant{ConversationSid: conv.Sid, Identity: fmt.Sprintf("u%d-%d", k, m)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	var next atomic.Int64
+	b.SetParallelism(32) // × GOMAXPROCS senders
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			n := next.Add(1)
+			k := int(n % convs)
+			_, _, _, err := s.SendMessage(ctx, store.NewMessage{ConversationSid: sids[k], Author: fmt.Sprintf("u%d-%d", k, (n/convs)%members), Body: benchBody()})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }

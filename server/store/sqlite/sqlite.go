@@ -4,6 +4,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -34,6 +35,9 @@ type Options struct {
 	// means one minute.
 	PruneInterval time.Duration
 	Logger        *slog.Logger
+
+	// moveEvery overrides linkTick in tests; negative: links stay pending.
+	moveEvery time.Duration
 }
 
 // DefaultRetention is the number of events kept per user stream by default.
@@ -55,6 +59,8 @@ type Store struct {
 
 	committed      chan struct{} // a commit happened: the WAL may want a checkpoint
 	checkpointDone chan struct{}
+
+	linkDone chan struct{} // linkLoop (links.go)
 }
 
 // writeReq is one write waiting for the committer.
@@ -135,8 +141,9 @@ func Open(path string, opts Options) (*Store, error) {
 	s := &Store{w: w, r: r, cp: cp, retention: uint64(opts.Retention), log: opts.Logger,
 		stop: make(chan struct{}), pruneDone: make(chan struct{}),
 		writes: make(chan *writeReq), commitDone: make(chan struct{}),
-		committed: make(chan struct{}, 1), checkpointDone: make(chan struct{})}
+		committed: make(chan struct{}, 1), checkpointDone: make(chan struct{}), linkDone: make(chan struct{})}
 	go s.commitLoop()
+	go s.linkLoop(cmp.Or(opts.moveEvery, linkTick))
 	go s.pruneLoop(opts.PruneInterval)
 	go s.checkpointLoop()
 	return s, nil
@@ -267,6 +274,7 @@ func (s *Store) Close() error {
 		<-s.pruneDone
 		<-s.commitDone
 		<-s.checkpointDone
+		<-s.linkDone
 		err = errors.Join(s.r.Close(), s.cp.Close(), s.w.Close())
 	})
 	return err
@@ -294,27 +302,56 @@ var errStoreClosed = errors.New("sqlite: store closed")
 
 func (s *Store) commitLoop() {
 	defer close(s.commitDone)
+	linger := time.NewTimer(0)
+	<-linger.C
 	for {
 		var batch []*writeReq
+		busy := true // a write was waiting when the last commit finished
 		select {
 		case r := <-s.writes:
 			batch = append(batch, r)
-		case <-s.stop:
-			return
-		}
-	more:
-		for len(batch) < maxBatch {
+		default:
+			busy = false
 			select {
 			case r := <-s.writes:
 				batch = append(batch, r)
-			default:
+			case <-s.stop:
+				return
+			}
+		}
+		if busy {
+			// Under load, a little more time gathers more writes into the commit: the
+			// pages they share (stream heads, the tails of messages, events and links)
+			// are written once for all of them. An idle store commits at once.
+			linger.Reset(commitLinger)
+		}
+	more:
+		for len(batch) < maxBatch {
+			if !busy {
+				select {
+				case r := <-s.writes:
+					batch = append(batch, r)
+				default:
+					break more
+				}
+				continue
+			}
+			select {
+			case r := <-s.writes:
+				batch = append(batch, r)
+			case <-linger.C:
+				busy = false
 				break more
 			}
 		}
+		linger.Stop() // since Go 1.23, no stale tick is left to drain
 		s.commitBatch(batch)
 		s.noteCommit()
 	}
 }
+
+// commitLinger is how long a busy committer waits for more writes before committing.
+const commitLinger = time.Millisecond
 
 // commitBatch runs the batch in one transaction and reports each write's outcome only
 // after the commit: nil to a write that is durable, its own error to one that failed (and
@@ -468,7 +505,7 @@ func ensureStream(ctx context.Context, tx *sql.Tx, identity string) error {
 
 func (s *Store) StreamHead(ctx context.Context, identity string) (store.StreamHead, error) {
 	var h store.StreamHead
-	err := s.read(ctx, func(tx *sql.Tx) error { return streamHead(ctx, tx, identity, &h) })
+	err := s.read(ctx, func(tx *sql.Tx) error { return s.streamHead(ctx, tx, identity, &h) })
 	if errors.Is(err, store.ErrNotFound) {
 		// The user may exist already (created by the admin API) without a stream.
 		err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -480,43 +517,73 @@ func (s *Store) StreamHead(ctx context.Context, identity string) (store.StreamHe
 		if err != nil {
 			return h, err
 		}
-		err = s.read(ctx, func(tx *sql.Tx) error { return streamHead(ctx, tx, identity, &h) })
+		err = s.read(ctx, func(tx *sql.Tx) error { return s.streamHead(ctx, tx, identity, &h) })
 	}
 	return h, err
 }
 
-func streamHead(ctx context.Context, tx *sql.Tx, identity string, h *store.StreamHead) error {
+func (s *Store) streamHead(ctx context.Context, tx *sql.Tx, identity string, h *store.StreamHead) error {
 	var next uint64
 	err := tx.QueryRowContext(ctx, `SELECT epoch, next_offset FROM streams WHERE identity = ?`, identity).Scan(&h.Epoch, &next)
 	if err != nil {
 		return notFound(err)
 	}
 	h.Last = next - 1
+	// user_events holds the older part of a stream, pending_links the newer (links.go).
 	var oldest sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT MIN(stream_offset) FROM user_events WHERE identity = ?`, identity).Scan(&oldest); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(
+		(SELECT MIN(stream_offset) FROM user_events WHERE identity = ?1),
+		(SELECT MIN(stream_offset) FROM pending_links WHERE shard = ?2 AND identity = ?1))`,
+		identity, linkShard(identity)).Scan(&oldest); err != nil {
 		return err
 	}
 	h.Oldest = next
 	if oldest.Valid {
 		h.Oldest = uint64(oldest.Int64)
 	}
+	h.Oldest = max(h.Oldest, s.retainedAfter(h.Last)+1)
 	return nil
 }
 
 func (s *Store) ReadStream(ctx context.Context, identity string, after uint64, limit int) ([]store.Delivery, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT ue.stream_offset, e.name, e.payload
-		FROM user_events ue JOIN events e ON e.id = ue.event_id
-		WHERE ue.identity = ? AND ue.stream_offset > ? ORDER BY ue.stream_offset LIMIT ?`, identity, after, limit)
+	var ds []store.Delivery
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		var next uint64
+		err := tx.QueryRowContext(ctx, `SELECT next_offset FROM streams WHERE identity = ?`, identity).Scan(&next)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // no stream yet: nothing in it
+		} else if err != nil {
+			return err
+		}
+		after = max(after, s.retainedAfter(next-1))
+		// The moved links first, then the pending ones, which all come after them.
+		rows, err := tx.QueryContext(ctx, `SELECT ue.stream_offset, e.name, e.payload
+			FROM user_events ue JOIN events e ON e.id = ue.event_id
+			WHERE ue.identity = ? AND ue.stream_offset > ? ORDER BY ue.stream_offset LIMIT ?`, identity, after, limit)
+		if ds, err = scanDeliveries(identity, ds, rows, err); err != nil || len(ds) >= limit {
+			return err
+		}
+		rows, err = tx.QueryContext(ctx, `SELECT pl.stream_offset, e.name, e.payload
+			FROM pending_links pl JOIN events e ON e.id = pl.event_id
+			WHERE pl.shard = ? AND pl.identity = ? AND pl.stream_offset > ? ORDER BY pl.stream_offset LIMIT ?`,
+			linkShard(identity), identity, after, limit-len(ds))
+		ds, err = scanDeliveries(identity, ds, rows, err)
+		return err
+	})
+	return ds, err
+}
+
+// scanDeliveries appends the (offset, event, payload) rows of a stream query to ds.
+func scanDeliveries(identity string, ds []store.Delivery, rows *sql.Rows, err error) ([]store.Delivery, error) {
 	if err != nil {
-		return nil, err
+		return ds, err
 	}
 	defer rows.Close()
-	var ds []store.Delivery
 	for rows.Next() {
 		d := store.Delivery{Identity: identity}
 		var p string
 		if err := rows.Scan(&d.Offset, &d.Event, &p); err != nil {
-			return nil, err
+			return ds, err
 		}
 		d.Payload = json.RawMessage(p)
 		ds = append(ds, d)
@@ -629,19 +696,9 @@ func (s *Store) appendEventFor(ctx context.Context, tx *sql.Tx, name string, rec
 		}
 		off := next[id] - 1
 		links = append(links, [3]any{id, off, ev.id})
-		if off > s.retention {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM user_events WHERE identity = ? AND stream_offset <= ?`, id, off-s.retention); err != nil {
-				return nil, err
-			}
-		}
 		ds = append(ds, store.Delivery{Identity: id, Offset: off, Event: name, Payload: ev.payload, At: at})
 	}
-	lj, err := json.Marshal(links)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO user_events (identity, stream_offset, event_id)
-		SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`, string(lj)); err != nil {
+	if err := fileLinks(ctx, tx, links); err != nil {
 		return nil, err
 	}
 	return ds, nil
@@ -688,10 +745,22 @@ func (s *Store) PruneEvents(ctx context.Context) (int64, error) {
 	var total int64
 	for {
 		var n int64
+		first := total == 0
 		err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			if first {
+				// Every link into user_events, where retention applies and the check
+				// below looks.
+				for shard := range linkShards {
+					if err := s.moveLinks(ctx, tx, shard); err != nil {
+						return err
+					}
+				}
+			}
 			res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (
 				SELECT e.id FROM events e
 				WHERE NOT EXISTS (SELECT 1 FROM user_events ue WHERE ue.event_id = e.id)
+				-- nor by a link still pending (one filed in this batch after the moves)
+				AND e.id < (SELECT COALESCE(MIN(event_id), 1 << 62) FROM pending_links)
 				AND e.webhook_only = 0
 				-- the webhook dispatcher still needs what is after its cursor (admin.go)
 				AND NOT EXISTS (SELECT 1 FROM webhook_cursor w WHERE w.enabled = 1 AND e.id > w.event_id)
