@@ -22,11 +22,7 @@ import (
 func benchConversation(b *testing.B, members int) (*sqlite.Store, wire.Conversation) {
 	b.Helper()
 	ctx := context.Background()
-	s, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
+	s := benchStore(b)
 	conv, err := s.CreateConversation(ctx, store.NewConversation{FriendlyName: "bench", CreatedBy: "m0"})
 	if err != nil {
 		b.Fatal(err)
@@ -37,6 +33,17 @@ func benchConversation(b *testing.B, members int) (*sqlite.Store, wire.Conversat
 		}
 	}
 	return s, conv
+}
+
+// benchStore opens a store in a temporary folder, closed when the benchmark ends.
+func benchStore(b *testing.B) *sqlite.Store {
+	b.Helper()
+	s, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
 }
 
 func benchBody() *string {
@@ -96,11 +103,7 @@ func BenchmarkMessagesPage(b *testing.B) {
 func BenchmarkSendMessageFanout(b *testing.B) {
 	const convs, members = 200, 10
 	ctx := context.Background()
-	s, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
+	s := benchStore(b)
 	sids := make([]string, convs)
 	for k := range convs {
 		conv, err := s.CreateConversation(ctx, store.NewConversation{FriendlyName: "bench", CreatedBy: fmt.Sprintf("u%d-0", k)})

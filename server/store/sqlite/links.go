@@ -95,6 +95,16 @@ func (s *Store) moveLinks(ctx context.Context, tx *sql.Tx, shard int) error {
 	return err
 }
 
+// moveAllLinks moves every shard's pending links.
+func (s *Store) moveAllLinks(ctx context.Context, tx *sql.Tx) error {
+	for shard := range linkShards {
+		if err := s.moveLinks(ctx, tx, shard); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // linkLoop moves one shard's pending links every tick, when it has any.
 func (s *Store) linkLoop(tick time.Duration) {
 	defer close(s.linkDone)

@@ -23,14 +23,7 @@ func countRows(t *testing.T, s *Store, table string) int {
 }
 
 func moveAll(t *testing.T, s *Store) {
-	require.NoError(t, s.write(ctxT(t), func(ctx context.Context, tx *sql.Tx) error {
-		for shard := range linkShards {
-			if err := s.moveLinks(ctx, tx, shard); err != nil {
-				return err
-			}
-		}
-		return nil
-	}))
+	require.NoError(t, s.write(ctxT(t), func(ctx context.Context, tx *sql.Tx) error { return s.moveAllLinks(ctx, tx) }))
 }
 
 func sendN(t *testing.T, s *Store, conv, author string, n int) {

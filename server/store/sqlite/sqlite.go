@@ -750,10 +750,8 @@ func (s *Store) PruneEvents(ctx context.Context) (int64, error) {
 			if first {
 				// Every link into user_events, where retention applies and the check
 				// below looks.
-				for shard := range linkShards {
-					if err := s.moveLinks(ctx, tx, shard); err != nil {
-						return err
-					}
+				if err := s.moveAllLinks(ctx, tx); err != nil {
+					return err
 				}
 			}
 			res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE id IN (
