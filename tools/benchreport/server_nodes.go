@@ -32,7 +32,7 @@ var (
 	serverLoads = flag.String("server-loads", "throughput,fanout,idle", "server section: which loads to run")
 	serverBin   = flag.String("server-bin", "", "server section: a convod binary to measure (empty: build ./tools/convod into the scratch folder)")
 	// Where a budget is missed, the profile of the step that missed it shows why.
-	serverProfile = flag.String("server-profile", "", "server section: write a CPU profile of every node for each fan-out step's measured window into this folder (fanout-RATE-nodeN.pprof)")
+	serverProfile = flag.String("server-profile", "", "server section: write a CPU and an allocation profile of every node for each fan-out step's measured window into this folder (fanout-RATE-nodeN.pprof, fanout-RATE-nodeN.allocs.pprof)")
 )
 
 // cluster is the convod processes of one measurement, all with the same API key.
@@ -329,21 +329,34 @@ func (c *cluster) runtimeStats() map[string]float64 {
 	return out
 }
 
-// profile starts a CPU profile of `d` on every node that serves one, written to
-// dir/prefix-nodeN.pprof; wait returns when all are written. Without -server-profile it does
-// nothing.
+// profile starts a CPU and an allocation profile of `d` on every node that serves one,
+// written to dir/prefix-nodeN.pprof and dir/prefix-nodeN.allocs.pprof; wait returns when
+// all are written. Without -server-profile it does nothing.
 func (c *cluster) profile(prefix string, d time.Duration) (wait func() error) {
 	if *serverProfile == "" {
 		return func() error { return nil }
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, len(c.nodes))
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
 	for i, n := range c.nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = n.writeProfile(filepath.Join(*serverProfile, fmt.Sprintf("%s-node%d.pprof", prefix, i)), d)
-		}()
+		for _, kind := range []string{"profile", "allocs"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				name := fmt.Sprintf("%s-node%d.pprof", prefix, i)
+				if kind != "profile" {
+					name = fmt.Sprintf("%s-node%d.%s.pprof", prefix, i, kind)
+				}
+				if err := n.writeProfile(filepath.Join(*serverProfile, name), kind, d); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}()
+		}
 	}
 	return func() error {
 		wg.Wait()
@@ -351,12 +364,14 @@ func (c *cluster) profile(prefix string, d time.Duration) (wait func() error) {
 	}
 }
 
-func (n *node) writeProfile(path string, d time.Duration) error {
+// writeProfile saves the node's profile of kind ("profile" for CPU, "allocs" for the
+// allocations) over the next d.
+func (n *node) writeProfile(path, kind string, d time.Duration) error {
 	if n.debug == "" {
 		return fmt.Errorf("node %s serves no profiler", n.addr)
 	}
 	hc := &http.Client{Timeout: d + 30*time.Second}
-	res, err := hc.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", n.debug, int(d.Seconds())))
+	res, err := hc.Get(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", n.debug, kind, int(d.Seconds())))
 	if err != nil {
 		return err
 	}
