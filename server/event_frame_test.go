@@ -30,3 +30,25 @@ func TestEventFrameMatchesEncodeFrame(t *testing.T) {
 	}
 	require.Nil(t, eventFrame(store.Delivery{Event: "e", Offset: 1, Payload: []byte(`{ }`)}, false))
 }
+
+// The hub compacts a payload shared by several deliveries once, and marks it compact so
+// that every connection splices it into its frame.
+func TestSharedPayloadsCompactOnce(t *testing.T) {
+	var m sharedPayloads
+	p := []byte(`{ "a" : [1, 2] }`)
+	c1, ok := m.compact(p)
+	require.True(t, ok)
+	require.Equal(t, `{"a":[1,2]}`, string(c1))
+	c2, ok := m.compact(p)
+	require.True(t, ok)
+	require.Same(t, &c1[0], &c2[0], "the second delivery of one payload reuses the first's compaction")
+	require.NotNil(t, eventFrame(store.Delivery{Event: "e", Offset: 1, Payload: c2}, ok))
+
+	bad := []byte(`{"a":`)
+	c, ok := m.compact(bad)
+	require.False(t, ok)
+	require.Equal(t, string(bad), string(c))
+	c, ok = m.compact(nil)
+	require.True(t, ok)
+	require.Empty(t, c)
+}

@@ -167,9 +167,7 @@ func (h *hub) deliver(ds []store.Delivery) {
 }
 
 func (h *hub) deliverHere(ds []store.Delivery) {
-	// The members of a conversation share one payload: compact it once here rather than
-	// once per connection as its frame is encoded (see eventFrame).
-	var shared map[*byte]json.RawMessage
+	var shared sharedPayloads
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, d := range ds {
@@ -177,28 +175,41 @@ func (h *hub) deliverHere(ds []store.Delivery) {
 		if len(set) == 0 {
 			continue
 		}
-		if len(d.Payload) > 0 {
-			key := unsafe.SliceData(d.Payload)
-			compact, ok := shared[key]
-			if !ok {
-				var buf bytes.Buffer
-				if json.Compact(&buf, d.Payload) == nil {
-					compact = buf.Bytes()
-				}
-				if shared == nil {
-					shared = make(map[*byte]json.RawMessage)
-				}
-				shared[key] = compact
-			}
-			if compact != nil {
-				d.Payload = compact
-			}
-		}
-		q := queued{Delivery: d, compact: len(d.Payload) == 0 || shared[unsafe.SliceData(d.Payload)] != nil}
+		q := queued{Delivery: d}
+		q.Payload, q.compact = shared.compact(d.Payload)
 		for c := range set {
 			c.push(q)
 		}
 	}
+}
+
+// sharedPayloads compacts each payload of a batch of deliveries once: the members of a
+// conversation share one payload, which each connection then splices into its frame as it
+// is (see eventFrame) rather than compacting it again.
+type sharedPayloads map[*byte]json.RawMessage
+
+// compact returns p compacted and true, or p and false when p is not valid JSON (the frame
+// encoder then reports it). An empty payload is compact.
+func (m *sharedPayloads) compact(p json.RawMessage) (json.RawMessage, bool) {
+	if len(p) == 0 {
+		return p, true
+	}
+	key := unsafe.SliceData(p)
+	c, ok := (*m)[key]
+	if !ok {
+		var buf bytes.Buffer
+		if json.Compact(&buf, p) == nil {
+			c = buf.Bytes()
+		}
+		if *m == nil {
+			*m = make(sharedPayloads)
+		}
+		(*m)[key] = c
+	}
+	if c == nil {
+		return p, false
+	}
+	return c, true
 }
 
 // signal sends an ephemeral frame to every live connection of the identities, on every node.
