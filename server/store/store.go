@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -168,11 +169,14 @@ const (
 	PrefixMessage      = "IM"
 )
 
-// NewSid returns prefix followed by 32 random hex digits.
+// NewSid returns prefix followed by 32 hex digits: the time in milliseconds (12 digits),
+// then 80 random bits. Sids made later sort later, so a table's sid index grows at its end
+// (one page written per commit) instead of at a random page per row.
 func NewSid(prefix string) string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return prefix + hex.EncodeToString(b)
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMilli())<<16)
+	_, _ = rand.Read(b[6:]) // crypto/rand.Read never fails
+	return prefix + hex.EncodeToString(b[:])
 }
 
 // NewEpoch returns a random stream epoch.
