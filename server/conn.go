@@ -55,6 +55,11 @@ type conn struct {
 	writers  sync.WaitGroup
 
 	last uint64 // last offset written; writer goroutine only
+	// Writes run one at a time (the handshake's, then the writer goroutine's) and share one
+	// context, cancelled by writeTimer when a write overruns: a context and a timer per
+	// frame cost an allocation of each at every delivery.
+	writeCtx   context.Context
+	writeTimer *time.Timer
 }
 
 // maxReplies is how many replies may wait for the writer before the reader stops reading
@@ -490,9 +495,17 @@ func (c *conn) writeBytes(f *wire.Frame, b []byte) (err error) {
 		}
 	}
 	c.srv.metrics.frameOut(f.Type)
-	ctx, cancel := context.WithTimeout(context.Background(), c.srv.cfg.WriteTimeout)
-	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageText, b)
+	if c.writeTimer == nil {
+		var cancel context.CancelFunc
+		c.writeCtx, cancel = context.WithCancel(context.Background())
+		c.writeTimer = time.AfterFunc(c.srv.cfg.WriteTimeout, cancel)
+	} else {
+		c.writeTimer.Reset(c.srv.cfg.WriteTimeout)
+	}
+	// A write that overran leaves the context cancelled; the connection is closing then
+	// (nhooyr closes a connection whose write times out), and later writes fail at once.
+	defer c.writeTimer.Stop()
+	return c.ws.Write(c.writeCtx, websocket.MessageText, b)
 }
 
 // startPinging arms the keep-alive: a timer, so an idle connection holds no goroutine for

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,4 +60,41 @@ func TestKeepAliveCutsStalledPeer(t *testing.T) {
 	for end := time.Now().Add(500 * time.Millisecond); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
 		require.NoError(t, live.Call(ctx, wire.OpConversationGet, wire.GetConversationArgs{Sid: conv.Sid}, nil))
 	}
+}
+
+// A peer that stops reading while events keep coming fills the socket's buffers; the write
+// that then blocks ends after WriteTimeout and the server cuts the connection, freeing its
+// slot. (Pings are off: only the write timeout can cut it.)
+func TestWriteTimeoutCutsAPeerThatStopsReading(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t, servertest.Options{Configure: func(c *server.Config) {
+		c.RequestRate, c.ConversationWriteRate = -1, -1
+		c.MaxConnsPerIdentity = 1
+		c.PingInterval = -1
+		c.WriteTimeout = 300 * time.Millisecond
+	}})
+	bob := env.Connect(ctx, "bob")
+	conv := room(t, ctx, bob, "alice")
+	stalled := env.Connect(ctx, "alice") // never read again
+	defer stalled.Close()
+
+	body := strings.Repeat("x", wire.MaxMessageBodyBytes-1024)
+	var freed *servertest.Client
+	for i := 0; freed == nil; i++ {
+		require.Less(t, i, 2000, "alice's connection was never cut")
+		var m wire.Message
+		require.NoError(t, bob.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: &body}, &m))
+		bob.PendingEvents() // read, then dropped
+		if i%20 == 19 {
+			// Cut: the slot is free for a new connection.
+			if c, err := servertest.Dial(ctx, env.URL, env.Token("alice", time.Hour), nil); err == nil {
+				freed = c
+			} else {
+				require.Equal(t, wire.CodeTooManySessions, code(t, err))
+			}
+		}
+	}
+	defer freed.Close()
+	// bob, who reads, was never cut by his many writes sharing one timer.
+	require.NoError(t, bob.Call(ctx, wire.OpConversationGet, wire.GetConversationArgs{Sid: conv.Sid}, nil))
 }
