@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"encoding/json"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -84,6 +85,14 @@ func (r *recorder) reachOf() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.reach...)
+}
+
+// reaches waits until r has seen exactly want: the bus updates its view of who is online
+// before it calls Reachability, so a test that saw the view change may be early.
+func reaches(t *testing.T, r *recorder, want ...string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return slices.Equal(r.reachOf(), want) }, wait, poll)
+	assert.Equal(t, want, r.reachOf())
 }
 
 func (r *recorder) resyncCount() int {
@@ -182,14 +191,14 @@ func TestNATSPresenceIsClusterWide(t *testing.T) {
 	knows(t, a, "alice", false)
 
 	// Each node heard each transition the other caused, once.
-	assert.Equal(t, []string{"alice+"}, rb.reachOf())
-	assert.Equal(t, []string{"alice-"}, ra.reachOf())
+	reaches(t, rb, "alice+")
+	reaches(t, ra, "alice-")
 
 	// A node that joins later learns who is online from the others' state.
 	assert.True(t, a.Up("bob"))
 	c, rc := node(t, url)
 	knows(t, c, "bob", true)
-	assert.Equal(t, []string{"bob+"}, rc.reachOf())
+	reaches(t, rc, "bob+")
 	assert.False(t, c.OnlineElsewhere("alice"))
 }
 
@@ -204,7 +213,7 @@ func TestNATSGoodbyeAndSilentNodeExpiry(t *testing.T) {
 	knows(t, watcher, "carol", true)
 	require.NoError(t, polite.Close())
 	knows(t, watcher, "carol", false) // well before its hour-long timeout
-	assert.Equal(t, []string{"carol+", "carol-"}, rw.reachOf())
+	reaches(t, rw, "carol+", "carol-")
 	assert.False(t, polite.Up("x"), "a closed bus does nothing")
 
 	// A node whose link dies says nothing: its users go offline after the timeout.
@@ -218,7 +227,7 @@ func TestNATSGoodbyeAndSilentNodeExpiry(t *testing.T) {
 	cut := time.Now()
 	knows(t, watcher, "dave", false)
 	assert.GreaterOrEqual(t, time.Since(cut), timeout-beat, "not before the heartbeat timeout")
-	assert.Equal(t, []string{"carol+", "carol-", "dave+", "dave-"}, rw.reachOf())
+	reaches(t, rw, "carol+", "carol-", "dave+", "dave-")
 	require.NoError(t, mute.Close(), "closing after the caller closed its connection is fine")
 }
 
@@ -240,7 +249,7 @@ func TestNATSGapInASequenceMeansCatchUp(t *testing.T) {
 	assert.Zero(t, r.resyncCount())
 	send(4, 'h')
 	require.Eventually(t, func() bool { return r.resyncCount() == 1 }, wait, poll, "the gap makes local connections catch up")
-	assert.Equal(t, []string{"e+"}, r.reachOf())
+	reaches(t, r, "e+")
 }
 
 func TestNATSOutageAndRestart(t *testing.T) {
@@ -264,7 +273,7 @@ func TestNATSOutageAndRestart(t *testing.T) {
 		t.Fatal("publishing during an outage blocked")
 	}
 	knows(t, b, "alice", false)
-	assert.Equal(t, []string{"alice+", "alice-"}, rb.reachOf())
+	reaches(t, rb, "alice+", "alice-")
 
 	require.NoError(t, ns.Restart())
 	// Back: both sides catch up from the store and relearn presence.
