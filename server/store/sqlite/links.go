@@ -77,6 +77,13 @@ func valuesSQL(insert string, cols, n int) string {
 // moveLinks moves shard's pending links into user_events and deletes the rows of those
 // streams that fell out of retention.
 func (s *Store) moveLinks(ctx context.Context, tx *sql.Tx, shard int) error {
+	// The streams' floors first: the offsets leaving pending_links must stay counted
+	// (heads.go), and retention below counts from them.
+	if _, err := tx.ExecContext(ctx, `UPDATE streams SET next_offset = p.last + 1
+		FROM (SELECT identity, MAX(stream_offset) AS last FROM pending_links WHERE shard = ? GROUP BY identity) AS p
+		WHERE streams.identity = p.identity AND streams.next_offset <= p.last`, shard); err != nil {
+		return fmt.Errorf("raising stream heads: %w", err)
+	}
 	// OR IGNORE: a link is in one table or the other, but a move never fails a write.
 	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO user_events (identity, stream_offset, event_id)
 		SELECT identity, stream_offset, event_id FROM pending_links WHERE shard = ?

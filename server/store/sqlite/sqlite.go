@@ -61,6 +61,7 @@ type Store struct {
 	checkpointDone chan struct{}
 
 	linkDone chan struct{} // linkLoop (links.go)
+	heads    *streamHeads  // next offsets handed out; the committer's alone (heads.go)
 }
 
 // writeReq is one write waiting for the committer.
@@ -141,7 +142,8 @@ func Open(path string, opts Options) (*Store, error) {
 	s := &Store{w: w, r: r, cp: cp, retention: uint64(opts.Retention), log: opts.Logger,
 		stop: make(chan struct{}), pruneDone: make(chan struct{}),
 		writes: make(chan *writeReq), commitDone: make(chan struct{}),
-		committed: make(chan struct{}, 1), checkpointDone: make(chan struct{}), linkDone: make(chan struct{})}
+		committed: make(chan struct{}, 1), checkpointDone: make(chan struct{}), linkDone: make(chan struct{}),
+		heads: newStreamHeads()}
 	go s.commitLoop()
 	go s.linkLoop(cmp.Or(opts.moveEvery, linkTick))
 	go s.pruneLoop(opts.PruneInterval)
@@ -370,20 +372,20 @@ func (s *Store) commitBatch(batch []*writeReq) {
 			fail(err)
 			return
 		}
-		tx, err := s.w.BeginTx(ctx, nil)
+		tx, err := s.begin(ctx)
 		if err != nil {
 			fail(err)
 			return
 		}
 		if err := runWrite(r, tx); err != nil {
-			tx.Rollback()
+			s.rollback(tx)
 			fail(err)
 			return
 		}
-		fail(tx.Commit())
+		fail(s.commit(tx))
 		return
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, err := s.begin(ctx)
 	if err != nil {
 		fail(err)
 		return
@@ -394,32 +396,64 @@ func (s *Store) commitBatch(batch []*writeReq) {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
-			tx.Rollback()
+			s.rollback(tx)
 			fail(err)
 			return
 		}
+		s.heads.savepoint()
 		if errs[i] = runWrite(r, tx); errs[i] != nil {
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
 				// SQLite rolled the whole transaction back (a full disk, an I/O error):
 				// nothing of this batch is committed.
-				tx.Rollback()
+				s.rollback(tx)
 				fail(fmt.Errorf("%w (batch rolled back: %v)", errs[i], err))
 				return
 			}
+			s.heads.rollbackWrite()
 		}
 		if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
-			tx.Rollback()
+			s.rollback(tx)
 			fail(err)
 			return
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.commit(tx); err != nil {
 		fail(err)
 		return
 	}
 	for i, r := range batch {
 		r.done <- errs[i]
 	}
+}
+
+// begin opens the writer's transaction; the stream heads (heads.go) follow it.
+func (s *Store) begin(ctx context.Context) (*sql.Tx, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.heads.begin(ctx, tx); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return tx, nil
+}
+
+func (s *Store) rollback(tx *sql.Tx) {
+	tx.Rollback()
+	s.heads.rollback()
+}
+
+func (s *Store) commit(tx *sql.Tx) error {
+	if err := tx.Commit(); err != nil {
+		// A failed COMMIT may have rolled back; if it did not, the next begin's
+		// data_version check cannot tell, so forget every head.
+		s.heads.rollback()
+		s.heads.forget()
+		return err
+	}
+	s.heads.commit()
+	return nil
 }
 
 // runWrite runs one write's function, turning a panic into that write's error: the
@@ -523,12 +557,14 @@ func (s *Store) StreamHead(ctx context.Context, identity string) (store.StreamHe
 }
 
 func (s *Store) streamHead(ctx context.Context, tx *sql.Tx, identity string, h *store.StreamHead) error {
-	var next uint64
-	err := tx.QueryRowContext(ctx, `SELECT epoch, next_offset FROM streams WHERE identity = ?`, identity).Scan(&h.Epoch, &next)
+	epoch, last, found, err := streamLast(ctx, tx, identity)
 	if err != nil {
-		return notFound(err)
+		return err
 	}
-	h.Last = next - 1
+	if !found {
+		return store.ErrNotFound
+	}
+	h.Epoch, h.Last = epoch, last
 	// user_events holds the older part of a stream, pending_links the newer (links.go).
 	var oldest sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(
@@ -537,7 +573,7 @@ func (s *Store) streamHead(ctx context.Context, tx *sql.Tx, identity string, h *
 		identity, linkShard(identity)).Scan(&oldest); err != nil {
 		return err
 	}
-	h.Oldest = next
+	h.Oldest = h.Last + 1
 	if oldest.Valid {
 		h.Oldest = uint64(oldest.Int64)
 	}
@@ -545,17 +581,26 @@ func (s *Store) streamHead(ctx context.Context, tx *sql.Tx, identity string, h *
 	return nil
 }
 
+// streamLast reads a stream's epoch and newest offset: the streams row's floor or the
+// newest pending link, whichever is further (heads.go).
+func streamLast(ctx context.Context, tx *sql.Tx, identity string) (epoch string, last uint64, found bool, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT epoch, max(next_offset - 1, COALESCE(
+			(SELECT MAX(stream_offset) FROM pending_links WHERE shard = ?2 AND identity = ?1), 0))
+		FROM streams WHERE identity = ?1`, identity, linkShard(identity)).Scan(&epoch, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, false, nil
+	}
+	return epoch, last, err == nil, err
+}
+
 func (s *Store) ReadStream(ctx context.Context, identity string, after uint64, limit int) ([]store.Delivery, error) {
 	var ds []store.Delivery
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		var next uint64
-		err := tx.QueryRowContext(ctx, `SELECT next_offset FROM streams WHERE identity = ?`, identity).Scan(&next)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil // no stream yet: nothing in it
-		} else if err != nil {
-			return err
+		_, last, found, err := streamLast(ctx, tx, identity)
+		if err != nil || !found {
+			return err // no stream yet: nothing in it
 		}
-		after = max(after, s.retainedAfter(next-1))
+		after = max(after, s.retainedAfter(last))
 		// The moved links first, then the pending ones, which all come after them.
 		rows, err := tx.QueryContext(ctx, `SELECT ue.stream_offset, e.name, e.payload
 			FROM user_events ue JOIN events e ON e.id = ue.event_id
@@ -591,8 +636,9 @@ func scanDeliveries(identity string, ds []store.Delivery, rows *sql.Rows, err er
 	return ds, rows.Err()
 }
 
-// appendEvent stores payload once and appends it to each recipient's stream, pruning what
-// falls out of retention. It runs inside the transaction of the change it reports.
+// appendEvent stores payload once and appends it to each recipient's stream: an offset
+// from the writer's heads (heads.go), a link filed pending (links.go). It runs inside the
+// transaction of the change it reports.
 func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, name string, v any, recipients []string) ([]store.Delivery, error) {
 	payload, err := json.Marshal(v)
 	if err != nil {
@@ -644,9 +690,6 @@ func (s *Store) appendEventFor(ctx context.Context, tx *sql.Tx, name string, rec
 		_, err := eventFor("")
 		return nil, err
 	}
-	// Every recipient's stream at once (two statements in the usual case, whatever the
-	// number of recipients): bump each existing stream by one, then create the streams
-	// that were missing (only then a third statement), and link the event.
 	// A stream gets an event once, even if a caller lists its owner twice.
 	seen := make(map[string]bool, len(recipients))
 	uniq := recipients[:0:0]
@@ -657,44 +700,19 @@ func (s *Store) appendEventFor(ctx context.Context, tx *sql.Tx, name string, rec
 		}
 	}
 	recipients = uniq
-	list, err := json.Marshal(recipients)
+	offsets, err := s.heads.take(ctx, tx, recipients)
 	if err != nil {
 		return nil, err
-	}
-	next := make(map[string]uint64, len(recipients))
-	bumped, err := tx.QueryContext(ctx, `UPDATE streams SET next_offset = next_offset + 1
-		WHERE identity IN (SELECT value FROM json_each(?)) RETURNING identity, next_offset`, string(list))
-	if err := scanNext(next, bumped, err); err != nil {
-		return nil, err
-	}
-	if len(next) < len(recipients) {
-		// A new stream starts at offset 1: created already bumped, next_offset 2.
-		missing := make([]string, 0, len(recipients)-len(next))
-		for _, id := range recipients {
-			if _, ok := next[id]; !ok {
-				missing = append(missing, id)
-			}
-		}
-		ml, err := json.Marshal(missing)
-		if err != nil {
-			return nil, err
-		}
-		created, err := tx.QueryContext(ctx, `INSERT INTO streams (identity, epoch, next_offset)
-			SELECT value, lower(hex(randomblob(8))), 2 FROM json_each(?) WHERE true
-			RETURNING identity, next_offset`, string(ml))
-		if err := scanNext(next, created, err); err != nil {
-			return nil, err
-		}
 	}
 	ds := make([]store.Delivery, 0, len(recipients))
 	links := make([][3]any, 0, len(recipients))
 	at := time.Now() // for the fan-out latency metric
-	for _, id := range recipients {
+	for i, id := range recipients {
 		ev, err := eventFor(id)
 		if err != nil {
 			return nil, err
 		}
-		off := next[id] - 1
+		off := offsets[i]
 		links = append(links, [3]any{id, off, ev.id})
 		ds = append(ds, store.Delivery{Identity: id, Offset: off, Event: name, Payload: ev.payload, At: at})
 	}
@@ -702,23 +720,6 @@ func (s *Store) appendEventFor(ctx context.Context, tx *sql.Tx, name string, rec
 		return nil, err
 	}
 	return ds, nil
-}
-
-// scanNext reads the (identity, next_offset) rows a streams statement returned into next.
-func scanNext(next map[string]uint64, rows *sql.Rows, err error) error {
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var n uint64
-		if err := rows.Scan(&id, &n); err != nil {
-			return err
-		}
-		next[id] = n
-	}
-	return rows.Err()
 }
 
 func (s *Store) pruneLoop(every time.Duration) {
