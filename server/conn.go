@@ -454,16 +454,25 @@ type queued struct {
 	compact bool
 }
 
+// maxPooledFrame is the largest frame buffer kept for reuse; rare large frames are not
+// held on to.
+const maxPooledFrame = 64 << 10
+
 // writeEvent writes an event frame. A compact payload is spliced into the frame as it is;
 // anything else is encoded as any frame (which compacts the payload and checks it).
 func (c *conn) writeEvent(d store.Delivery, compact bool) error {
 	f := &wire.Frame{Type: wire.TypeEvent, Event: d.Event, Offset: d.Offset, Data: d.Payload}
 	var err error
-	if b := eventFrame(d, compact); b != nil {
+	buf := frameBufs.Get().(*[]byte)
+	if b := eventFrame((*buf)[:0], d, compact); b != nil {
 		err = c.writeBytes(f, b)
+		if cap(b) <= maxPooledFrame {
+			*buf = b
+		}
 	} else {
 		err = c.write(f)
 	}
+	frameBufs.Put(buf)
 	if err != nil {
 		return err
 	}

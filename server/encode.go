@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/convo-sdk/convo/server/store"
 
@@ -29,15 +30,15 @@ func marshalJSON(v any) (json.RawMessage, error) {
 // encodeFrame encodes a frame for the socket, without HTML escaping.
 func encodeFrame(f *wire.Frame) ([]byte, error) { return marshalJSON(f) }
 
-// eventFrame encodes an event frame by hand, byte for byte as encodeFrame would: the
-// payload, compact already, is copied rather than compacted again for every connection.
-// It returns nil when it cannot (a payload not known to be compact, an event name that
-// JSON would escape); encodeFrame does those.
-func eventFrame(d store.Delivery, compact bool) []byte {
+// eventFrame encodes an event frame by hand, byte for byte as encodeFrame would, appended
+// to dst: the payload, compact already, is copied rather than compacted again for every
+// connection. It returns nil when it cannot (a payload not known to be compact, an event
+// name that JSON would escape); encodeFrame does those.
+func eventFrame(dst []byte, d store.Delivery, compact bool) []byte {
 	if !compact || !plainName(d.Event) || d.Offset == 0 || len(d.Payload) == 0 {
 		return nil
 	}
-	b := make([]byte, 0, len(`{"type":"","event":"","offset":,"data":}`)+len(wire.TypeEvent)+len(d.Event)+20+len(d.Payload))
+	b := dst
 	b = append(b, `{"type":"`...)
 	b = append(b, wire.TypeEvent...)
 	b = append(b, `","event":"`...)
@@ -48,6 +49,10 @@ func eventFrame(d store.Delivery, compact bool) []byte {
 	b = append(b, d.Payload...)
 	return append(b, '}')
 }
+
+// frameBufs recycles the buffers event frames are encoded into: a frame is done with once
+// the socket write returns, and a delivery is one frame per member.
+var frameBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // plainName reports whether JSON writes s as it is between quotes.
 func plainName(s string) bool {

@@ -18,7 +18,8 @@ func TestEventFrameMatchesEncodeFrame(t *testing.T) {
 	} {
 		want, err := encodeFrame(&wire.Frame{Type: wire.TypeEvent, Event: d.Event, Offset: d.Offset, Data: d.Payload})
 		require.NoError(t, err)
-		require.Equal(t, string(want), string(eventFrame(d, true)))
+		require.Equal(t, string(want), string(eventFrame(nil, d, true)))
+		require.Equal(t, "kept"+string(want), string(eventFrame([]byte("kept"), d, true)), "appended to dst")
 	}
 	for _, d := range []store.Delivery{
 		{Event: `a"b`, Offset: 1, Payload: []byte(`{}`)},
@@ -26,9 +27,9 @@ func TestEventFrameMatchesEncodeFrame(t *testing.T) {
 		{Event: "e", Offset: 0, Payload: []byte(`{}`)},
 		{Event: "e", Offset: 1},
 	} {
-		require.Nil(t, eventFrame(d, true), "%+v", d)
+		require.Nil(t, eventFrame(nil, d, true), "%+v", d)
 	}
-	require.Nil(t, eventFrame(store.Delivery{Event: "e", Offset: 1, Payload: []byte(`{ }`)}, false))
+	require.Nil(t, eventFrame(nil, store.Delivery{Event: "e", Offset: 1, Payload: []byte(`{ }`)}, false))
 }
 
 // The hub compacts a payload shared by several deliveries once, and marks it compact so
@@ -42,7 +43,7 @@ func TestSharedPayloadsCompactOnce(t *testing.T) {
 	c2, ok := m.compact(p)
 	require.True(t, ok)
 	require.Same(t, &c1[0], &c2[0], "the second delivery of one payload reuses the first's compaction")
-	require.NotNil(t, eventFrame(store.Delivery{Event: "e", Offset: 1, Payload: c2}, ok))
+	require.NotNil(t, eventFrame(nil, store.Delivery{Event: "e", Offset: 1, Payload: c2}, ok))
 
 	bad := []byte(`{"a":`)
 	c, ok := m.compact(bad)
