@@ -38,6 +38,8 @@ type Options struct {
 
 	// moveEvery overrides linkTick in tests; negative: links stay pending.
 	moveEvery time.Duration
+	// checkpointEvery overrides checkpointEvery in tests; negative: checkpointLoop never runs.
+	checkpointEvery time.Duration
 }
 
 // DefaultRetention is the number of events kept per user stream by default.
@@ -59,6 +61,7 @@ type Store struct {
 
 	committed      chan struct{} // a commit happened: the WAL may want a checkpoint
 	checkpointDone chan struct{}
+	finishCkpt     chan struct{} // the committer should finish a checkpoint (finishCheckpoint)
 
 	linkDone chan struct{} // linkLoop (links.go)
 	heads    *streamHeads  // next offsets handed out; the committer's alone (heads.go)
@@ -111,6 +114,7 @@ func Open(path string, opts Options) (*Store, error) {
 	// Checkpoints run on their own connection (checkpointLoop), not after the writer's
 	// commits, where they would hold up every write queued behind them.
 	wq.Add("_pragma", "wal_autocheckpoint(0)")
+	wq.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
 	w, err := sql.Open(cachedDriverName, "file:"+path+"?"+wq.Encode())
 	if err != nil {
 		return nil, err
@@ -142,38 +146,67 @@ func Open(path string, opts Options) (*Store, error) {
 	s := &Store{w: w, r: r, cp: cp, retention: uint64(opts.Retention), log: opts.Logger,
 		stop: make(chan struct{}), pruneDone: make(chan struct{}),
 		writes: make(chan *writeReq), commitDone: make(chan struct{}),
-		committed: make(chan struct{}, 1), checkpointDone: make(chan struct{}), linkDone: make(chan struct{}),
+		committed: make(chan struct{}, 1), checkpointDone: make(chan struct{}), finishCkpt: make(chan struct{}, 1), linkDone: make(chan struct{}),
 		heads: newStreamHeads()}
 	go s.commitLoop()
 	go s.linkLoop(cmp.Or(opts.moveEvery, linkTick))
 	go s.pruneLoop(opts.PruneInterval)
-	go s.checkpointLoop()
+	go s.checkpointLoop(cmp.Or(opts.checkpointEvery, checkpointEvery))
 	return s, nil
 }
 
 // checkpointEvery is the most often checkpointLoop copies the WAL into the database.
 const checkpointEvery = time.Second
 
+// walRestartFrames is the WAL length (in frames) past which the committer finishes the
+// checkpoint itself, so that the WAL starts over (finishCheckpoint).
+const walRestartFrames = 4096
+
+// walSizeLimit is what a WAL that a burst made longer is cut back to when it starts over.
+const walSizeLimit = 64 << 20
+
 // checkpointLoop copies committed WAL pages into the database file after commits, beside
-// the writer: a PASSIVE checkpoint neither waits for nor blocks writers and readers, and
-// the writer starts the WAL over once a checkpoint has copied all of it. Durability does
-// not depend on it: every commit is synced in the WAL.
-func (s *Store) checkpointLoop() {
+// the writer: a PASSIVE checkpoint neither waits for nor blocks writers and readers.
+// Durability does not depend on it: every commit is synced in the WAL.
+func (s *Store) checkpointLoop(every time.Duration) {
 	defer close(s.checkpointDone)
+	if every < 0 {
+		<-s.stop
+		return
+	}
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-s.committed:
 		}
-		if _, err := s.cp.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		var busy, frames, copied int
+		err := s.cp.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+		if err != nil {
 			s.log.Warn("checkpointing the WAL failed", "err", err)
+		} else if frames >= walRestartFrames {
+			select {
+			case s.finishCkpt <- struct{}{}:
+			default:
+			}
 		}
 		select {
 		case <-s.stop:
 			return
-		case <-time.After(checkpointEvery):
+		case <-time.After(every):
 		}
+	}
+}
+
+// finishCheckpoint copies what the writes since checkpointLoop's last checkpoint added, on
+// the writer's connection between two transactions. The WAL starts over only when a write
+// begins with all of it copied, which under steady writes never happens beside the writer:
+// commits land while a checkpoint runs. Without it the WAL grows as long as the load lasts
+// (to 1.3 GB in a minute of fan-out), and syncing a growing file costs more than syncing
+// one rewritten in place.
+func (s *Store) finishCheckpoint() {
+	if _, err := s.w.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		s.log.Warn("checkpointing the WAL failed", "err", err)
 	}
 }
 
@@ -349,6 +382,11 @@ func (s *Store) commitLoop() {
 		linger.Stop() // since Go 1.23, no stale tick is left to drain
 		s.commitBatch(batch)
 		s.noteCommit()
+		select {
+		case <-s.finishCkpt:
+			s.finishCheckpoint()
+		default:
+		}
 	}
 }
 
