@@ -64,7 +64,7 @@ bench: web
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./core/wire:FuzzDecode ./server:FuzzServerFrame ./server/auth:FuzzVerify \
 	./core:FuzzParseTokenClaims ./core:FuzzHandleEvent ./server:FuzzSanitizeFilename ./server:FuzzCheckAttributes \
-	./server/bus:FuzzDecodeMessage
+	./server/bus:FuzzDecodeMessage ./core:FuzzDecodeMessageAddedFast
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -238,6 +238,9 @@ func decodeMessageAdded(raw []byte) (offset uint64, m wire.Message, ok bool) {
 	if !bytes.Contains(raw, messageAddedMark) {
 		return 0, m, false
 	}
+	if offset, m, ok := decodeMessageAddedFast(raw); ok {
+		return offset, m, true
+	}
 	var mf messageAddedFrame
 	if json.Unmarshal(raw, &mf) != nil || mf.Type != wire.TypeEvent || mf.Event != wire.EventMessageAdded || mf.Offset == 0 {
 		return 0, m, false
