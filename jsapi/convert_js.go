@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"syscall/js"
 	"time"
 
@@ -126,6 +127,34 @@ func optString(s string) any {
 	}
 	return s
 }
+
+// sharedString is optString for values many objects repeat (a message's author and
+// participant sid): the JS string is made once and reused. Handing JS a Go string decodes
+// it anew and gives its reference a finalizer, at every call.
+func sharedString(s string) any {
+	if s == "" {
+		return js.Null()
+	}
+	jsStrings.mu.Lock()
+	defer jsStrings.mu.Unlock()
+	if v, ok := jsStrings.m[s]; ok {
+		return v
+	}
+	if len(jsStrings.m) >= maxSharedStrings {
+		clear(jsStrings.m) // the dropped values are released as the GC finds them
+	}
+	v := js.ValueOf(s)
+	jsStrings.m[s] = v
+	return v
+}
+
+// maxSharedStrings bounds sharedString's cache.
+const maxSharedStrings = 4096
+
+var jsStrings = struct {
+	mu sync.Mutex
+	m  map[string]js.Value
+}{m: map[string]js.Value{}}
 
 func stringPtr(s *string) any {
 	if s == nil {

@@ -126,7 +126,7 @@ func newMessageClass(parent *class) *class {
 	// the hook set in constructClient refreshes them whenever the message changes.
 	c.fields([]string{"sid", "index", "author", "body", "participantSid", "dateCreated", "dateUpdated"}, func(self any) []any {
 		d := m(self).Data()
-		return []any{m(self).Sid(), d.Index, optString(d.Author), stringPtr(d.Body), optString(d.ParticipantSid), dateMillis(d.DateCreated), dateMillis(d.DateUpdated)}
+		return []any{m(self).Sid(), d.Index, sharedString(d.Author), stringPtr(d.Body), sharedString(d.ParticipantSid), dateMillis(d.DateCreated), dateMillis(d.DateUpdated)}
 	})
 	c.getter("attributes", func(self any) any { return jsonValue(m(self).AttributesJSON()) })
 	c.getter("type", func(self any) any { return m(self).Type() })

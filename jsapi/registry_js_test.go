@@ -3,6 +3,7 @@
 package jsapi
 
 import (
+	"fmt"
 	"runtime"
 	"syscall/js"
 	"testing"
@@ -85,4 +86,26 @@ func TestWeakWrapperCollectedBeforeItsReleaseIsRecreated(t *testing.T) {
 	back, ok = reg.lookup(w)
 	require.True(t, ok)
 	require.Same(t, g, back)
+}
+
+// Strings many messages repeat cross into JS once; an empty one is null.
+func TestSharedStringsAreMadeOnce(t *testing.T) {
+	a, b := sharedString("alice").(js.Value), sharedString("alice").(js.Value)
+	if a.String() != "alice" || !a.Equal(b) {
+		t.Fatalf("got %v and %v", a, b)
+	}
+	if !js.Global().Get("Object").Call("is", a, b).Bool() {
+		t.Fatal("not the same JS value")
+	}
+	if v := sharedString("").(js.Value); !v.IsNull() {
+		t.Fatalf("empty: got %v, want null", v)
+	}
+	for i := range maxSharedStrings + 10 { // past the bound the cache starts over
+		if got := sharedString(fmt.Sprint("id", i)).(js.Value).String(); got != fmt.Sprint("id", i) {
+			t.Fatalf("got %q", got)
+		}
+	}
+	if got := sharedString("alice").(js.Value).String(); got != "alice" {
+		t.Fatalf("after the bound: got %q", got)
+	}
 }
