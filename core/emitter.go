@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -161,7 +162,7 @@ func (e *Emitter) Emit(event string, args ...any) bool {
 	snapshot := make([]*entry, len(list))
 	copy(snapshot, list)
 	// Once listeners leave before any call, so a re-entrant emit cannot call them twice.
-	if len(list) > 0 {
+	if slices.ContainsFunc(list, func(en *entry) bool { return en.once }) {
 		kept := list[:0:0]
 		for _, en := range list {
 			if !en.once {
