@@ -46,7 +46,7 @@ func TestTheCommitterFinishesACheckpointAndTheWALStartsOver(t *testing.T) {
 	sendN(t, s, conv, "alice", 1)
 	require.Equal(t, seq, walRestarts(t, path), "not all of the WAL was copied: it cannot start over")
 
-	s.finishCkpt <- struct{}{} // as checkpointLoop asks when the WAL is long
+	s.finishCkpt <- struct{}{}    // as checkpointLoop asks when the WAL is long
 	sendN(t, s, conv, "alice", 1) // the committer finishes the checkpoint after this batch
 	sendN(t, s, conv, "alice", 1) // and this write starts the WAL over
 	require.Greater(t, walRestarts(t, path), seq)
