@@ -2,9 +2,10 @@ package core
 
 import (
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"math/rand/v2"
 	"sync"
 	"time"
 	"weak"
@@ -199,9 +200,13 @@ func (cv *Conversation) send(ctx context.Context, args wire.SendMessageArgs) (in
 	return m.Index, nil
 }
 
+// newIdempotencyKey returns 128 random bits in hex. They need to be unique, not secret:
+// math/rand/v2's generator (ChaCha8, seeded by the runtime) is plenty, and crypto/rand
+// would link the FIPS crypto packages into the wasm for this alone.
 func newIdempotencyKey() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:])
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
 	return hex.EncodeToString(b[:])
 }
 
