@@ -18,9 +18,9 @@ const early = wasmURL.protocol === 'file:' ? undefined : fetch(wasmURL);
 early?.catch(() => {}); // reported when start awaits it
 
 // wasm_exec.js defines globalThis.Go as a side effect. It is copied from the Go toolchain that
-// built convo.wasm and must always come from that same Go release.
-await import('./wasm_exec.js');
-const { EXPORT_NAMES, start } = await import('./boot.js');
+// built convo.wasm and must always come from that same Go release. boot.js needs Go only once
+// start runs, so both load at once: one round trip, not two.
+const [, { EXPORT_NAMES, start }] = await Promise.all([import('./wasm_exec.js'), import('./boot.js')]);
 
 const api = await start(wasmURL, early);
 
