@@ -37,6 +37,7 @@ func Install(hooks js.Value) js.Value {
 	classes.unsent = newUnsentClass()
 	newValueClasses()
 
+	defineClasses()
 	api := jsObject.New()
 	for _, c := range []*class{classes.client, classes.conversation, classes.message, classes.participant, classes.user,
 		classes.paginator, classes.media, classes.builder, classes.unsent, values.aggregatedReceipt, values.detailedReceipt,

@@ -187,12 +187,18 @@ type class struct {
 	// weak: the registry holds this class's objects weakly (see registry); for objects
 	// there may be many of that JS can drop, such as messages and pages.
 	weak bool
+
+	// Methods and getters wait here to be defined on the prototype in one call (define).
+	pendingNames []string
+	pendingKinds []byte // 'm' a method, 'g' a getter
+	pendingFns   []any  // js.Value of each js.Func
 }
 
 // newClass creates a class. construct runs for `new Name(...)`; nil makes the constructor
 // refuse, for classes only the SDK creates. parent, if set, becomes the prototype's parent.
 func newClass(name string, construct func(this js.Value, args []js.Value) any, parent *class) *class {
 	c := &class{name: name}
+	allClasses = append(allClasses, c)
 	if construct == nil {
 		construct = func(js.Value, []js.Value) any {
 			panic(typeError("%s objects are created by the SDK, not with new", name))
@@ -212,28 +218,60 @@ func newClass(name string, construct func(this js.Value, args []js.Value) any, p
 
 // method adds a prototype method. fn receives the Go object behind `this`.
 func (c *class) method(name string, fn func(self any, args []js.Value) any) {
-	f := js.FuncOf(guardSync(c.name+"."+name, func(this js.Value, args []js.Value) any {
+	c.add(name, 'm', func(this js.Value, args []js.Value) any {
 		self, ok := reg.lookup(this)
 		if !ok {
 			panic(typeError("%s.%s called on an object that is not a %s", c.name, name, c.name))
 		}
 		return fn(self, args)
-	}))
-	c.funcs = append(c.funcs, f)
-	jsObject.Call("defineProperty", c.proto, name, map[string]any{"value": rethrowing(f), "writable": true, "configurable": true})
+	})
 }
 
 // getter adds a read-only property computed from the Go object on every read.
 func (c *class) getter(name string, fn func(self any) any) {
-	f := js.FuncOf(guardSync(c.name+"."+name, func(this js.Value, _ []js.Value) any {
+	c.add(name, 'g', func(this js.Value, _ []js.Value) any {
 		self, ok := reg.lookup(this)
 		if !ok {
 			return js.Undefined()
 		}
 		return fn(self)
-	}))
+	})
+}
+
+func (c *class) add(name string, kind byte, fn func(this js.Value, args []js.Value) any) {
+	f := js.FuncOf(guardSync(c.name+"."+name, fn))
 	c.funcs = append(c.funcs, f)
-	jsObject.Call("defineProperty", c.proto, name, map[string]any{"get": f.Value, "configurable": true, "enumerable": true})
+	c.pendingNames = append(c.pendingNames, name)
+	c.pendingKinds = append(c.pendingKinds, kind)
+	c.pendingFns = append(c.pendingFns, f.Value)
+	if classesDefined {
+		c.define() // a class made after Install: at once
+	}
+}
+
+var (
+	allClasses     []*class // every class made, for defineClasses
+	classesDefined bool     // defineClasses ran: methods and getters are defined as they come
+)
+
+// defineClasses defines the pending methods and getters of every class made so far.
+func defineClasses() {
+	for _, c := range allClasses {
+		c.define()
+	}
+	classesDefined = true
+}
+
+// define puts the pending methods and getters on the prototype. One JS call for them all:
+// defining each from Go took a handful of calls across the boundary (the descriptor object,
+// its properties, the rethrowing wrapper, defineProperty), about 2,000 when the SDK starts.
+func (c *class) define() {
+	if len(c.pendingNames) == 0 {
+		return
+	}
+	ensureRethrower()
+	jsHelpers.Call("define", c.proto, strings.Join(c.pendingNames, ","), string(c.pendingKinds), c.pendingFns, rethrower)
+	c.pendingNames, c.pendingKinds, c.pendingFns = nil, nil, nil
 }
 
 // fields adds read-only properties whose values values(self) computes, in the order of
@@ -320,6 +358,14 @@ return {
 	onRelease(fn) { release = fn; },
 	attach(o, id) { Object.defineProperty(o, handle, { value: id }); },
 	refresh(o, names, ...values) { Object.defineProperty(o, data, { value: record(names, values) }); },
+	define(proto, names, kinds, fns, rethrow) {
+		names = names.split(",");
+		for (let i = 0; i < names.length; i++) {
+			Object.defineProperty(proto, names[i], kinds[i] === "m"
+				? { value: rethrow(fns[i]), writable: true, configurable: true }
+				: { get: fns[i], configurable: true, enumerable: true });
+		}
+	},
 	getter(name, kind) {
 		const get = kind === "date"
 			? { [name]() { const f = this[data]; if (f === undefined) return undefined; const t = f[name]; return t === null ? null : new Date(t); } }
@@ -350,10 +396,14 @@ const rethrowerSource = `return function (fn) {
 }`
 
 func rethrowing(f js.Func) js.Value {
+	ensureRethrower()
+	return rethrower.Invoke(f.Value)
+}
+
+func ensureRethrower() {
 	if rethrower.IsUndefined() {
 		rethrower = js.Global().Get("Function").New(rethrowerSource).Invoke()
 	}
-	return rethrower.Invoke(f.Value)
 }
 
 // throwMarker tags a return value that the loader's wrapper rethrows as an exception:
