@@ -139,3 +139,12 @@ func TestTwoWritersOnOneFileKeepStreamsDense(t *testing.T) {
 	requireDense(t, a, "bob", nb+25)
 	requireDense(t, b, "alice", na+25)
 }
+
+// Files whose streams rows are floors say so, so that a program that counted offsets in them
+// refuses the file rather than hand offsets out twice (schema_stream_floors.go).
+func TestFilesWithStreamFloorsAreMarked(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "c.db"), Options{})
+	names, err := s.AppliedMigrations(ctxT(t))
+	require.NoError(t, err)
+	assert.Contains(t, names, "0009_stream_floors")
+}

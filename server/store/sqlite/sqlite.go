@@ -478,8 +478,13 @@ func (s *Store) begin(ctx context.Context) (*sql.Tx, error) {
 }
 
 func (s *Store) rollback(tx *sql.Tx) {
-	tx.Rollback()
+	err := tx.Rollback()
 	s.heads.rollback()
+	if err != nil {
+		// What the database holds is not known for sure (SQLite may have ended the
+		// transaction itself): reload the heads from it.
+		s.heads.forget()
+	}
 }
 
 func (s *Store) commit(tx *sql.Tx) error {
