@@ -513,8 +513,12 @@ func (c *conn) writeBytes(f *wire.Frame, b []byte) (err error) {
 	}
 	// A write that overran leaves the context cancelled; the connection is closing then
 	// (nhooyr closes a connection whose write times out), and later writes fail at once.
-	defer c.writeTimer.Stop()
-	return c.ws.Write(c.writeCtx, websocket.MessageText, b)
+	err = c.ws.Write(c.writeCtx, websocket.MessageText, b)
+	if !c.writeTimer.Stop() && err == nil {
+		// The timer fired as the write finished in time: the next write needs a fresh context.
+		c.writeTimer = nil
+	}
+	return err
 }
 
 // startPinging arms the keep-alive: a timer, so an idle connection holds no goroutine for
