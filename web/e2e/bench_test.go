@@ -281,7 +281,11 @@ func benchLoadInit(t *testing.T, tab *Tab, url string, wantConvs int) benchInitR
 // benchSetCache turns the tab's HTTP cache off (cold loads) or on.
 func benchSetCache(t *testing.T, tab *Tab, disabled bool) {
 	t.Helper()
-	_, err := chromedp.Call(tab.Ctx, network.Enable, network.EnableParams{})
+	// The Network domain is on only to switch the cache; with its default buffers DevTools
+	// keeps (and at the end re-encodes) a copy of every response body on the page's main
+	// thread, a cost no user pays that grows with the size of what is loaded.
+	none := int64(0)
+	_, err := chromedp.Call(tab.Ctx, network.Enable, network.EnableParams{MaxTotalBufferSize: &none, MaxResourceBufferSize: &none})
 	require.NoError(t, err)
 	_, err = chromedp.Call(tab.Ctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: disabled})
 	require.NoError(t, err)
