@@ -26,7 +26,7 @@ check() {
 }
 
 # The tarball holds exactly the package files.
-check "tarball contents" bash -c "tar -tzf '$tarball' | sed 's|^package/||' | sort | tr '\n' ' ' | grep -qx 'README.md boot.js convo.js convo.wasm convo.wasm.br convo.wasm.gz index.d.ts index.js package.json wasm_exec.js '"
+check "tarball contents" bash -c "tar -tzf '$tarball' | sed 's|^package/||' | sort | tr '\n' ' ' | grep -qx 'README.md convo.js convo.wasm convo.wasm.br convo.wasm.gz index.d.ts index.js package.json '"
 
 # A vendor-style app type-checks against the installed package's index.d.ts.
 cp "$root/web/types-test/app.ts" .

@@ -2,8 +2,9 @@
 # Assembles the browser-facing output in web/dist/ from an already-built convo.wasm:
 #
 #   web/dist/              the demo chat page (index.html, demo.js, demo.css)
-#   web/dist/sdk/          the npm package root: index.js, index.d.ts, package.json, README.md,
-#                          convo.wasm (+ .gz/.br precompressed copies) and wasm_exec.js
+#   web/dist/sdk/          the npm package root: index.js (with the Go runtime glue inside),
+#                          index.d.ts, package.json, README.md, convo.js (classic script) and
+#                          convo.wasm (+ .gz/.br precompressed copies)
 #
 # Usage: web/build.sh path/to/convo.wasm
 # CONVO_DIST, when set, names another output folder (tests build into a temporary one).
@@ -45,9 +46,25 @@ cp "$wasm_in" "$tmp/convo.wasm"
 rm -rf "$dist"
 mkdir -p "$sdk"
 
-# The npm package.
-cp "$web/index.js" "$web/boot.js" "$web/index.d.ts" "$web/package.json" "$web/README.md" "$sdk/"
-cp "$wasm_exec" "$sdk/wasm_exec.js"
+# The npm package. Its entry point is one file: index.js with wasm_exec.js and boot.js (its
+# exports made plain declarations) in place of its "@convo-build" line.
+cp "$web/index.d.ts" "$web/package.json" "$web/README.md" "$sdk/"
+marker='// @convo-build: wasm_exec.js boot.js'
+if [[ $(grep -cxF "$marker" "$web/index.js") != 1 ]]; then
+  echo "$0: web/index.js must hold the line '$marker' once" >&2
+  exit 1
+fi
+while IFS= read -r line; do
+  if [[ $line == "$marker" ]]; then
+    echo "// ---- wasm_exec.js, from the Go release that built convo.wasm"
+    cat "$wasm_exec"
+    echo "// ---- boot.js"
+    sed 's/^export //' "$web/boot.js"
+    echo "// ---- end of boot.js"
+  else
+    printf '%s\n' "$line"
+  fi
+done <"$web/index.js" >"$sdk/index.js"
 
 # The classic-script build: wasm_exec.js, boot.js (its exports made plain declarations) and the
 # global-setting tail, in one function so nothing but Convo (and Twilio.Conversations) leaks.

@@ -11,16 +11,16 @@
 // The boot handshake with the Go program lives in boot.js, shared with the classic-script
 // build (convo.js).
 
-// The wasm download starts first, before the loader scripts are fetched: static imports would
-// make it wait for them. (file: URLs are Node's; boot.js reads those from disk.)
+// The wasm download starts first. (file: URLs are Node's; boot.js reads those from disk.)
 const wasmURL = new URL('./convo.wasm', import.meta.url);
 const early = wasmURL.protocol === 'file:' ? undefined : fetch(wasmURL);
 early?.catch(() => {}); // reported when start awaits it
 
-// wasm_exec.js defines globalThis.Go as a side effect. It is copied from the Go toolchain that
-// built convo.wasm and must always come from that same Go release. boot.js needs Go only once
-// start runs, so both load at once: one round trip, not two.
-const [, { EXPORT_NAMES, start }] = await Promise.all([import('./wasm_exec.js'), import('./boot.js')]);
+// web/build.sh replaces the next line with wasm_exec.js (the Go release's glue that built
+// convo.wasm; it defines globalThis.Go) and boot.js, so the package's entry point is one file.
+// Loading them as modules of their own cost a round trip before the compiler could start
+// reading the wasm, whose bytes wait in the fetch until then.
+// @convo-build: wasm_exec.js boot.js
 
 const api = await start(wasmURL, early);
 
