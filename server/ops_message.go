@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,12 +69,9 @@ func (s *Server) messageSend(c *call) (any, error) {
 	if err := maxChars("idempotencyKey", a.IdempotencyKey, wire.MaxIdempotencyKeyChars); err != nil {
 		return nil, err
 	}
-	conv, p, err := s.member(c.ctx, c.identity, a.ConversationSid)
+	p, err := s.sender(c.ctx, c.identity, a.ConversationSid)
 	if err != nil {
 		return nil, err
-	}
-	if conv.State != nil && conv.State.Current == wire.StateClosed {
-		return nil, closedErr(a.ConversationSid)
 	}
 	if a.ContentSid != "" {
 		if _, err := s.cfg.Store.ContentTemplate(c.ctx, a.ContentSid); errors.Is(err, store.ErrNotFound) {
@@ -101,6 +99,24 @@ func (s *Server) messageSend(c *call) (any, error) {
 	}
 	s.hub.deliver(ds)
 	return m, nil
+}
+
+// sender is member for the hot path of sending: one indexed read of the caller's
+// participant record, where member reads the conversation as well, in a transaction. A
+// closed conversation is refused by the store's write itself (ErrClosed). Only when there
+// is no record does member run, to tell a missing conversation from a non-participant.
+func (s *Server) sender(ctx context.Context, identity, sid string) (wire.Participant, error) {
+	if err := required("conversationSid", sid); err != nil {
+		return wire.Participant{}, err
+	}
+	p, err := s.cfg.Store.Participant(ctx, sid, identity)
+	if errors.Is(err, store.ErrNotFound) {
+		var pp *wire.Participant
+		if _, pp, err = s.member(ctx, identity, sid); err == nil {
+			p = *pp // joined since the first read
+		}
+	}
+	return p, err
 }
 
 func closedErr(sid string) error {

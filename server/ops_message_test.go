@@ -309,3 +309,30 @@ func TestContentList(t *testing.T) {
 	require.NoError(t, alice.Call(ctx, wire.OpContentList, wire.ListArgs{}, &page))
 	assert.NotNil(t, page.Items)
 }
+
+// message.send authorizes with one read of the sender's participant record; the errors
+// still tell a missing conversation from one the caller is not in, and the message is
+// written as the sender's participant.
+func TestMessageSendAuthorization(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t)
+	alice := env.Connect(ctx, "alice")
+	dave := env.Connect(ctx, "dave")
+	conv := room(t, ctx, alice)
+
+	err := alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: "CHnope", Body: str("x")}, nil)
+	assert.Equal(t, wire.CodeNotFound, code(t, err))
+	assert.Contains(t, err.Error(), `"CHnope"`)
+	err = alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{Body: str("x")}, nil)
+	assert.Equal(t, wire.CodeBadRequest, code(t, err))
+	err = dave.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("x")}, nil)
+	assert.Equal(t, wire.CodeForbidden, code(t, err))
+	assert.Contains(t, err.Error(), "not a participant")
+
+	me, err := env.Store.Participant(ctx, conv.Sid, "alice")
+	require.NoError(t, err)
+	var m wire.Message
+	require.NoError(t, alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("hi")}, &m))
+	assert.Equal(t, me.Sid, m.ParticipantSid)
+	assert.Equal(t, "alice", m.Author)
+}
