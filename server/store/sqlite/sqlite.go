@@ -63,8 +63,9 @@ type Store struct {
 	checkpointDone chan struct{}
 	finishCkpt     chan struct{} // the committer should finish a checkpoint (finishCheckpoint)
 
-	linkDone chan struct{} // linkLoop (links.go)
-	heads    *streamHeads  // next offsets handed out; the committer's alone (heads.go)
+	linkDone chan struct{}  // linkLoop (links.go)
+	heads    *streamHeads   // next offsets handed out; the committer's alone (heads.go)
+	space    *spaceReserver // disk space ahead of the files' growth (space.go)
 }
 
 // writeReq is one write waiting for the committer.
@@ -147,7 +148,8 @@ func Open(path string, opts Options) (*Store, error) {
 		stop: make(chan struct{}), pruneDone: make(chan struct{}),
 		writes: make(chan *writeReq), commitDone: make(chan struct{}),
 		committed: make(chan struct{}, 1), checkpointDone: make(chan struct{}), finishCkpt: make(chan struct{}, 1), linkDone: make(chan struct{}),
-		heads: newStreamHeads()}
+		heads: newStreamHeads(), space: openSpaceReserver(path, opts.Logger)}
+	s.space.reserve()
 	go s.commitLoop()
 	go s.linkLoop(cmp.Or(opts.moveEvery, linkTick))
 	go s.pruneLoop(opts.PruneInterval)
@@ -184,10 +186,13 @@ func (s *Store) checkpointLoop(every time.Duration) {
 		err := s.cp.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
 		if err != nil {
 			s.log.Warn("checkpointing the WAL failed", "err", err)
-		} else if frames >= walRestartFrames {
-			select {
-			case s.finishCkpt <- struct{}{}:
-			default:
+		} else {
+			s.space.reserve() // the checkpoint may have lengthened the database file
+			if frames >= walRestartFrames {
+				select {
+				case s.finishCkpt <- struct{}{}:
+				default:
+				}
 			}
 		}
 		select {
@@ -311,6 +316,7 @@ func (s *Store) Close() error {
 		<-s.checkpointDone
 		<-s.linkDone
 		err = errors.Join(s.r.Close(), s.cp.Close(), s.w.Close())
+		err = errors.Join(err, s.space.close()) // after SQLite's: see spaceReserver
 	})
 	return err
 }
