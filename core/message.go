@@ -134,8 +134,13 @@ const MessageCacheSize = 100
 // trimLocked evicts the oldest messages beyond MessageCacheSize. cv.client.mu must be held.
 func (cv *Conversation) trimLocked() {
 	for len(cv.messages) > MessageCacheSize {
+		// Resliced rather than shifted: a shift moves every cached pointer (each behind a
+		// GC write barrier while the collector runs) at every message. The slot is cleared
+		// so the backing array does not keep the message alive; the next append that
+		// outgrows the array copies only the live part.
 		oldest := cv.byIndex[0]
-		cv.byIndex = slices.Delete(cv.byIndex, 0, 1)
+		cv.byIndex[0] = nil
+		cv.byIndex = cv.byIndex[1:]
 		delete(cv.messages, oldest.sid)
 		if cv.evicted == nil {
 			cv.evicted = make(map[string]weak.Pointer[Message])

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/convo-sdk/convo/core/wire"
 )
@@ -79,5 +81,31 @@ func TestCachedMessagesStayInIndexOrder(t *testing.T) {
 		if i > 0 && conv.byIndex[i-1].data.Index > m.data.Index {
 			t.Fatalf("out of order at %d", i)
 		}
+	}
+}
+
+// An evicted message that nothing references any more is collected and forgotten: the
+// cache's order slice keeps no pointer to it.
+func TestEvictedMessagesAreCollected(t *testing.T) {
+	c := New("", &Options{DeferStart: true, Logf: t.Logf})
+	conv, _ := c.upsertConversation(wire.Conversation{Sid: "CH1", Joined: true})
+	for i := range MessageCacheSize + 50 {
+		conv.upsertMessage(wire.Message{Sid: fmt.Sprintf("IM%d", i), ConversationSid: "CH1", Index: int64(i)})
+	}
+	evicted := func() int {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(conv.evicted)
+	}
+	if n := evicted(); n != 50 {
+		t.Fatalf("%d messages evicted, want 50", n)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for evicted() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d evicted messages are still reachable", evicted())
+		}
+		runtime.GC() // cleanups run after the collection that finds their object unreachable
+		time.Sleep(10 * time.Millisecond)
 	}
 }
