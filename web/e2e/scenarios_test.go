@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -85,6 +86,39 @@ func TestTypicalAppScenarios(t *testing.T) {
 			return [before, afterAdvance, notBack, server, allRead, c.lastReadMessageIndex];`)
 		assert.Equal(t, []any{nil, float64(5), float64(5), float64(5), float64(0), float64(44)}, counts)
 		waitJS(t, alice, `window.t.log.includes('participantUpdated')`, "bob's read horizon to reach alice")
+	})
+
+	t.Run("message fields cross into JS intact", func(t *testing.T) {
+		// A wrapper's fields are copied into its JS object when it is made (and again on a
+		// change): characters outside ASCII and outside the BMP must come out whole.
+		bodies := []string{"héllo wörld", "😀 emoji 🎉", "日本語のメッセージ", "a\u0000b", "plain"}
+		MustEval[bool](bob, `
+			window.t.fields = [];
+			window.t.conv.on('messageAdded', (m) => window.t.fields.push([m.sid, m.body, m.author, m.participantSid, m.index]));
+			return true;`)
+		list, err := json.Marshal(bodies)
+		require.NoError(t, err)
+		sent := MustEval[[][]any](alice, `
+			const out = [];
+			for (const b of `+string(list)+`) {
+				const index = await window.t.conv.sendMessage(b);
+				const m = (await window.t.conv.getMessages(1)).items[0];
+				out.push([m.sid, m.body, m.author, m.participantSid, index]);
+			}
+			return out;`)
+		for i, b := range bodies {
+			assert.Regexp(t, `^IM[0-9a-f]{32}$`, sent[i][0])
+			assert.Equal(t, b, sent[i][1])
+		}
+		waitJS(t, bob, `window.t.fields.length === `+fmt.Sprint(len(bodies)), "bob's messageAdded for every body")
+		got := MustEval[[][]any](bob, `return window.t.fields;`)
+		assert.Equal(t, sent, got)
+		// An edit refreshes the fields through the same path.
+		edited := MustEval[string](alice, `
+			const m = (await window.t.conv.getMessages(1)).items[0];
+			await m.updateBody('édité 😀');
+			return m.body;`)
+		assert.Equal(t, "édité 😀", edited)
 	})
 
 	t.Run("typing", func(t *testing.T) {
