@@ -127,6 +127,8 @@ type Client struct {
 	initDone chan struct{} // closed when initialisation succeeded or failed
 	initErr  error
 
+	resyncPending atomic.Bool // the last resync did not finish (see resync)
+
 	sess     *session
 	outbox   *outbox
 	nextID   atomic.Uint64

@@ -335,6 +335,79 @@ func TestResyncWhenTheGapIsBeyondRetention(t *testing.T) {
 	assert.Equal(t, append(want, "live"), aliceSaw.snapshot())
 }
 
+// A resync that fails (here its conversation list times out while the connection is down
+// again) runs again at the next connection, although that one resumes its stream: the gap
+// it was filling lies before where the stream resumes.
+func TestAFailedResyncRunsAgainAtTheNextConnection(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{Retention: 3})
+	ctx := testCtx(t)
+	var (
+		d      dialer
+		logMu  sync.Mutex
+		failed bool
+	)
+	opts := &core.Options{BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
+		RequestTimeout: 500 * time.Millisecond, Dial: d.dial, Logf: func(format string, args ...any) {
+			t.Logf(format, args...)
+			if strings.HasPrefix(format, "convo: resynchronising after reconnect failed") {
+				logMu.Lock()
+				failed = true
+				logMu.Unlock()
+			}
+		}}
+	alice := core.New(env.Token("alice", time.Hour), opts)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = alice.Shutdown(ctx)
+	})
+	require.NoError(t, alice.WaitInitialized(ctx))
+	bob := newClient(t, env, "bob", nil)
+	aliceSaw := messageLog(alice)
+	_, b := chatRoom(t, alice, bob)
+
+	d.setRefuse(true)
+	d.cut()
+	waitFor(t, "alice to notice", func() bool { return alice.ConnectionState() == core.StateConnecting })
+	var want []string
+	for i := range 10 { // more than the 3 events the server keeps for alice
+		body := fmt.Sprintf("missed%d", i)
+		want = append(want, body)
+		_, err := b.SendMessage(ctx, body, nil)
+		require.NoError(t, err)
+	}
+	// The reconnect cannot resume, so a resync starts; its first call loses the connection,
+	// which stays down longer than the call may wait.
+	var once sync.Once
+	d.mu.Lock()
+	d.onWrite = func(frame []byte, c core.Conn) {
+		if strings.Contains(string(frame), `"op":"`+wire.OpConversationList+`"`) {
+			once.Do(func() {
+				d.setRefuse(true)
+				c.Close()
+			})
+		}
+	}
+	d.mu.Unlock()
+	d.setRefuse(false)
+	alice.NetworkOnline()
+	waitFor(t, "the resync to fail", func() bool {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return failed
+	})
+	assert.Empty(t, aliceSaw.snapshot())
+
+	d.setRefuse(false)
+	alice.NetworkOnline()
+	waitFor(t, "alice to catch up", func() bool { return len(aliceSaw.snapshot()) >= 10 })
+	_, err := b.SendMessage(ctx, "live", nil)
+	require.NoError(t, err)
+	waitFor(t, "the live message", func() bool { return len(aliceSaw.snapshot()) >= 11 })
+	time.Sleep(100 * time.Millisecond) // a duplicate would show up here
+	assert.Equal(t, append(want, "live"), aliceSaw.snapshot())
+}
+
 func TestSendRetriedAfterAConnectionDropIsStoredOnce(t *testing.T) {
 	env := servertest.Start(t)
 	ctx := testCtx(t)

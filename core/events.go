@@ -265,12 +265,23 @@ func (cv *Conversation) markStreamHistory(last *wire.LastMessage) {
 // It runs on the event goroutine, queued before the new connection's first live event, and
 // emits directly: live events wait behind it, so none is announced before the missed
 // messages that precede it, and the replay starts where the stream left off.
+//
+// A resync that could not finish (a call failed or timed out, say while the connection was
+// down again) runs again at the next connection, even one that resumes its stream: that
+// stream starts after the gap this resync was filling. Running it again announces nothing
+// twice (emitMessageAdded and the conversation views see to that).
 func (c *Client) resync() {
+	c.resyncPending.Store(!c.resyncOnce())
+}
+
+// resyncOnce is one attempt at resync; it reports whether every step succeeded.
+func (c *Client) resyncOnce() bool {
 	list, err := c.listAllConversations(c.ctx)
 	if err != nil {
-		c.opts.Logf("convo: resynchronising after reconnect failed: %v", err)
-		return
+		c.opts.Logf("convo: resynchronising after reconnect failed (retried at the next connection): %v", err)
+		return false
 	}
+	complete := true
 	listed := make(map[string]bool, len(list))
 	for _, d := range list {
 		listed[d.Sid] = true
@@ -303,7 +314,9 @@ func (c *Client) resync() {
 		if d.LastMessage == nil || (last != nil && *last >= d.LastMessage.Index) {
 			continue
 		}
-		c.replayMissedMessages(d.Sid, last)
+		if !c.replayMissedMessages(d.Sid, last) {
+			complete = false
+		}
 	}
 
 	// Joined conversations the server no longer lists were left or deleted meanwhile; a peek
@@ -331,9 +344,11 @@ func (c *Client) resync() {
 			c.emitConversationUpdated(conv, []string{"status"})
 			c.Emit(EventConversationLeft, conv)
 		default:
-			c.opts.Logf("convo: resynchronising %s failed: %v", conv.sid, err)
+			c.opts.Logf("convo: resynchronising %s failed (retried at the next connection): %v", conv.sid, err)
+			complete = false
 		}
 	}
+	return complete
 }
 
 // conversationChanges names what differs between two views of a conversation, with the
@@ -365,8 +380,9 @@ func sameState(a, b *wire.ConversationState) bool {
 	return current(a) == current(b)
 }
 
-// replayMissedMessages emits messageAdded for every message after index `after`.
-func (c *Client) replayMissedMessages(sid string, after *int64) {
+// replayMissedMessages emits messageAdded for every message after index `after`; false when
+// a page could not be fetched.
+func (c *Client) replayMissedMessages(sid string, after *int64) bool {
 	anchor := int64(0)
 	if after != nil {
 		anchor = *after + 1
@@ -376,14 +392,14 @@ func (c *Client) replayMissedMessages(sid string, after *int64) {
 		var page wire.MessagePage
 		if err := c.call(c.ctx, wire.OpMessageList, args, &page, true); err != nil {
 			c.opts.Logf("convo: fetching missed messages of %s failed: %v", sid, err)
-			return
+			return false
 		}
 		sort.Slice(page.Items, func(i, j int) bool { return page.Items[i].Index < page.Items[j].Index })
 		for _, m := range page.Items {
 			c.emitMessageAdded(m)
 		}
 		if !page.HasNext || len(page.Items) == 0 {
-			return
+			return true
 		}
 		anchor = page.Items[len(page.Items)-1].Index + 1
 	}

@@ -84,7 +84,7 @@ func (c *Client) run() {
 		c.setState(StateConnected)
 
 		first := !c.initialised()
-		if !first && !resumed {
+		if !first && (!resumed || c.resyncPending.Load()) {
 			// On the event goroutine, ahead of this connection's live events (see resync).
 			c.events.push(c.resync)
 		}
