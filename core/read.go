@@ -16,6 +16,7 @@ type readReport struct {
 	pending  *wire.ReadArgs
 	lastSent time.Time
 	timer    *time.Timer
+	sending  bool // a report is on its way (flushReads holds reportMu until it is answered)
 }
 
 // SetReadHorizon moves the current user's read horizon and returns the unread count it
@@ -131,21 +132,28 @@ func (c *Client) flushReads(ctx context.Context, cv *Conversation) error {
 	}
 	if args != nil {
 		cv.read.lastSent = time.Now()
+		cv.read.sending = true
 	}
 	c.mu.Unlock()
 	if args == nil {
 		return nil
 	}
 	var res wire.ReadResult
-	return c.call(ctx, wire.OpConversationRead, args, &res, true)
+	err := c.call(ctx, wire.OpConversationRead, args, &res, true)
+	c.mu.Lock()
+	cv.read.sending = false
+	c.mu.Unlock()
+	return err
 }
 
-// flushAllReads sends every pending read report; Shutdown calls it before disconnecting.
+// flushAllReads sends every pending read report and waits for those already on their way
+// (a timer's send may have taken the newest report just before); Shutdown calls it before
+// disconnecting, and disconnecting would cancel them.
 func (c *Client) flushAllReads(ctx context.Context) {
 	c.mu.Lock()
 	var convs []*Conversation
 	for _, cv := range c.conversations {
-		if cv.read.pending != nil || cv.read.timer != nil {
+		if cv.read.pending != nil || cv.read.timer != nil || cv.read.sending {
 			convs = append(convs, cv)
 		}
 	}
