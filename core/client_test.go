@@ -122,6 +122,12 @@ func newClient(t *testing.T, env *servertest.Env, identity string, d *dialer) *c
 	if d != nil {
 		opts.Dial = d.dial
 	}
+	return startClient(t, env, identity, opts)
+}
+
+// startClient is a client with opts, initialised, and shut down when the test ends.
+func startClient(t *testing.T, env *servertest.Env, identity string, opts *core.Options) *core.Client {
+	t.Helper()
 	c := core.New(env.Token(identity, time.Hour), opts)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -130,6 +136,37 @@ func newClient(t *testing.T, env *servertest.Env, identity string, d *dialer) *c
 	})
 	require.NoError(t, c.WaitInitialized(testCtx(t)))
 	return c
+}
+
+// catchUp lets away reconnect and checks that it announces exactly the missed messages, in
+// order, then a live one sent through from.
+func catchUp(t *testing.T, away *core.Client, d *dialer, from *core.Conversation, saw *events, missed []string) {
+	t.Helper()
+	d.setRefuse(false)
+	away.NetworkOnline()
+	waitFor(t, "the client to catch up", func() bool { return len(saw.snapshot()) >= len(missed) })
+	_, err := from.SendMessage(testCtx(t), "live", nil)
+	require.NoError(t, err)
+	waitFor(t, "the live message", func() bool { return len(saw.snapshot()) >= len(missed)+1 })
+	time.Sleep(100 * time.Millisecond) // a duplicate would show up here
+	assert.Equal(t, append(missed, "live"), saw.snapshot())
+}
+
+// missWhileAway cuts away's connection and keeps it from reconnecting, waits until its
+// client notices, then sends n messages to it through from. It returns their bodies.
+func missWhileAway(t *testing.T, away *core.Client, d *dialer, from *core.Conversation, n int) []string {
+	t.Helper()
+	d.setRefuse(true)
+	d.cut()
+	waitFor(t, "the client to notice", func() bool { return away.ConnectionState() == core.StateConnecting })
+	var bodies []string
+	for i := range n {
+		body := fmt.Sprintf("missed%d", i)
+		bodies = append(bodies, body)
+		_, err := from.SendMessage(testCtx(t), body, nil)
+		require.NoError(t, err)
+	}
+	return bodies
 }
 
 // chatRoom makes alice create and join a conversation that bob joins too.
@@ -309,30 +346,13 @@ func TestResumeAfterServerRestartLosesAndRepeatsNothing(t *testing.T) {
 
 func TestResyncWhenTheGapIsBeyondRetention(t *testing.T) {
 	env := servertest.Start(t, servertest.Options{Retention: 3})
-	ctx := testCtx(t)
 	var d dialer
 	alice, bob := newClient(t, env, "alice", &d), newClient(t, env, "bob", nil)
 	aliceSaw := messageLog(alice)
 	_, b := chatRoom(t, alice, bob)
 
-	d.setRefuse(true)
-	d.cut()
-	waitFor(t, "alice to notice", func() bool { return alice.ConnectionState() == core.StateConnecting })
-	var want []string
-	for i := range 10 { // more than the 3 events the server keeps for alice
-		body := fmt.Sprintf("missed%d", i)
-		want = append(want, body)
-		_, err := b.SendMessage(ctx, body, nil)
-		require.NoError(t, err)
-	}
-	d.setRefuse(false)
-	alice.NetworkOnline()
-	waitFor(t, "alice to catch up", func() bool { return len(aliceSaw.snapshot()) >= 10 })
-	_, err := b.SendMessage(ctx, "live", nil)
-	require.NoError(t, err)
-	waitFor(t, "the live message", func() bool { return len(aliceSaw.snapshot()) >= 11 })
-	time.Sleep(100 * time.Millisecond)
-	assert.Equal(t, append(want, "live"), aliceSaw.snapshot())
+	want := missWhileAway(t, alice, &d, b, 10) // more than the 3 events the server keeps for alice
+	catchUp(t, alice, &d, b, aliceSaw, want)
 }
 
 // A resync that fails (here its conversation list times out while the connection is down
@@ -340,7 +360,6 @@ func TestResyncWhenTheGapIsBeyondRetention(t *testing.T) {
 // it was filling lies before where the stream resumes.
 func TestAFailedResyncRunsAgainAtTheNextConnection(t *testing.T) {
 	env := servertest.Start(t, servertest.Options{Retention: 3})
-	ctx := testCtx(t)
 	var (
 		d      dialer
 		logMu  sync.Mutex
@@ -355,27 +374,12 @@ func TestAFailedResyncRunsAgainAtTheNextConnection(t *testing.T) {
 				logMu.Unlock()
 			}
 		}}
-	alice := core.New(env.Token("alice", time.Hour), opts)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = alice.Shutdown(ctx)
-	})
-	require.NoError(t, alice.WaitInitialized(ctx))
+	alice := startClient(t, env, "alice", opts)
 	bob := newClient(t, env, "bob", nil)
 	aliceSaw := messageLog(alice)
 	_, b := chatRoom(t, alice, bob)
 
-	d.setRefuse(true)
-	d.cut()
-	waitFor(t, "alice to notice", func() bool { return alice.ConnectionState() == core.StateConnecting })
-	var want []string
-	for i := range 10 { // more than the 3 events the server keeps for alice
-		body := fmt.Sprintf("missed%d", i)
-		want = append(want, body)
-		_, err := b.SendMessage(ctx, body, nil)
-		require.NoError(t, err)
-	}
+	want := missWhileAway(t, alice, &d, b, 10) // more than the 3 events the server keeps for alice
 	// The reconnect cannot resume, so a resync starts; its first call loses the connection,
 	// which stays down longer than the call may wait.
 	var once sync.Once
@@ -398,14 +402,7 @@ func TestAFailedResyncRunsAgainAtTheNextConnection(t *testing.T) {
 	})
 	assert.Empty(t, aliceSaw.snapshot())
 
-	d.setRefuse(false)
-	alice.NetworkOnline()
-	waitFor(t, "alice to catch up", func() bool { return len(aliceSaw.snapshot()) >= 10 })
-	_, err := b.SendMessage(ctx, "live", nil)
-	require.NoError(t, err)
-	waitFor(t, "the live message", func() bool { return len(aliceSaw.snapshot()) >= 11 })
-	time.Sleep(100 * time.Millisecond) // a duplicate would show up here
-	assert.Equal(t, append(want, "live"), aliceSaw.snapshot())
+	catchUp(t, alice, &d, b, aliceSaw, want)
 }
 
 func TestSendRetriedAfterAConnectionDropIsStoredOnce(t *testing.T) {

@@ -117,17 +117,11 @@ func TestBlackHoledConnectionIsDetectedAndReplaced(t *testing.T) {
 	env := servertest.Start(t)
 	ctx := testCtx(t)
 	proxy := newStallProxy(t, strings.TrimPrefix(env.HTTPURL, "http://"))
-	alice := core.New(env.Token("alice", time.Hour), &core.Options{
+	alice := startClient(t, env, "alice", &core.Options{
 		ServerURL:  proxy.url(env.URL),
 		BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond, Logf: t.Logf,
 		PingInterval: 300 * time.Millisecond, PingTimeout: 300 * time.Millisecond,
 	})
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = alice.Shutdown(ctx)
-	})
-	require.NoError(t, alice.WaitInitialized(ctx))
 	bob := newClient(t, env, "bob", nil)
 	aliceSaw := messageLog(alice)
 	a, b := chatRoom(t, alice, bob)
