@@ -54,7 +54,7 @@ if [[ $(grep -cxF "$marker" "$web/index.js") != 1 ]]; then
   echo "$0: web/index.js must hold the line '$marker' once" >&2
   exit 1
 fi
-while IFS= read -r line; do
+while IFS= read -r line || [[ -n $line ]]; do # (a last line without a newline too)
   if [[ $line == "$marker" ]]; then
     echo "// ---- wasm_exec.js, from the Go release that built convo.wasm"
     cat "$wasm_exec"
