@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math/rand/v2"
-	"sync"
 	"time"
 	"weak"
 
@@ -48,7 +47,9 @@ type Conversation struct {
 	// page moves it before the messages up to it were announced.)
 	streamLast *int64
 	read       readReport // the read horizon report waiting to be sent
-	reportMu   sync.Mutex // held while a read report is being sent
+	// reporting is held (a token in it) while a read report is being sent: a channel, so
+	// that a flush waiting for it can give up with its context.
+	reporting chan struct{}
 	// names holds one copy of each author and participant sid of the cached messages
 	// (guarded by client.mu; see upsertMessage).
 	names map[string]string
@@ -67,6 +68,7 @@ func (c *Client) upsertConversation(d wire.Conversation) (*Conversation, bool) {
 			participants:     make(map[string]*Participant),
 			messages:         make(map[string]*Message),
 			evictedAnnounced: -1,
+			reporting:        make(chan struct{}, 1),
 		}
 		conv.OnListenerPanic = c.OnListenerPanic
 		conv.OnWarning = c.OnWarning

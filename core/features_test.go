@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -198,6 +199,35 @@ func TestShutdownFlushesTheReadHorizon(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, conv.LastReadMessageIndex())
 	assert.EqualValues(t, 2, *conv.LastReadMessageIndex())
+}
+
+// Shutdown waits for a read report already on its way only as long as its ctx allows.
+func TestShutdownKeepsToItsDeadlineWhileAReadReportIsOut(t *testing.T) {
+	env := servertest.Start(t)
+	var d dialer
+	alice := startClient(t, env, "alice", &core.Options{Dial: d.dial, Logf: t.Logf})
+	bob := newClient(t, env, "bob", nil)
+	a, b := chatRoom(t, alice, bob)
+	_, err := b.SendMessage(testCtx(t), "x", nil)
+	require.NoError(t, err)
+	waitFor(t, "alice's copy", func() bool { lm := a.LastMessage(); return lm != nil })
+	var once sync.Once
+	d.mu.Lock()
+	d.onWrite = func(frame []byte, c core.Conn) {
+		if strings.Contains(string(frame), `"op":"`+wire.OpConversationRead+`"`) {
+			once.Do(func() { time.Sleep(3 * time.Second) }) // the report's reply is slow to come
+		}
+	}
+	d.mu.Unlock()
+	zero := int64(0)
+	_, err = a.SetReadHorizon(testCtx(t), wire.ReadSet, &zero) // its report goes out at once
+	require.NoError(t, err)
+	time.Sleep(200 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_ = alice.Shutdown(ctx)
+	assert.Less(t, time.Since(start), 2*time.Second, "Shutdown outlived its 500 ms deadline")
 }
 
 func TestTypingStartsPerSignalAndEndsOnTheirMessage(t *testing.T) {

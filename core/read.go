@@ -16,7 +16,7 @@ type readReport struct {
 	pending  *wire.ReadArgs
 	lastSent time.Time
 	timer    *time.Timer
-	sending  bool // a report is on its way (flushReads holds reportMu until it is answered)
+	sending  bool // a report is on its way (flushReads holds cv.reporting until it is answered)
 }
 
 // SetReadHorizon moves the current user's read horizon and returns the unread count it
@@ -117,12 +117,16 @@ func (cv *Conversation) scheduleReadReportLocked() {
 	})
 }
 
-// flushReads sends cv's pending read report now, if any. It holds the conversation's
-// report lock until the server answered, so a flush waits for one already in flight: a count
-// asked for afterwards then sees the horizon.
+// flushReads sends cv's pending read report now, if any. It holds the conversation's report
+// token (cv.reporting) until the server answered, so a flush waits for one already in flight
+// (as long as its ctx lets it): a count asked for afterwards then sees the horizon.
 func (c *Client) flushReads(ctx context.Context, cv *Conversation) error {
-	cv.reportMu.Lock()
-	defer cv.reportMu.Unlock()
+	select {
+	case cv.reporting <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-cv.reporting }()
 	c.mu.Lock()
 	args := cv.read.pending
 	cv.read.pending = nil
