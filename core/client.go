@@ -127,7 +127,8 @@ type Client struct {
 	initDone chan struct{} // closed when initialisation succeeded or failed
 	initErr  error
 
-	resyncPending atomic.Bool // the last resync did not finish (see resync)
+	resyncPending atomic.Bool       // a resync is queued or the last one did not finish (see resync)
+	resyncFrom    map[string]*int64 // where each conversation's gap starts, while resyncs fail; the event goroutine's
 
 	sess     *session
 	outbox   *outbox

@@ -357,7 +357,8 @@ func TestResyncWhenTheGapIsBeyondRetention(t *testing.T) {
 
 // A resync that fails (here its conversation list times out while the connection is down
 // again) runs again at the next connection, although that one resumes its stream: the gap
-// it was filling lies before where the stream resumes.
+// it was filling lies before where the stream resumes. A message that arrives live while the
+// attempt fails moves the conversation past the gap, which must not hide the gap's messages.
 func TestAFailedResyncRunsAgainAtTheNextConnection(t *testing.T) {
 	env := servertest.Start(t, servertest.Options{Retention: 3})
 	var (
@@ -368,7 +369,9 @@ func TestAFailedResyncRunsAgainAtTheNextConnection(t *testing.T) {
 	opts := &core.Options{BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond,
 		RequestTimeout: 500 * time.Millisecond, Dial: d.dial, Logf: func(format string, args ...any) {
 			t.Logf(format, args...)
-			if strings.HasPrefix(format, "convo: resynchronising after reconnect failed") {
+			// The list call, or the page fetch after it, fails: either leaves the gap unfilled.
+			if strings.HasPrefix(format, "convo: resynchronising after reconnect failed") ||
+				strings.HasPrefix(format, "convo: fetching missed messages") {
 				logMu.Lock()
 				failed = true
 				logMu.Unlock()
@@ -379,14 +382,17 @@ func TestAFailedResyncRunsAgainAtTheNextConnection(t *testing.T) {
 	aliceSaw := messageLog(alice)
 	_, b := chatRoom(t, alice, bob)
 
-	want := missWhileAway(t, alice, &d, b, 10) // more than the 3 events the server keeps for alice
-	// The reconnect cannot resume, so a resync starts; its first call loses the connection,
-	// which stays down longer than the call may wait.
+	missed := missWhileAway(t, alice, &d, b, 10) // more than the 3 events the server keeps for alice
+	// The reconnect cannot resume, so a resync starts. While its first call is out, a message
+	// arrives live; then the connection drops and stays down longer than the call may wait.
 	var once sync.Once
 	d.mu.Lock()
 	d.onWrite = func(frame []byte, c core.Conn) {
 		if strings.Contains(string(frame), `"op":"`+wire.OpConversationList+`"`) {
 			once.Do(func() {
+				_, err := b.SendMessage(testCtx(t), "during", nil)
+				assert.NoError(t, err)
+				time.Sleep(300 * time.Millisecond) // its event reaches alice's connection
 				d.setRefuse(true)
 				c.Close()
 			})
@@ -400,9 +406,23 @@ func TestAFailedResyncRunsAgainAtTheNextConnection(t *testing.T) {
 		defer logMu.Unlock()
 		return failed
 	})
-	assert.Empty(t, aliceSaw.snapshot())
 
-	catchUp(t, alice, &d, b, aliceSaw, want)
+	d.setRefuse(false)
+	alice.NetworkOnline()
+	waitFor(t, "alice to catch up", func() bool { return len(aliceSaw.snapshot()) >= len(missed)+1 })
+	_, err := b.SendMessage(testCtx(t), "live", nil)
+	require.NoError(t, err)
+	waitFor(t, "the live message", func() bool { return len(aliceSaw.snapshot()) >= len(missed)+2 })
+	time.Sleep(100 * time.Millisecond) // a duplicate would show up here
+	got := aliceSaw.snapshot()
+	assert.ElementsMatch(t, append(missed, "during", "live"), got, "every message once")
+	var gotMissed []string
+	for _, m := range got {
+		if strings.HasPrefix(m, "missed") {
+			gotMissed = append(gotMissed, m)
+		}
+	}
+	assert.Equal(t, missed, gotMissed, "the missed messages in order")
 }
 
 func TestSendRetriedAfterAConnectionDropIsStoredOnce(t *testing.T) {

@@ -268,10 +268,36 @@ func (cv *Conversation) markStreamHistory(last *wire.LastMessage) {
 //
 // A resync that could not finish (a call failed or timed out, say while the connection was
 // down again) runs again at the next connection, even one that resumes its stream: that
-// stream starts after the gap this resync was filling. Running it again announces nothing
-// twice (emitMessageAdded and the conversation views see to that).
+// stream starts after the gap this resync was filling. Where each conversation's gap starts
+// is taken when the first attempt begins (resyncFrom), because the live events queued behind
+// a failed attempt move the conversations past it. Running it again announces nothing twice
+// (emitMessageAdded and the conversation views see to that); what a failed attempt let
+// through live is announced before the gap's messages.
 func (c *Client) resync() {
-	c.resyncPending.Store(!c.resyncOnce())
+	if c.resyncFrom == nil {
+		c.resyncFrom = c.gapStarts()
+	}
+	if c.resyncOnce() {
+		c.resyncFrom = nil
+		c.resyncPending.Store(false)
+	}
+}
+
+// gapStarts is, for every known conversation, the index of the newest message the
+// application has been told of (nil: none).
+func (c *Client) gapStarts() map[string]*int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	from := make(map[string]*int64, len(c.conversations))
+	for sid, cv := range c.conversations {
+		last := cv.streamLast
+		if last == nil && cv.data.LastMessage != nil {
+			i := cv.data.LastMessage.Index
+			last = &i
+		}
+		from[sid] = last
+	}
+	return from
 }
 
 // resyncOnce is one attempt at resync; it reports whether every step succeeded.
@@ -286,20 +312,12 @@ func (c *Client) resyncOnce() bool {
 	for _, d := range list {
 		listed[d.Sid] = true
 		c.mu.Lock()
-		known := c.conversations[d.Sid]
-		var (
-			before wire.Conversation
-			last   *int64
-		)
-		if known != nil {
+		var before wire.Conversation
+		if known := c.conversations[d.Sid]; known != nil {
 			before = known.data
-			last = known.streamLast
 		}
 		c.mu.Unlock()
-		if last == nil && before.LastMessage != nil {
-			i := before.LastMessage.Index
-			last = &i
-		}
+		last := c.resyncFrom[d.Sid] // nil for a conversation unknown before the gap
 		reasons := conversationChanges(before, d)
 		conv, isNew := c.upsertConversation(d)
 		switch {
@@ -316,7 +334,10 @@ func (c *Client) resyncOnce() bool {
 		}
 		if !c.replayMissedMessages(d.Sid, last) {
 			complete = false
+			continue
 		}
+		i := d.LastMessage.Index
+		c.resyncFrom[d.Sid] = &i // a later attempt need not replay this conversation again
 	}
 
 	// Joined conversations the server no longer lists were left or deleted meanwhile; a peek

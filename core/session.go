@@ -86,6 +86,9 @@ func (c *Client) run() {
 		first := !c.initialised()
 		if !first && (!resumed || c.resyncPending.Load()) {
 			// On the event goroutine, ahead of this connection's live events (see resync).
+			// Pending until an attempt succeeds, so a connection made while this one's
+			// attempt is still failing queues another.
+			c.resyncPending.Store(true)
 			c.events.push(c.resync)
 		}
 		c.wg.Add(2)
