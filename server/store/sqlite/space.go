@@ -18,7 +18,8 @@ import (
 // reserved, the slowest COMMIT of two runs of that load took 18 and 9 ms.
 //
 // The reservation never changes what SQLite sees: the files keep their sizes. Where the
-// filesystem cannot reserve (fallocate unsupported), reserving stops after the first try.
+// filesystem cannot reserve (fallocate unsupported), reserving stops after the first try;
+// another failure (a full disk) is logged once and tried again after the next checkpoint.
 
 // How far past its size a file is kept allocated: half its size, within these bounds (so a
 // small store reserves little). It is topped up when less than half of that is left.
@@ -36,7 +37,8 @@ type spaceReserver struct {
 	// would drop the POSIX locks SQLite holds on it in this process.
 	db, wal *os.File
 	log     *slog.Logger
-	off     bool
+	off     bool // the filesystem cannot reserve
+	warned  bool // a failure was logged (a full disk would log one every checkpoint)
 }
 
 // openSpaceReserver opens the database file and its WAL (which exists once the store has
@@ -65,9 +67,13 @@ func (r *spaceReserver) reserve() {
 	if err == nil && r.wal != nil {
 		err = r.keep(r.wal, walRestartBytes)
 	}
-	if err != nil {
-		r.log.Info("not reserving disk space for the database", "err", err)
+	switch {
+	case errors.Is(err, errors.ErrUnsupported): // ENOTSUP, EOPNOTSUPP, ENOSYS: never will
+		r.log.Info("not reserving disk space for the database: the filesystem cannot", "err", err)
 		r.off = true
+	case err != nil && !r.warned: // ENOSPC, EIO…: tried again after the next checkpoint
+		r.log.Warn("reserving disk space for the database failed", "err", err)
+		r.warned = true
 	}
 }
 

@@ -14,13 +14,11 @@ import (
 	"github.com/convo-sdk/convo/server/store"
 )
 
-// space is a file's size and the bytes allocated to it.
-func space(t *testing.T, path string) (size, allocated int64) {
+// space is a file's size and the bytes allocated to it. It reads the reserver's own
+// descriptors: closing another one would drop SQLite's locks (see spaceReserver).
+func space(t *testing.T, f *os.File) (size, allocated int64) {
 	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	size, allocated, _, err = fileSpace(f)
+	size, allocated, _, err := fileSpace(f)
 	require.NoError(t, err)
 	return size, allocated
 }
@@ -33,9 +31,10 @@ func TestDiskSpaceIsReservedAheadOfTheFiles(t *testing.T) {
 	if s.space.off {
 		t.Skip("this filesystem cannot reserve space (fallocate)")
 	}
-	size, allocated := space(t, path)
+	require.NotNil(t, s.space.wal, "the WAL exists once Open has migrated the schema")
+	size, allocated := space(t, s.space.db)
 	require.GreaterOrEqual(t, allocated, reserveTarget(size, 0), "the database file after Open")
-	walSize, walAllocated := space(t, path+"-wal")
+	walSize, walAllocated := space(t, s.space.wal)
 	require.GreaterOrEqual(t, walAllocated, reserveTarget(walSize, walRestartBytes), "the WAL after Open")
 
 	// Grow the database file past its reservation: 3 MB of messages, checkpointed.
@@ -47,15 +46,15 @@ func TestDiskSpaceIsReservedAheadOfTheFiles(t *testing.T) {
 	}
 	_, err := s.cp.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
 	require.NoError(t, err)
-	grown, before := space(t, path)
+	grown, before := space(t, s.space.db)
 	require.Greater(t, grown, reserveTarget(size, 0), "the test must outgrow the first reservation")
 	require.Less(t, before, reserveTarget(grown, 0), "the reservation was used up")
 
 	s.space.reserve() // as checkpointLoop does after each checkpoint
-	after, allocated := space(t, path)
+	after, allocated := space(t, s.space.db)
 	require.Equal(t, grown, after, "reserving changed the database file's size")
 	require.GreaterOrEqual(t, allocated, reserveTarget(grown, 0))
-	walAfter, walAllocated := space(t, path+"-wal")
+	walAfter, walAllocated := space(t, s.space.wal)
 	require.GreaterOrEqual(t, walAllocated, reserveTarget(walAfter, walRestartBytes))
 }
 
