@@ -46,6 +46,9 @@ type Conversation struct {
 	// resync replays from there. (data.LastMessage is no guide: a send's reply or a history
 	// page moves it before the messages up to it were announced.)
 	streamLast *int64
+	// left: the user was a participant and no longer is; the client has dropped the
+	// conversation, and reads answer from what it still holds.
+	left bool
 	read       readReport // the read horizon report waiting to be sent
 	// reporting is held (a token in it) while a read report is being sent: a channel, so
 	// that a flush waiting for it can give up with its context.
@@ -167,6 +170,9 @@ func (cv *Conversation) GetParticipants(ctx context.Context) ([]*Participant, er
 	if err := cv.client.ready(ctx); err != nil {
 		return nil, err
 	}
+	if cv.isLeft() {
+		return cv.heldParticipants(), nil
+	}
 	var page wire.ParticipantPage
 	if err := cv.client.call(ctx, wire.OpParticipantList, wire.ConversationRef{ConversationSid: cv.sid}, &page, true); err != nil {
 		return nil, err
@@ -230,6 +236,9 @@ func (cv *Conversation) GetMessages(ctx context.Context, pageSize int, anchor *i
 	}
 	if direction != wire.Backwards && direction != wire.Forward {
 		return nil, wire.Errorf(wire.CodeClientArgument, "direction must be %q or %q, got %q", wire.Backwards, wire.Forward, direction)
+	}
+	if cv.isLeft() {
+		return cv.heldMessages(pageSize, anchor, direction), nil
 	}
 	args := wire.ListMessagesArgs{ConversationSid: cv.sid, PageSize: pageSize, Anchor: anchor, Direction: direction}
 	var page wire.MessagePage

@@ -44,25 +44,10 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 			}
 			c.Emit(EventConversationJoined, conv)
 		}
-	case wire.EventConversationLeft:
+	case wire.EventConversationLeft, wire.EventConversationRemoved:
 		var ev wire.ConversationRefEvent
 		if c.decodeEvent(name, data, &ev) {
-			if conv := c.conversation(ev.ConversationSid); conv != nil {
-				c.mu.Lock()
-				conv.data.Joined = false
-				conv.data.LastReadMessageIndex = nil
-				c.mu.Unlock()
-				c.emitConversationUpdated(conv, []string{"status"})
-				c.Emit(EventConversationLeft, conv)
-			}
-		}
-	case wire.EventConversationRemoved:
-		var ev wire.ConversationRefEvent
-		if c.decodeEvent(name, data, &ev) {
-			if conv := c.removeConversation(ev.ConversationSid); conv != nil {
-				conv.Emit(ConversationEventRemoved, conv)
-				c.Emit(EventConversationRemoved, conv)
-			}
+			c.dropConversation(ev.ConversationSid)
 		}
 	case wire.EventConversationUpdated:
 		var ev wire.ConversationUpdatedEvent
@@ -162,6 +147,39 @@ func (c *Client) handleSignal(name string, data json.RawMessage) {
 	}
 }
 
+// announceConversation tells listeners of a conversation the client has just come to know:
+// conversationAdded, then conversationJoined when the user is a participant.
+func (c *Client) announceConversation(conv *Conversation) {
+	c.Emit(EventConversationAdded, conv)
+	if conv.Status() == StatusJoined {
+		c.Emit(EventConversationJoined, conv)
+	}
+}
+
+// dropConversation forgets a conversation the user is no longer part of (they left, were
+// removed, or it was deleted) and tells listeners: conversationLeft if the user was a
+// participant, then conversationRemoved, then the conversation's own removed, with no
+// conversationUpdated for the status, as the vendor's client does when a conversation leaves
+// the user's list (docs/VENDOR-BEHAVIOUR.md). The object keeps what it holds, so reads on it
+// answer locally; events that follow about it (the user's own participantLeft) find no
+// conversation and are dropped.
+func (c *Client) dropConversation(sid string) {
+	conv := c.removeConversation(sid)
+	if conv == nil {
+		return
+	}
+	c.mu.Lock()
+	wasJoined := conv.data.Joined
+	conv.data.Joined = false
+	conv.left = true
+	c.mu.Unlock()
+	if wasJoined {
+		c.Emit(EventConversationLeft, conv)
+	}
+	c.Emit(EventConversationRemoved, conv)
+	conv.Emit(ConversationEventRemoved, conv)
+}
+
 func (c *Client) emitConversationUpdated(conv *Conversation, reasons []string) {
 	u := ConversationUpdate{Conversation: conv, UpdateReasons: reasons}
 	conv.Emit(ConversationEventUpdated, u)
@@ -237,7 +255,7 @@ func (c *Client) initialise() {
 			conv, isNew := c.upsertConversation(d)
 			conv.markStreamHistory(d.LastMessage)
 			if isNew {
-				c.Emit(EventConversationAdded, conv)
+				c.announceConversation(conv)
 			}
 		}
 	})
@@ -340,8 +358,7 @@ func (c *Client) resyncOnce() bool {
 		c.resyncFrom[d.Sid] = &i // a later attempt need not replay this conversation again
 	}
 
-	// Joined conversations the server no longer lists were left or deleted meanwhile; a peek
-	// tells which.
+	// Joined conversations the server no longer lists were left or deleted meanwhile.
 	c.mu.Lock()
 	var gone []*Conversation
 	for sid, conv := range c.conversations {
@@ -351,23 +368,7 @@ func (c *Client) resyncOnce() bool {
 	}
 	c.mu.Unlock()
 	for _, conv := range gone {
-		var d wire.Conversation
-		err := c.call(c.ctx, wire.OpConversationPeek, wire.GetConversationArgs{Sid: conv.sid}, &d, true)
-		switch {
-		case wire.CodeOf(err) == wire.CodeNotFound:
-			if removed := c.removeConversation(conv.sid); removed != nil {
-				removed.Emit(ConversationEventRemoved, removed)
-				c.Emit(EventConversationRemoved, removed)
-			}
-		case err == nil:
-			d.Joined = false
-			c.upsertConversation(d)
-			c.emitConversationUpdated(conv, []string{"status"})
-			c.Emit(EventConversationLeft, conv)
-		default:
-			c.opts.Logf("convo: resynchronising %s failed (retried at the next connection): %v", conv.sid, err)
-			complete = false
-		}
+		c.dropConversation(conv.sid)
 	}
 	return complete
 }

@@ -57,6 +57,17 @@ func (r *recorder) named(name string) []recorded {
 	return out
 }
 
+// names lists the recorded event names in order.
+func (r *recorder) names() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, len(r.got))
+	for i, e := range r.got {
+		out[i] = e.name
+	}
+	return out
+}
+
 func (r *recorder) waitFor(t *testing.T, name string, n int) []recorded {
 	t.Helper()
 	waitFor(t, fmt.Sprintf("%d %q events", n, name), func() bool { return len(r.named(name)) >= n })
@@ -274,30 +285,54 @@ func TestLeaveRemoveAndDelete(t *testing.T) {
 	ctx := testCtx(t)
 	alice, bob := newClient(t, env, "alice", nil), newClient(t, env, "bob", nil)
 	a, b := chatRoom(t, alice, bob)
+	_, err := a.SendMessage(ctx, "before leaving", nil)
+	require.NoError(t, err)
+	_, err = b.GetParticipants(ctx)
+	require.NoError(t, err)
+	waitFor(t, "bob to hold the message", func() bool {
+		p, err := b.GetMessages(ctx, 0, nil, "")
+		return err == nil && len(p.Items) == 1
+	})
 	var onAlice, onBob recorder
 	onAlice.watch(alice, core.EventParticipantLeft, core.EventParticipantJoined)
-	onBob.watch(bob, core.EventConversationLeft, core.EventConversationRemoved, core.EventConversationJoined)
+	onBob.watch(bob, core.EventConversationLeft, core.EventConversationRemoved, core.EventConversationJoined,
+		core.EventConversationAdded, core.EventConversationUpdated, core.EventParticipantLeft)
 
 	require.NoError(t, b.Leave(ctx))
-	onBob.waitFor(t, core.EventConversationLeft, 1)
+	onBob.waitFor(t, core.EventConversationRemoved, 1)
+	assert.Equal(t, []string{core.EventConversationLeft, core.EventConversationRemoved}, onBob.names(),
+		"leaving: left, then removed; no conversationUpdated, no participantLeft for oneself")
 	assert.Equal(t, core.StatusNotParticipating, b.Status())
 	left := onAlice.waitFor(t, core.EventParticipantLeft, 1)[0].args[0].(*core.Participant)
 	assert.Equal(t, "bob", left.Identity())
-	_, err := b.SendMessage(ctx, "after leaving", nil)
+	// Reads answer from what bob held; the server is not asked.
+	held, err := b.GetParticipants(ctx)
+	require.NoError(t, err)
+	assert.Len(t, held, 2)
+	page, err := b.GetMessages(ctx, 0, nil, "")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"before leaving"}, bodies(page.Items))
+	_, err = b.SendMessage(ctx, "after leaving", nil)
 	assert.Equal(t, wire.CodeForbidden, wire.CodeOf(err))
 
 	require.NoError(t, a.Add(ctx, "bob", nil))
-	onBob.waitFor(t, core.EventConversationJoined, 1)
-	assert.Equal(t, core.StatusJoined, b.Status())
+	joined := onBob.waitFor(t, core.EventConversationJoined, 1)[0].args[0].(*core.Conversation)
+	assert.NotSame(t, b, joined, "a conversation joined again is a new object, as with the vendor")
+	assert.Equal(t, core.StatusJoined, joined.Status())
+	b = joined
 	assert.Equal(t, wire.CodeForbidden, wire.CodeOf(b.Delete(ctx)), "only the creator deletes")
 	require.NoError(t, a.RemoveParticipant(ctx, "bob"))
-	onBob.waitFor(t, core.EventConversationLeft, 2)
+	onBob.waitFor(t, core.EventConversationRemoved, 2)
+	assert.Len(t, onBob.named(core.EventConversationLeft), 2)
 
 	require.NoError(t, a.Add(ctx, "bob", nil))
-	onBob.waitFor(t, core.EventConversationJoined, 2)
+	b = onBob.waitFor(t, core.EventConversationJoined, 2)[1].args[0].(*core.Conversation)
 	require.NoError(t, a.Delete(ctx))
-	removed := onBob.waitFor(t, core.EventConversationRemoved, 1)[0].args[0].(*core.Conversation)
+	removed := onBob.waitFor(t, core.EventConversationRemoved, 3)[2].args[0].(*core.Conversation)
 	assert.Same(t, b, removed)
+	assert.Len(t, onBob.named(core.EventConversationLeft), 3, "a deleted conversation is left first")
+	assert.Empty(t, onBob.named(core.EventConversationUpdated))
+	assert.Empty(t, onBob.named(core.EventParticipantLeft))
 	_, err = bob.GetConversationBySid(ctx, a.Sid())
 	assert.Equal(t, wire.CodeNotFound, wire.CodeOf(err))
 }
@@ -445,4 +480,37 @@ func TestPushRegistrationMakesTheUserNotifiable(t *testing.T) {
 	require.NoError(t, alice.UnsetPushRegistrationID(ctx, wire.PushFCM))
 	waitFor(t, "not notifiable", func() bool { return !alice.User().IsNotifiable() })
 	assert.Equal(t, wire.CodeClientArgument, wire.CodeOf(alice.SetPushRegistrationID(ctx, "pigeon", "x")))
+}
+
+func TestStartUpAnnouncesEachJoinedConversationAddedThenJoined(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	alice := newClient(t, env, "alice", nil)
+	var sids []string
+	for _, name := range []string{"one", "two"} {
+		conv, err := alice.CreateConversation(ctx, core.CreateConversationOptions{FriendlyName: name})
+		require.NoError(t, err)
+		require.NoError(t, conv.Join(ctx))
+		require.NoError(t, conv.Add(ctx, "bob", nil)) // bob is offline
+		sids = append(sids, conv.Sid())
+	}
+
+	bob := core.New(env.Token("bob", time.Hour), &core.Options{DeferStart: true, Logf: t.Logf})
+	t.Cleanup(func() { _ = bob.Shutdown(context.Background()) })
+	var seen recorder
+	seen.watch(bob, core.EventConversationAdded, core.EventConversationJoined, core.EventInitialized)
+	bob.Start()
+	require.NoError(t, bob.WaitInitialized(ctx))
+	seen.waitFor(t, core.EventConversationJoined, 2)
+	var got []string
+	for _, r := range seen.got {
+		if r.name == core.EventInitialized {
+			continue
+		}
+		got = append(got, r.name+" "+r.args[0].(*core.Conversation).FriendlyName())
+	}
+	assert.ElementsMatch(t, []string{"conversationAdded one", "conversationJoined one", "conversationAdded two", "conversationJoined two"}, got)
+	for i := 0; i+1 < len(got); i += 2 {
+		assert.Equal(t, strings.Replace(got[i], "Added", "Joined", 1), got[i+1], "each conversation: added, then joined")
+	}
 }

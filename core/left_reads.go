@@ -1,0 +1,73 @@
+package core
+
+import (
+	"context"
+	"sort"
+
+	"github.com/convo-sdk/convo/core/wire"
+)
+
+// Reads on a conversation the user has left answer from what the client held when it left,
+// as the vendor's do: its Conversation keeps its participants and messages after the
+// conversation leaves the user's list, and the server would refuse the reads (40300).
+
+// isLeft reports whether the user left cv (or was removed, or it was deleted).
+func (cv *Conversation) isLeft() bool {
+	cv.client.mu.Lock()
+	defer cv.client.mu.Unlock()
+	return cv.left
+}
+
+// heldParticipants are the participants cv knew when the user left, oldest first.
+func (cv *Conversation) heldParticipants() []*Participant {
+	cv.client.mu.Lock()
+	out := make([]*Participant, 0, len(cv.participants))
+	for _, p := range cv.participants {
+		out = append(out, p)
+	}
+	cv.client.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].DateCreated(), out[j].DateCreated()
+		if a.Equal(b) {
+			return out[i].Sid() < out[j].Sid()
+		}
+		return a.Before(b)
+	})
+	return out
+}
+
+// heldMessages pages the cached messages the way GetMessages pages the server's: ascending
+// index order, backwards ending at anchor (the newest when nil), forward starting there.
+func (cv *Conversation) heldMessages(pageSize int, anchor *int64, direction string) *Paginator[*Message] {
+	cv.client.mu.Lock()
+	all := make([]*Message, len(cv.byIndex))
+	copy(all, cv.byIndex)
+	cv.client.mu.Unlock()
+	var start, end int
+	if direction == wire.Forward {
+		if anchor != nil {
+			start = sort.Search(len(all), func(i int) bool { return all[i].Index() >= *anchor })
+		}
+		end = min(start+pageSize, len(all))
+	} else {
+		end = len(all)
+		if anchor != nil {
+			end = sort.Search(len(all), func(i int) bool { return all[i].Index() > *anchor })
+		}
+		start = max(end-pageSize, 0)
+	}
+	items := all[start:end:end]
+	p := &Paginator[*Message]{Items: items, HasPrevPage: start > 0, HasNextPage: end < len(all)}
+	if len(items) > 0 {
+		first, last := items[0].Index(), items[len(items)-1].Index()
+		p.prev = func(context.Context) (*Paginator[*Message], error) {
+			a := first - 1
+			return cv.heldMessages(pageSize, &a, wire.Backwards), nil
+		}
+		p.next = func(context.Context) (*Paginator[*Message], error) {
+			a := last + 1
+			return cv.heldMessages(pageSize, &a, wire.Forward), nil
+		}
+	}
+	return p
+}
