@@ -87,6 +87,10 @@ type Options struct {
 	// event, a page or a send's reply), before any event about it is emitted. jsapi keeps its
 	// copies of message fields fresh with it.
 	MessageChanged func(*Message)
+	// AfterResult, if set, is handed a release function when a call whose vendor counterpart
+	// resolves before its events has returned; the events wait until release is called. jsapi
+	// calls it after the promise's reactions have run. Nil: release at once.
+	AfterResult func(release func())
 }
 
 // InitFailure is the payload of initFailed.
@@ -297,6 +301,8 @@ func (c *Client) failInit(terminal bool, err error) {
 	})
 }
 
+// succeedInit reports the client initialised. It runs on the event goroutine, which emits
+// at once.
 func (c *Client) succeedInit() {
 	c.mu.Lock()
 	select {
@@ -307,10 +313,8 @@ func (c *Client) succeedInit() {
 	}
 	close(c.initDone)
 	c.mu.Unlock()
-	c.events.push(func() {
-		c.Emit(EventStateChanged, "initialized")
-		c.Emit(EventInitialized)
-	})
+	c.Emit(EventStateChanged, "initialized")
+	c.Emit(EventInitialized)
 }
 
 // ready waits for initialisation before a public call.

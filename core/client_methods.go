@@ -27,7 +27,8 @@ func (c *Client) CreateConversation(ctx context.Context, opts CreateConversation
 	}
 	conv, isNew := c.upsertConversation(d)
 	if isNew {
-		c.events.push(func() { c.Emit(EventConversationAdded, conv) })
+		// The vendor emits conversationAdded inside the call, before it resolves.
+		c.emitThenReturn(ctx, func() { c.Emit(EventConversationAdded, conv) })
 	}
 	return conv, nil
 }
@@ -67,6 +68,8 @@ func (c *Client) GetSubscribedConversations(ctx context.Context) (*Paginator[*Co
 	if err := c.ready(ctx); err != nil {
 		return nil, err
 	}
+	// As the vendor's, it answers once the conversations known so far have been announced.
+	c.events.flush(ctx)
 	c.mu.Lock()
 	all := make([]*Conversation, 0, len(c.conversations))
 	for _, conv := range c.conversations {

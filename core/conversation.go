@@ -141,7 +141,7 @@ func (cv *Conversation) Join(ctx context.Context) error {
 		return err
 	}
 	var p wire.Participant
-	if err := cv.client.call(ctx, wire.OpConversationJoin, wire.ConversationRef{ConversationSid: cv.sid}, &p, false); err != nil {
+	if err := cv.client.callThenEvents(ctx, wire.OpConversationJoin, wire.ConversationRef{ConversationSid: cv.sid}, &p, false); err != nil {
 		return err
 	}
 	cv.client.mu.Lock()
@@ -158,7 +158,7 @@ func (cv *Conversation) Add(ctx context.Context, identity string, attributes jso
 	}
 	var p wire.Participant
 	args := wire.AddParticipantArgs{ConversationSid: cv.sid, Identity: identity, Attributes: attributes}
-	if err := cv.client.call(ctx, wire.OpParticipantAdd, args, &p, false); err != nil {
+	if err := cv.client.callThenEvents(ctx, wire.OpParticipantAdd, args, &p, false); err != nil {
 		return err
 	}
 	cv.upsertParticipant(p)
@@ -201,11 +201,14 @@ func (cv *Conversation) SendMessage(ctx context.Context, body string, attributes
 // a disconnection, and are stored once however often they are retried.
 func (cv *Conversation) send(ctx context.Context, args wire.SendMessageArgs) (int64, error) {
 	var m wire.Message
-	if err := cv.client.outbox.submit(ctx, wire.OpMessageSend, args, &m); err != nil {
-		return 0, err
-	}
-	cv.upsertMessage(m)
-	return m.Index, nil
+	err := cv.client.thenEvents(func() error {
+		if err := cv.client.outbox.submit(ctx, wire.OpMessageSend, args, &m); err != nil {
+			return err
+		}
+		cv.upsertMessage(m)
+		return nil
+	})
+	return m.Index, err
 }
 
 // newIdempotencyKey returns 128 random bits in hex. They need to be unique, not secret:

@@ -70,12 +70,16 @@ func (cv *Conversation) LastReadMessageIndex() *int64 {
 // BindingsJSON returns the conversation's channel bindings as JSON ("{}" when none).
 func (cv *Conversation) BindingsJSON() json.RawMessage { return orEmptyObject(cv.snapshot().Bindings) }
 
-// Leave removes the current user from the conversation.
+// Leave removes the current user from the conversation. Leaving one the user is not part of
+// does nothing, as with the vendor.
 func (cv *Conversation) Leave(ctx context.Context) error {
 	if err := cv.client.ready(ctx); err != nil {
 		return err
 	}
-	return cv.client.call(ctx, wire.OpConversationLeave, wire.ConversationRef{ConversationSid: cv.sid}, nil, true)
+	if cv.Status() != StatusJoined {
+		return nil
+	}
+	return cv.client.callThenEvents(ctx, wire.OpConversationLeave, wire.ConversationRef{ConversationSid: cv.sid}, nil, true)
 }
 
 // Delete deletes the conversation (its creator only).
@@ -83,17 +87,25 @@ func (cv *Conversation) Delete(ctx context.Context) error {
 	if err := cv.client.ready(ctx); err != nil {
 		return err
 	}
-	return cv.client.call(ctx, wire.OpConversationDelete, wire.ConversationRef{ConversationSid: cv.sid}, nil, true)
+	return cv.client.callThenEvents(ctx, wire.OpConversationDelete, wire.ConversationRef{ConversationSid: cv.sid}, nil, true)
 }
 
-// Update changes the fields that are set.
+// Update changes the fields that are set. A name or unique name set to the value it already
+// has, with nothing else, sends nothing, as with the vendor.
 func (cv *Conversation) Update(ctx context.Context, args wire.UpdateConversationArgs) error {
 	if err := cv.client.ready(ctx); err != nil {
 		return err
 	}
+	if args.Attributes == nil && (args.FriendlyName == nil) != (args.UniqueName == nil) {
+		d := cv.snapshot()
+		if (args.FriendlyName != nil && *args.FriendlyName == d.FriendlyName) ||
+			(args.UniqueName != nil && *args.UniqueName == d.UniqueName) {
+			return nil
+		}
+	}
 	args.ConversationSid = cv.sid
 	var d wire.Conversation
-	if err := cv.client.call(ctx, wire.OpConversationUpdate, args, &d, true); err != nil {
+	if err := cv.client.callThenEvents(ctx, wire.OpConversationUpdate, args, &d, true); err != nil {
 		return err
 	}
 	cv.client.upsertConversation(d)
@@ -109,7 +121,7 @@ func (cv *Conversation) SetUserNotificationLevel(ctx context.Context, level stri
 		return err
 	}
 	var d wire.Conversation
-	if err := cv.client.call(ctx, wire.OpConversationNotify, wire.NotificationLevelArgs{ConversationSid: cv.sid, Level: level}, &d, true); err != nil {
+	if err := cv.client.callThenEvents(ctx, wire.OpConversationNotify, wire.NotificationLevelArgs{ConversationSid: cv.sid, Level: level}, &d, true); err != nil {
 		return err
 	}
 	cv.client.upsertConversation(d)
@@ -171,7 +183,7 @@ func (cv *Conversation) AddNonChatParticipant(ctx context.Context, proxyAddress,
 	}
 	args := wire.AddNonChatParticipantArgs{ConversationSid: cv.sid, ProxyAddress: proxyAddress, Address: address, Attributes: attributes, Bindings: bindings}
 	var p wire.Participant
-	if err := cv.client.call(ctx, wire.OpParticipantAddNonChat, args, &p, false); err != nil {
+	if err := cv.client.callThenEvents(ctx, wire.OpParticipantAddNonChat, args, &p, false); err != nil {
 		return err
 	}
 	cv.upsertParticipant(p)
@@ -187,7 +199,7 @@ func (cv *Conversation) RemoveParticipant(ctx context.Context, identityOrSid str
 	if p := cv.participantBySid(identityOrSid); p != nil {
 		args = wire.RemoveParticipantArgs{ConversationSid: cv.sid, ParticipantSid: p.sid}
 	}
-	return cv.client.call(ctx, wire.OpParticipantRemove, args, nil, true)
+	return cv.client.callThenEvents(ctx, wire.OpParticipantRemove, args, nil, true)
 }
 
 // GetParticipantBySid returns a participant, loading the list when it is not known yet.

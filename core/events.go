@@ -73,8 +73,13 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 		if c.decodeEvent(name, data, &ev) {
 			if conv := c.conversation(ev.Participant.ConversationSid); conv != nil {
 				p, _ := conv.upsertParticipant(ev.Participant)
-				conv.Emit(ConversationEventParticipantJoined, p)
+				// The vendor's client loads a conversation's participants silently once
+				// the user is in it, so the user's own arrival is no participantJoined.
+				if ev.Participant.Identity == c.claims.Identity {
+					return
+				}
 				c.Emit(EventParticipantJoined, p)
+				conv.Emit(ConversationEventParticipantJoined, p)
 			}
 		}
 	case wire.EventParticipantLeft:
@@ -83,8 +88,8 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 			if conv := c.conversation(ev.Participant.ConversationSid); conv != nil {
 				p := conv.removeParticipant(ev.Participant)
 				p.stopTyping()
-				conv.Emit(ConversationEventParticipantLeft, p)
 				c.Emit(EventParticipantLeft, p)
+				conv.Emit(ConversationEventParticipantLeft, p)
 			}
 		}
 	case wire.EventParticipantUpdated:
@@ -93,9 +98,9 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 			if conv := c.conversation(ev.Participant.ConversationSid); conv != nil {
 				p, _ := conv.upsertParticipant(ev.Participant)
 				u := ParticipantUpdate{Participant: p, UpdateReasons: ev.UpdateReasons}
-				p.Emit(ParticipantEventUpdated, u)
-				conv.Emit(ConversationEventParticipantUpdated, u)
 				c.Emit(EventParticipantUpdated, u)
+				conv.Emit(ConversationEventParticipantUpdated, u)
+				p.Emit(ParticipantEventUpdated, u)
 			}
 		}
 	case wire.EventMessageAdded:
@@ -109,9 +114,9 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 			if conv := c.conversation(ev.Message.ConversationSid); conv != nil {
 				m, _ := conv.upsertMessage(ev.Message)
 				u := MessageUpdate{Message: m, UpdateReasons: ev.UpdateReasons}
-				m.Emit(MessageEventUpdated, u)
-				conv.Emit(ConversationEventMessageUpdated, u)
 				c.Emit(EventMessageUpdated, u)
+				conv.Emit(ConversationEventMessageUpdated, u)
+				m.Emit(MessageEventUpdated, u)
 			}
 		}
 	case wire.EventMessageRemoved:
@@ -119,8 +124,8 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 		if c.decodeEvent(name, data, &ev) {
 			if conv := c.conversation(ev.Message.ConversationSid); conv != nil {
 				m := conv.removeMessage(ev.Message)
-				conv.Emit(ConversationEventMessageRemoved, m)
 				c.Emit(EventMessageRemoved, m)
+				conv.Emit(ConversationEventMessageRemoved, m)
 			}
 		}
 	default:
@@ -182,8 +187,8 @@ func (c *Client) dropConversation(sid string) {
 
 func (c *Client) emitConversationUpdated(conv *Conversation, reasons []string) {
 	u := ConversationUpdate{Conversation: conv, UpdateReasons: reasons}
-	conv.Emit(ConversationEventUpdated, u)
 	c.Emit(EventConversationUpdated, u)
+	conv.Emit(ConversationEventUpdated, u)
 }
 
 func (c *Client) emitMessageAdded(m wire.Message) {
@@ -205,8 +210,8 @@ func (c *Client) emitMessageAdded(m wire.Message) {
 	if p := conv.participantByIdentity(m.Author); p != nil {
 		p.stopTyping()
 	}
-	conv.Emit(ConversationEventMessageAdded, msg)
 	c.Emit(EventMessageAdded, msg)
+	conv.Emit(ConversationEventMessageAdded, msg)
 	c.emitConversationUpdated(conv, []string{wire.ReasonLastMessage})
 }
 
@@ -241,7 +246,10 @@ func (c *Client) listAllConversations(ctx context.Context) ([]wire.Conversation,
 	}
 }
 
-// initialise loads the subscribed conversations, then reports the client initialised.
+// initialise loads the subscribed conversations, then reports the client initialised and
+// announces them, in that order, as the vendor's client does in practice (its conversations
+// take more round trips than its own user; docs/VENDOR-BEHAVIOUR.md §1). They are in place
+// before initialized fires, so a listener of it finds them all.
 func (c *Client) initialise() {
 	list, err := c.listAllConversations(c.ctx)
 	if err != nil {
@@ -251,15 +259,19 @@ func (c *Client) initialise() {
 		return
 	}
 	c.events.push(func() {
+		fresh := make([]*Conversation, 0, len(list))
 		for _, d := range list {
 			conv, isNew := c.upsertConversation(d)
 			conv.markStreamHistory(d.LastMessage)
 			if isNew {
-				c.announceConversation(conv)
+				fresh = append(fresh, conv)
 			}
 		}
+		c.succeedInit()
+		for _, conv := range fresh {
+			c.announceConversation(conv)
+		}
 	})
-	c.succeedInit()
 }
 
 // markStreamHistory records, for a conversation the client starts following, that the

@@ -482,7 +482,7 @@ func TestPushRegistrationMakesTheUserNotifiable(t *testing.T) {
 	assert.Equal(t, wire.CodeClientArgument, wire.CodeOf(alice.SetPushRegistrationID(ctx, "pigeon", "x")))
 }
 
-func TestStartUpAnnouncesEachJoinedConversationAddedThenJoined(t *testing.T) {
+func TestStartUpInitialisesThenAnnouncesEachConversationAddedThenJoined(t *testing.T) {
 	env := servertest.Start(t)
 	ctx := testCtx(t)
 	alice := newClient(t, env, "alice", nil)
@@ -502,6 +502,7 @@ func TestStartUpAnnouncesEachJoinedConversationAddedThenJoined(t *testing.T) {
 	bob.Start()
 	require.NoError(t, bob.WaitInitialized(ctx))
 	seen.waitFor(t, core.EventConversationJoined, 2)
+	assert.Equal(t, core.EventInitialized, seen.names()[0], "initialized first, then the conversations")
 	var got []string
 	for _, r := range seen.got {
 		if r.name == core.EventInitialized {

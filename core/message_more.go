@@ -97,7 +97,7 @@ func (m *Message) Remove(ctx context.Context) error {
 	if err := c.ready(ctx); err != nil {
 		return err
 	}
-	return c.call(ctx, wire.OpMessageRemove, wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, nil, true)
+	return c.callThenEvents(ctx, wire.OpMessageRemove, wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, nil, true)
 }
 
 // UpdateBody changes the text (its author only).
@@ -123,7 +123,7 @@ func (m *Message) update(ctx context.Context, args wire.UpdateMessageArgs) error
 	}
 	args.ConversationSid, args.MessageSid = m.conv.sid, m.sid
 	var d wire.Message
-	if err := c.call(ctx, wire.OpMessageUpdate, args, &d, true); err != nil {
+	if err := c.callThenEvents(ctx, wire.OpMessageUpdate, args, &d, true); err != nil {
 		return err
 	}
 	m.conv.upsertMessage(d)

@@ -62,7 +62,7 @@ func (p *Participant) UpdateAttributes(ctx context.Context, attributes json.RawM
 	}
 	var d wire.Participant
 	args := wire.UpdateParticipantArgs{ConversationSid: p.conv.sid, ParticipantSid: p.sid, Attributes: attributes}
-	if err := c.call(ctx, wire.OpParticipantUpdate, args, &d, true); err != nil {
+	if err := c.callThenEvents(ctx, wire.OpParticipantUpdate, args, &d, true); err != nil {
 		return err
 	}
 	p.conv.upsertParticipant(d)
@@ -81,8 +81,8 @@ func (p *Participant) startTyping() {
 	p.typingTimer = time.AfterFunc(wire.TypingTimeout, func() { c.events.push(p.stopTyping) })
 	c.mu.Unlock()
 	p.Emit(ParticipantEventTypingStarted, p)
-	p.conv.Emit(ConversationEventTypingStarted, p)
 	c.Emit(EventTypingStarted, p)
+	p.conv.Emit(ConversationEventTypingStarted, p)
 }
 
 // stopTyping ends a typing period, if one is running.
@@ -100,6 +100,6 @@ func (p *Participant) stopTyping() {
 		return
 	}
 	p.Emit(ParticipantEventTypingEnded, p)
-	p.conv.Emit(ConversationEventTypingEnded, p)
 	c.Emit(EventTypingEnded, p)
+	p.conv.Emit(ConversationEventTypingEnded, p)
 }

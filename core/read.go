@@ -41,6 +41,10 @@ func (cv *Conversation) SetReadHorizon(ctx context.Context, mode string, index *
 		return 0, err
 	}
 	c := cv.client
+	// Held from before the report can leave, so the events of the change (this local
+	// conversationUpdated, the server's participantUpdated) follow the caller's result, as
+	// the vendor's follow its reply.
+	release := c.events.hold(c.ctx)
 	c.mu.Lock()
 	cur := cv.data.LastReadMessageIndex
 	var last *int64
@@ -81,6 +85,7 @@ func (cv *Conversation) SetReadHorizon(ctx context.Context, mode string, index *
 	if changed {
 		c.events.push(func() { c.emitConversationUpdated(cv, []string{wire.ReasonLastReadMessageIndex}) })
 	}
+	c.afterResult(release)
 	return unread, nil
 }
 

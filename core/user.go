@@ -101,7 +101,7 @@ func (u *User) update(ctx context.Context, args wire.UpdateUserArgs) error {
 		return err
 	}
 	var d wire.User
-	if err := c.call(ctx, wire.OpUserUpdate, args, &d, true); err != nil {
+	if err := c.callThenEvents(ctx, wire.OpUserUpdate, args, &d, true); err != nil {
 		return err
 	}
 	u.apply(d)
@@ -216,8 +216,8 @@ func (c *Client) applyUserUpdate(d wire.User, reasons []string) {
 	}
 	u.apply(d)
 	upd := UserUpdate{User: u, UpdateReasons: reasons}
-	u.Emit(UserEventUpdated, upd)
 	c.Emit(EventUserUpdated, upd)
+	u.Emit(UserEventUpdated, upd)
 }
 
 // refreshUsers re-subscribes the followed users after a reconnect (subscriptions live on the

@@ -131,7 +131,7 @@ func constructClient(this js.Value, args []js.Value) any {
 	if token.Type() != js.TypeString || token.String() == "" {
 		panic(typeError("new Client(token): token must be a non-empty string, got %s", token.Type()))
 	}
-	opts := &core.Options{DeferStart: true, MessageChanged: func(m *core.Message) { reg.refresh(m, classes.message) }}
+	opts := &core.Options{DeferStart: true, AfterResult: releaseAfterResult, MessageChanged: func(m *core.Message) { reg.refresh(m, classes.message) }}
 	if o := arg(args, 1); isObject(o) {
 		url, err := optionalStringField(o, "websocketUrl", "options")
 		if err != nil {

@@ -1,0 +1,138 @@
+//go:build !js
+
+package core_test
+
+import (
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/convo-sdk/convo/core"
+	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/server/servertest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// orderLog is one ordered log of what a client's listeners heard and when its calls
+// returned, with the releases of held events kept back until the test lets them go.
+type orderLog struct {
+	mu       sync.Mutex
+	entries  []string
+	releases []func()
+}
+
+func (l *orderLog) add(s string) {
+	l.mu.Lock()
+	l.entries = append(l.entries, s)
+	l.mu.Unlock()
+}
+
+func (l *orderLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.entries
+	l.entries = nil
+	return out
+}
+
+// releaseAll lets held events go, as the JS event loop does once a promise's reactions ran.
+func (l *orderLog) releaseAll() {
+	l.mu.Lock()
+	rs := l.releases
+	l.releases = nil
+	l.mu.Unlock()
+	for _, r := range rs {
+		r()
+	}
+}
+
+// orderedClient is a client whose held events wait for log.releaseAll.
+func orderedClient(t *testing.T, env *servertest.Env, identity string) (*core.Client, *orderLog) {
+	log := &orderLog{}
+	c := startClient(t, env, identity, &core.Options{Logf: t.Logf, AfterResult: func(release func()) {
+		log.mu.Lock()
+		log.releases = append(log.releases, release)
+		log.mu.Unlock()
+	}})
+	for _, name := range []string{core.EventConversationAdded, core.EventConversationJoined, core.EventConversationLeft,
+		core.EventConversationRemoved, core.EventConversationUpdated, core.EventMessageAdded, core.EventMessageUpdated,
+		core.EventMessageRemoved, core.EventParticipantJoined, core.EventParticipantLeft, core.EventParticipantUpdated} {
+		c.On(name, func(...any) { log.add(name) })
+	}
+	return c, log
+}
+
+// settle waits until the log holds want, then a little longer, and returns what it holds.
+func (l *orderLog) settle(t *testing.T, want []string) []string {
+	t.Helper()
+	var got []string
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		got = append(got, l.take()...)
+		if len(got) >= len(want) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	return append(got, l.take()...)
+}
+
+func TestCallsReturnBeforeTheEventsTheyCause(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	alice, log := orderedClient(t, env, "alice")
+	bob := newClient(t, env, "bob", nil)
+
+	// Each step: make the call, note its return, hold for a moment (nothing may be heard),
+	// then release and expect exactly these events after it.
+	step := func(name string, call func() error, events ...string) {
+		t.Helper()
+		require.NoError(t, call(), name)
+		log.add("returned " + name)
+		time.Sleep(50 * time.Millisecond)
+		assert.Equal(t, []string{"returned " + name}, log.take(), "%s: nothing is heard before the caller has the result", name)
+		log.releaseAll()
+		assert.Equal(t, events, log.settle(t, events), name)
+	}
+
+	var conv *core.Conversation
+	created := func() error {
+		var err error
+		conv, err = alice.CreateConversation(ctx, core.CreateConversationOptions{FriendlyName: "order"})
+		return err
+	}
+	require.NoError(t, created())
+	log.add("returned create")
+	assert.Equal(t, []string{core.EventConversationAdded, "returned create"}, log.settle(t, []string{"", ""}),
+		"createConversation announces the conversation before it returns")
+
+	step("join", func() error { return conv.Join(ctx) }, core.EventConversationJoined)
+	step("add", func() error { return conv.Add(ctx, "bob", nil) }, core.EventParticipantJoined)
+	name := "renamed"
+	step("rename", func() error { return conv.Update(ctx, wire.UpdateConversationArgs{FriendlyName: &name}) }, core.EventConversationUpdated)
+	require.NoError(t, conv.Update(ctx, wire.UpdateConversationArgs{FriendlyName: &name}))
+	log.releaseAll()
+	assert.Empty(t, log.settle(t, nil), "renaming to the same name changes nothing")
+
+	var index int64
+	step("send", func() (err error) { index, err = conv.SendMessage(ctx, "hello", nil); return err },
+		core.EventMessageAdded, core.EventConversationUpdated)
+	page, err := conv.GetMessages(ctx, 1, nil, "")
+	require.NoError(t, err)
+	msg := page.Items[0]
+	assert.Equal(t, index, msg.Index())
+	step("edit", func() error { return msg.UpdateBody(ctx, "hello again") }, core.EventMessageUpdated)
+	step("attributes", func() error { return msg.UpdateAttributes(ctx, json.RawMessage(`{"a":1}`)) }, core.EventMessageUpdated)
+	step("read", func() error { _, err := conv.SetReadHorizon(ctx, wire.ReadAll, nil); return err },
+		core.EventConversationUpdated, core.EventParticipantUpdated)
+	step("remove message", func() error { return msg.Remove(ctx) }, core.EventMessageRemoved)
+	step("remove bob", func() error { return conv.RemoveParticipant(ctx, "bob") }, core.EventParticipantLeft)
+	step("leave", func() error { return conv.Leave(ctx) }, core.EventConversationLeft, core.EventConversationRemoved)
+	require.NoError(t, conv.Leave(ctx), "leaving again does nothing")
+	log.releaseAll()
+	assert.Empty(t, log.settle(t, nil))
+	_ = bob
+}

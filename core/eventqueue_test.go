@@ -1,0 +1,81 @@
+package core
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func runQueue(t *testing.T) *eventQueue {
+	t.Helper()
+	q := newEventQueue()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go q.run(ctx)
+	return q
+}
+
+func TestHoldKeepsLaterItemsUntilReleased(t *testing.T) {
+	q := runQueue(t)
+	ran := make(chan string, 3)
+	q.push(func() { ran <- "before" })
+	release := q.hold(context.Background())
+	q.push(func() { ran <- "after" })
+	assert.Equal(t, "before", <-ran)
+	select {
+	case got := <-ran:
+		t.Fatalf("%q ran while held", got)
+	case <-time.After(50 * time.Millisecond):
+	}
+	release()
+	release() // twice is harmless
+	assert.Equal(t, "after", <-ran)
+}
+
+func TestFlushWaitsForWhatWasQueuedBefore(t *testing.T) {
+	q := runQueue(t)
+	release := q.hold(context.Background())
+	done := make(chan struct{})
+	var order []string
+	q.push(func() { order = append(order, "queued") })
+	go func() {
+		q.flush(context.Background())
+		close(done)
+	}()
+	select {
+	case <-done:
+		t.Fatal("flush returned while an earlier item was held")
+	case <-time.After(50 * time.Millisecond):
+	}
+	release()
+	<-done
+	assert.Equal(t, []string{"queued"}, order)
+}
+
+func TestFlushFromTheQueueItselfReturnsAtOnce(t *testing.T) {
+	q := runQueue(t)
+	done := make(chan bool, 1)
+	q.push(func() {
+		assert.True(t, q.onQueue())
+		q.flush(context.Background()) // would wait for itself
+		done <- true
+	})
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("flush on the queue's goroutine deadlocked")
+	}
+	assert.False(t, q.onQueue())
+}
+
+func TestGoroutineIDsDiffer(t *testing.T) {
+	here := goroutineID()
+	require.NotZero(t, here)
+	other := make(chan uint64)
+	go func() { other <- goroutineID() }()
+	assert.NotEqual(t, here, <-other)
+	assert.Equal(t, here, goroutineID())
+}
