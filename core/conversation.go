@@ -49,7 +49,7 @@ type Conversation struct {
 	// left: the user was a participant and no longer is; the client has dropped the
 	// conversation, and reads answer from what it still holds.
 	left bool
-	read       readReport // the read horizon report waiting to be sent
+	read readReport // the read horizon report waiting to be sent
 	// reporting is held (a token in it) while a read report is being sent: a channel, so
 	// that a flush waiting for it can give up with its context.
 	reporting chan struct{}
