@@ -136,3 +136,23 @@ func TestCallsReturnBeforeTheEventsTheyCause(t *testing.T) {
 	assert.Empty(t, log.settle(t, nil))
 	_ = bob
 }
+
+func TestLookupsAnnounceConversationsTheClientDidNotHold(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	alice := newClient(t, env, "alice", nil)
+	conv, err := alice.CreateConversation(ctx, core.CreateConversationOptions{FriendlyName: "peek me"})
+	require.NoError(t, err)
+	require.NoError(t, conv.Join(ctx))
+
+	bob, log := orderedClient(t, env, "bob")
+	peeked, err := bob.GetConversationBySid(ctx, conv.Sid())
+	require.NoError(t, err)
+	log.add("returned")
+	assert.Equal(t, []string{core.EventConversationAdded, "returned"}, log.take(),
+		"announced before the lookup returns, and not joined")
+	again, err := bob.PeekConversationBySid(ctx, conv.Sid())
+	require.NoError(t, err)
+	assert.Same(t, peeked, again)
+	assert.Empty(t, log.take(), "a conversation already held is not announced again")
+}

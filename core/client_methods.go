@@ -33,9 +33,14 @@ func (c *Client) CreateConversation(ctx context.Context, opts CreateConversation
 	return conv, nil
 }
 
-// GetConversationBySid returns a conversation the user participates in.
+// GetConversationBySid returns a conversation the user participates in or, as the vendor's
+// falls back to peeking, one whose sid the user knows.
 func (c *Client) GetConversationBySid(ctx context.Context, sid string) (*Conversation, error) {
-	return c.fetchConversation(ctx, wire.OpConversationGet, wire.GetConversationArgs{Sid: sid})
+	conv, err := c.fetchConversation(ctx, wire.OpConversationGet, wire.GetConversationArgs{Sid: sid})
+	if wire.CodeOf(err) == wire.CodeForbidden {
+		return c.PeekConversationBySid(ctx, sid)
+	}
+	return conv, err
 }
 
 // GetConversationByUniqueName returns a conversation the user participates in.
@@ -59,7 +64,11 @@ func (c *Client) fetchConversation(ctx context.Context, op string, args wire.Get
 	if err := c.call(ctx, op, args, &d, true); err != nil {
 		return nil, err
 	}
-	conv, _ := c.upsertConversation(d)
+	conv, isNew := c.upsertConversation(d)
+	if isNew {
+		// The vendor announces a conversation it comes to know this way before returning it.
+		c.emitThenReturn(ctx, func() { c.announceConversation(conv) })
+	}
 	return conv, nil
 }
 

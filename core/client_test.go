@@ -290,7 +290,12 @@ func TestErrorsCarryWireCodes(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, conv.Join(ctx))
 
-	_, err = bob.GetConversationBySid(ctx, conv.Sid())
+	// A conversation bob is not in is peeked, as the vendor's getConversationBySid falls back
+	// to; he cannot write to it.
+	peeked, err := bob.GetConversationBySid(ctx, conv.Sid())
+	require.NoError(t, err)
+	assert.Equal(t, core.StatusNotParticipating, peeked.Status())
+	_, err = peeked.SendMessage(ctx, "not a member", nil)
 	assert.Equal(t, wire.CodeForbidden, wire.CodeOf(err), err)
 	_, err = alice.GetConversationBySid(ctx, "CH00000000000000000000000000000000")
 	assert.Equal(t, wire.CodeNotFound, wire.CodeOf(err), err)

@@ -314,6 +314,9 @@ func TestLeaveRemoveAndDelete(t *testing.T) {
 	assert.Equal(t, []string{"before leaving"}, bodies(page.Items))
 	_, err = b.SendMessage(ctx, "after leaving", nil)
 	assert.Equal(t, wire.CodeForbidden, wire.CodeOf(err))
+	_, err = b.SetReadHorizon(ctx, wire.ReadAll, nil)
+	assert.Equal(t, wire.CodeForbidden, wire.CodeOf(err), "the read horizon of a left conversation does not move")
+	require.NoError(t, b.Leave(ctx), "leaving again does nothing")
 
 	require.NoError(t, a.Add(ctx, "bob", nil))
 	joined := onBob.waitFor(t, core.EventConversationJoined, 1)[0].args[0].(*core.Conversation)

@@ -40,6 +40,9 @@ func (cv *Conversation) SetReadHorizon(ctx context.Context, mode string, index *
 	if err := cv.client.ready(ctx); err != nil {
 		return 0, err
 	}
+	if cv.isLeft() {
+		return 0, wire.Errorf(wire.CodeForbidden, "conversation %s was left; its read horizon no longer changes", cv.sid)
+	}
 	c := cv.client
 	// Held from before the report can leave, so the events of the change (this local
 	// conversationUpdated, the server's participantUpdated) follow the caller's result, as
