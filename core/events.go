@@ -86,8 +86,8 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 		var ev wire.ParticipantEvent
 		if c.decodeEvent(name, data, &ev) {
 			if conv := c.conversation(ev.Participant.ConversationSid); conv != nil {
+				// Its typing, if any, runs out by its timer, as with the vendor.
 				p := conv.removeParticipant(ev.Participant)
-				p.stopTyping()
 				c.Emit(EventParticipantLeft, p)
 				conv.Emit(ConversationEventParticipantLeft, p)
 			}
@@ -266,6 +266,9 @@ func (c *Client) initialise() {
 			if isNew {
 				fresh = append(fresh, conv)
 			}
+		}
+		if !c.initialised() {
+			c.announceOwnUser()
 		}
 		c.succeedInit()
 		for _, conv := range fresh {

@@ -501,11 +501,18 @@ func TestStartUpInitialisesThenAnnouncesEachConversationAddedThenJoined(t *testi
 	bob := core.New(env.Token("bob", time.Hour), &core.Options{DeferStart: true, Logf: t.Logf})
 	t.Cleanup(func() { _ = bob.Shutdown(context.Background()) })
 	var seen recorder
+	var own recorder
+	own.watch(bob, core.EventUserUpdated, core.EventUserSubscribed, core.EventInitialized)
 	seen.watch(bob, core.EventConversationAdded, core.EventConversationJoined, core.EventInitialized)
 	bob.Start()
 	require.NoError(t, bob.WaitInitialized(ctx))
 	seen.waitFor(t, core.EventConversationJoined, 2)
 	assert.Equal(t, core.EventInitialized, seen.names()[0], "initialized first, then the conversations")
+	assert.Equal(t, []string{core.EventUserUpdated, core.EventUserSubscribed, core.EventInitialized}, own.names(),
+		"the own user's record, then initialized")
+	upd := own.named(core.EventUserUpdated)[0].args[0].(core.UserUpdate)
+	assert.Equal(t, []string{wire.ReasonReachabilityOnline}, upd.UpdateReasons)
+	assert.Same(t, bob.User(), upd.User)
 	var got []string
 	for _, r := range seen.got {
 		if r.name == core.EventInitialized {

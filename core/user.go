@@ -220,6 +220,26 @@ func (c *Client) applyUserUpdate(d wire.User, reasons []string) {
 	u.Emit(UserEventUpdated, upd)
 }
 
+// announceOwnUser tells listeners of the signed-in user's record at start-up, as the vendor's
+// client does while it loads it: a userUpdated for each part that is not blank (the name, the
+// attributes, then reachability), then userSubscribed.
+func (c *Client) announceOwnUser() {
+	u := c.user
+	reasons := userChanges(wire.User{}, u.snapshot())
+	var reach []string
+	for _, r := range reasons {
+		if r == wire.ReasonReachabilityOnline || r == wire.ReasonReachabilityNotify {
+			reach = append(reach, r)
+			continue
+		}
+		c.Emit(EventUserUpdated, UserUpdate{User: u, UpdateReasons: []string{r}})
+	}
+	if len(reach) > 0 {
+		c.Emit(EventUserUpdated, UserUpdate{User: u, UpdateReasons: reach})
+	}
+	c.Emit(EventUserSubscribed, u)
+}
+
 // refreshUsers re-subscribes the followed users after a reconnect (subscriptions live on the
 // connection) and emits userUpdated for what changed meanwhile.
 func (c *Client) refreshUsers() {
