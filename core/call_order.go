@@ -22,7 +22,7 @@ func (c *Client) callThenEvents(ctx context.Context, op string, args, out any, r
 // thenEvents runs do, holding the events queued meanwhile until its caller has seen the
 // result (or at once when do fails).
 func (c *Client) thenEvents(do func() error) error {
-	release := c.events.hold(c.ctx)
+	release := c.events.hold()
 	if err := do(); err != nil {
 		release()
 		return err

@@ -271,7 +271,7 @@ func (c *Client) setState(s ConnectionState) {
 	}
 	c.state = s
 	c.mu.Unlock()
-	c.events.push(func() { c.Emit(EventConnectionStateChanged, s) })
+	c.events.pushUrgent(func() { c.Emit(EventConnectionStateChanged, s) })
 }
 
 // WaitInitialized blocks until the client is initialised, failed to, or ctx ends.
@@ -295,7 +295,7 @@ func (c *Client) failInit(terminal bool, err error) {
 	c.initErr = wire.Errorf(wire.CodeClientInitFailed, "the client failed to initialise: %v", err)
 	close(c.initDone)
 	c.mu.Unlock()
-	c.events.push(func() {
+	c.events.pushUrgent(func() {
 		c.Emit(EventStateChanged, "failed")
 		c.Emit(EventInitFailed, InitFailure{Terminal: terminal, Err: err})
 	})

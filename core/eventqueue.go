@@ -12,13 +12,24 @@ import (
 // eventQueue runs functions one at a time, in the order they were pushed, on its own
 // goroutine. Server events are applied and emitted there, so the read loop never waits for a
 // listener, and a listener may call blocking client methods (their replies still arrive).
+//
+// A hold (see call_order.go) stops the queue at its place until it is released; what was
+// pushed behind it waits, except urgent items (the client's own news: connection state,
+// connection errors, token timers), which run at once, so that a call waiting out a
+// disconnection cannot keep an app from hearing that it is offline.
 type eventQueue struct {
 	mu     sync.Mutex
-	items  []func()
+	items  []queued
 	signal chan struct{}
 	// runner is the id of the goroutine running the queue, so that a wait for the queue made
 	// from a listener (which would wait for itself) can tell and return instead.
 	runner atomic.Uint64
+}
+
+type queued struct {
+	fn     func()
+	urgent bool
+	held   chan struct{} // a hold: the queue stops here until it is closed
 }
 
 func newEventQueue() *eventQueue {
@@ -26,10 +37,19 @@ func newEventQueue() *eventQueue {
 }
 
 // push never blocks: the queue grows instead.
-func (q *eventQueue) push(fn func()) {
+func (q *eventQueue) push(fn func()) { q.add(queued{fn: fn}) }
+
+// pushUrgent queues fn to run in order, or at once while the queue is held.
+func (q *eventQueue) pushUrgent(fn func()) { q.add(queued{fn: fn, urgent: true}) }
+
+func (q *eventQueue) add(it queued) {
 	q.mu.Lock()
-	q.items = append(q.items, fn)
+	q.items = append(q.items, it)
 	q.mu.Unlock()
+	q.wake()
+}
+
+func (q *eventQueue) wake() {
 	select {
 	case q.signal <- struct{}{}:
 	default:
@@ -39,21 +59,49 @@ func (q *eventQueue) push(fn func()) {
 // run drains the queue until ctx ends; what is still queued then is dropped.
 func (q *eventQueue) run(ctx context.Context) {
 	q.runner.Store(goroutineID())
+	var backlog []queued // what waits, in order; backlog[0] is an unreleased hold when non-empty
 	for {
 		q.mu.Lock()
-		batch := q.items
+		backlog = append(backlog, q.items...)
 		q.items = nil
 		q.mu.Unlock()
-		for _, fn := range batch {
+		i := 0
+		for ; i < len(backlog); i++ {
 			if ctx.Err() != nil {
 				return
 			}
-			fn()
+			it := backlog[i]
+			if it.held != nil && !isClosed(it.held) {
+				break
+			}
+			backlog[i] = queued{}
+			if it.fn != nil {
+				it.fn()
+			}
 		}
-		if len(batch) > 0 {
+		backlog = backlog[i:]
+		if len(backlog) == 0 {
+			backlog = nil
+			select {
+			case <-q.signal:
+			case <-ctx.Done():
+				return
+			}
 			continue
 		}
+		// Held: run the urgent items behind the hold now, keep the others in order.
+		kept := backlog[:1]
+		for _, it := range backlog[1:] {
+			if it.urgent {
+				it.fn()
+			} else {
+				kept = append(kept, it)
+			}
+		}
+		clear(backlog[len(kept):])
+		backlog = kept
 		select {
+		case <-backlog[0].held:
 		case <-q.signal:
 		case <-ctx.Done():
 			return
@@ -61,18 +109,27 @@ func (q *eventQueue) run(ctx context.Context) {
 	}
 }
 
-// hold keeps what is pushed after it from running until release is called or ctx ends.
-// release may be called more than once.
-func (q *eventQueue) hold(ctx context.Context) (release func()) {
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// hold keeps what is pushed after it (urgent items aside) from running until release is
+// called. release may be called more than once.
+func (q *eventQueue) hold() (release func()) {
 	ch := make(chan struct{})
-	q.push(func() {
-		select {
-		case <-ch:
-		case <-ctx.Done():
-		}
-	})
+	q.add(queued{held: ch})
 	var once sync.Once
-	return func() { once.Do(func() { close(ch) }) }
+	return func() {
+		once.Do(func() {
+			close(ch)
+			q.wake()
+		})
+	}
 }
 
 // flush waits until everything pushed before it has run, or ctx ends. On the queue's own

@@ -22,7 +22,7 @@ func TestHoldKeepsLaterItemsUntilReleased(t *testing.T) {
 	q := runQueue(t)
 	ran := make(chan string, 3)
 	q.push(func() { ran <- "before" })
-	release := q.hold(context.Background())
+	release := q.hold()
 	q.push(func() { ran <- "after" })
 	assert.Equal(t, "before", <-ran)
 	select {
@@ -37,7 +37,7 @@ func TestHoldKeepsLaterItemsUntilReleased(t *testing.T) {
 
 func TestFlushWaitsForWhatWasQueuedBefore(t *testing.T) {
 	q := runQueue(t)
-	release := q.hold(context.Background())
+	release := q.hold()
 	done := make(chan struct{})
 	var order []string
 	q.push(func() { order = append(order, "queued") })
@@ -78,4 +78,30 @@ func TestGoroutineIDsDiffer(t *testing.T) {
 	go func() { other <- goroutineID() }()
 	assert.NotEqual(t, here, <-other)
 	assert.Equal(t, here, goroutineID())
+}
+
+func TestUrgentItemsRunWhileHeldAndOthersKeepTheirOrder(t *testing.T) {
+	q := runQueue(t)
+	ran := make(chan string, 8)
+	release := q.hold()
+	q.push(func() { ran <- "event 1" })
+	q.pushUrgent(func() { ran <- "urgent" })
+	second := q.hold()
+	q.push(func() { ran <- "event 2" })
+	q.pushUrgent(func() { ran <- "urgent behind two holds" })
+	assert.Equal(t, "urgent", <-ran)
+	assert.Equal(t, "urgent behind two holds", <-ran)
+	second() // released out of order: the first hold still stops the queue
+	select {
+	case got := <-ran:
+		t.Fatalf("%q ran while the first hold was on", got)
+	case <-time.After(50 * time.Millisecond):
+	}
+	release()
+	assert.Equal(t, "event 1", <-ran)
+	assert.Equal(t, "event 2", <-ran)
+	q.pushUrgent(func() { ran <- "urgent, not held" })
+	q.push(func() { ran <- "event 3" })
+	assert.Equal(t, "urgent, not held", <-ran)
+	assert.Equal(t, "event 3", <-ran)
 }

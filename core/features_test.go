@@ -465,8 +465,13 @@ func TestSendsWhileOfflineGoOutInOrder(t *testing.T) {
 		}()
 		time.Sleep(20 * time.Millisecond) // fixes the order in which they were made
 	}
+	// The sends wait, and so do the stream's events behind them; the client's own news does not.
+	var news recorder
+	news.watch(alice, core.EventConnectionError, core.EventConnectionStateChanged)
+	news.waitFor(t, core.EventConnectionError, 2)
 	d.setRefuse(false)
 	alice.NetworkOnline()
+	news.waitFor(t, core.EventConnectionStateChanged, 1)
 	wg.Wait()
 	assert.Equal(t, []int64{0, 1, 2, 3, 4}, results)
 	waitFor(t, "bob to get them", func() bool { return len(bobSaw.snapshot()) == 5 })

@@ -141,16 +141,16 @@ func (c *Client) initialised() bool {
 func (c *Client) handleConnectError(err error) bool {
 	var we *wire.Error
 	if !errors.As(err, &we) || we.Code < 40100 || we.Code > 40199 {
-		c.events.push(func() {
+		c.events.pushUrgent(func() {
 			c.Emit(EventConnectionError, ConnectionError{Terminal: false, Message: err.Error(), Code: wire.CodeOf(err)})
 		})
 		return false
 	}
 	c.setState(StateDenied)
 	if we.Code == wire.CodeTokenExpired {
-		c.events.push(func() { c.Emit(EventTokenExpired) })
+		c.events.pushUrgent(func() { c.Emit(EventTokenExpired) })
 	}
-	c.events.push(func() {
+	c.events.pushUrgent(func() {
 		c.Emit(EventConnectionError, ConnectionError{Terminal: true, Message: we.Message, Code: we.Code})
 	})
 	if !c.initialised() {

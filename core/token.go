@@ -85,10 +85,10 @@ func (c *Client) scheduleTokenTimers() {
 	about, expired := tokenWarningDelays(time.Now(), c.claims.IssuedAt, exp, c.opts.TokenExpiryLead)
 	c.tokenTimers = []*time.Timer{
 		time.AfterFunc(about, func() {
-			c.events.push(func() { c.Emit(EventTokenAboutToExpire, time.Until(exp)) })
+			c.events.pushUrgent(func() { c.Emit(EventTokenAboutToExpire, time.Until(exp)) })
 		}),
 		time.AfterFunc(expired, func() {
-			c.events.push(func() { c.Emit(EventTokenExpired) })
+			c.events.pushUrgent(func() { c.Emit(EventTokenExpired) })
 		}),
 	}
 }
