@@ -77,9 +77,16 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// hijacks the connection, so Close never misses a connection.
 	s.conns.Add(1)
 	defer s.conns.Done()
+	// A page from an origin that is not allowed gets the upgrade all the same, and then a bye
+	// that says what to configure: browsers show a refused upgrade to the page as a bare
+	// failed connection, never with the 403's body. Nothing from such a socket is read or
+	// acted on (the hello, with its token, is never looked at), so it can do no more than the
+	// refusal could.
+	refused := !s.originAllowed(r)
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		Subprotocols:   []string{wire.Subprotocol},
-		OriginPatterns: s.cfg.AllowedOrigins,
+		Subprotocols:       []string{wire.Subprotocol},
+		OriginPatterns:     s.cfg.AllowedOrigins,
+		InsecureSkipVerify: refused, // only to deliver the refusal below
 	})
 	if err != nil {
 		s.log.Info("websocket upgrade refused", "err", err, "remote", r.RemoteAddr)
@@ -101,6 +108,12 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	c.readCtx, c.cancelRead = context.WithCancel(r.Context())
 	defer c.cancelRead()
 	defer ws.CloseNow()
+	if refused {
+		origin := r.Header.Get("Origin")
+		c.log.Info("websocket refused: origin not allowed", "origin", origin)
+		c.sayByeNow(originRefusal(origin))
+		return
+	}
 	if ws.Subprotocol() != wire.Subprotocol {
 		c.sayByeNow(wire.Errorf(wire.CodeBadRequest, "the client must request WebSocket subprotocol %q", wire.Subprotocol))
 		return

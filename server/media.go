@@ -57,12 +57,24 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	return false
 }
 
+// originRefusal is the error a page from a disallowed origin gets, on the WebSocket (in a bye)
+// and from the media endpoints: it names the setting that would allow it.
+func originRefusal(origin string) *wire.Error {
+	host := origin
+	if u, err := url.Parse(origin); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	return wire.Errorf(wire.CodeForbidden,
+		"this convo server does not accept pages from origin %q: list it in the server's allowed origins (convod --allowed-origins=%s or CONVO_ALLOWED_ORIGINS=%s)",
+		origin, host, host)
+}
+
 // cors checks the origin and, for a cross-origin request from an allowed one, sets the
 // CORS headers. It writes a 403 and returns false for another origin.
 func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Add("Vary", "Origin")
 	if !s.originAllowed(r) {
-		writeHTTPError(w, http.StatusForbidden, wire.Errorf(wire.CodeForbidden, "origin %q is not allowed", r.Header.Get("Origin")))
+		writeHTTPError(w, http.StatusForbidden, originRefusal(r.Header.Get("Origin")))
 		return false
 	}
 	if o := r.Header.Get("Origin"); o != "" {
