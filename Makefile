@@ -42,7 +42,10 @@ test-native:
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -timeout 5m -exec wasmbrowsertest ./jsapi/...
 
-# The npm package: packs, installs into a scratch folder, type-checks a vendor-style app.
+# The npm package: packs, installs into a scratch folder, type-checks a vendor-style app (ES
+# module and CommonJS) and runs it in plain Node 20 through import and require. The browser side
+# (the React app in web/apps built with Vite and webpack, the script tag) is in web/e2e, which
+# test-native runs.
 test-web: web
 	scripts/test-npm-package.sh
 

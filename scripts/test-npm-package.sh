@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Tests the npm package as a user gets it: `npm pack` of web/dist/sdk, installed into a scratch
-# project, where a vendor-style TypeScript app must type-check against it and Node 20 must
-# import it and boot the wasm. Run `make web` first (make test-web does).
+# project, where a vendor-style TypeScript app must type-check against it (as an ES module and
+# through require) and plain Node 20 (no flags) must import and require it, boot the wasm and
+# chat with a real server. Run `make web` first (make test-web does). The browser builds
+# (Vite, webpack 5, script tag) are tested in web/e2e (TestReactApp*, TestClassicScript*).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 sdk=$root/web/dist/sdk
@@ -26,7 +28,7 @@ check() {
 }
 
 # The tarball holds exactly the package files.
-check "tarball contents" bash -c "tar -tzf '$tarball' | sed 's|^package/||' | sort | tr '\n' ' ' | grep -qx 'README.md convo.js convo.wasm convo.wasm.br convo.wasm.gz index.d.ts index.js package.json '"
+check "tarball contents" bash -c "tar -tzf '$tarball' | sed 's|^package/||' | sort | tr '\n' ' ' | grep -qx 'README.md convo.js convo.wasm convo.wasm.br convo.wasm.gz index.cjs index.d.cts index.d.ts index.js package.json '"
 
 # A vendor-style app type-checks against the installed package's index.d.ts.
 cp "$root/web/types-test/app.ts" .
@@ -40,6 +42,28 @@ cat > tsconfig.json <<'JSON'
 }
 JSON
 check "types-test app type-checks against convo" npx tsc -p .
+
+# A CommonJS TypeScript app resolves the package's require() declarations (index.d.cts).
+mkdir cts-check
+cat > cts-check/app.cts <<'TS'
+import convo = require('@convo-sdk/conversations');
+const { Client } = convo;
+export async function connect(token: string): Promise<string> {
+  const client: InstanceType<typeof Client> = await Client.create(token);
+  const page = await (await client.getSubscribedConversations()).items[0]?.getMessages(10);
+  return client.user.identity + (page ? page.items.length : 0) + convo.version;
+}
+TS
+cat > cts-check/tsconfig.json <<'JSON'
+{
+  "compilerOptions": {
+    "target": "ES2022", "module": "Node16", "moduleResolution": "Node16",
+    "lib": ["ES2022", "DOM"], "strict": true, "noEmit": true, "types": []
+  },
+  "files": ["app.cts"]
+}
+JSON
+check "a CommonJS TypeScript app type-checks against index.d.cts" npx tsc -p cts-check
 
 # The same app, importing the vendor package instead, type-checks against the vendor's own
 # types: it is a genuine vendor-SDK app, so the check above means a vendor app compiles on convo.
@@ -81,7 +105,28 @@ if (ev.error.code !== 60003) fail(`initFailed code ${ev.error.code}`);
 await c.shutdown();
 console.log('node smoke ok', version);
 JS
-check "node 20 imports and boots the package" node --experimental-websocket smoke.mjs
+check "node 20 imports and boots the package" node smoke.mjs
+
+# require() hands back ready classes synchronously, like the vendor's CommonJS build.
+cat > smoke.cjs <<'JS'
+const fail = (m) => { console.error(m); process.exit(1); };
+const hadWebSocket = typeof globalThis.WebSocket === 'function'; // Node 20: false
+const convo = require('@convo-sdk/conversations');
+if (!hadWebSocket && globalThis.WebSocket !== require('ws')) fail('no global WebSocket, and the package did not fall back to ws');
+const { Client, version } = convo;
+if (typeof Client !== 'function') fail('require gave no Client');
+if (convo.default.Client !== Client) fail('default differs from the named export');
+if (version !== Client.version) fail(`version mismatch: ${version} vs ${Client.version}`);
+if (require.resolve('@convo-sdk/conversations').split(/[\\/]/).pop() !== 'index.cjs') fail('require did not resolve index.cjs');
+const token = 'eyJhbGciOiJIUzI1NiJ9.' + Buffer.from('{"identity":"n","exp":9999999999}').toString('base64url') + '.c2ln';
+const c = new Client(token);
+c.onWithReplay('initFailed', async (ev) => {
+  if (ev.error.code !== 60003) fail(`initFailed code ${ev.error.code}`);
+  await c.shutdown();
+  console.log('node require smoke ok', version);
+});
+JS
+check "node 20 requires the package and gets ready classes" timeout 30 node smoke.cjs
 
 # Node 20 chats with a real server: convod in dev mode on a free loopback port.
 (cd "$root" && go build -o "$tmp/convod" ./tools/convod)
@@ -113,7 +158,17 @@ clearTimeout(timer);
 console.log('node chat ok');
 JS
 # The script never calls process.exit: after shutdown() the process must end by itself.
-check "node 20 chats with a real server, then exits by itself" timeout 30 node --experimental-websocket chat.mjs "http://127.0.0.1:$port"
+# Plain node: on Node 20, which has no global WebSocket, the package's ws dependency is used.
+check "node 20 chats with a real server, then exits by itself" timeout 30 node chat.mjs "http://127.0.0.1:$port"
+check "node 20 with --experimental-websocket (its own WebSocket) chats too" timeout 30 node --experimental-websocket chat.mjs "http://127.0.0.1:$port"
+# The same through require().
+{
+  echo "const { Client } = require('@convo-sdk/conversations');"
+  echo "(async () => {"
+  sed -e '1d' chat.mjs
+  echo "})();"
+} > chat.cjs
+check "node 20 chats through require(), then exits by itself" timeout 30 node chat.cjs "http://127.0.0.1:$port"
 
 echo "npm-package: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -58,6 +58,11 @@ async function instantiate(url, importObject, early) {
   // Streaming compilation is only allowed when the server labels the file application/wasm.
   // Many static servers do not, so fall back to buffering the whole file in that case.
   const type = (response.headers.get('content-type') || '').split(';')[0].trim().toLowerCase();
+  if (type === 'text/html') {
+    // A single-page-app fallback answered for a file that is not there.
+    throw new Error(`convo: ${url.href} is an HTML page, not convo.wasm: serve the package's convo.wasm at that URL ` +
+      "(with Vite's dev server and a non-default cacheDir, add optimizeDeps: { exclude: ['@convo-sdk/conversations'] } to vite.config)");
+  }
   if (type === 'application/wasm' && typeof WebAssembly.instantiateStreaming === 'function') {
     return (await WebAssembly.instantiateStreaming(response, importObject)).instance;
   }
@@ -83,9 +88,9 @@ function randomKey() {
   return '__convo_boot_' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-// Starts the Go program and resolves with the API object it registers. early, if given, is a
-// fetch of url the caller started sooner.
-export async function start(url, early) {
+// prepare makes a Go instance whose program, once run, hands its API to the boot object:
+// boot.settle(err, api) is called once, with the API or with the reason the boot failed.
+function prepare() {
   if (typeof globalThis.Go !== 'function') {
     throw new Error('convo: wasm_exec.js did not define globalThis.Go; is it missing from the package?');
   }
@@ -123,45 +128,73 @@ export async function start(url, early) {
     };
   }
 
-  let booted = false;
-  let timer;
-  const handshake = new Promise((resolve, reject) => {
-    globalThis[key] = (api) => {
-      if (booted) return;
-      if (api === null || (typeof api !== 'object' && typeof api !== 'function')) {
-        reject(new Error('convo: the Go program registered an API that is not an object'));
-        return;
-      }
-      booted = true;
-      resolve(api);
-    };
-    globalThis[key].hooks = { rethrow, setIdle };
-
-    instantiate(url, go.importObject, early).then((instance) => {
-      // go.run settles only when the Go program ends. Before boot that is a failure; after
-      // boot it means the SDK has stopped working, which deserves a loud console message.
+  const boot = {
+    go,
+    api: null,
+    failure: null,
+    settle: () => {},
+    fail(err) {
+      if (boot.api || boot.failure) return;
+      boot.failure = err;
+      boot.settle(err, null);
+    },
+    // run starts the Go program. wasm_exec's go.run runs it synchronously until it first
+    // blocks, and the program registers its API before that: once run returns, boot.api is set
+    // unless the program failed. The promise go.run returns settles only when the program ends.
+    // Before boot that is a failure; after boot it means the SDK has stopped working, which
+    // deserves a loud console message.
+    run(instance) {
       go.run(instance).then(
         () => {
           const detail = exitCode === null ? '' : ` with code ${exitCode}`;
-          if (!booted) {
-            reject(new Error(`convo: the Go program exited${detail} before it finished booting (its output, if any, is in the console)`));
+          if (!boot.api) {
+            boot.fail(new Error(`convo: the Go program exited${detail} before it finished booting (its output, if any, is in the console)`));
           } else {
             console.error(`convo: the Go program exited${detail}; the SDK no longer works until the page is reloaded`);
           }
         },
         (err) => {
-          if (!booted) {
-            reject(new Error(`convo: the Go program crashed while booting: ${err && err.message ? err.message : err}`, { cause: err }));
+          if (!boot.api) {
+            boot.fail(new Error(`convo: the Go program crashed while booting: ${err && err.message ? err.message : err}`, { cause: err }));
           } else {
             console.error('convo: the Go program crashed; the SDK no longer works until the page is reloaded', err);
           }
         },
       );
+    },
+    // done removes the one-shot boot key again.
+    done() {
+      delete globalThis[key];
+    },
+  };
+  globalThis[key] = (api) => {
+    if (boot.api || boot.failure) return;
+    if (api === null || (typeof api !== 'object' && typeof api !== 'function')) {
+      boot.fail(new Error('convo: the Go program registered an API that is not an object'));
+      return;
+    }
+    boot.api = api;
+    boot.settle(null, api);
+  };
+  globalThis[key].hooks = { rethrow, setIdle };
+  return boot;
+}
+
+// Starts the Go program and resolves with the API object it registers. early, if given, is a
+// fetch of url the caller started sooner.
+export async function start(url, early) {
+  const boot = prepare();
+  let timer;
+  const handshake = new Promise((resolve, reject) => {
+    boot.settle = (err, api) => (err ? reject(err) : resolve(api));
+    instantiate(url, boot.go.importObject, early).then((instance) => {
+      boot.run(instance);
+      if (boot.api || boot.failure) return;
       timer = setTimeout(() => {
-        reject(new Error(`convo: the Go program did not finish booting within ${BOOT_TIMEOUT_MS / 1000} s`));
+        boot.fail(new Error(`convo: the Go program did not finish booting within ${BOOT_TIMEOUT_MS / 1000} s`));
       }, BOOT_TIMEOUT_MS);
     }, (err) => {
-      reject(err instanceof Error && err.message.startsWith('convo:')
+      boot.fail(err instanceof Error && err.message.startsWith('convo:')
         ? err
         : new Error(`convo: could not instantiate ${url.href}: ${err && err.message ? err.message : err}`, { cause: err }));
     });
@@ -171,6 +204,29 @@ export async function start(url, early) {
     return await handshake;
   } finally {
     clearTimeout(timer);
-    delete globalThis[key];
+    boot.done();
+  }
+}
+
+// Compiles and starts the Go program from its bytes synchronously and returns its API: the
+// CommonJS build's require() (Node only; browsers do not compile large modules synchronously).
+export function startSync(bytes) {
+  const boot = prepare();
+  try {
+    let instance;
+    try {
+      instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), boot.go.importObject);
+    } catch (err) {
+      throw new Error(`convo: could not instantiate convo.wasm: ${err && err.message ? err.message : err}`, { cause: err });
+    }
+    boot.run(instance);
+    if (boot.failure) throw boot.failure;
+    if (!boot.api) {
+      // Not an expected outcome: the program blocked, or crashed, before handing its API over.
+      throw new Error('convo: the Go program did not hand over its API while starting (its output, if any, is in the console)');
+    }
+    return boot.api;
+  } finally {
+    boot.done();
   }
 }

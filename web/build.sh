@@ -2,9 +2,10 @@
 # Assembles the browser-facing output in web/dist/ from an already-built convo.wasm:
 #
 #   web/dist/              the demo chat page (index.html, demo.js, demo.css)
-#   web/dist/sdk/          the npm package root: index.js (with the Go runtime glue inside),
-#                          index.d.ts, package.json, README.md, convo.js (classic script) and
-#                          convo.wasm (+ .gz/.br precompressed copies)
+#   web/dist/sdk/          the npm package root: index.js (ES module) and index.cjs (CommonJS),
+#                          each with the Go runtime glue inside, index.d.ts and index.d.cts,
+#                          package.json, README.md, convo.js (classic script) and convo.wasm
+#                          (+ .gz/.br precompressed copies)
 #
 # Usage: web/build.sh path/to/convo.wasm
 # CONVO_DIST, when set, names another output folder (tests build into a temporary one).
@@ -46,25 +47,29 @@ cp "$wasm_in" "$tmp/convo.wasm"
 rm -rf "$dist"
 mkdir -p "$sdk"
 
-# The npm package. Its entry point is one file: index.js with wasm_exec.js and boot.js (its
-# exports made plain declarations) in place of its "@convo-build" line.
+# The npm package. Each entry point is one file: index.js (ES module) and index.cjs (CommonJS,
+# for Node's require) with wasm_exec.js and boot.js (its exports made plain declarations) in
+# place of their "@convo-build" line. index.d.cts, the declarations for require(), is index.d.ts.
 cp "$web/index.d.ts" "$web/package.json" "$web/README.md" "$sdk/"
+cp "$web/index.d.ts" "$sdk/index.d.cts"
 marker='// @convo-build: wasm_exec.js boot.js'
-if [[ $(grep -cxF "$marker" "$web/index.js") != 1 ]]; then
-  echo "$0: web/index.js must hold the line '$marker' once" >&2
-  exit 1
-fi
-while IFS= read -r line || [[ -n $line ]]; do # (a last line without a newline too)
-  if [[ $line == "$marker" ]]; then
-    echo "// ---- wasm_exec.js, from the Go release that built convo.wasm"
-    cat "$wasm_exec"
-    echo "// ---- boot.js"
-    sed 's/^export //' "$web/boot.js"
-    echo "// ---- end of boot.js"
-  else
-    printf '%s\n' "$line"
+for entry in index.js index.cjs; do
+  if [[ $(grep -cxF "$marker" "$web/$entry") != 1 ]]; then
+    echo "$0: web/$entry must hold the line '$marker' once" >&2
+    exit 1
   fi
-done <"$web/index.js" >"$sdk/index.js"
+  while IFS= read -r line || [[ -n $line ]]; do # (a last line without a newline too)
+    if [[ $line == "$marker" ]]; then
+      echo "// ---- wasm_exec.js, from the Go release that built convo.wasm"
+      cat "$wasm_exec"
+      echo "// ---- boot.js"
+      sed 's/^export //' "$web/boot.js"
+      echo "// ---- end of boot.js"
+    else
+      printf '%s\n' "$line"
+    fi
+  done <"$web/$entry" >"$sdk/$entry"
+done
 
 # The classic-script build: wasm_exec.js, boot.js (its exports made plain declarations) and the
 # global-setting tail, in one function so nothing but Convo (and Twilio.Conversations) leaks.

@@ -12,9 +12,30 @@
 // build (convo.js).
 
 // The wasm download starts first. (file: URLs are Node's; boot.js reads those from disk.)
-const wasmURL = new URL('./convo.wasm', import.meta.url);
+// Bundlers (webpack 5, Vite, Parcel, esbuild's file loader) recognise this exact expression:
+// they copy convo.wasm into the build, often renamed with a content hash, and rewrite the URL.
+let wasmURL = new URL('./convo.wasm', import.meta.url);
+// Vite's dev server runs dependencies pre-bundled into node_modules/.vite/deps/, where there is
+// no convo.wasm; the package's own copy is served from its folder next to it.
+if (/\/node_modules\/\.vite\/deps(_temp_[^/]*)?\/[^/]*$/.test(wasmURL.pathname)) {
+  wasmURL = new URL('../../@convo-sdk/conversations/convo.wasm', wasmURL);
+}
 const early = wasmURL.protocol === 'file:' ? undefined : fetch(wasmURL);
 early?.catch(() => {}); // reported when start awaits it
+
+// Node 20 has no global WebSocket (unless started with --experimental-websocket); the SDK then
+// uses the ws package, a dependency of this package. Browsers, newer Node, Deno and Bun have
+// their own. The specifier is a variable, and marked for webpack and Vite, so that no bundler
+// pulls ws into a browser build.
+if (typeof globalThis.WebSocket !== 'function' && globalThis.process?.versions?.node) {
+  const wsModule = 'ws';
+  try {
+    const ws = await import(/* webpackIgnore: true */ /* @vite-ignore */ wsModule);
+    globalThis.WebSocket = ws.WebSocket || ws.default;
+  } catch {
+    // Left missing: connecting then fails with an error that says so.
+  }
+}
 
 // web/build.sh replaces the next line with wasm_exec.js (the Go release's glue that built
 // convo.wasm; it defines globalThis.Go) and boot.js, so the package's entry point is one file.
