@@ -21,7 +21,7 @@ import (
 func DialWebSocket(ctx context.Context, url string) (Conn, error) {
 	ctor := js.Global().Get("WebSocket")
 	if ctor.Type() != js.TypeFunction {
-		return nil, errors.New("this environment has no WebSocket (Node 20 needs --experimental-websocket)")
+		return nil, errors.New("this environment has no WebSocket: in Node 20 the package sets one from its ws dependency; is ws installed?")
 	}
 	c := &browserConn{opened: make(chan struct{}), closed: make(chan struct{}), signal: make(chan struct{}, 1)}
 	if err := jsTry(func() { c.ws = ctor.New(url, []any{wire.Subprotocol}) }); err != nil {
