@@ -18,31 +18,17 @@ import (
 // orderLog is one ordered log of what a client's listeners heard and when its calls
 // returned, with the releases of held events kept back until the test lets them go.
 type orderLog struct {
-	mu       sync.Mutex
-	entries  []string
+	events
+	held     sync.Mutex
 	releases []func()
-}
-
-func (l *orderLog) add(s string) {
-	l.mu.Lock()
-	l.entries = append(l.entries, s)
-	l.mu.Unlock()
-}
-
-func (l *orderLog) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := l.entries
-	l.entries = nil
-	return out
 }
 
 // releaseAll lets held events go, as the JS event loop does once a promise's reactions ran.
 func (l *orderLog) releaseAll() {
-	l.mu.Lock()
+	l.held.Lock()
 	rs := l.releases
 	l.releases = nil
-	l.mu.Unlock()
+	l.held.Unlock()
 	for _, r := range rs {
 		r()
 	}
@@ -52,9 +38,9 @@ func (l *orderLog) releaseAll() {
 func orderedClient(t *testing.T, env *servertest.Env, identity string) (*core.Client, *orderLog) {
 	log := &orderLog{}
 	c := startClient(t, env, identity, &core.Options{Logf: t.Logf, AfterResult: func(release func()) {
-		log.mu.Lock()
+		log.held.Lock()
 		log.releases = append(log.releases, release)
-		log.mu.Unlock()
+		log.held.Unlock()
 	}})
 	for _, name := range []string{core.EventConversationAdded, core.EventConversationJoined, core.EventConversationLeft,
 		core.EventConversationRemoved, core.EventConversationUpdated, core.EventMessageAdded, core.EventMessageUpdated,

@@ -104,6 +104,15 @@ func (e *events) snapshot() []string {
 	return append([]string(nil), e.list...)
 }
 
+// take returns what was recorded since the last take.
+func (e *events) take() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := e.list
+	e.list = nil
+	return out
+}
+
 // waitFor polls until cond holds or the test's patience ends.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
