@@ -10,8 +10,8 @@ import "context"
 //
 //   - callThenEvents holds the event queue from before the request is sent until the caller
 //     has seen the result (Options.AfterResult), so the events wait behind the result.
-//   - callAfterEvents waits, once the reply is in, until the queue has emitted everything
-//     queued before it, the call's events among them.
+//   - emitThenReturn, for what a call announces itself before it resolves (the vendor's
+//     createConversation), waits until the queue has emitted it.
 
 // callThenEvents makes a call whose result reaches the caller before listeners hear of the
 // events it caused.
@@ -28,15 +28,6 @@ func (c *Client) thenEvents(do func() error) error {
 		return err
 	}
 	c.afterResult(release)
-	return nil
-}
-
-// callAfterEvents makes a call that returns once listeners have heard of the events it caused.
-func (c *Client) callAfterEvents(ctx context.Context, op string, args, out any, retryable bool) error {
-	if err := c.call(ctx, op, args, out, retryable); err != nil {
-		return err
-	}
-	c.events.flush(ctx)
 	return nil
 }
 

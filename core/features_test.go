@@ -494,13 +494,11 @@ func TestStartUpInitialisesThenAnnouncesEachConversationAddedThenJoined(t *testi
 	env := servertest.Start(t)
 	ctx := testCtx(t)
 	alice := newClient(t, env, "alice", nil)
-	var sids []string
 	for _, name := range []string{"one", "two"} {
 		conv, err := alice.CreateConversation(ctx, core.CreateConversationOptions{FriendlyName: name})
 		require.NoError(t, err)
 		require.NoError(t, conv.Join(ctx))
 		require.NoError(t, conv.Add(ctx, "bob", nil)) // bob is offline
-		sids = append(sids, conv.Sid())
 	}
 
 	bob := core.New(env.Token("bob", time.Hour), &core.Options{DeferStart: true, Logf: t.Logf})
