@@ -65,7 +65,7 @@ bench: web
 # replays the committed seeds in testdata/fuzz/; a crasher found here is written there too.
 # Never part of `make test`.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := ./core/wire:FuzzDecode ./server:FuzzServerFrame ./server/auth:FuzzVerify \
+FUZZ_TARGETS := ./wire:FuzzDecode ./server:FuzzServerFrame ./server/auth:FuzzVerify \
 	./core:FuzzParseTokenClaims ./core:FuzzHandleEvent ./server:FuzzSanitizeFilename ./server:FuzzCheckAttributes \
 	./server/bus:FuzzDecodeMessage ./core:FuzzDecodeMessageAddedFast
 

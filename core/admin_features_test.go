@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/convo-sdk/convo/core"
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/servertest"
+	"github.com/convo-sdk/convo/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -189,5 +189,5 @@ func TestHandlePushNotificationEmitsIt(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no pushNotification event")
 	}
-	assert.Equal(t, wire.CodeClientArgument, wire.CodeOf(alice.HandlePushNotification(ctx, json.RawMessage(`{"x":1}`))))
+	assert.Equal(t, core.CodeClientArgument, wire.CodeOf(alice.HandlePushNotification(ctx, json.RawMessage(`{"x":1}`))))
 }

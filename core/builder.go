@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"sync"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // MessageBuilder assembles a message with text, subject, attributes, media, email parts or a
@@ -134,7 +134,7 @@ func (u *UnsentMessage) Send(ctx context.Context, progress UploadProgress) (int6
 func (u *UnsentMessage) validate() error {
 	switch {
 	case u.Body == nil && len(u.Media) == 0 && u.ContentSid == "":
-		return wire.Errorf(wire.CodeClientArgument, "a message needs a body, media or a content template")
+		return wire.Errorf(CodeClientArgument, "a message needs a body, media or a content template")
 	case u.Body != nil && len(*u.Body) > wire.MaxMessageBodyBytes:
 		return wire.Errorf(wire.CodeTooLarge, "message body is %d bytes; the limit is %d", len(*u.Body), wire.MaxMessageBodyBytes)
 	case len(u.Media) > wire.MaxMediaPerMessage:

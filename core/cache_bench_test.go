@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // The client's message cache is each Conversation's messages map, filled by upsertMessage

@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Version is the SDK version reported to servers and exposed as Client.version.
@@ -103,7 +103,7 @@ type InitFailure struct {
 type ConnectionError struct {
 	Terminal bool
 	Message  string
-	Code     int
+	Code     wire.Code
 }
 
 // Client is a user's connection to a convo server and the root of the object model.
@@ -193,7 +193,7 @@ func New(token string, opts *Options) *Client {
 	claims, err := ParseTokenClaims(token)
 	c.claims = claims
 	if err == nil && c.serverURL() == "" {
-		err = wire.Errorf(wire.CodeClientArgument, "the token has no \"url\" claim and no ServerURL option was given: the client does not know which server to connect to")
+		err = wire.Errorf(CodeClientArgument, "the token has no \"url\" claim and no ServerURL option was given: the client does not know which server to connect to")
 	}
 	c.startErr = err
 	if !c.opts.DeferStart {
@@ -292,7 +292,7 @@ func (c *Client) failInit(terminal bool, err error) {
 		return
 	default:
 	}
-	c.initErr = wire.Errorf(wire.CodeClientInitFailed, "the client failed to initialise: %v", err)
+	c.initErr = wire.Errorf(CodeClientInitFailed, "the client failed to initialise: %v", err)
 	close(c.initDone)
 	c.mu.Unlock()
 	c.events.pushUrgent(func() {
@@ -327,12 +327,12 @@ func (c *Client) ready(ctx context.Context) error {
 		if errors.As(err, &we) {
 			return err
 		}
-		return wire.Errorf(wire.CodeClientTimeout, "waiting for the client to initialise: %v", err)
+		return wire.Errorf(CodeClientTimeout, "waiting for the client to initialise: %v", err)
 	}
 	return nil
 }
 
-var errShutdown = wire.Errorf(wire.CodeClientShutdown, "the client has been shut down")
+var errShutdown = wire.Errorf(CodeClientShutdown, "the client has been shut down")
 
 // Shutdown closes the connection, stops every goroutine of the client and fails calls still
 // waiting. It is safe to call more than once.

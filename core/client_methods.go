@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"sort"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // CreateConversationOptions are the optional fields of a new conversation.
@@ -58,7 +58,7 @@ func (c *Client) fetchConversation(ctx context.Context, op string, args wire.Get
 		return nil, err
 	}
 	if args.Sid == "" && args.UniqueName == "" {
-		return nil, wire.Errorf(wire.CodeClientArgument, "a conversation sid or unique name is required")
+		return nil, wire.Errorf(CodeClientArgument, "a conversation sid or unique name is required")
 	}
 	var d wire.Conversation
 	if err := c.call(ctx, op, args, &d, true); err != nil {

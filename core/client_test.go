@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/convo-sdk/convo/core"
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/servertest"
+	"github.com/convo-sdk/convo/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -311,7 +311,7 @@ func TestErrorsCarryWireCodes(t *testing.T) {
 	_, err = conv.SendMessage(ctx, strings.Repeat("x", wire.MaxMessageBodyBytes+1), nil)
 	assert.Equal(t, wire.CodeTooLarge, wire.CodeOf(err), err)
 	_, err = conv.GetMessages(ctx, 1000, nil, "")
-	assert.Equal(t, wire.CodeClientArgument, wire.CodeOf(err), err)
+	assert.Equal(t, core.CodeClientArgument, wire.CodeOf(err), err)
 }
 
 func TestDeniedTokenFailsInitAndCalls(t *testing.T) {
@@ -332,7 +332,7 @@ func TestDeniedTokenFailsInitAndCalls(t *testing.T) {
 	assert.Equal(t, wire.CodeTokenExpired, wire.CodeOf(failure.Err))
 	assert.Equal(t, core.StateDenied, c.ConnectionState())
 	_, err = c.GetSubscribedConversations(testCtx(t))
-	assert.Equal(t, wire.CodeClientInitFailed, wire.CodeOf(err))
+	assert.Equal(t, core.CodeClientInitFailed, wire.CodeOf(err))
 	require.NoError(t, c.Shutdown(testCtx(t)))
 }
 
@@ -487,7 +487,7 @@ func TestShutdownLeaksNoGoroutine(t *testing.T) {
 		return runtime.NumGoroutine() <= before
 	})
 	_, err = conv.SendMessage(ctx, "after", nil)
-	assert.Equal(t, wire.CodeClientShutdown, wire.CodeOf(err))
+	assert.Equal(t, core.CodeClientShutdown, wire.CodeOf(err))
 }
 
 func TestResyncEmitsWhatChangedWhileAway(t *testing.T) {

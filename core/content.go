@@ -3,7 +3,7 @@ package core
 import (
 	"context"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // GetContentTemplates returns every content template of the server.

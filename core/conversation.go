@@ -9,7 +9,7 @@ import (
 	"time"
 	"weak"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Conversation event names, emitted on a Conversation's emitter.
@@ -232,13 +232,13 @@ func (cv *Conversation) GetMessages(ctx context.Context, pageSize int, anchor *i
 		pageSize = wire.DefaultMessagePageSize
 	}
 	if pageSize < 0 || pageSize > wire.MaxPageSize {
-		return nil, wire.Errorf(wire.CodeClientArgument, "pageSize must be between 1 and %d, got %d", wire.MaxPageSize, pageSize)
+		return nil, wire.Errorf(CodeClientArgument, "pageSize must be between 1 and %d, got %d", wire.MaxPageSize, pageSize)
 	}
 	if direction == "" {
 		direction = wire.Backwards
 	}
 	if direction != wire.Backwards && direction != wire.Forward {
-		return nil, wire.Errorf(wire.CodeClientArgument, "direction must be %q or %q, got %q", wire.Backwards, wire.Forward, direction)
+		return nil, wire.Errorf(CodeClientArgument, "direction must be %q or %q, got %q", wire.Backwards, wire.Forward, direction)
 	}
 	if cv.isLeft() {
 		return cv.heldMessages(pageSize, anchor, direction), nil

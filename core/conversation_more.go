@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // More Conversation event names.
@@ -115,7 +115,7 @@ func (cv *Conversation) Update(ctx context.Context, args wire.UpdateConversation
 // SetUserNotificationLevel sets the current user's notification level ("default" or "muted").
 func (cv *Conversation) SetUserNotificationLevel(ctx context.Context, level string) error {
 	if level != wire.NotificationDefault && level != wire.NotificationMuted {
-		return wire.Errorf(wire.CodeClientArgument, "notification level must be %q or %q, got %q", wire.NotificationDefault, wire.NotificationMuted, level)
+		return wire.Errorf(CodeClientArgument, "notification level must be %q or %q, got %q", wire.NotificationDefault, wire.NotificationMuted, level)
 	}
 	if err := cv.client.ready(ctx); err != nil {
 		return err

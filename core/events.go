@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"sort"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Update payloads of the *Updated events: the object and what changed, with the vendor

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/convo-sdk/convo/core"
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/servertest"
+	"github.com/convo-sdk/convo/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -95,7 +95,7 @@ func TestConversationUpdatesReachOtherParticipants(t *testing.T) {
 	require.NoError(t, b.SetUserNotificationLevel(ctx, wire.NotificationMuted))
 	assert.Equal(t, wire.NotificationMuted, b.NotificationLevel())
 	assert.Equal(t, wire.NotificationDefault, a.NotificationLevel(), "the level is per user")
-	assert.Equal(t, wire.CodeClientArgument, wire.CodeOf(b.SetUserNotificationLevel(ctx, "loud")))
+	assert.Equal(t, core.CodeClientArgument, wire.CodeOf(b.SetUserNotificationLevel(ctx, "loud")))
 }
 
 func TestMessagesAreEditedAndRemovedForEveryone(t *testing.T) {
@@ -487,7 +487,7 @@ func TestPushRegistrationMakesTheUserNotifiable(t *testing.T) {
 	waitFor(t, "notifiable", func() bool { return alice.User().IsNotifiable() })
 	require.NoError(t, alice.UnsetPushRegistrationID(ctx, wire.PushFCM))
 	waitFor(t, "not notifiable", func() bool { return !alice.User().IsNotifiable() })
-	assert.Equal(t, wire.CodeClientArgument, wire.CodeOf(alice.SetPushRegistrationID(ctx, "pigeon", "x")))
+	assert.Equal(t, core.CodeClientArgument, wire.CodeOf(alice.SetPushRegistrationID(ctx, "pigeon", "x")))
 }
 
 func TestStartUpInitialisesThenAnnouncesEachConversationAddedThenJoined(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // FuzzParseTokenClaims: reading a token's claims without verifying them never panics.
@@ -23,7 +23,7 @@ func FuzzParseTokenClaims(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tok string) {
 		c, err := ParseTokenClaims(tok)
 		if err != nil {
-			if we, isWire := err.(*wire.Error); !isWire || we.Code != wire.CodeClientArgument {
+			if we, isWire := err.(*wire.Error); !isWire || we.Code != CodeClientArgument {
 				t.Fatalf("ParseTokenClaims(%q) failed with %v, want a CodeClientArgument *wire.Error", tok, err)
 			}
 			return

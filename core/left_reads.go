@@ -4,7 +4,7 @@ import (
 	"context"
 	"sort"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Reads on a conversation the user has left answer from what the client held when it left,

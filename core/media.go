@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Media is a file attached to a message. Its content is read through a temporary URL.
@@ -76,7 +76,7 @@ func (c *Client) UploadMedia(ctx context.Context, up MediaUpload, progress Uploa
 		return out, err
 	}
 	if up.ContentType == "" {
-		return out, wire.Errorf(wire.CodeClientArgument, "media needs a content type")
+		return out, wire.Errorf(CodeClientArgument, "media needs a content type")
 	}
 	if len(up.Data) > wire.DefaultMaxMediaBytes {
 		return out, wire.Errorf(wire.CodeTooLarge, "media is %d bytes; the limit is %d", len(up.Data), wire.DefaultMaxMediaBytes)

@@ -9,7 +9,7 @@ import (
 	"time"
 	"weak"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Message is a message of a conversation. One sid maps to one *Message per client.

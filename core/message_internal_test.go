@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // A cached message carries no emitter until something listens or emits, and an emit before

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // MessageEventUpdated is the Message event fired on every change: MessageUpdate.

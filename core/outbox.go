@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // outbox sends requests that must reach the server in the order they were made, even across
@@ -66,7 +66,7 @@ func (o *outbox) submit(ctx context.Context, op string, args, out any) error {
 		o.mu.Unlock()
 		o.wake()
 		if written {
-			return wire.Errorf(wire.CodeClientTimeout, "%s: no reply in time; it may still be applied", op)
+			return wire.Errorf(CodeClientTimeout, "%s: no reply in time; it may still be applied", op)
 		}
 		return o.c.callError(op, ctx.Err())
 	case <-o.c.ctx.Done():

@@ -3,7 +3,7 @@ package core
 import (
 	"context"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Paginator is one page of a list with links to its neighbours.
@@ -17,7 +17,7 @@ type Paginator[T any] struct {
 // NextPage fetches the following page.
 func (p *Paginator[T]) NextPage(ctx context.Context) (*Paginator[T], error) {
 	if !p.HasNextPage || p.next == nil {
-		return nil, wire.Errorf(wire.CodeClientArgument, "there is no next page")
+		return nil, wire.Errorf(CodeClientArgument, "there is no next page")
 	}
 	return p.next(ctx)
 }
@@ -25,7 +25,7 @@ func (p *Paginator[T]) NextPage(ctx context.Context) (*Paginator[T], error) {
 // PrevPage fetches the preceding page.
 func (p *Paginator[T]) PrevPage(ctx context.Context) (*Paginator[T], error) {
 	if !p.HasPrevPage || p.prev == nil {
-		return nil, wire.Errorf(wire.CodeClientArgument, "there is no previous page")
+		return nil, wire.Errorf(CodeClientArgument, "there is no previous page")
 	}
 	return p.prev(ctx)
 }

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Participant is a member of a conversation. One sid maps to one *Participant per client.

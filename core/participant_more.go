@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Participant event names.
@@ -44,7 +44,7 @@ func (p *Participant) IsTyping() bool {
 func (p *Participant) GetUser(ctx context.Context) (*User, error) {
 	id := p.Identity()
 	if id == "" {
-		return nil, wire.Errorf(wire.CodeClientArgument, "participant %s is a %s participant and has no user", p.sid, p.Type())
+		return nil, wire.Errorf(CodeClientArgument, "participant %s is a %s participant and has no user", p.sid, p.Type())
 	}
 	return p.conv.client.GetUser(ctx, id)
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // PushNotification is a parsed push notification.
@@ -24,7 +24,7 @@ type PushNotification struct {
 func ParsePushNotification(payload json.RawMessage) (*PushNotification, error) {
 	var p wire.PushPayload
 	if err := json.Unmarshal(payload, &p); err != nil {
-		return nil, wire.Errorf(wire.CodeClientArgument, "push payload is not a JSON object: %v", err)
+		return nil, wire.Errorf(CodeClientArgument, "push payload is not a JSON object: %v", err)
 	}
 	if p.Type == "" {
 		var wrapped struct {
@@ -34,16 +34,16 @@ func ParsePushNotification(payload json.RawMessage) (*PushNotification, error) {
 		}
 		if err := json.Unmarshal(payload, &wrapped); err == nil && wrapped.Data.Convo != "" {
 			if err := json.Unmarshal([]byte(wrapped.Data.Convo), &p); err != nil {
-				return nil, wire.Errorf(wire.CodeClientArgument, "push payload data.convo is not a JSON object: %v", err)
+				return nil, wire.Errorf(CodeClientArgument, "push payload data.convo is not a JSON object: %v", err)
 			}
 		}
 	}
 	switch p.Type {
 	case wire.PushNewMessage, wire.PushAddedToConversation, wire.PushRemovedFromConversation, wire.PushTypingIndicator, wire.PushConsumptionUpdate:
 	case "":
-		return nil, wire.Errorf(wire.CodeClientArgument, "push payload has no type: it was not produced by a convo server")
+		return nil, wire.Errorf(CodeClientArgument, "push payload has no type: it was not produced by a convo server")
 	default:
-		return nil, wire.Errorf(wire.CodeClientArgument, "unknown push notification type %q", p.Type)
+		return nil, wire.Errorf(CodeClientArgument, "unknown push notification type %q", p.Type)
 	}
 	return &PushNotification{Type: p.Type, Title: p.Title, Body: p.Body, Sound: p.Sound, Badge: p.Badge, Action: p.Action, Data: p.Data}, nil
 }
@@ -67,7 +67,7 @@ func (c *Client) SetPushRegistrationID(ctx context.Context, channelType, registr
 		return err
 	}
 	if registrationID == "" {
-		return wire.Errorf(wire.CodeClientArgument, "a push registration id is required")
+		return wire.Errorf(CodeClientArgument, "a push registration id is required")
 	}
 	return c.pushCall(ctx, wire.OpPushRegister, wire.PushRegistrationArgs{ChannelType: channelType, RegistrationID: registrationID})
 }
@@ -97,7 +97,7 @@ func (c *Client) pushCall(ctx context.Context, op string, args wire.PushRegistra
 
 func checkChannelType(t string) error {
 	if t != wire.PushFCM && t != wire.PushAPN {
-		return wire.Errorf(wire.CodeClientArgument, "push channel type must be %q or %q, got %q", wire.PushFCM, wire.PushAPN, t)
+		return wire.Errorf(CodeClientArgument, "push channel type must be %q or %q, got %q", wire.PushFCM, wire.PushAPN, t)
 	}
 	return nil
 }

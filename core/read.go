@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // readReportInterval is the least time between two read-horizon reports of one conversation:
@@ -29,13 +29,13 @@ func (cv *Conversation) SetReadHorizon(ctx context.Context, mode string, index *
 	case wire.ReadSet, wire.ReadNone, wire.ReadAll:
 	case wire.ReadAdvance:
 		if index == nil {
-			return 0, wire.Errorf(wire.CodeClientArgument, "advancing the read horizon needs an index")
+			return 0, wire.Errorf(CodeClientArgument, "advancing the read horizon needs an index")
 		}
 	default:
-		return 0, wire.Errorf(wire.CodeClientArgument, "unknown read mode %q", mode)
+		return 0, wire.Errorf(CodeClientArgument, "unknown read mode %q", mode)
 	}
 	if index != nil && *index < 0 {
-		return 0, wire.Errorf(wire.CodeClientArgument, "a message index cannot be negative, got %d", *index)
+		return 0, wire.Errorf(CodeClientArgument, "a message index cannot be negative, got %d", *index)
 	}
 	if err := cv.client.ready(ctx); err != nil {
 		return 0, err

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // session is one live connection: its Conn, the requests waiting for replies on it, and the
@@ -140,7 +140,7 @@ func (c *Client) initialised() bool {
 // (the server refused the token).
 func (c *Client) handleConnectError(err error) bool {
 	var we *wire.Error
-	if !errors.As(err, &we) || we.Code < 40100 || we.Code > 40199 {
+	if !errors.As(err, &we) || !we.Code.IsAuth() {
 		c.events.pushUrgent(func() {
 			c.Emit(EventConnectionError, ConnectionError{Terminal: false, Message: err.Error(), Code: wire.CodeOf(err)})
 		})
@@ -422,7 +422,7 @@ func (c *Client) currentSession(ctx context.Context) (*session, error) {
 func (s *session) send(ctx context.Context, id uint64, op string, args any) (chan reply, error) {
 	f, err := wire.Request(id, op, args)
 	if err != nil {
-		return nil, wire.Errorf(wire.CodeClientArgument, "%s: %v", op, err)
+		return nil, wire.Errorf(CodeClientArgument, "%s: %v", op, err)
 	}
 	b, _ := wire.Encode(f)
 	if len(b) > wire.MaxFrameBytes {
@@ -541,9 +541,9 @@ func (c *Client) callError(op string, err error) error {
 	case c.closing.Load():
 		return errShutdown
 	case errors.Is(err, context.DeadlineExceeded):
-		return wire.Errorf(wire.CodeClientTimeout, "%s: no reply in time", op)
+		return wire.Errorf(CodeClientTimeout, "%s: no reply in time", op)
 	case errors.Is(err, context.Canceled):
-		return wire.Errorf(wire.CodeClientTimeout, "%s: cancelled", op)
+		return wire.Errorf(CodeClientTimeout, "%s: cancelled", op)
 	}
 	return wire.Errorf(wire.CodeInternal, "%s: %v", op, err)
 }

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 	"github.com/stretchr/testify/require"
 )
 

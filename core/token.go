@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // TokenClaims are the claims the client reads from its access token. The client never
@@ -24,11 +24,11 @@ type TokenClaims struct {
 func ParseTokenClaims(token string) (TokenClaims, error) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return TokenClaims{}, wire.Errorf(wire.CodeClientArgument, "access token is not a JWT (expected three dot-separated parts, got %d)", len(parts))
+		return TokenClaims{}, wire.Errorf(CodeClientArgument, "access token is not a JWT (expected three dot-separated parts, got %d)", len(parts))
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
 	if err != nil {
-		return TokenClaims{}, wire.Errorf(wire.CodeClientArgument, "access token payload is not base64url: %v", err)
+		return TokenClaims{}, wire.Errorf(CodeClientArgument, "access token payload is not base64url: %v", err)
 	}
 	var raw struct {
 		Identity string   `json:"identity"`
@@ -37,7 +37,7 @@ func ParseTokenClaims(token string) (TokenClaims, error) {
 		Iat      *float64 `json:"iat"`
 	}
 	if err := json.Unmarshal(payload, &raw); err != nil {
-		return TokenClaims{}, wire.Errorf(wire.CodeClientArgument, "access token payload is not a JSON object: %v", err)
+		return TokenClaims{}, wire.Errorf(CodeClientArgument, "access token payload is not a JSON object: %v", err)
 	}
 	c := TokenClaims{Identity: raw.Identity, URL: raw.URL}
 	if raw.Exp != nil {

@@ -11,7 +11,7 @@ import (
 	"syscall/js"
 	"unsafe"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // DialWebSocket opens the browser's (or Node's) WebSocket directly. nhooyr.io/websocket's

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 	"nhooyr.io/websocket"
 )
 

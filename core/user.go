@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // User event names.
@@ -133,7 +133,7 @@ func (u *User) Unsubscribe(ctx context.Context) error {
 // drops the oldest subscription.
 func (c *Client) GetUser(ctx context.Context, identity string) (*User, error) {
 	if identity == "" || len([]rune(identity)) > wire.MaxIdentityChars {
-		return nil, wire.Errorf(wire.CodeClientArgument, "an identity is 1 to %d characters, got %d", wire.MaxIdentityChars, len([]rune(identity)))
+		return nil, wire.Errorf(CodeClientArgument, "an identity is 1 to %d characters, got %d", wire.MaxIdentityChars, len([]rune(identity)))
 	}
 	if err := c.ready(ctx); err != nil {
 		return nil, err

@@ -75,8 +75,8 @@ func toJS(v any) any {
 		e := jsError.New(x.Message)
 		e.Set("terminal", x.Terminal)
 		e.Set("message", x.Message)
-		e.Set("errorCode", x.Code)
-		e.Set("code", x.Code)
+		e.Set("errorCode", int(x.Code))
+		e.Set("code", int(x.Code))
 		return e
 	case *core.Media:
 		return reg.wrap(x, classes.media)

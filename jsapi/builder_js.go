@@ -9,7 +9,7 @@ import (
 	"syscall/js"
 
 	"github.com/convo-sdk/convo/core"
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // jsBuilder is the Go object behind a MessageBuilder. Media arguments stay JS values until

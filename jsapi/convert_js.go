@@ -10,7 +10,8 @@ import (
 	"syscall/js"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/core"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // errorValue turns a Go error into a JS Error with a numeric code: the code of a *wire.Error,
@@ -20,9 +21,9 @@ func errorValue(err error) js.Value {
 	e := jsError.New(err.Error())
 	if errors.As(err, &we) {
 		e = jsError.New(we.Message)
-		e.Set("code", we.Code)
+		e.Set("code", int(we.Code))
 	} else {
-		e.Set("code", wire.CodeInternal)
+		e.Set("code", int(wire.CodeInternal))
 	}
 	e.Set("name", "ConvoError")
 	return e
@@ -30,7 +31,7 @@ func errorValue(err error) js.Value {
 
 // argError is an argument problem, reported as a rejected promise or a thrown TypeError.
 func argError(format string, args ...any) error {
-	return wire.Errorf(wire.CodeClientArgument, format, args...)
+	return wire.Errorf(core.CodeClientArgument, format, args...)
 }
 
 // promise runs fn on a new goroutine and returns a Promise of its result. A js.Func callback

@@ -8,7 +8,7 @@ import (
 	"syscall/js"
 
 	"github.com/convo-sdk/convo/core"
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // awaitJS waits for a JS promise. Only call it from a goroutine of our own, never inside a

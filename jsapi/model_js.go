@@ -6,7 +6,7 @@ import (
 	"syscall/js"
 
 	"github.com/convo-sdk/convo/core"
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 func newConversationClass(parent *class) *class {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/convo-sdk/convo/core"
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // async adds a method whose work (argument reading included) runs on a goroutine and whose

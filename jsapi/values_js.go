@@ -8,7 +8,7 @@ import (
 	"syscall/js"
 
 	"github.com/convo-sdk/convo/core"
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Value classes: immutable records the SDK hands out. Their instances are plain objects with
@@ -255,7 +255,7 @@ func cancellable(fn func(ctx context.Context) (any, error)) js.Value {
 			defer cancel()
 			v, err := fn(ctx)
 			if ctx.Err() == context.Canceled && err != nil {
-				err = wire.Errorf(wire.CodeClientTimeout, "cancelled")
+				err = wire.Errorf(core.CodeClientTimeout, "cancelled")
 			}
 			if err != nil {
 				reject.Invoke(errorValue(err))

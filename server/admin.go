@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // adminBodyLimit bounds an admin request body: a message (32 KB body + 4 KB attributes) or
@@ -109,9 +109,9 @@ func (s *Server) adminAuth(r *http.Request) (string, bool) {
 	return id, true
 }
 
-// httpStatus maps a wire code to an HTTP status: the codes' hundreds are HTTP statuses.
-func httpStatus(code int) int {
-	st := code / 100
+// httpStatus maps a wire code to its HTTP status, or 500 for one that is not an error status.
+func httpStatus(code wire.Code) int {
+	st := code.Status()
 	if st < 400 || st > 599 || http.StatusText(st) == "" {
 		return http.StatusInternalServerError
 	}

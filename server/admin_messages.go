@@ -5,8 +5,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // adminMessageArgs post a message as any author. ChannelMetadata records what a non-chat

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // registerAdmin adds the admin routes to the mux.

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/servertest"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // admin calls the admin REST API of a test server.
@@ -70,7 +70,7 @@ func (a *admin) do(method, path string, body, out any) int {
 }
 
 // fail expects an error answer with the given HTTP status and wire code.
-func (a *admin) fail(method, path string, body any, status, code int) string {
+func (a *admin) fail(method, path string, body any, status int, code wire.Code) string {
 	a.t.Helper()
 	st, h, b := a.raw(method, path, body)
 	require.Equal(a.t, status, st, "%s %s: %s", method, path, b)

@@ -1,6 +1,6 @@
 package server_test
 
-// The authorization matrix: every protocol op (the set is parsed from core/wire at test
+// The authorization matrix: every protocol op (the set is parsed from wire at test
 // time, so a new op without a row fails here) against every kind of caller, every admin
 // route (parsed from server/admin_routes.go) against every kind of credential, and every op
 // on a WebSocket whose hello is missing or carries a bad token. Expectations follow
@@ -30,10 +30,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"nhooyr.io/websocket"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/servertest"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // azCaller is a kind of caller, relative to the fixture conversation.
@@ -77,7 +77,7 @@ type azRow struct {
 	op, variant string
 	media       bool // the fixture needs media
 	args        func(f *azFixture) any
-	want        [azCallers]int // participant, other participant, creator, outsider, other conversation, removed
+	want        [azCallers]wire.Code // participant, other participant, creator, outsider, other conversation, removed
 	// check, when set, inspects an allowed call's result.
 	check func(t *testing.T, f *azFixture, res json.RawMessage)
 }
@@ -87,17 +87,17 @@ func azRows() []azRow {
 	msgRef := func(f *azFixture) any {
 		return wire.MessageRef{ConversationSid: f.conv.Sid, MessageSid: f.msg.Sid}
 	}
-	members := [azCallers]int{azOK, azOK, azNo, azNo, azNo, azNo}
-	membersAndCreator := [azCallers]int{azOK, azOK, azOK, azNo, azNo, azNo}
-	selfOrCreator := [azCallers]int{azOK, azNo, azOK, azNo, azNo, azNo}
-	authorOnly := [azCallers]int{azOK, azNo, azNo, azNo, azNo, azNo}
-	anyone := [azCallers]int{azOK, azOK, azOK, azOK, azOK, azOK}
+	members := [azCallers]wire.Code{azOK, azOK, azNo, azNo, azNo, azNo}
+	membersAndCreator := [azCallers]wire.Code{azOK, azOK, azOK, azNo, azNo, azNo}
+	selfOrCreator := [azCallers]wire.Code{azOK, azNo, azOK, azNo, azNo, azNo}
+	authorOnly := [azCallers]wire.Code{azOK, azNo, azNo, azNo, azNo, azNo}
+	anyone := [azCallers]wire.Code{azOK, azOK, azOK, azOK, azOK, azOK}
 	return []azRow{
 		{op: wire.OpConversationCreate, args: func(*azFixture) any { return wire.CreateConversationArgs{FriendlyName: "x"} }, want: anyone},
 		{op: wire.OpConversationGet, variant: "by sid", args: func(f *azFixture) any { return wire.GetConversationArgs{Sid: f.conv.Sid} }, want: membersAndCreator},
 		{op: wire.OpConversationGet, variant: "by uniqueName", args: func(f *azFixture) any { return wire.GetConversationArgs{UniqueName: f.conv.UniqueName} },
 			// Outsiders asking by name learn nothing, not even that it exists.
-			want: [azCallers]int{azOK, azOK, azOK, wire.CodeNotFound, wire.CodeNotFound, wire.CodeNotFound}},
+			want: [azCallers]wire.Code{azOK, azOK, azOK, wire.CodeNotFound, wire.CodeNotFound, wire.CodeNotFound}},
 		{op: wire.OpConversationPeek, args: func(f *azFixture) any { return wire.GetConversationArgs{Sid: f.conv.Sid} }, want: anyone},
 		{op: wire.OpConversationList, args: func(*azFixture) any { return wire.ListArgs{} }, want: anyone,
 			check: func(t *testing.T, f *azFixture, res json.RawMessage) {
@@ -107,13 +107,13 @@ func azRows() []azRow {
 				member := f.callerK == azParticipant || f.callerK == azOtherPart
 				assert.Equal(t, member, listed, "conversation.list shows the conversation to exactly its participants")
 			}},
-		{op: wire.OpConversationJoin, args: ref, want: [azCallers]int{azDup, azDup, azOK, azOK, azOK, azNo}},
+		{op: wire.OpConversationJoin, args: ref, want: [azCallers]wire.Code{azDup, azDup, azOK, azOK, azOK, azNo}},
 		{op: wire.OpParticipantAdd, variant: "new identity", args: func(f *azFixture) any {
 			return wire.AddParticipantArgs{ConversationSid: f.conv.Sid, Identity: "newcomer"}
 		}, want: membersAndCreator},
 		{op: wire.OpParticipantAdd, variant: "removed identity", args: func(f *azFixture) any {
 			return wire.AddParticipantArgs{ConversationSid: f.conv.Sid, Identity: "rick"}
-		}, want: [azCallers]int{azNo, azNo, azOK, azNo, azNo, azNo}}, // only the creator lifts the ban
+		}, want: [azCallers]wire.Code{azNo, azNo, azOK, azNo, azNo, azNo}}, // only the creator lifts the ban
 		{op: wire.OpParticipantList, args: ref, want: members},
 		{op: wire.OpMessageSend, args: func(f *azFixture) any {
 			return wire.SendMessageArgs{ConversationSid: f.conv.Sid, Body: str("hi")}
@@ -124,8 +124,8 @@ func azRows() []azRow {
 		}, want: membersAndCreator},
 		{op: wire.OpConversationUpdate, variant: "uniqueName", args: func(f *azFixture) any {
 			return wire.UpdateConversationArgs{ConversationSid: f.conv.Sid, UniqueName: str(f.conv.UniqueName + "-new")}
-		}, want: [azCallers]int{azNo, azNo, azOK, azNo, azNo, azNo}},
-		{op: wire.OpConversationDelete, args: ref, want: [azCallers]int{azNo, azNo, azOK, azNo, azNo, azNo}},
+		}, want: [azCallers]wire.Code{azNo, azNo, azOK, azNo, azNo, azNo}},
+		{op: wire.OpConversationDelete, args: ref, want: [azCallers]wire.Code{azNo, azNo, azOK, azNo, azNo, azNo}},
 		{op: wire.OpConversationLeave, args: ref, want: members},
 		{op: wire.OpConversationNotify, args: func(f *azFixture) any {
 			return wire.NotificationLevelArgs{ConversationSid: f.conv.Sid, Level: wire.NotificationMuted}
@@ -178,14 +178,14 @@ func azRows() []azRow {
 		}, want: anyone},
 		{op: wire.OpSessionUpdateToken, variant: "other identity", args: func(f *azFixture) any {
 			return wire.UpdateTokenArgs{Token: f.env.Token("someone-else", time.Hour)}
-		}, want: [azCallers]int{wire.CodeTokenIdentity, wire.CodeTokenIdentity, wire.CodeTokenIdentity, wire.CodeTokenIdentity, wire.CodeTokenIdentity, wire.CodeTokenIdentity}},
+		}, want: [azCallers]wire.Code{wire.CodeTokenIdentity, wire.CodeTokenIdentity, wire.CodeTokenIdentity, wire.CodeTokenIdentity, wire.CodeTokenIdentity, wire.CodeTokenIdentity}},
 	}
 }
 
-// wireOps parses core/wire for its Op* constants: name → value.
+// wireOps parses wire for its Op* constants: name → value.
 func wireOps(t *testing.T) map[string]string {
 	t.Helper()
-	files, err := filepath.Glob("../core/wire/*.go")
+	files, err := filepath.Glob("../wire/*.go")
 	require.NoError(t, err)
 	ops := map[string]string{}
 	fset := token.NewFileSet()
@@ -213,11 +213,11 @@ func wireOps(t *testing.T) map[string]string {
 			}
 		}
 	}
-	require.NotEmpty(t, ops, "no Op* constants found in core/wire")
+	require.NotEmpty(t, ops, "no Op* constants found in wire")
 	return ops
 }
 
-// TestAuthzMatrixCoversEveryOp fails, naming the op, when core/wire gains an op without a
+// TestAuthzMatrixCoversEveryOp fails, naming the op, when wire gains an op without a
 // row in the matrix (or the matrix names an op wire does not have).
 func TestAuthzMatrixCoversEveryOp(t *testing.T) {
 	ops := wireOps(t)
@@ -233,7 +233,7 @@ func TestAuthzMatrixCoversEveryOp(t *testing.T) {
 		known[op] = true
 	}
 	for op := range rows {
-		assert.True(t, known[op], "the authorization matrix has a row for %q, which is not an op in core/wire", op)
+		assert.True(t, known[op], "the authorization matrix has a row for %q, which is not an op in wire", op)
 	}
 }
 
@@ -337,7 +337,7 @@ func TestAuthzMatrixUnauthenticatedWS(t *testing.T) {
 		name  string
 		hello bool // send a hello with token first
 		token string
-		code  int
+		code  wire.Code
 	}{
 		{"hello without token", true, "", wire.CodeTokenInvalid},
 		{"expired token", true, expired, wire.CodeTokenExpired},

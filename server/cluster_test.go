@@ -16,13 +16,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/internal/natstest"
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/bus"
 	"github.com/convo-sdk/convo/server/servertest"
 	"github.com/convo-sdk/convo/server/store/sqlite"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Cluster tests: several server.Server nodes in this process, each on its own listener on

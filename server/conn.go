@@ -13,9 +13,9 @@ import (
 	"golang.org/x/time/rate"
 	"nhooyr.io/websocket"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // readBatch is how many stream events a connection reads from the store at a time when it
@@ -69,7 +69,7 @@ const maxReplies = 16
 // closeCode maps a wire error to the WebSocket close code sent after the bye frame:
 // 4000 + the code's hundreds (CodeTokenExpired 40101 → 4401, CodeUnavailable → 4503).
 func closeCode(e *wire.Error) websocket.StatusCode {
-	return websocket.StatusCode(4000 + (e.Code/100)%1000)
+	return websocket.StatusCode(4000 + e.Code.Status()%1000)
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/convo-sdk/convo/server/store"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Frames and their payloads are encoded without HTML escaping: encoding/json's default turns

@@ -5,8 +5,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // eventFrame must produce the very bytes encodeFrame does, or give way to it.

@@ -5,8 +5,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/servertest"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // A request's own events reach its connection before its reply, so a client sees what the

@@ -8,10 +8,10 @@ import (
 
 	"nhooyr.io/websocket"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/servertest"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // FuzzServerFrame sends the fuzzed bytes as one text frame on an authenticated connection

@@ -6,9 +6,9 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/bus"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // hub knows the live connections of each identity on this node and hands them committed

@@ -11,8 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of their own (several servers
@@ -125,7 +125,7 @@ func (s *Server) instrumentOps(ops map[string]handler) map[string]handler {
 			if code == wire.CodeInternal {
 				m.internalError("op")
 			}
-			m.requests.WithLabelValues(op, strconv.Itoa(code)).Inc()
+			m.requests.WithLabelValues(op, strconv.Itoa(int(code))).Inc()
 			return res, err
 		}
 	}

@@ -18,10 +18,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/servertest"
+	"github.com/convo-sdk/convo/wire"
 )
 
 func scrape(t *testing.T, url, id, secret string) (int, string) {

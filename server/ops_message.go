@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Message ops: send (with subject, media and content templates), update, remove, receipts,

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Participant ops beyond add and list: non-chat participants, attribute updates, removal.

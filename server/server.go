@@ -1,5 +1,5 @@
 // Package server is the convo conversations server: the WebSocket endpoint speaking
-// core/wire, authorization of every op, fan-out of committed events to connected users, a
+// wire, authorization of every op, fan-out of committed events to connected users, a
 // dev token endpoint and static files for the demo page and the npm package.
 package server
 
@@ -12,10 +12,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/bus"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Config configures a Server. Store and Keys are required.

@@ -16,10 +16,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"nhooyr.io/websocket"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/servertest"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // ctxT bounds a test's protocol calls; generous, since CI runs every package at once.
@@ -29,7 +29,7 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-func code(t *testing.T, err error) int {
+func code(t *testing.T, err error) wire.Code {
 	t.Helper()
 	require.Error(t, err)
 	var we *wire.Error
@@ -282,7 +282,7 @@ func TestLimitsAndBadRequests(t *testing.T) {
 		name string
 		op   string
 		args any
-		code int
+		code wire.Code
 		msg  string
 	}{
 		{"friendlyName", wire.OpConversationCreate, wire.CreateConversationArgs{FriendlyName: long(257)}, wire.CodeTooLarge, "friendlyName has 257 characters"},
@@ -334,7 +334,7 @@ func TestTokenDefectsGetBye(t *testing.T) {
 	require.NoError(t, err)
 	cases := []struct {
 		name, token string
-		code        int
+		code        wire.Code
 	}{
 		{"garbage", "garbage", wire.CodeTokenInvalid},
 		{"unknown kid", wrongKey, wire.CodeTokenInvalid},

@@ -6,7 +6,7 @@
 // targets browsers: FormData, Blob).
 //
 // Errors: every Promise returned by the SDK rejects with an `Error`. Errors that come from the
-// convo server also carry a stable numeric `code` (see core/wire/errors.go in the repository).
+// convo server also carry a stable numeric `code` (see wire/errors.go in the repository).
 
 // ---------------------------------------------------------------------------------------------
 // JSON values (attributes on conversations, messages, participants and users)

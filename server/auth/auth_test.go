@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 var (
@@ -92,7 +92,7 @@ func TestVerifyDefects(t *testing.T) {
 	cases := []struct {
 		name  string
 		token string
-		code  int
+		code  wire.Code
 		msg   string
 	}{
 		{"expired", sign(t, jwt.SigningMethodHS256, k1, with(func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Minute).Unix() })), wire.CodeTokenExpired, "expired"},

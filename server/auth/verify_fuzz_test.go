@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // FuzzVerify feeds arbitrary strings to Keyring.Verify: it never panics and never accepts

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/internal/natstest"
 	"github.com/convo-sdk/convo/server/bus"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // counter is a Receiver that counts deliveries.

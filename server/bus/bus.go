@@ -13,8 +13,8 @@
 package bus
 
 import (
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Bus links this node to the others. Methods are safe for concurrent use and never block

@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Bodies of the message kinds (codec.go describes the layout).

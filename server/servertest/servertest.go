@@ -25,10 +25,10 @@ import (
 
 	"nhooyr.io/websocket"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/store/sqlite"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Options adjust the server Start runs. The zero value is the production defaults.

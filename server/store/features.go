@@ -6,7 +6,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // FeatureStore is the part of Store behind the client API's features: updates and removal,

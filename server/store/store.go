@@ -16,7 +16,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Errors a Store returns; callers test them with errors.Is.

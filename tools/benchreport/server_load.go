@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // The three server loads. Each starts its own nodes (startNodes) so that one's data and
@@ -92,7 +92,7 @@ func runThroughput(ctx context.Context, cfg config, spec clusterSpec) (*Throughp
 					lat[i] = append(lat[i], int64(at.Sub(clock))-ring[id%64].Load())
 				}
 			}
-			if code == wire.CodeRateLimited {
+			if wire.Code(code) == wire.CodeRateLimited {
 				// Backpressure from a limit convod cannot lift (see Limits): retry later
 				// rather than spin on refusals.
 				time.AfterFunc(50*time.Millisecond, func() { slots <- struct{}{} })

@@ -25,10 +25,10 @@ import (
 	"time"
 
 	"github.com/convo-sdk/convo/core"
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/internal/natstest"
 	"github.com/convo-sdk/convo/internal/pgtest"
 	"github.com/convo-sdk/convo/server/auth"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // cluster is N convod nodes on one PostgreSQL and one NATS, and the chat harness whose

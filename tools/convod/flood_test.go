@@ -21,8 +21,8 @@ import (
 	"nhooyr.io/websocket"
 
 	"github.com/convo-sdk/convo/core"
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/auth"
+	"github.com/convo-sdk/convo/wire"
 )
 
 const (

@@ -27,8 +27,8 @@ import (
 	"time"
 
 	"github.com/convo-sdk/convo/core"
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/auth"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // convodProc is one convod process at a time on a fixed address and data directory.

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/servertest"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // start runs the daemon until the returned stop is called, and returns its base URL.

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/convo-sdk/convo/core"
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/auth"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // maxInflight bounds the sends waiting for their replies; a tick that finds this many

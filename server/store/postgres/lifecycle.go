@@ -7,9 +7,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/server/store/internal/storeutil"
+	"github.com/convo-sdk/convo/wire"
 )
 
 func nullMillis(d time.Duration) *int64 {

@@ -8,9 +8,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/server/store/internal/storeutil"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // SendMessage is the hot path. A message without media to an active conversation takes

@@ -14,9 +14,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/server/store/internal/storeutil"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // errSlowPath: the one-round-trip send does not apply (media to attach, or a conversation

@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/server/store/internal/storeutil"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Ping runs a trivial query on the read pool and the writer, so a health check notices a

@@ -9,9 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/server/store/sqlite"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // The store's hot paths on a real file (WAL, synchronous=FULL): a send commits durably, so

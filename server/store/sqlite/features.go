@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/server/store/internal/storeutil"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // This file implements store.FeatureStore.

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // Now is the current time as stored: Unix milliseconds.

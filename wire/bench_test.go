@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/convo-sdk/convo/core/wire"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // benchMessage is a typical chat message as events and pages carry it.

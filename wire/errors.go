@@ -1,0 +1,78 @@
+package wire
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error is a failure with a stable numeric code. It travels in reply and bye frames, and the
+// client surfaces it to applications unchanged (in JS as an Error with a numeric code).
+type Error struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s (code %d)", e.Message, e.Code) }
+
+// Errorf builds an Error.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Code is an error code. Its hundreds are an HTTP status (40101 is a 401, 50300 a 503); its
+// last two digits tell cases of one status apart.
+type Code int
+
+// Status is the HTTP status the code belongs to (401 for 40101).
+func (c Code) Status() int { return int(c) / 100 }
+
+// IsAuth reports a refused token (401xx): retrying with the same token cannot help.
+func (c Code) IsAuth() bool { return c.Status() == 401 }
+
+// IsRetryable reports a request that was not applied and may be sent again later: rate
+// limited (429xx) or the server unavailable (503xx).
+func (c Code) IsRetryable() bool { return c.Status() == 429 || c.Status() == 503 }
+
+// IsCallerError reports a problem with the request itself (4xxxx): sending it again
+// unchanged fails again.
+func (c Code) IsCallerError() bool { return c.Status() >= 400 && c.Status() < 500 }
+
+// CodeOf returns the code of the first *Error in err's chain, or CodeInternal.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// Error codes. They are part of the protocol: never renumber one. The hundreds follow HTTP
+// status classes so a reader can guess the family; the last two digits tell cases apart.
+const (
+	// Malformed input.
+	CodeBadFrame   Code = 40000 // the frame is not valid JSON or lacks required fields
+	CodeBadRequest Code = 40001 // the op's arguments are missing, of the wrong type or out of range
+	CodeUnknownOp  Code = 40002 // no such op
+	CodeNoHello    Code = 40003 // a frame other than hello came first
+
+	// Authentication.
+	CodeTokenInvalid  Code = 40100 // malformed, badly signed, unknown key id or wrong algorithm
+	CodeTokenExpired  Code = 40101 // exp has passed
+	CodeTokenNotYet   Code = 40102 // nbf or iat lies in the future
+	CodeTokenIdentity Code = 40103 // identity claim missing or invalid
+
+	// Authorization and existence.
+	CodeForbidden Code = 40300 // the caller may not do this
+	CodeNotFound  Code = 40400 // no such conversation, participant, message, user or media
+	CodeConflict  Code = 40900 // unique name taken, already a participant, ...
+
+	// Limits.
+	CodeTooLarge        Code = 41300 // a field or the frame exceeds its limit
+	CodeTooManyMembers  Code = 41301 // participant limit reached
+	CodeRateLimited     Code = 42900 // too many requests; retry later
+	CodeTooManySessions Code = 42901 // too many connections for this identity
+
+	// Server side.
+	CodeInternal    Code = 50000 // a bug or an unexpected failure; logged on the server
+	CodeUnavailable Code = 50300 // shutting down or overloaded; reconnect later
+)
