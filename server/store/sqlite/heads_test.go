@@ -141,7 +141,7 @@ func TestTwoWritersOnOneFileKeepStreamsDense(t *testing.T) {
 }
 
 // Files whose streams rows are floors say so, so that a program that counted offsets in them
-// refuses the file rather than hand offsets out twice (schema_stream_floors.go).
+// refuses the file rather than hand offsets out twice (0009_stream_floors in schema.go).
 func TestFilesWithStreamFloorsAreMarked(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "c.db"), Options{})
 	names, err := s.AppliedMigrations(ctxT(t))

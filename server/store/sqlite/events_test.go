@@ -11,7 +11,8 @@ import (
 	"github.com/convo-sdk/convo/wire"
 )
 
-// How this store lays events out in its tables (store.FeatureStore describes it).
+// How this store lays events out in its tables: webhook-only rows, and the variant rows of
+// one logical event with per-recipient payloads.
 
 func TestWebhookOnlyRowsAreMarkedAndInNoStream(t *testing.T) {
 	ctx := ctxT(t)

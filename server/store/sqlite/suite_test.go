@@ -6,15 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/server/store/storetest"
 )
 
-// TestStore runs the behaviour suite every store passes; the tests below are about this
-// store's own files and tables.
+// TestStore runs the behaviour suite every store passes; the package's other tests are about
+// this store's own files and tables.
 func TestStore(t *testing.T) {
 	dir := t.TempDir()
 	storetest.Run(t, func(t *testing.T, o storetest.Options) store.Store {
@@ -46,30 +45,4 @@ func setup(t *testing.T, s *Store, members ...string) string {
 		require.NoError(t, err)
 	}
 	return c.Sid
-}
-
-func TestMigrationsApplyOnce(t *testing.T) {
-	ctx := ctxT(t)
-	path := filepath.Join(t.TempDir(), "c.db")
-	for range 3 {
-		s := open(t, path, Options{})
-		names, err := s.AppliedMigrations(ctx)
-		require.NoError(t, err)
-		assert.Len(t, names, len(migrations))
-		assert.Equal(t, "0001_base", names[0])
-		assert.IsIncreasing(t, names)
-		require.NoError(t, s.Close())
-	}
-}
-
-func TestOpenRefusesADatabaseFromANewerVersion(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "convo.db")
-	s := open(t, path, Options{})
-	_, err := s.w.Exec(`INSERT INTO schema_migrations (name, applied) VALUES ('9999_from_the_future', 0)`)
-	require.NoError(t, err)
-	require.NoError(t, s.Close())
-	_, err = Open(path, Options{})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), `migration "9999_from_the_future"`)
-	assert.Contains(t, err.Error(), "newer version")
 }
