@@ -1,15 +1,15 @@
-package server
-
 // The admin REST API: JSON over HTTP for app backends, under /v1/admin/, authenticated with
 // HTTP Basic (username: API key id, password: its secret). Every change goes through the same
 // store methods as the client ops, so it appends the same events to the participants'
 // streams, and the admin handler pushes them through the hub like an op does: connected
-// clients see admin changes live. docs/ADMIN-API.md documents the routes.
+// clients see admin changes live. docs/ADMIN-API.md documents the routes, routes.go
+// registers them and admin_<entity>.go handles them.
+
+package server
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -124,8 +124,6 @@ func writeAdminError(w http.ResponseWriter, e *wire.Error) int {
 	return st
 }
 
-// ---- shared helpers
-
 func queryInt(r *http.Request, name string) (int, bool, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
@@ -136,57 +134,6 @@ func queryInt(r *http.Request, name string) (int, bool, error) {
 		return 0, false, wire.Errorf(wire.CodeBadRequest, "query parameter %s must be an integer, got %q", name, v)
 	}
 	return n, true, nil
-}
-
-func badCursor(after string) error {
-	return wire.Errorf(wire.CodeBadRequest, "after %q is not a cursor this server returned", after)
-}
-
-// adminConversation resolves a conversation by sid or, failing that, by unique name.
-func (s *Server) adminConversation(ctx context.Context, ref string) (wire.Conversation, error) {
-	if ref == "" {
-		return wire.Conversation{}, wire.Errorf(wire.CodeBadRequest, "conversation sid or uniqueName is required")
-	}
-	conv, err := s.cfg.Store.Conversation(ctx, ref)
-	if errors.Is(err, store.ErrNotFound) {
-		conv, err = s.cfg.Store.ConversationByUniqueName(ctx, ref)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return conv, wire.Errorf(wire.CodeNotFound, "conversation %q not found", ref)
-	}
-	return conv, err
-}
-
-// adminParticipant resolves a participant of conv by sid or, failing that, by identity.
-func (s *Server) adminParticipant(ctx context.Context, conv, ref string) (wire.Participant, error) {
-	p, err := s.cfg.Store.ParticipantBySid(ctx, conv, ref)
-	if errors.Is(err, store.ErrNotFound) {
-		p, err = s.cfg.Store.Participant(ctx, conv, ref)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return p, wire.Errorf(wire.CodeNotFound, "participant %q not found in conversation %q", ref, conv)
-	}
-	return p, err
-}
-
-// adminConvMessage resolves the {conv} and {m} path values of a request.
-func (s *Server) adminConvMessage(r *adminReq) (wire.Conversation, wire.Message, error) {
-	conv, err := s.adminConversation(r.ctx, r.path("conv"))
-	if err != nil {
-		return conv, wire.Message{}, err
-	}
-	m, err := s.adminMessage(r.ctx, conv.Sid, r.path("m"))
-	return conv, m, err
-}
-
-// adminConvParticipant resolves the {conv} and {p} path values of a request.
-func (s *Server) adminConvParticipant(r *adminReq) (wire.Conversation, wire.Participant, error) {
-	conv, err := s.adminConversation(r.ctx, r.path("conv"))
-	if err != nil {
-		return conv, wire.Participant{}, err
-	}
-	p, err := s.adminParticipant(r.ctx, conv.Sid, r.path("p"))
-	return conv, p, err
 }
 
 // adminList reads the pageSize and after query values and lists one page with them.
@@ -205,102 +152,4 @@ func adminList[T any](r *adminReq, list func(ctx context.Context, after string, 
 		return nil, "", badCursor(after)
 	}
 	return items, next, err
-}
-
-func (s *Server) adminMessage(ctx context.Context, conv, sid string) (wire.Message, error) {
-	m, err := s.cfg.Store.Message(ctx, conv, sid)
-	if errors.Is(err, store.ErrNotFound) {
-		return m, wire.Errorf(wire.CodeNotFound, "message %q not found in conversation %q", sid, conv)
-	}
-	return m, err
-}
-
-// parseTimer reads a timer duration: a Go duration ("90s", "10m", "24h") or an ISO 8601
-// duration as the vendor's API takes ("PT10M", "P1DT12H"). "" and zero clear the timer.
-func parseTimer(field, v string) (time.Duration, error) {
-	if v == "" {
-		return 0, nil
-	}
-	bad := wire.Errorf(wire.CodeBadRequest, "%s must be a duration like \"10m\" or \"PT10M\", got %q", field, v)
-	var d time.Duration
-	if strings.HasPrefix(v, "P") {
-		rest, inTime := v[1:], false
-		if rest == "" {
-			return 0, bad
-		}
-		for rest != "" {
-			if rest[0] == 'T' {
-				if inTime {
-					return 0, bad
-				}
-				inTime, rest = true, rest[1:]
-				continue
-			}
-			i := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
-			if i <= 0 {
-				return 0, bad
-			}
-			n, err := strconv.ParseInt(rest[:i], 10, 32)
-			if err != nil {
-				return 0, bad
-			}
-			unit := map[bool]map[byte]time.Duration{
-				false: {'W': 7 * 24 * time.Hour, 'D': 24 * time.Hour},
-				true:  {'H': time.Hour, 'M': time.Minute, 'S': time.Second},
-			}[inTime][rest[i]]
-			if unit == 0 {
-				return 0, bad
-			}
-			d += time.Duration(n) * unit
-			rest = rest[i+1:]
-		}
-	} else {
-		var err error
-		if d, err = time.ParseDuration(v); err != nil {
-			return 0, bad
-		}
-	}
-	if d < 0 {
-		return 0, bad
-	}
-	if d > 0 && d < time.Second {
-		return 0, wire.Errorf(wire.CodeBadRequest, "%s must be at least one second, got %q", field, v)
-	}
-	return d, nil
-}
-
-// storeErr maps the store's sentinel errors to wire errors with a message about what.
-func storeErr(err error, what string) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, store.ErrNotFound):
-		return wire.Errorf(wire.CodeNotFound, "%s not found", what)
-	case errors.Is(err, store.ErrConflict):
-		return wire.Errorf(wire.CodeConflict, "%s: conflict", what)
-	case errors.Is(err, store.ErrTooManyParticipants):
-		return wire.Errorf(wire.CodeTooManyMembers, "%s: the participant limit is reached", what)
-	case errors.Is(err, store.ErrClosed):
-		return wire.Errorf(wire.CodeForbidden, "%s: the conversation is closed", what)
-	case errors.Is(err, store.ErrMediaUnusable):
-		return wire.Errorf(wire.CodeBadRequest, "%s: a media sid does not exist, was uploaded by someone else than the author, or is attached already", what)
-	case errors.Is(err, store.ErrBadCursor):
-		return wire.Errorf(wire.CodeBadRequest, "%s: invalid paging cursor", what)
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
-
-// serveHealth answers 200 "ok" when the store answers a cheap query, else 503.
-func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-	defer cancel()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if err := s.cfg.Store.Ping(ctx); err != nil {
-		s.log.Warn("health check: store unavailable", "err", err)
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte("store unavailable"))
-		return
-	}
-	_, _ = w.Write([]byte("ok"))
 }

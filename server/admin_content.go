@@ -94,7 +94,7 @@ func (s *Server) adminListContent(r *adminReq) (int, any, error) {
 func (s *Server) adminGetContent(r *adminReq) (int, any, error) {
 	t, err := s.cfg.Store.ContentTemplate(r.ctx, r.path("sid"))
 	if err != nil {
-		return 0, nil, storeErr(err, "content template "+r.path("sid"))
+		return 0, nil, storeErr(err, contentTemplateThing(r.path("sid")))
 	}
 	return http.StatusOK, t, nil
 }
@@ -110,14 +110,14 @@ func (s *Server) adminUpdateContent(r *adminReq) (int, any, error) {
 	t, err := s.cfg.Store.UpdateContentTemplate(r.ctx, r.path("sid"), store.ContentTemplateUpdate{
 		FriendlyName: a.FriendlyName, Variables: a.Variables, Variants: a.Variants})
 	if err != nil {
-		return 0, nil, storeErr(err, "content template "+r.path("sid"))
+		return 0, nil, storeErr(err, contentTemplateThing(r.path("sid")))
 	}
 	return http.StatusOK, t, nil
 }
 
 func (s *Server) adminDeleteContent(r *adminReq) (int, any, error) {
 	if err := s.cfg.Store.DeleteContentTemplate(r.ctx, r.path("sid")); err != nil {
-		return 0, nil, storeErr(err, "content template "+r.path("sid"))
+		return 0, nil, storeErr(err, contentTemplateThing(r.path("sid")))
 	}
 	return http.StatusNoContent, nil, nil
 }

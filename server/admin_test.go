@@ -1,10 +1,8 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,71 +14,6 @@ import (
 	"github.com/convo-sdk/convo/server/servertest"
 	"github.com/convo-sdk/convo/wire"
 )
-
-// admin calls the admin REST API of a test server.
-type admin struct {
-	t          *testing.T
-	base       string
-	id, secret string
-	noAuth     bool
-}
-
-func newAdmin(t *testing.T, env *servertest.Env) *admin {
-	return &admin{t: t, base: env.HTTPURL + "/v1/admin", id: env.Key.ID, secret: env.Key.Secret}
-}
-
-// raw sends a request and returns the status, headers and body.
-func (a *admin) raw(method, path string, body any) (int, http.Header, []byte) {
-	a.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		require.NoError(a.t, err)
-		rd = bytes.NewReader(j)
-	}
-	req, err := http.NewRequestWithContext(ctxT(a.t), method, a.base+path, rd)
-	require.NoError(a.t, err)
-	if !a.noAuth {
-		req.SetBasicAuth(a.id, a.secret)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(a.t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(a.t, err)
-	return res.StatusCode, res.Header, b
-}
-
-// do expects a 2xx answer and decodes it into out (may be nil).
-func (a *admin) do(method, path string, body, out any) int {
-	a.t.Helper()
-	st, _, b := a.raw(method, path, body)
-	require.True(a.t, st >= 200 && st < 300, "%s %s: %d %s", method, path, st, b)
-	if out != nil {
-		require.NoError(a.t, json.Unmarshal(b, out), string(b))
-	}
-	return st
-}
-
-// fail expects an error answer with the given HTTP status and wire code.
-func (a *admin) fail(method, path string, body any, status int, code wire.Code) string {
-	a.t.Helper()
-	st, h, b := a.raw(method, path, body)
-	require.Equal(a.t, status, st, "%s %s: %s", method, path, b)
-	assert.Equal(a.t, "application/json", h.Get("Content-Type"))
-	var e wire.Error
-	require.NoError(a.t, json.Unmarshal(b, &e), string(b))
-	assert.Equal(a.t, code, e.Code, "%s %s: %s", method, path, b)
-	assert.NotEmpty(a.t, e.Message)
-	return e.Message
-}
 
 // event waits for the next event named name on c and decodes it.
 func event[T any](t *testing.T, ctx context.Context, c *servertest.Client, name string) T {
@@ -117,9 +50,9 @@ func TestAdminRejectsBadCredentials(t *testing.T) {
 		{name: "empty secret", id: env.Key.ID, secret: ""},
 		{name: "secret as id", id: env.Key.Secret, secret: env.Key.ID},
 	} {
-		a := &admin{t: t, base: env.HTTPURL + "/v1/admin", id: creds.id, secret: creds.secret, noAuth: creds.none}
+		a := &servertest.Admin{T: t, Base: env.HTTPURL + "/v1/admin", ID: creds.id, Secret: creds.secret, NoAuth: creds.none}
 		for _, r := range adminRoutes {
-			st, h, b := a.raw(r[0], r[1], `{}`)
+			st, h, b := a.Raw(r[0], r[1], `{}`)
 			require.Equal(t, http.StatusUnauthorized, st, "%s: %s %s: %s", creds.name, r[0], r[1], b)
 			assert.Equal(t, `Basic realm="convo", charset="UTF-8"`, h.Get("WWW-Authenticate"))
 			var e wire.Error
@@ -139,10 +72,10 @@ func TestAdminRejectsBadCredentials(t *testing.T) {
 func TestAdminConversations(t *testing.T) {
 	ctx := ctxT(t)
 	env := servertest.Start(t)
-	a := newAdmin(t, env)
+	a := env.Admin(t)
 
 	var conv wire.Conversation
-	st := a.do("POST", "/conversations", map[string]any{
+	st := a.Do("POST", "/conversations", map[string]any{
 		"friendlyName": "Support", "uniqueName": "support-1", "attributes": map[string]any{"tier": "gold"},
 	}, &conv)
 	assert.Equal(t, http.StatusCreated, st)
@@ -152,92 +85,92 @@ func TestAdminConversations(t *testing.T) {
 	assert.Equal(t, "", conv.CreatedBy)
 
 	var got wire.Conversation
-	a.do("GET", "/conversations/"+conv.Sid, nil, &got)
+	a.Do("GET", "/conversations/"+conv.Sid, nil, &got)
 	assert.Equal(t, conv.Sid, got.Sid)
-	a.do("GET", "/conversations/support-1", nil, &got)
+	a.Do("GET", "/conversations/support-1", nil, &got)
 	assert.Equal(t, conv.Sid, got.Sid, "a unique name works in place of the sid")
 
 	// Bad input.
-	a.fail("POST", "/conversations", map[string]any{"uniqueName": "support-1"}, 409, wire.CodeConflict)
-	a.fail("POST", "/conversations", map[string]any{"friendlyName": strings.Repeat("x", wire.MaxFriendlyNameChars+1)}, 413, wire.CodeTooLarge)
-	a.fail("POST", "/conversations", map[string]any{"attributes": map[string]string{"a": strings.Repeat("x", wire.MaxConversationAttrsBytes)}}, 413, wire.CodeTooLarge)
-	a.fail("POST", "/conversations", `{"attributes": {broken`, 400, wire.CodeBadRequest)
-	a.fail("POST", "/conversations", `[1]`, 400, wire.CodeBadRequest)
-	a.fail("POST", "/conversations", map[string]any{"friendlyName": 7}, 400, wire.CodeBadRequest)
-	a.fail("POST", "/conversations", map[string]any{"state": "sleepy"}, 400, wire.CodeBadRequest)
-	a.fail("POST", "/conversations", map[string]any{"timers": map[string]string{"inactive": "soon"}}, 400, wire.CodeBadRequest)
-	a.fail("POST", "/conversations", map[string]any{"createdBy": "bad\x01id"}, 400, wire.CodeBadRequest)
-	a.fail("GET", "/conversations/CHnope", nil, 404, wire.CodeNotFound)
-	a.fail("GET", "/conversations?pageSize=500", nil, 400, wire.CodeBadRequest)
-	a.fail("GET", "/conversations?pageSize=x", nil, 400, wire.CodeBadRequest)
-	a.fail("GET", "/conversations?after=zz", nil, 400, wire.CodeBadRequest)
-	a.fail("POST", "/conversations", strings.Repeat(" ", 2<<20), 413, wire.CodeTooLarge)
+	a.Fail("POST", "/conversations", map[string]any{"uniqueName": "support-1"}, 409, wire.CodeConflict)
+	a.Fail("POST", "/conversations", map[string]any{"friendlyName": strings.Repeat("x", wire.MaxFriendlyNameChars+1)}, 413, wire.CodeTooLarge)
+	a.Fail("POST", "/conversations", map[string]any{"attributes": map[string]string{"a": strings.Repeat("x", wire.MaxConversationAttrsBytes)}}, 413, wire.CodeTooLarge)
+	a.Fail("POST", "/conversations", `{"attributes": {broken`, 400, wire.CodeBadRequest)
+	a.Fail("POST", "/conversations", `[1]`, 400, wire.CodeBadRequest)
+	a.Fail("POST", "/conversations", map[string]any{"friendlyName": 7}, 400, wire.CodeBadRequest)
+	a.Fail("POST", "/conversations", map[string]any{"state": "sleepy"}, 400, wire.CodeBadRequest)
+	a.Fail("POST", "/conversations", map[string]any{"timers": map[string]string{"inactive": "soon"}}, 400, wire.CodeBadRequest)
+	a.Fail("POST", "/conversations", map[string]any{"createdBy": "bad\x01id"}, 400, wire.CodeBadRequest)
+	a.Fail("GET", "/conversations/CHnope", nil, 404, wire.CodeNotFound)
+	a.Fail("GET", "/conversations?pageSize=500", nil, 400, wire.CodeBadRequest)
+	a.Fail("GET", "/conversations?pageSize=x", nil, 400, wire.CodeBadRequest)
+	a.Fail("GET", "/conversations?after=zz", nil, 400, wire.CodeBadRequest)
+	a.Fail("POST", "/conversations", strings.Repeat(" ", 2<<20), 413, wire.CodeTooLarge)
 
 	// Listing pages through every conversation.
 	for i := range 3 {
-		a.do("POST", "/conversations", map[string]any{"friendlyName": "c" + string(rune('a'+i))}, nil)
+		a.Do("POST", "/conversations", map[string]any{"friendlyName": "c" + string(rune('a'+i))}, nil)
 	}
 	var page wire.ConversationPage
-	a.do("GET", "/conversations?pageSize=3", nil, &page)
+	a.Do("GET", "/conversations?pageSize=3", nil, &page)
 	require.Len(t, page.Items, 3)
 	require.NotEmpty(t, page.Next)
 	assert.Equal(t, conv.Sid, page.Items[0].Sid)
 	next := page.Next
 	page = wire.ConversationPage{}
-	a.do("GET", "/conversations?pageSize=3&after="+next, nil, &page)
+	a.Do("GET", "/conversations?pageSize=3&after="+next, nil, &page)
 	require.Len(t, page.Items, 1)
 	assert.Empty(t, page.Next)
 
 	// A connected participant sees updates and the deletion live.
-	a.do("POST", "/conversations/"+conv.Sid+"/participants", map[string]any{"identity": "alice"}, nil)
+	a.Do("POST", "/conversations/"+conv.Sid+"/participants", map[string]any{"identity": "alice"}, nil)
 	alice := env.Connect(ctx, "alice")
 	var upd wire.Conversation
-	a.do("PATCH", "/conversations/"+conv.Sid, map[string]any{"friendlyName": "Support (VIP)", "attributes": map[string]int{"n": 1}}, &upd)
+	a.Do("PATCH", "/conversations/"+conv.Sid, map[string]any{"friendlyName": "Support (VIP)", "attributes": map[string]int{"n": 1}}, &upd)
 	assert.Equal(t, "Support (VIP)", upd.FriendlyName)
 	ev := event[wire.ConversationUpdatedEvent](t, ctx, alice, wire.EventConversationUpdated)
 	assert.Equal(t, "Support (VIP)", ev.Conversation.FriendlyName)
 	assert.Contains(t, ev.UpdateReasons, wire.ReasonFriendlyName)
 	assert.Contains(t, ev.UpdateReasons, wire.ReasonAttributes)
 
-	a.do("POST", "/conversations/"+conv.Sid, map[string]any{"state": "closed", "timers": map[string]string{"inactive": "PT10M", "closed": "24h"}}, &upd)
+	a.Do("POST", "/conversations/"+conv.Sid, map[string]any{"state": "closed", "timers": map[string]string{"inactive": "PT10M", "closed": "24h"}}, &upd)
 	require.NotNil(t, upd.State)
 	assert.Equal(t, wire.StateClosed, upd.State.Current)
 	ev = event[wire.ConversationUpdatedEvent](t, ctx, alice, wire.EventConversationUpdated)
 	assert.Contains(t, ev.UpdateReasons, wire.ReasonState)
-	a.fail("PATCH", "/conversations/"+conv.Sid, map[string]any{"createdBy": "bob"}, 400, wire.CodeBadRequest)
+	a.Fail("PATCH", "/conversations/"+conv.Sid, map[string]any{"createdBy": "bob"}, 400, wire.CodeBadRequest)
 	var other wire.Conversation
-	a.do("POST", "/conversations", map[string]any{"uniqueName": "taken"}, &other)
-	a.fail("PATCH", "/conversations/"+conv.Sid, map[string]any{"uniqueName": "taken"}, 409, wire.CodeConflict)
+	a.Do("POST", "/conversations", map[string]any{"uniqueName": "taken"}, &other)
+	a.Fail("PATCH", "/conversations/"+conv.Sid, map[string]any{"uniqueName": "taken"}, 409, wire.CodeConflict)
 
-	st = a.do("DELETE", "/conversations/"+conv.Sid, nil, nil)
+	st = a.Do("DELETE", "/conversations/"+conv.Sid, nil, nil)
 	assert.Equal(t, http.StatusNoContent, st)
 	removed := event[wire.ConversationRefEvent](t, ctx, alice, wire.EventConversationRemoved)
 	assert.Equal(t, conv.Sid, removed.ConversationSid)
-	a.fail("GET", "/conversations/"+conv.Sid, nil, 404, wire.CodeNotFound)
-	a.fail("DELETE", "/conversations/"+conv.Sid, nil, 404, wire.CodeNotFound)
+	a.Fail("GET", "/conversations/"+conv.Sid, nil, 404, wire.CodeNotFound)
+	a.Fail("DELETE", "/conversations/"+conv.Sid, nil, 404, wire.CodeNotFound)
 }
 
 func TestAdminParticipants(t *testing.T) {
 	ctx := ctxT(t)
 	env := servertest.Start(t, servertest.Options{MaxParticipants: 4})
-	a := newAdmin(t, env)
+	a := env.Admin(t)
 	var conv wire.Conversation
-	a.do("POST", "/conversations", map[string]any{"friendlyName": "p"}, &conv)
+	a.Do("POST", "/conversations", map[string]any{"friendlyName": "p"}, &conv)
 	base := "/conversations/" + conv.Sid + "/participants"
 
 	var pa wire.Participant
-	assert.Equal(t, http.StatusCreated, a.do("POST", base, map[string]any{"identity": "alice", "attributes": map[string]int{"x": 1}}, &pa))
+	assert.Equal(t, http.StatusCreated, a.Do("POST", base, map[string]any{"identity": "alice", "attributes": map[string]int{"x": 1}}, &pa))
 	assert.Equal(t, "alice", pa.Identity)
 	assert.Equal(t, wire.ParticipantChat, pa.Type)
 	alice := env.Connect(ctx, "alice")
 
 	var pb wire.Participant
-	a.do("POST", base, map[string]any{"identity": "bob"}, &pb)
+	a.Do("POST", base, map[string]any{"identity": "bob"}, &pb)
 	joined := event[wire.ParticipantEvent](t, ctx, alice, wire.EventParticipantJoined)
 	assert.Equal(t, "bob", joined.Participant.Identity)
 
 	var sms wire.Participant
-	a.do("POST", base, map[string]any{"address": "+15550001", "proxyAddress": "+15559999"}, &sms)
+	a.Do("POST", base, map[string]any{"address": "+15550001", "proxyAddress": "+15559999"}, &sms)
 	assert.Equal(t, wire.ParticipantSMS, sms.Type)
 	assert.Equal(t, "+15550001", sms.Address)
 	assert.Equal(t, "+15559999", sms.ProxyAddress)
@@ -245,59 +178,59 @@ func TestAdminParticipants(t *testing.T) {
 	joined = event[wire.ParticipantEvent](t, ctx, alice, wire.EventParticipantJoined)
 	assert.Equal(t, sms.Sid, joined.Participant.Sid)
 	var wa wire.Participant
-	a.do("POST", base, map[string]any{"address": "whatsapp:+15550002", "proxyAddress": "whatsapp:+15559999"}, &wa)
+	a.Do("POST", base, map[string]any{"address": "whatsapp:+15550002", "proxyAddress": "whatsapp:+15559999"}, &wa)
 	assert.Equal(t, wire.ParticipantWhatsApp, wa.Type)
 
 	// Bad input.
-	a.fail("POST", base, map[string]any{"identity": "carol"}, 413, wire.CodeTooManyMembers)
-	a.fail("POST", base, map[string]any{"identity": "bob"}, 409, wire.CodeConflict)
-	a.fail("POST", base, map[string]any{}, 400, wire.CodeBadRequest)
-	a.fail("POST", base, map[string]any{"identity": "x\ny"}, 400, wire.CodeBadRequest)
-	a.fail("POST", base, map[string]any{"identity": strings.Repeat("i", wire.MaxIdentityChars+1)}, 413, wire.CodeTooLarge)
-	a.fail("POST", base, map[string]any{"identity": "dan", "address": "+1555"}, 400, wire.CodeBadRequest)
-	a.fail("POST", base, map[string]any{"address": "+1555"}, 400, wire.CodeBadRequest) // sms needs a proxy address
-	a.fail("POST", base, map[string]any{"address": "+1555", "proxyAddress": "+1666", "type": "fax"}, 400, wire.CodeBadRequest)
-	a.fail("POST", base, map[string]any{"identity": "dan", "attributes": map[string]string{"a": strings.Repeat("x", wire.MaxParticipantAttrsBytes)}}, 413, wire.CodeTooLarge)
-	a.fail("POST", "/conversations/CHnope/participants", map[string]any{"identity": "dan"}, 404, wire.CodeNotFound)
+	a.Fail("POST", base, map[string]any{"identity": "carol"}, 413, wire.CodeTooManyMembers)
+	a.Fail("POST", base, map[string]any{"identity": "bob"}, 409, wire.CodeConflict)
+	a.Fail("POST", base, map[string]any{}, 400, wire.CodeBadRequest)
+	a.Fail("POST", base, map[string]any{"identity": "x\ny"}, 400, wire.CodeBadRequest)
+	a.Fail("POST", base, map[string]any{"identity": strings.Repeat("i", wire.MaxIdentityChars+1)}, 413, wire.CodeTooLarge)
+	a.Fail("POST", base, map[string]any{"identity": "dan", "address": "+1555"}, 400, wire.CodeBadRequest)
+	a.Fail("POST", base, map[string]any{"address": "+1555"}, 400, wire.CodeBadRequest) // sms needs a proxy address
+	a.Fail("POST", base, map[string]any{"address": "+1555", "proxyAddress": "+1666", "type": "fax"}, 400, wire.CodeBadRequest)
+	a.Fail("POST", base, map[string]any{"identity": "dan", "attributes": map[string]string{"a": strings.Repeat("x", wire.MaxParticipantAttrsBytes)}}, 413, wire.CodeTooLarge)
+	a.Fail("POST", "/conversations/CHnope/participants", map[string]any{"identity": "dan"}, 404, wire.CodeNotFound)
 
 	var page wire.ParticipantPage
-	a.do("GET", base, nil, &page)
+	a.Do("GET", base, nil, &page)
 	require.Len(t, page.Items, 4)
 	var got wire.Participant
-	a.do("GET", base+"/bob", nil, &got)
+	a.Do("GET", base+"/bob", nil, &got)
 	assert.Equal(t, pb.Sid, got.Sid, "by identity")
-	a.do("GET", base+"/"+sms.Sid, nil, &got)
+	a.Do("GET", base+"/"+sms.Sid, nil, &got)
 	assert.Equal(t, "+15550001", got.Address, "by sid")
-	a.fail("GET", base+"/nobody", nil, 404, wire.CodeNotFound)
+	a.Fail("GET", base+"/nobody", nil, 404, wire.CodeNotFound)
 
-	a.do("PATCH", base+"/bob", map[string]any{"attributes": map[string]string{"role": "agent"}}, &got)
+	a.Do("PATCH", base+"/bob", map[string]any{"attributes": map[string]string{"role": "agent"}}, &got)
 	assert.JSONEq(t, `{"role":"agent"}`, string(got.Attributes))
 	upd := event[wire.ParticipantUpdatedEvent](t, ctx, alice, wire.EventParticipantUpdated)
 	assert.Equal(t, pb.Sid, upd.Participant.Sid)
 
-	assert.Equal(t, http.StatusNoContent, a.do("DELETE", base+"/bob", nil, nil))
+	assert.Equal(t, http.StatusNoContent, a.Do("DELETE", base+"/bob", nil, nil))
 	left := event[wire.ParticipantEvent](t, ctx, alice, wire.EventParticipantLeft)
 	assert.Equal(t, pb.Sid, left.Participant.Sid)
-	a.do("DELETE", base+"/"+sms.Sid, nil, nil)
-	a.fail("DELETE", base+"/bob", nil, 404, wire.CodeNotFound)
-	a.do("GET", base, nil, &page)
+	a.Do("DELETE", base+"/"+sms.Sid, nil, nil)
+	a.Fail("DELETE", base+"/bob", nil, 404, wire.CodeNotFound)
+	a.Do("GET", base, nil, &page)
 	assert.Len(t, page.Items, 2)
 }
 
 func TestAdminMessages(t *testing.T) {
 	ctx := ctxT(t)
 	env := servertest.Start(t)
-	a := newAdmin(t, env)
+	a := env.Admin(t)
 	var conv wire.Conversation
-	a.do("POST", "/conversations", map[string]any{"friendlyName": "m"}, &conv)
+	a.Do("POST", "/conversations", map[string]any{"friendlyName": "m"}, &conv)
 	base := "/conversations/" + conv.Sid + "/messages"
 	var pb wire.Participant
-	a.do("POST", "/conversations/"+conv.Sid+"/participants", map[string]any{"identity": "alice"}, nil)
-	a.do("POST", "/conversations/"+conv.Sid+"/participants", map[string]any{"identity": "bob"}, &pb)
+	a.Do("POST", "/conversations/"+conv.Sid+"/participants", map[string]any{"identity": "alice"}, nil)
+	a.Do("POST", "/conversations/"+conv.Sid+"/participants", map[string]any{"identity": "bob"}, &pb)
 	alice := env.Connect(ctx, "alice")
 
 	var m wire.Message
-	assert.Equal(t, http.StatusCreated, a.do("POST", base, map[string]any{"author": "bob", "body": "hi from bob", "attributes": map[string]int{"k": 1}, "subject": "Hello"}, &m))
+	assert.Equal(t, http.StatusCreated, a.Do("POST", base, map[string]any{"author": "bob", "body": "hi from bob", "attributes": map[string]int{"k": 1}, "subject": "Hello"}, &m))
 	assert.Equal(t, "bob", m.Author)
 	assert.Equal(t, pb.Sid, m.ParticipantSid, "an author who is a participant writes as that participant")
 	assert.EqualValues(t, 0, m.Index)
@@ -308,59 +241,59 @@ func TestAdminMessages(t *testing.T) {
 	assert.Equal(t, "hi from bob", *added.Message.Body)
 
 	var sys wire.Message
-	a.do("POST", base, map[string]any{"body": "system notice", "idempotencyKey": "k1"}, &sys)
+	a.Do("POST", base, map[string]any{"body": "system notice", "idempotencyKey": "k1"}, &sys)
 	assert.Equal(t, "system", sys.Author)
 	assert.Empty(t, sys.ParticipantSid)
 	var again wire.Message
-	assert.Equal(t, http.StatusOK, a.do("POST", base, map[string]any{"body": "system notice", "idempotencyKey": "k1"}, &again))
+	assert.Equal(t, http.StatusOK, a.Do("POST", base, map[string]any{"body": "system notice", "idempotencyKey": "k1"}, &again))
 	assert.Equal(t, sys.Sid, again.Sid, "the idempotency key makes a retried post safe")
 
 	for i := range 5 {
-		a.do("POST", base, map[string]any{"author": "alice", "body": "n" + string(rune('0'+i))}, nil)
+		a.Do("POST", base, map[string]any{"author": "alice", "body": "n" + string(rune('0'+i))}, nil)
 	}
 	var page wire.MessagePage
-	a.do("GET", base+"?pageSize=3", nil, &page)
+	a.Do("GET", base+"?pageSize=3", nil, &page)
 	require.Len(t, page.Items, 3)
 	assert.EqualValues(t, 4, page.Items[0].Index)
 	assert.True(t, page.HasPrev)
 	assert.False(t, page.HasNext)
-	a.do("GET", base+"?pageSize=2&anchor=1&direction=forward", nil, &page)
+	a.Do("GET", base+"?pageSize=2&anchor=1&direction=forward", nil, &page)
 	require.Len(t, page.Items, 2)
 	assert.EqualValues(t, 1, page.Items[0].Index)
 	assert.True(t, page.HasPrev)
 	assert.True(t, page.HasNext)
 
 	// Bad input.
-	a.fail("GET", base+"?direction=sideways", nil, 400, wire.CodeBadRequest)
-	a.fail("GET", base+"?anchor=-1", nil, 400, wire.CodeBadRequest)
-	a.fail("GET", base+"?pageSize=101", nil, 400, wire.CodeBadRequest)
-	a.fail("POST", base, map[string]any{"author": "bob"}, 400, wire.CodeBadRequest)
-	a.fail("POST", base, map[string]any{"body": strings.Repeat("b", wire.MaxMessageBodyBytes+1)}, 413, wire.CodeTooLarge)
-	a.fail("POST", base, map[string]any{"body": "x", "attributes": map[string]string{"a": strings.Repeat("x", wire.MaxMessageAttrsBytes)}}, 413, wire.CodeTooLarge)
-	a.fail("POST", base, map[string]any{"body": "x", "author": "a\x00b"}, 400, wire.CodeBadRequest)
-	a.fail("POST", base, map[string]any{"body": "x", "subject": strings.Repeat("s", wire.MaxSubjectChars+1)}, 413, wire.CodeTooLarge)
-	a.fail("POST", base, map[string]any{"body": "x", "contentSid": "HXnope"}, 404, wire.CodeNotFound)
-	a.fail("POST", base, map[string]any{"body": "x", "participantSid": "MBnope"}, 404, wire.CodeNotFound)
-	a.fail("POST", base, map[string]any{"body": "x", "mediaSids": []string{"MEnope"}}, 400, wire.CodeBadRequest)
-	a.fail("POST", "/conversations/CHnope/messages", map[string]any{"body": "x"}, 404, wire.CodeNotFound)
-	a.fail("GET", base+"/IMnope", nil, 404, wire.CodeNotFound)
+	a.Fail("GET", base+"?direction=sideways", nil, 400, wire.CodeBadRequest)
+	a.Fail("GET", base+"?anchor=-1", nil, 400, wire.CodeBadRequest)
+	a.Fail("GET", base+"?pageSize=101", nil, 400, wire.CodeBadRequest)
+	a.Fail("POST", base, map[string]any{"author": "bob"}, 400, wire.CodeBadRequest)
+	a.Fail("POST", base, map[string]any{"body": strings.Repeat("b", wire.MaxMessageBodyBytes+1)}, 413, wire.CodeTooLarge)
+	a.Fail("POST", base, map[string]any{"body": "x", "attributes": map[string]string{"a": strings.Repeat("x", wire.MaxMessageAttrsBytes)}}, 413, wire.CodeTooLarge)
+	a.Fail("POST", base, map[string]any{"body": "x", "author": "a\x00b"}, 400, wire.CodeBadRequest)
+	a.Fail("POST", base, map[string]any{"body": "x", "subject": strings.Repeat("s", wire.MaxSubjectChars+1)}, 413, wire.CodeTooLarge)
+	a.Fail("POST", base, map[string]any{"body": "x", "contentSid": "HXnope"}, 404, wire.CodeNotFound)
+	a.Fail("POST", base, map[string]any{"body": "x", "participantSid": "MBnope"}, 404, wire.CodeNotFound)
+	a.Fail("POST", base, map[string]any{"body": "x", "mediaSids": []string{"MEnope"}}, 400, wire.CodeBadRequest)
+	a.Fail("POST", "/conversations/CHnope/messages", map[string]any{"body": "x"}, 404, wire.CodeNotFound)
+	a.Fail("GET", base+"/IMnope", nil, 404, wire.CodeNotFound)
 
 	var got wire.Message
-	a.do("GET", base+"/"+m.Sid, nil, &got)
+	a.Do("GET", base+"/"+m.Sid, nil, &got)
 	assert.Equal(t, "hi from bob", *got.Body)
-	a.do("PATCH", base+"/"+m.Sid, map[string]any{"body": "edited"}, &got)
+	a.Do("PATCH", base+"/"+m.Sid, map[string]any{"body": "edited"}, &got)
 	assert.Equal(t, "edited", *got.Body)
 	assert.Equal(t, "system", got.LastUpdatedBy)
 	upd := event[wire.MessageUpdatedEvent](t, ctx, alice, wire.EventMessageUpdated)
 	assert.Equal(t, "edited", *upd.Message.Body)
 	assert.Contains(t, upd.UpdateReasons, wire.ReasonBody)
-	a.fail("PATCH", base+"/"+m.Sid, map[string]any{}, 400, wire.CodeBadRequest)
+	a.Fail("PATCH", base+"/"+m.Sid, map[string]any{}, 400, wire.CodeBadRequest)
 
-	assert.Equal(t, http.StatusNoContent, a.do("DELETE", base+"/"+m.Sid, nil, nil))
+	assert.Equal(t, http.StatusNoContent, a.Do("DELETE", base+"/"+m.Sid, nil, nil))
 	rm := event[wire.MessageEvent](t, ctx, alice, wire.EventMessageRemoved)
 	assert.Equal(t, m.Sid, rm.Message.Sid)
-	a.fail("GET", base+"/"+m.Sid, nil, 404, wire.CodeNotFound)
-	a.fail("DELETE", base+"/"+m.Sid, nil, 404, wire.CodeNotFound)
+	a.Fail("GET", base+"/"+m.Sid, nil, 404, wire.CodeNotFound)
+	a.Fail("DELETE", base+"/"+m.Sid, nil, 404, wire.CodeNotFound)
 
 	// What the admin posted, the client reads like any message.
 	var cp wire.MessagePage
@@ -371,38 +304,38 @@ func TestAdminMessages(t *testing.T) {
 func TestAdminInboundAndReceipts(t *testing.T) {
 	ctx := ctxT(t)
 	env := servertest.Start(t)
-	a := newAdmin(t, env)
+	a := env.Admin(t)
 	var conv wire.Conversation
-	a.do("POST", "/conversations", map[string]any{"friendlyName": "r"}, &conv)
+	a.Do("POST", "/conversations", map[string]any{"friendlyName": "r"}, &conv)
 	cbase := "/conversations/" + conv.Sid
 	var chat, sms, email wire.Participant
-	a.do("POST", cbase+"/participants", map[string]any{"identity": "alice"}, &chat)
-	a.do("POST", cbase+"/participants", map[string]any{"address": "+15550001", "proxyAddress": "+15559999"}, &sms)
-	a.do("POST", cbase+"/participants", map[string]any{"address": "eve@example.com"}, &email)
+	a.Do("POST", cbase+"/participants", map[string]any{"identity": "alice"}, &chat)
+	a.Do("POST", cbase+"/participants", map[string]any{"address": "+15550001", "proxyAddress": "+15559999"}, &sms)
+	a.Do("POST", cbase+"/participants", map[string]any{"address": "eve@example.com"}, &email)
 	assert.Equal(t, wire.ParticipantEmail, email.Type)
 	alice := env.Connect(ctx, "alice")
 
 	// An inbound SMS: the author is the address, with channel metadata.
 	var in wire.Message
-	a.do("POST", cbase+"/messages", map[string]any{"author": "+15550001", "body": "inbound",
+	a.Do("POST", cbase+"/messages", map[string]any{"author": "+15550001", "body": "inbound",
 		"channelMetadata": map[string]any{"type": "sms", "data": map[string]string{"messageSid": "SM1"}}}, &in)
 	assert.Equal(t, sms.Sid, in.ParticipantSid)
 	var md *wire.ChannelMetadata
 	require.NoError(t, alice.Call(ctx, wire.OpMessageChannelMeta, wire.MessageRef{ConversationSid: conv.Sid, MessageSid: in.Sid}, &md))
 	require.NotNil(t, md)
 	assert.Equal(t, "sms", md.Type)
-	a.fail("POST", cbase+"/messages", map[string]any{"body": "x", "channelMetadata": map[string]any{"data": 1}}, 400, wire.CodeBadRequest)
+	a.Fail("POST", cbase+"/messages", map[string]any{"body": "x", "channelMetadata": map[string]any{"data": 1}}, 400, wire.CodeBadRequest)
 
 	// An outbound message and its delivery receipts.
 	var out wire.Message
-	a.do("POST", cbase+"/messages", map[string]any{"author": "alice", "body": "outbound"}, &out)
+	a.Do("POST", cbase+"/messages", map[string]any{"author": "alice", "body": "outbound"}, &out)
 	_, err := alice.WaitEvent(ctx, wire.EventMessageAdded)
 	require.NoError(t, err)
 	_, err = alice.WaitEvent(ctx, wire.EventMessageAdded)
 	require.NoError(t, err)
 	rbase := cbase + "/messages/" + out.Sid + "/receipts/"
 	var rc wire.DetailedReceipt
-	a.do("PUT", rbase+sms.Sid, map[string]any{"status": "sent", "channelMessageSid": "SM42"}, &rc)
+	a.Do("PUT", rbase+sms.Sid, map[string]any{"status": "sent", "channelMessageSid": "SM42"}, &rc)
 	assert.True(t, strings.HasPrefix(rc.Sid, "DY"))
 	assert.Equal(t, "sent", rc.Status)
 	assert.Equal(t, "SM42", rc.ChannelMessageSid)
@@ -413,59 +346,59 @@ func TestAdminInboundAndReceipts(t *testing.T) {
 	assert.Equal(t, wire.AmountAll, upd.Message.Receipts.Sent)
 	assert.Equal(t, wire.AmountNone, upd.Message.Receipts.Delivered)
 
-	a.do("PUT", rbase+email.Sid, map[string]any{"status": "failed", "errorCode": 30008}, nil)
+	a.Do("PUT", rbase+email.Sid, map[string]any{"status": "failed", "errorCode": 30008}, nil)
 	upd = event[wire.MessageUpdatedEvent](t, ctx, alice, wire.EventMessageUpdated)
 	assert.Equal(t, 2, upd.Message.Receipts.Total)
 	assert.Equal(t, wire.AmountSome, upd.Message.Receipts.Failed)
-	a.do("PUT", rbase+sms.Sid, map[string]any{"status": "delivered"}, &rc)
+	a.Do("PUT", rbase+sms.Sid, map[string]any{"status": "delivered"}, &rc)
 	assert.Equal(t, "SM42", rc.ChannelMessageSid, "an update without channelMessageSid keeps it")
 	upd = event[wire.MessageUpdatedEvent](t, ctx, alice, wire.EventMessageUpdated)
 	assert.Equal(t, wire.AmountSome, upd.Message.Receipts.Delivered)
 
 	var rp wire.ReceiptPage
-	a.do("GET", cbase+"/messages/"+out.Sid+"/receipts", nil, &rp)
+	a.Do("GET", cbase+"/messages/"+out.Sid+"/receipts", nil, &rp)
 	require.Len(t, rp.Items, 2)
 	var got wire.Message
-	a.do("GET", cbase+"/messages/"+out.Sid, nil, &got)
+	a.Do("GET", cbase+"/messages/"+out.Sid, nil, &got)
 	require.NotNil(t, got.Receipts)
 	assert.Equal(t, 2, got.Receipts.Total)
 
-	a.fail("PUT", rbase+chat.Sid, map[string]any{"status": "sent"}, 400, wire.CodeBadRequest)
-	a.fail("PUT", rbase+sms.Sid, map[string]any{"status": "lost"}, 400, wire.CodeBadRequest)
-	a.fail("PUT", rbase+"MBnope", map[string]any{"status": "sent"}, 404, wire.CodeNotFound)
-	a.fail("PUT", cbase+"/messages/IMnope/receipts/"+sms.Sid, map[string]any{"status": "sent"}, 404, wire.CodeNotFound)
+	a.Fail("PUT", rbase+chat.Sid, map[string]any{"status": "sent"}, 400, wire.CodeBadRequest)
+	a.Fail("PUT", rbase+sms.Sid, map[string]any{"status": "lost"}, 400, wire.CodeBadRequest)
+	a.Fail("PUT", rbase+"MBnope", map[string]any{"status": "sent"}, 404, wire.CodeNotFound)
+	a.Fail("PUT", cbase+"/messages/IMnope/receipts/"+sms.Sid, map[string]any{"status": "sent"}, 404, wire.CodeNotFound)
 }
 
 func TestAdminUsers(t *testing.T) {
 	ctx := ctxT(t)
 	env := servertest.Start(t)
-	a := newAdmin(t, env)
-	a.fail("GET", "/users/ghost", nil, 404, wire.CodeNotFound)
+	a := env.Admin(t)
+	a.Fail("GET", "/users/ghost", nil, 404, wire.CodeNotFound)
 	alice := env.Connect(ctx, "alice")
 	_ = alice
 	var u wire.User
-	a.do("GET", "/users/alice", nil, &u)
+	a.Do("GET", "/users/alice", nil, &u)
 	assert.Equal(t, "alice", u.Identity)
-	a.do("PATCH", "/users/alice", map[string]any{"friendlyName": "Alice A.", "attributes": map[string]string{"team": "blue"}}, &u)
+	a.Do("PATCH", "/users/alice", map[string]any{"friendlyName": "Alice A.", "attributes": map[string]string{"team": "blue"}}, &u)
 	assert.Equal(t, "Alice A.", u.FriendlyName)
 	assert.JSONEq(t, `{"team":"blue"}`, string(u.Attributes))
-	a.do("GET", "/users/alice", nil, &u)
+	a.Do("GET", "/users/alice", nil, &u)
 	assert.Equal(t, "Alice A.", u.FriendlyName)
 	// A user prepared before their first login.
-	a.do("PATCH", "/users/newbie", map[string]any{"friendlyName": "New"}, &u)
+	a.Do("PATCH", "/users/newbie", map[string]any{"friendlyName": "New"}, &u)
 	assert.Equal(t, "New", u.FriendlyName)
 
-	a.fail("PATCH", "/users/alice", map[string]any{"friendlyName": strings.Repeat("f", wire.MaxFriendlyNameChars+1)}, 413, wire.CodeTooLarge)
-	a.fail("PATCH", "/users/alice", `{"attributes": {`, 400, wire.CodeBadRequest)
-	a.fail("GET", "/users/"+strings.Repeat("u", wire.MaxIdentityChars+1), nil, 413, wire.CodeTooLarge)
+	a.Fail("PATCH", "/users/alice", map[string]any{"friendlyName": strings.Repeat("f", wire.MaxFriendlyNameChars+1)}, 413, wire.CodeTooLarge)
+	a.Fail("PATCH", "/users/alice", `{"attributes": {`, 400, wire.CodeBadRequest)
+	a.Fail("GET", "/users/"+strings.Repeat("u", wire.MaxIdentityChars+1), nil, 413, wire.CodeTooLarge)
 }
 
 func TestAdminContentTemplates(t *testing.T) {
 	ctx := ctxT(t)
 	env := servertest.Start(t)
-	a := newAdmin(t, env)
+	a := env.Admin(t)
 	var ct wire.ContentTemplate
-	assert.Equal(t, http.StatusCreated, a.do("POST", "/content", map[string]any{
+	assert.Equal(t, http.StatusCreated, a.Do("POST", "/content", map[string]any{
 		"friendlyName": "greeting",
 		"variables":    []map[string]string{{"name": "1", "value": "friend"}},
 		"variants":     map[string]any{"twilio/text": map[string]string{"body": "Hi {{1}}"}},
@@ -474,18 +407,18 @@ func TestAdminContentTemplates(t *testing.T) {
 	assert.Equal(t, []wire.ContentVariable{{Name: "1", Value: "friend"}}, ct.Variables)
 	assert.JSONEq(t, `{"twilio/text":{"body":"Hi {{1}}"}}`, string(ct.Variants))
 	var ct2 wire.ContentTemplate
-	a.do("POST", "/content", map[string]any{"friendlyName": "bye"}, &ct2)
+	a.Do("POST", "/content", map[string]any{"friendlyName": "bye"}, &ct2)
 	assert.Equal(t, []wire.ContentVariable{}, ct2.Variables)
 
 	var got wire.ContentTemplate
-	a.do("GET", "/content/"+ct.Sid, nil, &got)
+	a.Do("GET", "/content/"+ct.Sid, nil, &got)
 	assert.Equal(t, "greeting", got.FriendlyName)
-	a.do("PATCH", "/content/"+ct.Sid, map[string]any{"friendlyName": "hello"}, &got)
+	a.Do("PATCH", "/content/"+ct.Sid, map[string]any{"friendlyName": "hello"}, &got)
 	assert.Equal(t, "hello", got.FriendlyName)
 	assert.Len(t, got.Variables, 1, "unchanged fields stay")
 
 	var page wire.ContentTemplatePage
-	a.do("GET", "/content?pageSize=1", nil, &page)
+	a.Do("GET", "/content?pageSize=1", nil, &page)
 	require.Len(t, page.Items, 1)
 	require.NotEmpty(t, page.Next)
 
@@ -504,37 +437,19 @@ func TestAdminContentTemplates(t *testing.T) {
 
 	// A message sent with a template.
 	var conv wire.Conversation
-	a.do("POST", "/conversations", map[string]any{}, &conv)
+	a.Do("POST", "/conversations", map[string]any{}, &conv)
 	var m wire.Message
-	a.do("POST", "/conversations/"+conv.Sid+"/messages", map[string]any{"contentSid": ct.Sid,
+	a.Do("POST", "/conversations/"+conv.Sid+"/messages", map[string]any{"contentSid": ct.Sid,
 		"contentVariables": []map[string]string{{"name": "1", "value": "Ann"}}}, &m)
 	assert.Equal(t, ct.Sid, m.ContentSid)
 
-	a.fail("POST", "/content", map[string]any{"variants": []int{1}}, 400, wire.CodeBadRequest)
-	a.fail("POST", "/content", map[string]any{"variables": []map[string]string{{"value": "x"}}}, 400, wire.CodeBadRequest)
-	a.fail("POST", "/content", map[string]any{"variables": []map[string]string{{"name": "a"}, {"name": "a"}}}, 400, wire.CodeBadRequest)
-	a.fail("POST", "/content", map[string]any{"friendlyName": strings.Repeat("n", 257)}, 413, wire.CodeTooLarge)
-	a.fail("GET", "/content/HXnope", nil, 404, wire.CodeNotFound)
-	a.fail("PATCH", "/content/HXnope", map[string]any{"friendlyName": "x"}, 404, wire.CodeNotFound)
-	a.fail("GET", "/content?after=-4", nil, 400, wire.CodeBadRequest)
-	assert.Equal(t, http.StatusNoContent, a.do("DELETE", "/content/"+ct2.Sid, nil, nil))
-	a.fail("DELETE", "/content/"+ct2.Sid, nil, 404, wire.CodeNotFound)
-}
-
-func TestHealthz(t *testing.T) {
-	env := servertest.Start(t)
-	healthz := func() (*http.Response, error) {
-		req, err := http.NewRequestWithContext(ctxT(t), "GET", env.HTTPURL+"/healthz", nil)
-		require.NoError(t, err)
-		return http.DefaultClient.Do(req)
-	}
-	res, err := healthz()
-	require.NoError(t, err)
-	res.Body.Close()
-	assert.Equal(t, 200, res.StatusCode)
-	require.NoError(t, env.Store.Close()) // the store goes away under the server
-	res, err = healthz()
-	require.NoError(t, err)
-	res.Body.Close()
-	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	a.Fail("POST", "/content", map[string]any{"variants": []int{1}}, 400, wire.CodeBadRequest)
+	a.Fail("POST", "/content", map[string]any{"variables": []map[string]string{{"value": "x"}}}, 400, wire.CodeBadRequest)
+	a.Fail("POST", "/content", map[string]any{"variables": []map[string]string{{"name": "a"}, {"name": "a"}}}, 400, wire.CodeBadRequest)
+	a.Fail("POST", "/content", map[string]any{"friendlyName": strings.Repeat("n", 257)}, 413, wire.CodeTooLarge)
+	a.Fail("GET", "/content/HXnope", nil, 404, wire.CodeNotFound)
+	a.Fail("PATCH", "/content/HXnope", map[string]any{"friendlyName": "x"}, 404, wire.CodeNotFound)
+	a.Fail("GET", "/content?after=-4", nil, 400, wire.CodeBadRequest)
+	assert.Equal(t, http.StatusNoContent, a.Do("DELETE", "/content/"+ct2.Sid, nil, nil))
+	a.Fail("DELETE", "/content/"+ct2.Sid, nil, 404, wire.CodeNotFound)
 }

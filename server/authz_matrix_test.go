@@ -2,7 +2,7 @@ package server_test
 
 // The authorization matrix: every protocol op (the set is parsed from wire at test
 // time, so a new op without a row fails here) against every kind of caller, every admin
-// route (parsed from server/admin_routes.go) against every kind of credential, and every op
+// route (parsed from server/routes.go) against every kind of credential, and every op
 // on a WebSocket whose hello is missing or carries a bad token. Expectations follow
 // docs/PROTOCOL.md ("who may call") and docs/ADMIN-API.md ("Authentication").
 
@@ -433,10 +433,10 @@ func (a *azAdmin) snapshot(t *testing.T, ctx context.Context, sid string) string
 	return out.String()
 }
 
-// adminPatterns parses server/admin_routes.go for the registered routes.
+// adminPatterns parses server/routes.go for the registered admin routes.
 func adminPatterns(t *testing.T) []string {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "admin_routes.go", nil, 0)
+	f, err := parser.ParseFile(token.NewFileSet(), "routes.go", nil, 0)
 	require.NoError(t, err)
 	var out []string
 	ast.Inspect(f, func(n ast.Node) bool {
@@ -514,10 +514,10 @@ func TestAuthzMatrixAdmin(t *testing.T) {
 	rows := azAdminRows()
 	patterns := adminPatterns(t)
 	for _, p := range patterns {
-		assert.Contains(t, rows, p, "admin route %q (server/admin_routes.go) has no row in the authorization matrix", p)
+		assert.Contains(t, rows, p, "admin route %q (server/routes.go) has no row in the authorization matrix", p)
 	}
 	for p := range rows {
-		assert.Contains(t, patterns, p, "the admin matrix names %q, which server/admin_routes.go does not register", p)
+		assert.Contains(t, patterns, p, "the admin matrix names %q, which server/routes.go does not register", p)
 	}
 
 	fixture := func(t *testing.T) *azAdminFixture {

@@ -99,7 +99,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		log:        s.log.With("remote", r.RemoteAddr),
 		replySlots: make(chan struct{}, maxReplies),
 		done:       make(chan struct{}),
-		limiter:    s.fx.connLimiter(),
+		limiter:    s.limits.connLimiter(),
 		base:       s.httpBase(r),
 		// No writer may start before the one that sends the welcome: once registered in
 		// the hub, signals and events are queued for it (kick leaves them pending).

@@ -1,3 +1,7 @@
+// Frames and their payloads are encoded without HTML escaping: encoding/json's default turns
+// each of < > & into a six-byte \u escape, which would let a page of messages made of "<"
+// grow six-fold past what a client reads (wire.MaxServerFrameBytes). Frames are not HTML.
+
 package server
 
 import (
@@ -8,13 +12,8 @@ import (
 	"sync"
 
 	"github.com/convo-sdk/convo/server/store"
-
 	"github.com/convo-sdk/convo/wire"
 )
-
-// Frames and their payloads are encoded without HTML escaping: encoding/json's default turns
-// each of < > & into a six-byte \u escape, which would let a page of messages made of "<"
-// grow six-fold past what a client reads (wire.MaxServerFrameBytes). Frames are not HTML.
 
 // marshalJSON marshals v like json.Marshal, without HTML escaping.
 func marshalJSON(v any) (json.RawMessage, error) {

@@ -1,3 +1,7 @@
+// Media over HTTP. Uploads carry the access token in the Authorization header (never the
+// URL); content is fetched through short-lived URLs signed with HMAC-SHA256, which the
+// media.urls op hands to users who may read the media.
+
 package server
 
 import (
@@ -21,10 +25,6 @@ import (
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/wire"
 )
-
-// Media over HTTP. Uploads carry the access token in the Authorization header (never the
-// URL); content is fetched through short-lived URLs signed with HMAC-SHA256, which the
-// media.urls op hands to users who may read the media.
 
 // MediaURLTTL is how long a signed media URL stays valid.
 const MediaURLTTL = 5 * time.Minute
@@ -221,7 +221,7 @@ func (s *Server) serveMediaUpload(w http.ResponseWriter, r *http.Request) {
 
 // mediaSig signs a media sid and expiry.
 func (s *Server) mediaSig(sid string, expires int64) string {
-	mac := hmac.New(sha256.New, s.fx.mediaKey)
+	mac := hmac.New(sha256.New, s.cfg.MediaKey)
 	fmt.Fprintf(mac, "%s\n%d", sid, expires)
 	return hex.EncodeToString(mac.Sum(nil))
 }
@@ -252,7 +252,7 @@ func (s *Server) serveMediaContent(w http.ResponseWriter, r *http.Request) {
 	}
 	m, err := s.cfg.Store.Media(r.Context(), sid)
 	if errors.Is(err, store.ErrNotFound) || s.cfg.MediaDir == "" {
-		writeHTTPError(w, http.StatusNotFound, wire.Errorf(wire.CodeNotFound, "media %q not found", sid))
+		writeHTTPError(w, http.StatusNotFound, errMediaNotFound(sid))
 		return
 	}
 	if err != nil {
@@ -263,7 +263,7 @@ func (s *Server) serveMediaContent(w http.ResponseWriter, r *http.Request) {
 	f, err := os.Open(filepath.Join(s.cfg.MediaDir, m.Sid))
 	if err != nil {
 		s.log.Warn("media file missing", "sid", sid, "err", err)
-		writeHTTPError(w, http.StatusNotFound, wire.Errorf(wire.CodeNotFound, "media %q not found", sid))
+		writeHTTPError(w, http.StatusNotFound, errMediaNotFound(sid))
 		return
 	}
 	defer f.Close()
@@ -298,49 +298,6 @@ func rfc5987(s string) string {
 	return b.String()
 }
 
-// mediaURLs returns signed content URLs for media the caller uploaded or that is attached to
-// a message of a conversation the caller participates in.
-func (s *Server) mediaURLs(c *call) (any, error) {
-	var a wire.MediaURLsArgs
-	if err := decodeArgs(c.data, &a); err != nil {
-		return nil, err
-	}
-	if len(a.MediaSids) == 0 {
-		return nil, wire.Errorf(wire.CodeBadRequest, "mediaSids is required")
-	}
-	if len(a.MediaSids) > wire.MaxMediaSidsPerURLRequest {
-		return nil, wire.Errorf(wire.CodeTooLarge, "at most %d mediaSids a request, got %d", wire.MaxMediaSidsPerURLRequest, len(a.MediaSids))
-	}
-	expires := time.Now().Add(MediaURLTTL).Truncate(time.Second)
-	out := wire.MediaURLs{URLs: make(map[string]string, len(a.MediaSids)), Expires: expires.UTC()}
-	member := map[string]bool{}
-	for _, sid := range a.MediaSids {
-		m, err := s.cfg.Store.Media(c.ctx, sid)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, wire.Errorf(wire.CodeNotFound, "media %q not found", sid)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if m.Owner != c.identity {
-			ok, known := member[m.ConversationSid]
-			if !known && m.ConversationSid != "" {
-				_, err := s.cfg.Store.Participant(c.ctx, m.ConversationSid, c.identity)
-				if err != nil && !errors.Is(err, store.ErrNotFound) {
-					return nil, err
-				}
-				ok = err == nil
-				member[m.ConversationSid] = ok
-			}
-			if !ok {
-				return nil, wire.Errorf(wire.CodeForbidden, "media %q is not yours nor in a conversation you participate in", sid)
-			}
-		}
-		out.URLs[sid] = s.mediaURL(c.conn.base, sid, expires.Unix())
-	}
-	return out, nil
-}
-
 // httpBase is scheme://host of this server for URLs handed to a client: from
 // Config.PublicURL when set, else from the request.
 func (s *Server) httpBase(r *http.Request) string {
@@ -356,4 +313,16 @@ func (s *Server) httpBase(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
+}
+
+// removeMediaFiles deletes the files of media whose records are gone.
+func (s *Server) removeMediaFiles(sids []string) {
+	if s.cfg.MediaDir == "" {
+		return
+	}
+	for _, sid := range sids {
+		if err := os.Remove(filepath.Join(s.cfg.MediaDir, sid)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("removing media file failed", "sid", sid, "err", err)
+		}
+	}
 }

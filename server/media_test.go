@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/servertest"
+	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/wire"
 )
 
@@ -179,4 +181,58 @@ func TestMediaCORS(t *testing.T) {
 	res.Body.Close()
 	assert.Equal(t, http.StatusCreated, res.StatusCode)
 	assert.Equal(t, "https://app.example.com", res.Header.Get("Access-Control-Allow-Origin"))
+}
+
+// Format characters such as U+202E (right-to-left override) are dropped from file names.
+func TestMediaFilenameDropsFormatCharacters(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t)
+	m, err := env.Upload(ctx, "alice", "invoice\u202Efdp.exe", "", "", []byte("x"))
+	require.NoError(t, err)
+	assert.Equal(t, "invoicefdp.exe", m.Filename)
+	m, err = env.Upload(ctx, "alice", "a\u200bb\ufeffc\u2066d.txt", "", "", []byte("x"))
+	require.NoError(t, err)
+	assert.Equal(t, "abcd.txt", m.Filename)
+}
+
+// The sweeper deletes media never attached to a message once UnattachedMediaTTL has passed
+// (record and file) and stale temporary upload files; attached media and fresh temporary
+// files stay.
+func TestMediaSweeper(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t, servertest.Options{Configure: func(c *server.Config) {
+		c.UnattachedMediaTTL, c.MediaSweepInterval = 2*time.Second, 50*time.Millisecond
+	}})
+	alice := env.Connect(ctx, "alice")
+	conv := room(t, ctx, alice)
+	orphan, err := env.Upload(ctx, "alice", "orphan.txt", "", "text/plain", []byte("nobody wants me"))
+	require.NoError(t, err)
+	kept, err := env.Upload(ctx, "alice", "kept.txt", "", "text/plain", []byte("attached"))
+	require.NoError(t, err)
+	require.NoError(t, alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, MediaSids: []string{kept.Sid}}, nil))
+	stale := filepath.Join(env.MediaDir, ".upload-stale")
+	fresh := filepath.Join(env.MediaDir, ".upload-fresh")
+	require.NoError(t, os.WriteFile(stale, []byte("half"), 0o600))
+	require.NoError(t, os.WriteFile(fresh, []byte("half"), 0o600))
+	old := time.Now().Add(-2 * time.Hour)
+	require.NoError(t, os.Chtimes(stale, old, old))
+
+	gone := func(path string) bool {
+		_, err := os.Stat(path)
+		return errors.Is(err, os.ErrNotExist)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, err := env.Store.Media(ctx, orphan.Sid)
+		if errors.Is(err, store.ErrNotFound) && gone(filepath.Join(env.MediaDir, orphan.Sid)) && gone(stale) {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the orphan media and the stale upload file were not swept")
+		time.Sleep(20 * time.Millisecond)
+	}
+	assert.Equal(t, wire.CodeNotFound, code(t, alice.Call(ctx, wire.OpMediaURLs, wire.MediaURLsArgs{MediaSids: []string{orphan.Sid}}, nil)))
+	_, err = env.Store.Media(ctx, kept.Sid)
+	require.NoError(t, err, "attached media stays")
+	assert.FileExists(t, filepath.Join(env.MediaDir, kept.Sid))
+	assert.FileExists(t, fresh, "an upload in progress is left alone")
 }

@@ -165,3 +165,9 @@ func isLoopback(remote string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// webhookMetrics counts the webhook dispatcher's work in the server's metrics.
+type webhookMetrics struct{ m *metrics }
+
+func (w webhookMetrics) InternalError()         { w.m.internalError("webhook") }
+func (w webhookMetrics) Delivery(result string) { w.m.webhook(result) }

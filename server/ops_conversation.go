@@ -2,47 +2,116 @@ package server
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/wire"
 )
 
-// Conversation ops beyond the basics: update, delete, leave, notification level, read
-// horizon, counts, typing.
+func (s *Server) conversationCreate(c *call, a wire.CreateConversationArgs) (any, error) {
+	if err := maxChars("friendlyName", a.FriendlyName, wire.MaxFriendlyNameChars); err != nil {
+		return nil, err
+	}
+	if err := maxChars("uniqueName", a.UniqueName, wire.MaxUniqueNameChars); err != nil {
+		return nil, err
+	}
+	attrs, err := checkAttributes("attributes", a.Attributes, wire.MaxConversationAttrsBytes)
+	if err != nil {
+		return nil, err
+	}
+	conv, err := s.cfg.Store.CreateConversation(c.ctx, store.NewConversation{
+		UniqueName: a.UniqueName, FriendlyName: a.FriendlyName, Attributes: attrs, CreatedBy: c.identity})
+	if errors.Is(err, store.ErrConflict) {
+		return nil, wire.Errorf(wire.CodeConflict, "a conversation with uniqueName %q already exists", a.UniqueName)
+	}
+	return conv, err
+}
 
-func convNotFound(sid string) error {
-	return wire.Errorf(wire.CodeNotFound, "conversation %q not found", sid)
+// conversationGet returns a conversation to its participants and to its creator (who may
+// not have joined yet: the vendor's createConversation does not join).
+func (s *Server) conversationGet(c *call, a wire.GetConversationArgs) (any, error) {
+	sid := a.Sid
+	switch {
+	case a.Sid != "" && a.UniqueName != "":
+		return nil, wire.Errorf(wire.CodeBadRequest, "give either sid or uniqueName, not both")
+	case a.Sid == "" && a.UniqueName == "":
+		return nil, wire.Errorf(wire.CodeBadRequest, "sid or uniqueName is required")
+	case a.UniqueName != "":
+		conv, err := s.cfg.Store.ConversationByUniqueName(c.ctx, a.UniqueName)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errConversationNotFound(a.UniqueName)
+		}
+		if err != nil {
+			return nil, err
+		}
+		sid = conv.Sid
+	}
+	conv, p, err := s.access(c.ctx, c.identity, sid)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil && conv.CreatedBy != c.identity {
+		if a.UniqueName != "" {
+			// Unique names can be guessed; the sid is the capability to peek and join, so an
+			// outsider asking by name learns nothing, not even that it exists.
+			return nil, errConversationNotFound(a.UniqueName)
+		}
+		return nil, notParticipant(c.identity, sid)
+	}
+	return conv, nil
+}
+
+// conversationPeek returns a conversation to any authenticated user who knows its sid. Sids
+// carry 128 random bits, so knowing one is the capability: this mirrors the vendor, where
+// peekConversationBySid followed by join() is how a user enters an existing conversation.
+// Unique names are guessable, so peek takes a sid only.
+func (s *Server) conversationPeek(c *call, a wire.GetConversationArgs) (any, error) {
+	if a.UniqueName != "" {
+		return nil, wire.Errorf(wire.CodeBadRequest, "conversation.peek looks up by sid only; use conversation.get for uniqueName")
+	}
+	if err := required("sid", a.Sid); err != nil {
+		return nil, err
+	}
+	conv, _, err := s.access(c.ctx, c.identity, a.Sid)
+	return conv, err
+}
+
+func (s *Server) conversationList(c *call, a wire.ListArgs) (any, error) {
+	size, err := pageSize(a.PageSize, wire.DefaultConversationPerPage)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := s.cfg.Store.ConversationsOf(c.ctx, c.identity, a.After, size)
+	if errors.Is(err, store.ErrBadCursor) {
+		return nil, badCursor(a.After)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i := range items {
+		items[i].Joined = true
+	}
+	return wire.ConversationPage{Items: items, Next: next}, nil
+}
+
+// conversationJoin adds the caller to a conversation. Like peek it is open to any
+// authenticated user who knows the sid (see conversationPeek).
+func (s *Server) conversationJoin(c *call, a wire.ConversationRef) (any, error) {
+	if err := required("conversationSid", a.ConversationSid); err != nil {
+		return nil, err
+	}
+	return s.addParticipant(c, a.ConversationSid, c.identity, nil, false)
 }
 
 // conversationUpdate changes a conversation's names and attributes; participants and the
 // creator, but only the creator may change or clear the unique name (it is how the
 // backend and conversation.get find a conversation, so a participant must not take it over).
-func (s *Server) conversationUpdate(c *call) (any, error) {
-	var a wire.UpdateConversationArgs
-	if err := decodeArgs(c.data, &a); err != nil {
+func (s *Server) conversationUpdate(c *call, a wire.UpdateConversationArgs) (any, error) {
+	if err := checkNames(a.FriendlyName, a.UniqueName); err != nil {
 		return nil, err
 	}
-	if a.FriendlyName != nil {
-		if err := maxChars("friendlyName", *a.FriendlyName, wire.MaxFriendlyNameChars); err != nil {
-			return nil, err
-		}
-	}
-	if a.UniqueName != nil {
-		if err := maxChars("uniqueName", *a.UniqueName, wire.MaxUniqueNameChars); err != nil {
-			return nil, err
-		}
-	}
-	var attrs []byte
-	if a.Attributes != nil {
-		var err error
-		if attrs, err = checkAttributes("attributes", a.Attributes, wire.MaxConversationAttrsBytes); err != nil {
-			return nil, err
-		}
-		if attrs == nil {
-			attrs = []byte("{}") // null clears them
-		}
+	attrs, err := checkAttributesChange("attributes", a.Attributes, wire.MaxConversationAttrsBytes)
+	if err != nil {
+		return nil, err
 	}
 	if err := required("conversationSid", a.ConversationSid); err != nil {
 		return nil, err
@@ -67,7 +136,7 @@ func (s *Server) conversationUpdate(c *call) (any, error) {
 	case errors.Is(err, store.ErrConflict):
 		return nil, wire.Errorf(wire.CodeConflict, "a conversation with uniqueName %q already exists", *a.UniqueName)
 	case errors.Is(err, store.ErrNotFound):
-		return nil, convNotFound(a.ConversationSid)
+		return nil, errConversationNotFound(a.ConversationSid)
 	case err != nil:
 		return nil, err
 	}
@@ -77,11 +146,7 @@ func (s *Server) conversationUpdate(c *call) (any, error) {
 }
 
 // conversationDelete deletes a conversation with everything in it; its creator only.
-func (s *Server) conversationDelete(c *call) (any, error) {
-	var a wire.ConversationRef
-	if err := decodeArgs(c.data, &a); err != nil {
-		return nil, err
-	}
+func (s *Server) conversationDelete(c *call, a wire.ConversationRef) (any, error) {
 	if err := required("conversationSid", a.ConversationSid); err != nil {
 		return nil, err
 	}
@@ -94,7 +159,7 @@ func (s *Server) conversationDelete(c *call) (any, error) {
 	}
 	media, ds, err := s.cfg.Store.DeleteConversation(c.ctx, a.ConversationSid)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, convNotFound(a.ConversationSid)
+		return nil, errConversationNotFound(a.ConversationSid)
 	}
 	if err != nil {
 		return nil, err
@@ -104,24 +169,8 @@ func (s *Server) conversationDelete(c *call) (any, error) {
 	return wire.Empty{}, nil
 }
 
-// removeMediaFiles deletes the files of media whose records are gone.
-func (s *Server) removeMediaFiles(sids []string) {
-	if s.cfg.MediaDir == "" {
-		return
-	}
-	for _, sid := range sids {
-		if err := os.Remove(filepath.Join(s.cfg.MediaDir, sid)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			s.log.Warn("removing media file failed", "sid", sid, "err", err)
-		}
-	}
-}
-
 // conversationLeave removes the caller from a conversation.
-func (s *Server) conversationLeave(c *call) (any, error) {
-	var a wire.ConversationRef
-	if err := decodeArgs(c.data, &a); err != nil {
-		return nil, err
-	}
+func (s *Server) conversationLeave(c *call, a wire.ConversationRef) (any, error) {
 	_, p, err := s.member(c.ctx, c.identity, a.ConversationSid)
 	if err != nil {
 		return nil, err
@@ -132,26 +181,8 @@ func (s *Server) conversationLeave(c *call) (any, error) {
 	return s.removeParticipant(c, a.ConversationSid, p.Sid, false) // leaving bans nobody
 }
 
-// removeParticipant removes a participant; ban keeps a chat participant removed by someone
-// else from joining again (docs/PROTOCOL.md).
-func (s *Server) removeParticipant(c *call, conv, sid string, ban bool) (any, error) {
-	_, ds, err := s.cfg.Store.RemoveParticipant(c.ctx, conv, sid, ban)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, wire.Errorf(wire.CodeNotFound, "participant %q not found in conversation %q", sid, conv)
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.hub.deliver(ds)
-	return wire.Empty{}, nil
-}
-
 // conversationNotify sets the caller's notification level.
-func (s *Server) conversationNotify(c *call) (any, error) {
-	var a wire.NotificationLevelArgs
-	if err := decodeArgs(c.data, &a); err != nil {
-		return nil, err
-	}
+func (s *Server) conversationNotify(c *call, a wire.NotificationLevelArgs) (any, error) {
 	if a.Level != wire.NotificationDefault && a.Level != wire.NotificationMuted {
 		return nil, wire.Errorf(wire.CodeBadRequest, "level must be %q or %q, got %q", wire.NotificationDefault, wire.NotificationMuted, a.Level)
 	}
@@ -170,11 +201,7 @@ func (s *Server) conversationNotify(c *call) (any, error) {
 }
 
 // conversationRead moves the caller's read horizon.
-func (s *Server) conversationRead(c *call) (any, error) {
-	var a wire.ReadArgs
-	if err := decodeArgs(c.data, &a); err != nil {
-		return nil, err
-	}
+func (s *Server) conversationRead(c *call, a wire.ReadArgs) (any, error) {
 	switch a.Mode {
 	case wire.ReadSet:
 	case wire.ReadAdvance:
@@ -207,11 +234,7 @@ func (s *Server) conversationRead(c *call) (any, error) {
 }
 
 // conversationCounts returns the totals and the caller's unread count.
-func (s *Server) conversationCounts(c *call) (any, error) {
-	var a wire.ConversationRef
-	if err := decodeArgs(c.data, &a); err != nil {
-		return nil, err
-	}
+func (s *Server) conversationCounts(c *call, a wire.ConversationRef) (any, error) {
 	if _, _, err := s.member(c.ctx, c.identity, a.ConversationSid); err != nil {
 		return nil, err
 	}
@@ -225,16 +248,12 @@ func (s *Server) conversationCounts(c *call) (any, error) {
 // conversationTyping signals the other participants' live connections that the caller is
 // typing; nothing is stored. Calls within wire.TypingThrottle of the last signal succeed
 // without signalling.
-func (s *Server) conversationTyping(c *call) (any, error) {
-	var a wire.ConversationRef
-	if err := decodeArgs(c.data, &a); err != nil {
-		return nil, err
-	}
+func (s *Server) conversationTyping(c *call, a wire.ConversationRef) (any, error) {
 	_, p, err := s.member(c.ctx, c.identity, a.ConversationSid)
 	if err != nil {
 		return nil, err
 	}
-	if !s.fx.typingAllowed(a.ConversationSid, c.identity) {
+	if !s.limits.typingAllowed(a.ConversationSid, c.identity) {
 		return wire.Empty{}, nil
 	}
 	ps, err := s.cfg.Store.Participants(c.ctx, a.ConversationSid)

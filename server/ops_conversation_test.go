@@ -312,6 +312,40 @@ func TestTypingSignal(t *testing.T) {
 	assert.Empty(t, b2.Signals)
 }
 
+// Only the creator (or the admin API) may change or clear a conversation's unique name;
+// other participants still change the other fields.
+func TestUniqueNameCreatorOnly(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t)
+	adm := env.Admin(t)
+	alice := env.Connect(ctx, "alice") // creator
+	bob := env.Connect(ctx, "bob")
+	var conv wire.Conversation
+	require.NoError(t, alice.Call(ctx, wire.OpConversationCreate, wire.CreateConversationArgs{UniqueName: "support"}, &conv))
+	require.NoError(t, alice.Call(ctx, wire.OpParticipantAdd, wire.AddParticipantArgs{ConversationSid: conv.Sid, Identity: "bob"}, nil))
+	update := func(c *servertest.Client, args wire.UpdateConversationArgs, out *wire.Conversation) error {
+		args.ConversationSid = conv.Sid
+		return c.Call(ctx, wire.OpConversationUpdate, args, out)
+	}
+	assert.Equal(t, wire.CodeForbidden, code(t, update(bob, wire.UpdateConversationArgs{UniqueName: str("mine")}, nil)))
+	assert.Equal(t, wire.CodeForbidden, code(t, update(bob, wire.UpdateConversationArgs{UniqueName: str("")}, nil)), "clearing")
+	assert.Equal(t, wire.CodeForbidden, code(t, update(bob, wire.UpdateConversationArgs{FriendlyName: str("x"), UniqueName: str("mine")}, nil)), "nothing is applied")
+	var got wire.Conversation
+	require.NoError(t, update(bob, wire.UpdateConversationArgs{FriendlyName: str("Help")}, &got))
+	assert.Equal(t, "Help", got.FriendlyName)
+	assert.Equal(t, "support", got.UniqueName)
+
+	require.NoError(t, update(alice, wire.UpdateConversationArgs{UniqueName: str("support-2")}, &got))
+	assert.Equal(t, "support-2", got.UniqueName)
+	var byAdmin wire.Conversation
+	adm.Do("PATCH", "/conversations/"+conv.Sid, map[string]any{"uniqueName": "support-3"}, &byAdmin)
+	assert.Equal(t, "support-3", byAdmin.UniqueName)
+	got = wire.Conversation{}
+	require.NoError(t, update(alice, wire.UpdateConversationArgs{UniqueName: str("")}, &got))
+	assert.Equal(t, conv.Sid, got.Sid)
+	assert.Empty(t, got.UniqueName)
+}
+
 func TestConversationStateTimers(t *testing.T) {
 	ctx := ctxT(t)
 	env := servertest.Start(t, servertest.Options{Configure: func(c *server.Config) { c.StateInterval = 20 * time.Millisecond }})

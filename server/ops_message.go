@@ -10,29 +10,11 @@ import (
 	"github.com/convo-sdk/convo/wire"
 )
 
-// Message ops: send (with subject, media and content templates), update, remove, receipts,
-// recipients, channel metadata; and content.list.
-
 // maxContentVariablesBytes bounds a message's content variables as JSON.
 const maxContentVariablesBytes = 16 << 10
 
-func checkBody(body *string) error {
-	if body != nil && len(*body) > wire.MaxMessageBodyBytes {
-		return wire.Errorf(wire.CodeTooLarge, "body is %d bytes; the limit is %d", len(*body), wire.MaxMessageBodyBytes)
-	}
-	return nil
-}
-
-func msgNotFound(conv, sid string) error {
-	return wire.Errorf(wire.CodeNotFound, "message %q not found in conversation %q", sid, conv)
-}
-
 // messageSend posts a message; participants only, and not into a closed conversation.
-func (s *Server) messageSend(c *call) (any, error) {
-	var a wire.SendMessageArgs
-	if err := decodeArgs(c.data, &a); err != nil {
-		return nil, err
-	}
+func (s *Server) messageSend(c *call, a wire.SendMessageArgs) (any, error) {
 	if err := checkBody(a.Body); err != nil {
 		return nil, err
 	}
@@ -75,7 +57,7 @@ func (s *Server) messageSend(c *call) (any, error) {
 	}
 	if a.ContentSid != "" {
 		if _, err := s.cfg.Store.ContentTemplate(c.ctx, a.ContentSid); errors.Is(err, store.ErrNotFound) {
-			return nil, wire.Errorf(wire.CodeNotFound, "content template %q not found", a.ContentSid)
+			return nil, errContentTemplateNotFound(a.ContentSid)
 		} else if err != nil {
 			return nil, err
 		}
@@ -93,7 +75,7 @@ func (s *Server) messageSend(c *call) (any, error) {
 	case errors.Is(err, store.ErrMediaUnusable):
 		return nil, wire.Errorf(wire.CodeBadRequest, "mediaSids must name media you uploaded and did not attach to a message yet")
 	case errors.Is(err, store.ErrNotFound):
-		return nil, convNotFound(a.ConversationSid)
+		return nil, errConversationNotFound(a.ConversationSid)
 	case err != nil:
 		return nil, fmt.Errorf("send message: %w", err)
 	}
@@ -119,8 +101,27 @@ func (s *Server) sender(ctx context.Context, identity, sid string) (wire.Partici
 	return p, err
 }
 
-func closedErr(sid string) error {
-	return wire.Errorf(wire.CodeForbidden, "conversation %q is closed and takes no new messages", sid)
+func (s *Server) messageList(c *call, a wire.ListMessagesArgs) (any, error) {
+	size, err := pageSize(a.PageSize, wire.DefaultMessagePageSize)
+	if err != nil {
+		return nil, err
+	}
+	var forward bool
+	switch a.Direction {
+	case "", wire.Backwards:
+	case wire.Forward:
+		forward = true
+	default:
+		return nil, wire.Errorf(wire.CodeBadRequest, "direction must be %q or %q, got %q", wire.Backwards, wire.Forward, a.Direction)
+	}
+	if a.Anchor != nil && *a.Anchor < 0 {
+		return nil, wire.Errorf(wire.CodeBadRequest, "anchor must be a message index (0 or more), got %d", *a.Anchor)
+	}
+	if _, _, err := s.member(c.ctx, c.identity, a.ConversationSid); err != nil {
+		return nil, err
+	}
+	return s.cfg.Store.Messages(c.ctx, store.MessageQuery{
+		ConversationSid: a.ConversationSid, PageSize: size, Anchor: a.Anchor, Forward: forward})
 }
 
 // authored loads a message of a conversation the caller participates in and, when
@@ -139,7 +140,7 @@ func (s *Server) authored(c *call, conv, sid string, authorOnly bool) (wire.Mess
 	}
 	m, err := s.cfg.Store.Message(c.ctx, conv, sid)
 	if errors.Is(err, store.ErrNotFound) {
-		return m, msgNotFound(conv, sid)
+		return m, errMessageNotFound(conv, sid)
 	}
 	if err != nil {
 		return m, err
@@ -151,23 +152,13 @@ func (s *Server) authored(c *call, conv, sid string, authorOnly bool) (wire.Mess
 }
 
 // messageUpdate edits a message's body or attributes; its author only.
-func (s *Server) messageUpdate(c *call) (any, error) {
-	var a wire.UpdateMessageArgs
-	if err := decodeArgs(c.data, &a); err != nil {
-		return nil, err
-	}
+func (s *Server) messageUpdate(c *call, a wire.UpdateMessageArgs) (any, error) {
 	if err := checkBody(a.Body); err != nil {
 		return nil, err
 	}
-	var attrs json.RawMessage
-	if a.Attributes != nil {
-		var err error
-		if attrs, err = checkAttributes("attributes", a.Attributes, wire.MaxMessageAttrsBytes); err != nil {
-			return nil, err
-		}
-		if attrs == nil {
-			attrs = json.RawMessage(`{}`)
-		}
+	attrs, err := checkAttributesChange("attributes", a.Attributes, wire.MaxMessageAttrsBytes)
+	if err != nil {
+		return nil, err
 	}
 	if a.Body == nil && attrs == nil {
 		return nil, wire.Errorf(wire.CodeBadRequest, "give a body or attributes to change")
@@ -181,7 +172,7 @@ func (s *Server) messageUpdate(c *call) (any, error) {
 	m, ds, err := s.cfg.Store.UpdateMessage(c.ctx, store.MessageUpdate{ConversationSid: a.ConversationSid, Sid: a.MessageSid,
 		Body: a.Body, Attributes: attrs, By: c.identity})
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, msgNotFound(a.ConversationSid, a.MessageSid)
+		return nil, errMessageNotFound(a.ConversationSid, a.MessageSid)
 	}
 	if err != nil {
 		return nil, err
@@ -191,11 +182,7 @@ func (s *Server) messageUpdate(c *call) (any, error) {
 }
 
 // messageRemove deletes a message; its author only.
-func (s *Server) messageRemove(c *call) (any, error) {
-	var a wire.MessageRef
-	if err := decodeArgs(c.data, &a); err != nil {
-		return nil, err
-	}
+func (s *Server) messageRemove(c *call, a wire.MessageRef) (any, error) {
 	if _, err := s.authored(c, a.ConversationSid, a.MessageSid, true); err != nil {
 		return nil, err
 	}
@@ -204,7 +191,7 @@ func (s *Server) messageRemove(c *call) (any, error) {
 	}
 	m, ds, err := s.cfg.Store.RemoveMessage(c.ctx, a.ConversationSid, a.MessageSid)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, msgNotFound(a.ConversationSid, a.MessageSid)
+		return nil, errMessageNotFound(a.ConversationSid, a.MessageSid)
 	}
 	if err != nil {
 		return nil, err
@@ -219,11 +206,7 @@ func (s *Server) messageRemove(c *call) (any, error) {
 }
 
 // messageReceipts lists a message's detailed delivery receipts; participants only.
-func (s *Server) messageReceipts(c *call) (any, error) {
-	var a wire.MessageRef
-	if err := decodeArgs(c.data, &a); err != nil {
-		return nil, err
-	}
+func (s *Server) messageReceipts(c *call, a wire.MessageRef) (any, error) {
 	if _, err := s.authored(c, a.ConversationSid, a.MessageSid, false); err != nil {
 		return nil, err
 	}
@@ -246,11 +229,7 @@ type emailBinding struct {
 
 // messageRecipients lists who an email message went to: the conversation's email
 // participants; participants only.
-func (s *Server) messageRecipients(c *call) (any, error) {
-	var a wire.MessageRef
-	if err := decodeArgs(c.data, &a); err != nil {
-		return nil, err
-	}
+func (s *Server) messageRecipients(c *call, a wire.MessageRef) (any, error) {
 	if _, err := s.authored(c, a.ConversationSid, a.MessageSid, false); err != nil {
 		return nil, err
 	}
@@ -281,17 +260,13 @@ func (s *Server) messageRecipients(c *call) (any, error) {
 
 // messageChannelMetadata returns what a non-chat channel recorded about a message (null
 // when nothing); participants only.
-func (s *Server) messageChannelMetadata(c *call) (any, error) {
-	var a wire.MessageRef
-	if err := decodeArgs(c.data, &a); err != nil {
-		return nil, err
-	}
+func (s *Server) messageChannelMetadata(c *call, a wire.MessageRef) (any, error) {
 	if _, err := s.authored(c, a.ConversationSid, a.MessageSid, false); err != nil {
 		return nil, err
 	}
 	md, err := s.cfg.Store.ChannelMetadata(c.ctx, a.ConversationSid, a.MessageSid)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, msgNotFound(a.ConversationSid, a.MessageSid)
+		return nil, errMessageNotFound(a.ConversationSid, a.MessageSid)
 	}
 	if err != nil {
 		return nil, err
@@ -300,27 +275,4 @@ func (s *Server) messageChannelMetadata(c *call) (any, error) {
 		return json.RawMessage("null"), nil
 	}
 	return md, nil
-}
-
-// contentList lists the content templates; any authenticated user.
-func (s *Server) contentList(c *call) (any, error) {
-	var a wire.ListArgs
-	if err := decodeArgs(c.data, &a); err != nil {
-		return nil, err
-	}
-	size, err := pageSize(a.PageSize, wire.DefaultConversationPerPage)
-	if err != nil {
-		return nil, err
-	}
-	items, next, err := s.cfg.Store.ContentTemplates(c.ctx, a.After, size)
-	if errors.Is(err, store.ErrBadCursor) {
-		return nil, wire.Errorf(wire.CodeBadRequest, "after %q is not a cursor this server returned", a.After)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if items == nil {
-		items = []wire.ContentTemplate{}
-	}
-	return wire.ContentTemplatePage{Items: items, Next: next}, nil
 }

@@ -1,10 +1,8 @@
 package server_test
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,118 +11,6 @@ import (
 	"github.com/convo-sdk/convo/server/servertest"
 	"github.com/convo-sdk/convo/wire"
 )
-
-func TestParticipantNonChat(t *testing.T) {
-	ctx := ctxT(t)
-	env := servertest.Start(t)
-	alice := env.Connect(ctx, "alice")
-	carol := env.Connect(ctx, "carol")
-	conv := room(t, ctx, alice)
-	settle(t, alice, 2)
-	cases := []struct{ proxy, addr, typ string }{
-		{"whatsapp:+15550001", "whatsapp:+15550002", wire.ParticipantWhatsApp},
-		{"+15550001", "+15550003", wire.ParticipantSMS},
-		{"support@example.com", "bob@example.com", wire.ParticipantEmail},
-	}
-	for _, tc := range cases {
-		var p wire.Participant
-		require.NoError(t, alice.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid,
-			ProxyAddress: tc.proxy, Address: tc.addr, Attributes: json.RawMessage(`{"k":1}`)}, &p))
-		assert.Equal(t, tc.typ, p.Type)
-		assert.Empty(t, p.Identity)
-		assert.Equal(t, tc.addr, p.Address)
-		assert.Equal(t, tc.proxy, p.ProxyAddress)
-		f, err := alice.NextEvent(ctx)
-		require.NoError(t, err)
-		assert.Equal(t, wire.EventParticipantJoined, f.Event)
-		assert.Equal(t, p, decode[wire.ParticipantEvent](t, f).Participant)
-	}
-	assert.Equal(t, wire.CodeConflict, code(t, alice.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid, ProxyAddress: "+15550001", Address: "+15550003"}, nil)))
-	assert.Equal(t, wire.CodeTooLarge, code(t, alice.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid, ProxyAddress: "+1", Address: string(repeat('1', 257))}, nil)))
-	assert.Equal(t, wire.CodeBadRequest, code(t, alice.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid, ProxyAddress: "+1"}, nil)))
-	assert.Equal(t, wire.CodeForbidden, code(t, carol.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid, ProxyAddress: "+1", Address: "+2"}, nil)))
-	var ps wire.ParticipantPage
-	require.NoError(t, alice.Call(ctx, wire.OpParticipantList, wire.ConversationRef{ConversationSid: conv.Sid}, &ps))
-	assert.Len(t, ps.Items, 4)
-	var counts wire.Counts
-	require.NoError(t, alice.Call(ctx, wire.OpConversationCounts, wire.ConversationRef{ConversationSid: conv.Sid}, &counts))
-	assert.EqualValues(t, 4, counts.Participants)
-}
-
-func TestParticipantUpdateAndRemove(t *testing.T) {
-	ctx := ctxT(t)
-	env := servertest.Start(t)
-	alice := env.Connect(ctx, "alice") // creator
-	bob := env.Connect(ctx, "bob")
-	carol := env.Connect(ctx, "carol")
-	dave := env.Connect(ctx, "dave") // outsider
-	conv := room(t, ctx, alice, "bob", "carol")
-	settle(t, alice, 4)
-	settle(t, bob, 3)
-	settle(t, carol, 2)
-	bobP, err := env.Store.Participant(ctx, conv.Sid, "bob")
-	require.NoError(t, err)
-	carolP, err := env.Store.Participant(ctx, conv.Sid, "carol")
-	require.NoError(t, err)
-
-	upd := func(c *servertest.Client, sid, attrs string) error {
-		return c.Call(ctx, wire.OpParticipantUpdate, wire.UpdateParticipantArgs{ConversationSid: conv.Sid, ParticipantSid: sid, Attributes: json.RawMessage(attrs)}, nil)
-	}
-	assert.Equal(t, wire.CodeForbidden, code(t, upd(carol, bobP.Sid, `{"x":1}`)), "another participant")
-	assert.Equal(t, wire.CodeForbidden, code(t, upd(dave, bobP.Sid, `{"x":1}`)), "an outsider")
-	assert.Equal(t, wire.CodeTooLarge, code(t, upd(bob, bobP.Sid, `{"x":"`+string(repeat('a', 4096))+`"}`)))
-	assert.Equal(t, wire.CodeNotFound, code(t, upd(bob, "MB00000000000000000000000000000000", `{}`)))
-	var p wire.Participant
-	require.NoError(t, bob.Call(ctx, wire.OpParticipantUpdate, wire.UpdateParticipantArgs{ConversationSid: conv.Sid, ParticipantSid: bobP.Sid, Attributes: json.RawMessage(`{"mood":"ok"}`)}, &p))
-	assert.JSONEq(t, `{"mood":"ok"}`, string(p.Attributes))
-	for _, c := range []*servertest.Client{alice, bob, carol} {
-		f, err := c.NextEvent(ctx)
-		require.NoError(t, err)
-		assert.Equal(t, wire.EventParticipantUpdated, f.Event)
-		e := decode[wire.ParticipantUpdatedEvent](t, f)
-		assert.Equal(t, []string{wire.ReasonAttributes, wire.ReasonDateUpdated}, e.UpdateReasons)
-		assert.Equal(t, bobP.Sid, e.Participant.Sid)
-		assert.JSONEq(t, `{"mood":"ok"}`, string(e.Participant.Attributes))
-	}
-	require.NoError(t, upd(alice, carolP.Sid, `{"by":"creator"}`), "the creator may update anyone")
-	settle(t, alice, 1)
-	settle(t, bob, 1)
-	settle(t, carol, 1)
-
-	rm := func(c *servertest.Client, a wire.RemoveParticipantArgs) error {
-		a.ConversationSid = conv.Sid
-		return c.Call(ctx, wire.OpParticipantRemove, a, nil)
-	}
-	assert.Equal(t, wire.CodeForbidden, code(t, rm(carol, wire.RemoveParticipantArgs{ParticipantSid: bobP.Sid})))
-	assert.Equal(t, wire.CodeForbidden, code(t, rm(dave, wire.RemoveParticipantArgs{Identity: "bob"})))
-	assert.Equal(t, wire.CodeBadRequest, code(t, rm(bob, wire.RemoveParticipantArgs{})))
-	// The creator removes carol by identity.
-	require.NoError(t, rm(alice, wire.RemoveParticipantArgs{Identity: "carol"}))
-	evs, err := carol.Events(ctx, 2)
-	require.NoError(t, err)
-	assert.Equal(t, wire.EventConversationLeft, evs[0].Event)
-	assert.Equal(t, wire.EventParticipantLeft, evs[1].Event)
-	for _, c := range []*servertest.Client{alice, bob} {
-		f, err := c.NextEvent(ctx)
-		require.NoError(t, err)
-		assert.Equal(t, wire.EventParticipantLeft, f.Event)
-		assert.Equal(t, carolP.Sid, decode[wire.ParticipantEvent](t, f).Participant.Sid)
-	}
-	// Bob removes himself by sid.
-	require.NoError(t, rm(bob, wire.RemoveParticipantArgs{ParticipantSid: bobP.Sid}))
-	f, err := bob.NextEvent(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, wire.EventConversationLeft, f.Event)
-	assert.Equal(t, wire.CodeNotFound, code(t, rm(alice, wire.RemoveParticipantArgs{Identity: "bob"})))
-}
-
-// db opens the test server's database for writes the admin API would make.
-func db(t *testing.T, env *servertest.Env) *sql.DB {
-	d, err := sql.Open("sqlite", "file:"+filepath.Join(env.Dir, "convo.db")+"?_pragma=busy_timeout(10000)")
-	require.NoError(t, err)
-	t.Cleanup(func() { d.Close() })
-	return d
-}
 
 func TestMessageSendFeatures(t *testing.T) {
 	ctx := ctxT(t)
@@ -183,7 +69,7 @@ func TestMessageSendFeatures(t *testing.T) {
 	assert.Equal(t, m, page.Items[0])
 
 	// Receipts and channel metadata come from the admin API; write them as it would.
-	d := db(t, env)
+	d := env.DB(t)
 	var none json.RawMessage
 	require.NoError(t, bob.Call(ctx, wire.OpMessageChannelMeta, wire.MessageRef{ConversationSid: conv.Sid, MessageSid: m.Sid}, &none))
 	assert.Equal(t, "null", string(none))
@@ -301,15 +187,6 @@ func TestMessageUpdateAndRemove(t *testing.T) {
 	assert.EqualValues(t, 3, next.Index, "indexes never repeat")
 }
 
-func TestContentList(t *testing.T) {
-	ctx := ctxT(t)
-	env := servertest.Start(t)
-	alice := env.Connect(ctx, "alice")
-	var page wire.ContentTemplatePage
-	require.NoError(t, alice.Call(ctx, wire.OpContentList, wire.ListArgs{}, &page))
-	assert.NotNil(t, page.Items)
-}
-
 // message.send authorizes with one read of the sender's participant record; the errors
 // still tell a missing conversation from one the caller is not in, and the message is
 // written as the sender's participant.
@@ -335,4 +212,55 @@ func TestMessageSendAuthorization(t *testing.T) {
 	require.NoError(t, alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("hi")}, &m))
 	assert.Equal(t, me.Sid, m.ParticipantSid)
 	assert.Equal(t, "alice", m.Author)
+}
+
+// message.update and message.remove need the caller to be the author and the participant
+// the message was written as: a chat user who takes the name of an admin API system message
+// or of an SMS sender cannot change their messages; the admin API still can.
+func TestAuthorChecksUseTheParticipant(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t)
+	adm := env.Admin(t)
+	alice := env.Connect(ctx, "alice")
+	conv := room(t, ctx, alice)
+	adm.Do("POST", "/conversations/"+conv.Sid+"/participants", map[string]any{"address": "+15550001", "proxyAddress": "+15559999"}, nil)
+	var sysMsg, smsMsg wire.Message
+	adm.Do("POST", "/conversations/"+conv.Sid+"/messages", map[string]any{"body": "maintenance tonight"}, &sysMsg)
+	require.Equal(t, "system", sysMsg.Author)
+	require.Empty(t, sysMsg.ParticipantSid)
+	adm.Do("POST", "/conversations/"+conv.Sid+"/messages", map[string]any{"author": "+15550001", "body": "inbound"}, &smsMsg)
+	require.NotEmpty(t, smsMsg.ParticipantSid)
+
+	for _, tc := range []struct {
+		identity string
+		msg      wire.Message
+	}{{"system", sysMsg}, {"+15550001", smsMsg}} {
+		c := env.Connect(ctx, tc.identity)
+		require.NoError(t, c.Call(ctx, wire.OpConversationJoin, wire.ConversationRef{ConversationSid: conv.Sid}, nil))
+		assert.Equal(t, wire.CodeForbidden, code(t, c.Call(ctx, wire.OpMessageUpdate, wire.UpdateMessageArgs{
+			ConversationSid: conv.Sid, MessageSid: tc.msg.Sid, Body: str("forged")}, nil)), tc.identity)
+		assert.Equal(t, wire.CodeForbidden, code(t, c.Call(ctx, wire.OpMessageRemove, wire.MessageRef{
+			ConversationSid: conv.Sid, MessageSid: tc.msg.Sid}, nil)), tc.identity)
+		var got wire.Message
+		adm.Do("GET", "/conversations/"+conv.Sid+"/messages/"+tc.msg.Sid, nil, &got)
+		assert.Equal(t, *tc.msg.Body, *got.Body, "unchanged")
+	}
+	var edited wire.Message
+	adm.Do("PATCH", "/conversations/"+conv.Sid+"/messages/"+sysMsg.Sid, map[string]any{"body": "maintenance tomorrow"}, &edited)
+	assert.Equal(t, "maintenance tomorrow", *edited.Body)
+
+	// The author's own messages stay theirs.
+	var mine wire.Message
+	require.NoError(t, alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("hi")}, &mine))
+	require.NoError(t, alice.Call(ctx, wire.OpMessageUpdate, wire.UpdateMessageArgs{ConversationSid: conv.Sid, MessageSid: mine.Sid, Body: str("hello")}, nil))
+	require.NoError(t, alice.Call(ctx, wire.OpMessageRemove, wire.MessageRef{ConversationSid: conv.Sid, MessageSid: mine.Sid}, nil))
+}
+
+func TestContentList(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t)
+	alice := env.Connect(ctx, "alice")
+	var page wire.ContentTemplatePage
+	require.NoError(t, alice.Call(ctx, wire.OpContentList, wire.ListArgs{}, &page))
+	assert.NotNil(t, page.Items)
 }

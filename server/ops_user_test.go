@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/servertest"
 	"github.com/convo-sdk/convo/wire"
 )
@@ -143,6 +142,37 @@ func TestUserSubscriptionEviction(t *testing.T) {
 	quiet(t, bob2)
 }
 
+// An identity keeps at most 20 push registrations: the least recently registered go first.
+func TestPushRegistrationsCapped(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t, unlimited)
+	alice := env.Connect(ctx, "alice")
+	register := func(id string) {
+		t.Helper()
+		require.NoError(t, alice.Call(ctx, wire.OpPushRegister, wire.PushRegistrationArgs{ChannelType: wire.PushFCM, RegistrationID: id}, nil))
+	}
+	for i := range 20 {
+		register(fmt.Sprintf("dev-%02d", i))
+	}
+	register("dev-00") // registering again makes it the newest
+	for i := 20; i < 25; i++ {
+		register(fmt.Sprintf("dev-%02d", i))
+	}
+	regs, err := env.Store.PushRegistrations(ctx, []string{"alice"})
+	require.NoError(t, err)
+	var ids []string
+	for _, r := range regs["alice"] {
+		ids = append(ids, r.RegistrationID)
+	}
+	assert.Len(t, ids, 20)
+	assert.Contains(t, ids, "dev-00")
+	assert.Contains(t, ids, "dev-24")
+	for i := 1; i <= 5; i++ {
+		assert.NotContains(t, ids, fmt.Sprintf("dev-%02d", i), "the oldest are dropped")
+	}
+	assert.Contains(t, ids, "dev-06")
+}
+
 func TestTokenRenewal(t *testing.T) {
 	ctx := ctxT(t)
 	env := servertest.Start(t)
@@ -175,77 +205,4 @@ func TestTokenRenewal(t *testing.T) {
 	defer short.Close()
 	_, err = short.NextEvent(ctx)
 	assert.Equal(t, wire.CodeTokenExpired, code(t, err))
-}
-
-func TestRateLimits(t *testing.T) {
-	ctx := ctxT(t)
-	env := servertest.Start(t, servertest.Options{Configure: func(c *server.Config) {
-		c.RequestRate, c.RequestBurst = 1, 5
-	}})
-	c := env.Connect(ctx, "alice")
-	start := time.Now()
-	var limited error
-	allowed := 0
-	for limited == nil && allowed < 50 {
-		if err := c.Call(ctx, wire.OpConversationList, wire.ListArgs{}, nil); err != nil {
-			limited = err
-		} else {
-			allowed++
-		}
-	}
-	assert.Equal(t, wire.CodeRateLimited, code(t, limited))
-	// The burst of 5, and one a second refilled meanwhile (however slow the calls were).
-	assert.LessOrEqual(t, float64(allowed), 5+time.Since(start).Seconds())
-	assert.Contains(t, limited.Error(), "retry")
-	time.Sleep(1100 * time.Millisecond)
-	require.NoError(t, c.Call(ctx, wire.OpConversationList, wire.ListArgs{}, nil), "the connection stays up and recovers")
-}
-
-func TestConversationWriteLimit(t *testing.T) {
-	ctx := ctxT(t)
-	env := servertest.Start(t, servertest.Options{Configure: func(c *server.Config) { c.ConversationWriteRate = 5 }})
-	alice := env.Connect(ctx, "alice")
-	bob := env.Connect(ctx, "bob")
-	start := time.Now()
-	conv := room(t, ctx, alice, "bob") // participant.add takes one
-	var limited error
-	sent := 0
-	for i := 0; limited == nil && i < 100; i++ {
-		c := alice
-		if i%2 == 1 {
-			c = bob // the budget is the conversation's, shared by its users
-		}
-		if err := c.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("x")}, nil); err != nil {
-			limited = err
-		} else {
-			sent++
-		}
-	}
-	assert.Equal(t, wire.CodeRateLimited, code(t, limited))
-	// The burst of 5, and five a second refilled meanwhile (however slow the calls were).
-	assert.LessOrEqual(t, float64(sent), 5+5*time.Since(start).Seconds())
-	// Other conversations and reads are not affected.
-	other := room(t, ctx, bob)
-	require.NoError(t, bob.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: other.Sid, Body: str("y")}, nil))
-	require.NoError(t, alice.Call(ctx, wire.OpMessageList, wire.ListMessagesArgs{ConversationSid: conv.Sid}, nil))
-	time.Sleep(300 * time.Millisecond)
-	require.NoError(t, alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("later")}, nil))
-}
-
-func TestConnectionsPerIdentityCap(t *testing.T) {
-	ctx := ctxT(t)
-	env := servertest.Start(t, servertest.Options{Configure: func(c *server.Config) { c.MaxConnsPerIdentity = 2 }})
-	a1 := env.Connect(ctx, "alice")
-	env.Connect(ctx, "alice")
-	_, err := servertest.Dial(ctx, env.URL, env.Token("alice", time.Hour), nil)
-	assert.Equal(t, wire.CodeTooManySessions, code(t, err))
-	env.Connect(ctx, "bob") // others are not affected
-	a1.Close()
-	require.Eventually(t, func() bool {
-		c, err := servertest.Dial(ctx, env.URL, env.Token("alice", time.Hour), nil)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}, 15*time.Second, 20*time.Millisecond, "a freed slot can be used")
 }

@@ -709,3 +709,21 @@ func TestGetByUniqueNameRevealsNothingToOutsiders(t *testing.T) {
 	require.NoError(t, alice.Call(ctx, wire.OpConversationGet, wire.GetConversationArgs{UniqueName: "secret-room"}, &got))
 	assert.Equal(t, conv.Sid, got.Sid)
 }
+
+func TestHealthz(t *testing.T) {
+	env := servertest.Start(t)
+	healthz := func() (*http.Response, error) {
+		req, err := http.NewRequestWithContext(ctxT(t), "GET", env.HTTPURL+"/healthz", nil)
+		require.NoError(t, err)
+		return http.DefaultClient.Do(req)
+	}
+	res, err := healthz()
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, 200, res.StatusCode)
+	require.NoError(t, env.Store.Close()) // the store goes away under the server
+	res, err = healthz()
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+}

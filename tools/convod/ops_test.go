@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/convo-sdk/convo/server"
+	"github.com/convo-sdk/convo/server/webhook"
 )
 
 func TestFlagsAndEnvForWebhooksMetricsAndLogs(t *testing.T) {
@@ -49,8 +49,8 @@ func TestDaemonPostsWebhooksAndServesMetrics(t *testing.T) {
 	got := make(chan string, 10)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if server.VerifySignature("hook-secret-hook-secret", body, r.Header.Get(server.HeaderSignature)) {
-			got <- r.Header.Get(server.HeaderEvent)
+		if webhook.VerifySignature("hook-secret-hook-secret", body, r.Header.Get(webhook.HeaderSignature)) {
+			got <- r.Header.Get(webhook.HeaderEvent)
 		}
 	}))
 	defer hook.Close()
@@ -64,7 +64,7 @@ func TestDaemonPostsWebhooksAndServesMetrics(t *testing.T) {
 	require.Equal(t, 201, res.StatusCode)
 	select {
 	case typ := <-got:
-		assert.Equal(t, server.WebhookConversationAdded, typ)
+		assert.Equal(t, webhook.ConversationAdded, typ)
 	case <-time.After(10 * time.Second):
 		t.Fatal("no webhook")
 	}

@@ -143,7 +143,7 @@ CREATE TABLE streams (
 	next_offset BIGINT NOT NULL
 ) WITH (fillfactor = 50);
 -- webhook_only: recorded for the webhook dispatcher, in no stream. variant_of: a
--- per-recipient copy of the event in that row (store.FeatureStore). pos: the event's
+-- per-recipient copy of the event in that row (store.StreamStore). pos: the event's
 -- position in the webhook dispatcher's log, assigned after commit (webhooks.go).
 CREATE TABLE events (
 	id           BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

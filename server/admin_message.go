@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -42,8 +43,8 @@ func (s *Server) adminSendMessage(r *adminReq) (int, any, error) {
 	if err := checkIdentityArg("author", a.Author); err != nil {
 		return 0, nil, err
 	}
-	if a.Body != nil && len(*a.Body) > wire.MaxMessageBodyBytes {
-		return 0, nil, wire.Errorf(wire.CodeTooLarge, "body is %d bytes; the limit is %d", len(*a.Body), wire.MaxMessageBodyBytes)
+	if err := checkBody(a.Body); err != nil {
+		return 0, nil, err
 	}
 	if a.Subject != nil {
 		if err := maxChars("subject", *a.Subject, wire.MaxSubjectChars); err != nil {
@@ -65,7 +66,7 @@ func (s *Server) adminSendMessage(r *adminReq) (int, any, error) {
 	}
 	if a.ContentSid != "" {
 		if _, err := s.cfg.Store.ContentTemplate(r.ctx, a.ContentSid); errors.Is(err, store.ErrNotFound) {
-			return 0, nil, wire.Errorf(wire.CodeNotFound, "content template %q not found", a.ContentSid)
+			return 0, nil, errContentTemplateNotFound(a.ContentSid)
 		} else if err != nil {
 			return 0, nil, err
 		}
@@ -87,7 +88,7 @@ func (s *Server) adminSendMessage(r *adminReq) (int, any, error) {
 		Body: a.Body, Subject: a.Subject, Attributes: attrs, MediaSids: a.MediaSids,
 		ContentSid: a.ContentSid, ContentVariables: a.ContentVariables, IdempotencyKey: a.IdempotencyKey})
 	if err != nil {
-		return 0, nil, storeErr(err, "conversation "+conv.Sid)
+		return 0, nil, storeErr(err, conversationThing(conv.Sid))
 	}
 	if created && a.ChannelMetadata != nil {
 		if err := s.cfg.Store.SetChannelMetadata(r.ctx, conv.Sid, m.Sid, *a.ChannelMetadata); err != nil {
@@ -96,7 +97,7 @@ func (s *Server) adminSendMessage(r *adminReq) (int, any, error) {
 		}
 	}
 	s.hub.deliver(ds)
-	s.webhooks.nudge()
+	s.webhooks.Nudge()
 	if !created {
 		return http.StatusOK, m, nil
 	}
@@ -111,7 +112,7 @@ func (s *Server) adminAuthorParticipant(r *adminReq, conv, author, psid string) 
 	if psid != "" {
 		p, err := s.cfg.Store.ParticipantBySid(r.ctx, conv, psid)
 		if errors.Is(err, store.ErrNotFound) {
-			return "", wire.Errorf(wire.CodeNotFound, "participant %q not found in conversation %q", psid, conv)
+			return "", errParticipantNotFound(conv, psid)
 		}
 		return p.Sid, err
 	}
@@ -172,10 +173,7 @@ func (s *Server) adminListMessages(r *adminReq) (int, any, error) {
 
 func (s *Server) adminGetMessage(r *adminReq) (int, any, error) {
 	_, m, err := s.adminConvMessage(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, m, nil
+	return http.StatusOK, m, err // serveAdmin answers err instead when set
 }
 
 func (s *Server) adminUpdateMessage(r *adminReq) (int, any, error) {
@@ -191,15 +189,12 @@ func (s *Server) adminUpdateMessage(r *adminReq) (int, any, error) {
 	if err := r.decode(&a); err != nil {
 		return 0, nil, err
 	}
-	if a.Body != nil && len(*a.Body) > wire.MaxMessageBodyBytes {
-		return 0, nil, wire.Errorf(wire.CodeTooLarge, "body is %d bytes; the limit is %d", len(*a.Body), wire.MaxMessageBodyBytes)
-	}
-	attrs, err := checkAttributes("attributes", a.Attributes, wire.MaxMessageAttrsBytes)
-	if err != nil {
+	if err := checkBody(a.Body); err != nil {
 		return 0, nil, err
 	}
-	if a.Attributes != nil && attrs == nil {
-		attrs = json.RawMessage(`{}`)
+	attrs, err := checkAttributesChange("attributes", a.Attributes, wire.MaxMessageAttrsBytes)
+	if err != nil {
+		return 0, nil, err
 	}
 	if a.Body == nil && attrs == nil {
 		return 0, nil, wire.Errorf(wire.CodeBadRequest, "give body or attributes to change")
@@ -213,10 +208,10 @@ func (s *Server) adminUpdateMessage(r *adminReq) (int, any, error) {
 	m, ds, err := s.cfg.Store.UpdateMessage(r.ctx, store.MessageUpdate{
 		ConversationSid: conv.Sid, Sid: m.Sid, Body: a.Body, Attributes: attrs, By: a.UpdatedBy})
 	if err != nil {
-		return 0, nil, storeErr(err, "message "+m.Sid)
+		return 0, nil, storeErr(err, messageThing(conv.Sid, m.Sid))
 	}
 	s.hub.deliver(ds)
-	s.webhooks.nudge()
+	s.webhooks.Nudge()
 	return http.StatusOK, m, nil
 }
 
@@ -231,15 +226,13 @@ func (s *Server) adminRemoveMessage(r *adminReq) (int, any, error) {
 	}
 	_, ds, err := s.cfg.Store.RemoveMessage(r.ctx, conv.Sid, m.Sid)
 	if err != nil {
-		return 0, nil, storeErr(err, "message "+m.Sid)
+		return 0, nil, storeErr(err, messageThing(conv.Sid, m.Sid))
 	}
 	s.hub.deliver(ds)
-	s.webhooks.nudge()
+	s.webhooks.Nudge()
 	s.removeMediaFiles(media)
 	return http.StatusNoContent, nil, nil
 }
-
-// ---- delivery receipts
 
 func (s *Server) adminListReceipts(r *adminReq) (int, any, error) {
 	conv, m, err := s.adminConvMessage(r)
@@ -289,9 +282,27 @@ func (s *Server) adminUpsertReceipt(r *adminReq) (int, any, error) {
 		ConversationSid: conv.Sid, MessageSid: m.Sid, ParticipantSid: p.Sid,
 		Status: a.Status, ErrorCode: a.ErrorCode, ChannelMessageSid: a.ChannelMessageSid})
 	if err != nil {
-		return 0, nil, storeErr(err, "message "+m.Sid)
+		return 0, nil, storeErr(err, messageThing(conv.Sid, m.Sid))
 	}
 	s.hub.deliver(ds)
-	s.webhooks.nudge()
+	s.webhooks.Nudge()
 	return http.StatusOK, rc, nil
+}
+
+func (s *Server) adminMessage(ctx context.Context, conv, sid string) (wire.Message, error) {
+	m, err := s.cfg.Store.Message(ctx, conv, sid)
+	if errors.Is(err, store.ErrNotFound) {
+		return m, errMessageNotFound(conv, sid)
+	}
+	return m, err
+}
+
+// adminConvMessage resolves the {conv} and {m} path values of a request.
+func (s *Server) adminConvMessage(r *adminReq) (wire.Conversation, wire.Message, error) {
+	conv, err := s.adminConversation(r.ctx, r.path("conv"))
+	if err != nil {
+		return conv, wire.Message{}, err
+	}
+	m, err := s.adminMessage(r.ctx, conv.Sid, r.path("m"))
+	return conv, m, err
 }

@@ -1,20 +1,8 @@
-package server
-
-// Outbound webhooks. The dispatcher reads the store's committed events log (every change
-// appends its event row in the transaction that commits it) after a persisted cursor, turns
-// each event into webhook deliveries, and writes those to a durable outbox while moving the
-// cursor, in one transaction. A sender posts due outbox rows and deletes them on success, or
-// reschedules them with exponential backoff until they are older than the maximum age. So a
-// crash or restart loses nothing, and a delivery that succeeded is not sent again (a crash
-// between the receiver's 2xx and the outbox delete can repeat it: receivers dedupe on the
-// delivery id, which never changes across retries).
+package webhook
 
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,92 +19,6 @@ import (
 	"github.com/convo-sdk/convo/wire"
 )
 
-// Webhook event types.
-const (
-	WebhookConversationAdded   = "conversation.added"
-	WebhookConversationUpdated = "conversation.updated"
-	WebhookConversationRemoved = "conversation.removed"
-	WebhookParticipantAdded    = "participant.added"
-	WebhookParticipantUpdated  = "participant.updated"
-	WebhookParticipantRemoved  = "participant.removed"
-	WebhookMessageAdded        = "message.added"
-	WebhookMessageUpdated      = "message.updated"
-	WebhookMessageRemoved      = "message.removed"
-	WebhookMessageOutbound     = "message.outbound"
-	WebhookPushNotification    = "push.notification"
-)
-
-// Webhook headers.
-const (
-	HeaderSignature = "X-Convo-Signature" // "sha256=" + hex HMAC-SHA256 of the body with the webhook secret
-	HeaderEvent     = "X-Convo-Event"     // the event type
-	HeaderDelivery  = "X-Convo-Delivery"  // the delivery id, stable across retries
-)
-
-// WebhookBody is the JSON body of every webhook request.
-type WebhookBody struct {
-	ID        string          `json:"id"`
-	Type      string          `json:"type"`
-	Timestamp int64           `json:"timestamp"` // Unix milliseconds when the event was dispatched
-	Data      json.RawMessage `json:"data"`
-}
-
-// Webhook data payloads.
-type (
-	// WebhookConversationData is the data of conversation.added and conversation.updated.
-	WebhookConversationData struct {
-		Conversation  wire.Conversation `json:"conversation"`
-		UpdateReasons []string          `json:"updateReasons,omitempty"`
-	}
-	// WebhookConversationRefData is the data of conversation.removed.
-	WebhookConversationRefData struct {
-		ConversationSid string `json:"conversationSid"`
-	}
-	// WebhookParticipantData is the data of participant.added, .updated and .removed.
-	WebhookParticipantData struct {
-		ConversationSid string           `json:"conversationSid"`
-		Participant     wire.Participant `json:"participant"`
-		UpdateReasons   []string         `json:"updateReasons,omitempty"`
-	}
-	// WebhookMessageData is the data of message.added, .updated and .removed.
-	WebhookMessageData struct {
-		ConversationSid string       `json:"conversationSid"`
-		Message         wire.Message `json:"message"`
-		UpdateReasons   []string     `json:"updateReasons,omitempty"`
-	}
-	// WebhookOutboundData is the data of message.outbound: a message to deliver to one
-	// non-chat participant over its channel (Participant.Type, Address, ProxyAddress).
-	WebhookOutboundData struct {
-		ConversationSid string           `json:"conversationSid"`
-		Message         wire.Message     `json:"message"`
-		Participant     wire.Participant `json:"participant"`
-	}
-	// WebhookPushData is the data of push.notification: a payload to hand to FCM or APNs for
-	// each of the recipient's registrations.
-	WebhookPushData struct {
-		Identity      string              `json:"identity"`
-		Payload       wire.PushPayload    `json:"payload"`
-		Registrations []WebhookPushDevice `json:"registrations"`
-	}
-	// WebhookPushDevice is one push registration.
-	WebhookPushDevice struct {
-		ChannelType    string `json:"channelType"`
-		RegistrationID string `json:"registrationId"`
-	}
-)
-
-// Sign returns the X-Convo-Signature value of body.
-func Sign(secret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
-
-// VerifySignature checks an X-Convo-Signature header against body in constant time.
-func VerifySignature(secret string, body []byte, header string) bool {
-	return hmac.Equal([]byte(Sign(secret, body)), []byte(header))
-}
-
 const (
 	webhookEventBatch = 200 // events read from the log at a time
 	webhookSendBatch  = 32  // due deliveries read from the outbox at a time
@@ -127,11 +29,44 @@ const (
 	webhookEventAttempts = 5
 )
 
-// dispatcher delivers webhooks. A nil *dispatcher does nothing.
-type dispatcher struct {
-	st      store.Store
+// Config configures a Dispatcher. The durations must be positive (server.Config supplies
+// the defaults).
+type Config struct {
+	// URL receives the webhooks; empty disables them (the cursor then follows the newest
+	// event, so enabling them later starts with what happens from then on).
+	URL string
+	// Secret signs bodies (HeaderSignature); empty sends no signature.
+	Secret string
+	// Timeout bounds one request; Poll is how often the events log is read; Backoff is the
+	// first retry delay, doubling per failure up to MaxBackoff; a delivery failing for
+	// MaxAge is given up.
+	Timeout, Poll, Backoff, MaxBackoff, MaxAge time.Duration
+}
+
+// Store is what the dispatcher reads and writes: the events log and outbox, and the
+// participants, push registrations and conversation a message fans out to.
+type Store interface {
+	store.WebhookStore
+	Conversation(ctx context.Context, sid string) (wire.Conversation, error)
+	Participants(ctx context.Context, conversationSid string) ([]wire.Participant, error)
+	MutedIdentities(ctx context.Context, conversationSid string) ([]string, error)
+	PushRegistrations(ctx context.Context, identities []string) (map[string][]store.PushRegistration, error)
+}
+
+// Metrics counts what the dispatcher does.
+type Metrics interface {
+	// InternalError counts a failure to read the events log or the outbox, or an event
+	// skipped because it could not be converted.
+	InternalError()
+	// Delivery counts one delivery attempt by result: "success", "retry" or "gave_up".
+	Delivery(result string)
+}
+
+// Dispatcher delivers webhooks. A nil *Dispatcher does nothing.
+type Dispatcher struct {
+	st      Store
 	log     *slog.Logger
-	metrics *metrics
+	metrics Metrics
 	url     string
 	secret  string
 	client  *http.Client
@@ -151,40 +86,25 @@ type dispatcher struct {
 	retryAt     time.Time
 }
 
-func newDispatcher(s *Server) *dispatcher {
-	c := s.cfg
-	d := &dispatcher{
-		st: c.Store, log: s.log.With("component", "webhooks"), metrics: s.metrics,
-		url: c.WebhookURL, secret: c.WebhookSecret,
-		client: &http.Client{Timeout: c.WebhookTimeout},
-		poll:   c.WebhookPoll, backoff: c.WebhookBackoff, maxBackoff: c.WebhookMaxBackoff, maxAge: c.WebhookMaxAge,
+// New places (or reads) the dispatcher's cursor and starts it. Call it before the server
+// takes its first request: a cursor placed later would start after events committed
+// meanwhile and never deliver them. Should the database fail now, the dispatcher keeps
+// trying in the background.
+func New(st Store, log *slog.Logger, m Metrics, cfg Config) *Dispatcher {
+	d := &Dispatcher{
+		st: st, log: log, metrics: m,
+		url: cfg.URL, secret: cfg.Secret,
+		client: &http.Client{Timeout: cfg.Timeout},
+		poll:   cfg.Poll, backoff: cfg.Backoff, maxBackoff: cfg.MaxBackoff, maxAge: cfg.MaxAge,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
-	if d.client.Timeout <= 0 {
-		d.client.Timeout = 10 * time.Second
-	}
-	if d.poll <= 0 {
-		d.poll = 250 * time.Millisecond
-	}
-	if d.backoff <= 0 {
-		d.backoff = time.Second
-	}
-	if d.maxBackoff <= 0 {
-		d.maxBackoff = 5 * time.Minute
-	}
-	if d.maxAge <= 0 {
-		d.maxAge = 24 * time.Hour
-	}
-	// Place the cursor before New returns, that is before the server takes its first request:
-	// placed later, a newly enabled dispatcher would start after events committed meanwhile
-	// and never deliver them. Should the database fail now, run keeps trying.
 	started := d.start()
 	go d.run(started)
 	return d
 }
 
 // start reads (or, when dispatching is newly enabled or disabled, places) the cursor.
-func (d *dispatcher) start() bool {
+func (d *Dispatcher) start() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cursor, err := d.st.WebhookStart(ctx, d.url != "")
@@ -196,8 +116,8 @@ func (d *dispatcher) start() bool {
 	return true
 }
 
-// nudge asks the dispatcher to look for new events now.
-func (d *dispatcher) nudge() {
+// Nudge asks the dispatcher to look for new events now.
+func (d *Dispatcher) Nudge() {
 	if d == nil {
 		return
 	}
@@ -207,8 +127,8 @@ func (d *dispatcher) nudge() {
 	}
 }
 
-// close stops the dispatcher after the requests in flight finish.
-func (d *dispatcher) close() {
+// Close stops the dispatcher after the requests in flight finish.
+func (d *Dispatcher) Close() {
 	if d == nil {
 		return
 	}
@@ -216,7 +136,7 @@ func (d *dispatcher) close() {
 	<-d.done
 }
 
-func (d *dispatcher) stopped() bool {
+func (d *Dispatcher) stopped() bool {
 	select {
 	case <-d.stop:
 		return true
@@ -225,7 +145,7 @@ func (d *dispatcher) stopped() bool {
 	}
 }
 
-func (d *dispatcher) run(started bool) {
+func (d *Dispatcher) run(started bool) {
 	defer close(d.done)
 	enabled := d.url != ""
 	// Starting fails only when the database does; retry until it works or we stop.
@@ -246,11 +166,11 @@ func (d *dispatcher) run(started bool) {
 	defer t.Stop()
 	for {
 		if err := d.pump(); err != nil {
-			d.metrics.internalError("webhook")
+			d.metrics.InternalError()
 			d.log.Error("reading events for webhooks failed; will retry", "err", err)
 		}
 		if err := d.sendDue(); err != nil {
-			d.metrics.internalError("webhook")
+			d.metrics.InternalError()
 			d.log.Error("reading the webhook outbox failed; will retry", "err", err)
 		}
 		select {
@@ -264,7 +184,7 @@ func (d *dispatcher) run(started bool) {
 
 // followHead keeps the cursor of a disabled dispatcher at the newest event, so the store
 // can prune, and enabling webhooks later starts with what happens from then on.
-func (d *dispatcher) followHead() {
+func (d *Dispatcher) followHead() {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -282,7 +202,7 @@ func (d *dispatcher) followHead() {
 }
 
 // pump turns the events after the cursor into outbox rows.
-func (d *dispatcher) pump() error {
+func (d *Dispatcher) pump() error {
 	if d.failures > 0 && time.Now().Before(d.retryAt) {
 		return nil // an event failed to convert; wait before trying it again
 	}
@@ -323,8 +243,8 @@ func (d *dispatcher) pump() error {
 
 // convertFailed records a failure to expand event e and reports whether to skip the event:
 // after webhookEventAttempts failures, spaced by the delivery backoff, it is logged (without
-// its payload), counted in convo_errors_total{component="webhook"} and skipped.
-func (d *dispatcher) convertFailed(e store.StoredEvent, err error) bool {
+// its payload), counted (Metrics.InternalError) and skipped.
+func (d *Dispatcher) convertFailed(e store.StoredEvent, err error) bool {
 	if e.ID != d.failedEvent {
 		d.failedEvent, d.failures = e.ID, 0
 	}
@@ -337,7 +257,7 @@ func (d *dispatcher) convertFailed(e store.StoredEvent, err error) bool {
 		d.retryAt = time.Now().Add(next)
 		return false
 	}
-	d.metrics.internalError("webhook")
+	d.metrics.InternalError()
 	d.log.Error("skipping an event the webhooks cannot convert; it is not reported", "event", e.ID, "name", e.Name, "attempts", d.failures, "err", err)
 	d.failedEvent, d.failures = 0, 0
 	return true
@@ -346,7 +266,7 @@ func (d *dispatcher) convertFailed(e store.StoredEvent, err error) bool {
 // expand maps one stored event to its webhook deliveries (none for events webhooks do not
 // report). Their ids derive from the event id, so they are the same however often the
 // event is expanded.
-func (d *dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.Time) ([]store.WebhookDelivery, error) {
+func (d *Dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.Time) ([]store.WebhookDelivery, error) {
 	var out []store.WebhookDelivery
 	add := func(typ string, data any) error {
 		raw, err := json.Marshal(data)
@@ -354,7 +274,7 @@ func (d *dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 			return err
 		}
 		id := fmt.Sprintf("WD%010d-%d", e.ID, len(out))
-		body, err := json.Marshal(WebhookBody{ID: id, Type: typ, Timestamp: now.UnixMilli(), Data: raw})
+		body, err := json.Marshal(Body{ID: id, Type: typ, Timestamp: now.UnixMilli(), Data: raw})
 		if err != nil {
 			return err
 		}
@@ -371,7 +291,7 @@ func (d *dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 			return nil, err
 		}
 		ev.Conversation = sharedConversation(ev.Conversation)
-		return out, add(WebhookConversationAdded, WebhookConversationData{Conversation: ev.Conversation})
+		return out, add(ConversationAdded, ConversationData{Conversation: ev.Conversation})
 	case wire.EventConversationUpdated:
 		var ev wire.ConversationUpdatedEvent
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
@@ -385,24 +305,24 @@ func (d *dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 		if len(shared) == 0 {
 			return nil, nil
 		}
-		return out, add(WebhookConversationUpdated, WebhookConversationData{
+		return out, add(ConversationUpdated, ConversationData{
 			Conversation: sharedConversation(ev.Conversation), UpdateReasons: ev.UpdateReasons})
 	case wire.EventConversationRemoved:
 		var ev wire.ConversationRefEvent
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
 		}
-		return out, add(WebhookConversationRemoved, WebhookConversationRefData(ev))
+		return out, add(ConversationRemoved, ConversationRefData(ev))
 	case wire.EventParticipantJoined, wire.EventParticipantLeft:
 		var ev wire.ParticipantEvent
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
 		}
-		typ := WebhookParticipantAdded
+		typ := ParticipantAdded
 		if e.Name == wire.EventParticipantLeft {
-			typ = WebhookParticipantRemoved
+			typ = ParticipantRemoved
 		}
-		return out, add(typ, WebhookParticipantData{ConversationSid: ev.Participant.ConversationSid, Participant: ev.Participant})
+		return out, add(typ, ParticipantData{ConversationSid: ev.Participant.ConversationSid, Participant: ev.Participant})
 	case wire.EventParticipantUpdated:
 		var ev wire.ParticipantUpdatedEvent
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
@@ -411,28 +331,28 @@ func (d *dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 		if !slices.Contains(ev.UpdateReasons, wire.ReasonAttributes) {
 			return nil, nil // read horizons: not reported
 		}
-		return out, add(WebhookParticipantUpdated, WebhookParticipantData{
+		return out, add(ParticipantUpdated, ParticipantData{
 			ConversationSid: ev.Participant.ConversationSid, Participant: ev.Participant, UpdateReasons: ev.UpdateReasons})
 	case wire.EventMessageUpdated:
 		var ev wire.MessageUpdatedEvent
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
 		}
-		return out, add(WebhookMessageUpdated, WebhookMessageData{
+		return out, add(MessageUpdated, MessageData{
 			ConversationSid: ev.Message.ConversationSid, Message: ev.Message, UpdateReasons: ev.UpdateReasons})
 	case wire.EventMessageRemoved:
 		var ev wire.MessageEvent
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
 		}
-		return out, add(WebhookMessageRemoved, WebhookMessageData{ConversationSid: ev.Message.ConversationSid, Message: ev.Message})
+		return out, add(MessageRemoved, MessageData{ConversationSid: ev.Message.ConversationSid, Message: ev.Message})
 	case wire.EventMessageAdded:
 		var ev wire.MessageEvent
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
 		}
 		m := ev.Message
-		if err := add(WebhookMessageAdded, WebhookMessageData{ConversationSid: m.ConversationSid, Message: m}); err != nil {
+		if err := add(MessageAdded, MessageData{ConversationSid: m.ConversationSid, Message: m}); err != nil {
 			return nil, err
 		}
 		err := d.fanOutMessage(ctx, m, add)
@@ -451,7 +371,7 @@ func sharedConversation(c wire.Conversation) wire.Conversation {
 // the message, and push.notification for every other chat participant that has push
 // registrations and has not muted the conversation. Recipients are the participants when
 // the dispatcher reads the event (normally moments after the commit).
-func (d *dispatcher) fanOutMessage(ctx context.Context, m wire.Message, add func(string, any) error) error {
+func (d *Dispatcher) fanOutMessage(ctx context.Context, m wire.Message, add func(string, any) error) error {
 	ps, err := d.st.Participants(ctx, m.ConversationSid)
 	if err != nil {
 		return err
@@ -465,7 +385,7 @@ func (d *dispatcher) fanOutMessage(ctx context.Context, m wire.Message, add func
 				chat = append(chat, p.Identity)
 			}
 		case !mine && (p.Address == "" || p.Address != m.Author):
-			if err := add(WebhookMessageOutbound, WebhookOutboundData{ConversationSid: m.ConversationSid, Message: m, Participant: p}); err != nil {
+			if err := add(MessageOutbound, OutboundData{ConversationSid: m.ConversationSid, Message: m, Participant: p}); err != nil {
 				return err
 			}
 		}
@@ -494,11 +414,11 @@ func (d *dispatcher) fanOutMessage(ctx context.Context, m wire.Message, add func
 		if len(rs) == 0 || slices.Contains(muted, id) {
 			continue
 		}
-		data := WebhookPushData{Identity: id, Payload: payload}
+		data := PushData{Identity: id, Payload: payload}
 		for _, r := range rs {
-			data.Registrations = append(data.Registrations, WebhookPushDevice{ChannelType: r.ChannelType, RegistrationID: r.RegistrationID})
+			data.Registrations = append(data.Registrations, PushDevice{ChannelType: r.ChannelType, RegistrationID: r.RegistrationID})
 		}
-		if err := add(WebhookPushNotification, data); err != nil {
+		if err := add(PushNotification, data); err != nil {
 			return err
 		}
 	}
@@ -537,7 +457,7 @@ func pushPayload(conv wire.Conversation, m wire.Message) wire.PushPayload {
 }
 
 // sendDue posts the deliveries whose time has come.
-func (d *dispatcher) sendDue() error {
+func (d *Dispatcher) sendDue() error {
 	for !d.stopped() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		due, err := d.st.WebhookDue(ctx, time.Now(), webhookSendBatch)
@@ -564,12 +484,12 @@ func (d *dispatcher) sendDue() error {
 }
 
 // deliver posts one delivery and records the outcome.
-func (d *dispatcher) deliver(w store.WebhookDelivery) {
+func (d *Dispatcher) deliver(w store.WebhookDelivery) {
 	err := d.post(w)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err == nil {
-		d.metrics.webhook("success")
+		d.metrics.Delivery("success")
 		if err := d.st.WebhookDone(ctx, w.ID); err != nil {
 			d.log.Error("removing a delivered webhook from the outbox failed; it may be sent again", "delivery", w.ID, "err", err)
 		}
@@ -577,14 +497,14 @@ func (d *dispatcher) deliver(w store.WebhookDelivery) {
 	}
 	attempts := w.Attempts + 1
 	if time.Since(w.Created) >= d.maxAge {
-		d.metrics.webhook("gave_up")
+		d.metrics.Delivery("gave_up")
 		d.log.Warn("webhook delivery given up", "delivery", w.ID, "type", w.Type, "attempts", attempts, "err", err)
 		if err := d.st.WebhookDone(ctx, w.ID); err != nil {
 			d.log.Error("removing a webhook from the outbox failed", "delivery", w.ID, "err", err)
 		}
 		return
 	}
-	d.metrics.webhook("retry")
+	d.metrics.Delivery("retry")
 	next := d.backoff << min(attempts-1, 30)
 	if next > d.maxBackoff || next <= 0 {
 		next = d.maxBackoff
@@ -595,7 +515,7 @@ func (d *dispatcher) deliver(w store.WebhookDelivery) {
 	}
 }
 
-func (d *dispatcher) post(w store.WebhookDelivery) error {
+func (d *Dispatcher) post(w store.WebhookDelivery) error {
 	req, err := http.NewRequest(http.MethodPost, d.url, bytes.NewReader(w.Body))
 	if err != nil {
 		return errors.New("invalid webhook URL")
