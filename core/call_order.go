@@ -15,8 +15,8 @@ import "context"
 
 // callThenEvents makes a call whose result reaches the caller before listeners hear of the
 // events it caused.
-func (c *Client) callThenEvents(ctx context.Context, op string, args, out any, retryable bool) error {
-	return c.thenEvents(func() error { return c.call(ctx, op, args, out, retryable) })
+func (c *Client) callThenEvents(ctx context.Context, op string, args, out any, policy resend) error {
+	return c.thenEvents(func() error { return c.call(ctx, op, args, out, policy) })
 }
 
 // thenEvents runs do, holding the events queued meanwhile until its caller has seen the

@@ -1,7 +1,9 @@
 // Package core is convo's client engine in plain Go: the connection state machine, the
 // protocol client, the caches and the object model (Client, Conversation, Message,
 // Participant, ...) with an event emitter that replays. jsapi exposes it to JavaScript; Go
-// programs use it directly. It never imports syscall/js.
+// programs use it directly. It imports syscall/js only in its _js.go files, transport_js.go
+// and upload_js.go, which are the browser's WebSocket transport and media upload; every other
+// file is plain Go and builds the same natively and in the browser.
 package core
 
 import (
@@ -30,34 +32,6 @@ const (
 	StateDisconnected  ConnectionState = "disconnected"
 	StateDenied        ConnectionState = "denied"
 	StateError         ConnectionState = "error"
-)
-
-// Client event names, emitted on Client's emitter.
-const (
-	EventConnectionStateChanged = "connectionStateChanged" // ConnectionState
-	EventConnectionError        = "connectionError"        // ConnectionError
-	EventStateChanged           = "stateChanged"           // "initialized" | "failed" (deprecated by the vendor)
-	EventInitialized            = "initialized"            // no argument
-	EventInitFailed             = "initFailed"             // InitFailure
-	EventConversationAdded      = "conversationAdded"      // *Conversation
-	EventConversationJoined     = "conversationJoined"     // *Conversation
-	EventParticipantJoined      = "participantJoined"      // *Participant
-	EventMessageAdded           = "messageAdded"           // *Message
-	EventMessageUpdated         = "messageUpdated"         // MessageUpdate
-	EventMessageRemoved         = "messageRemoved"         // *Message
-	EventConversationLeft       = "conversationLeft"       // *Conversation
-	EventConversationRemoved    = "conversationRemoved"    // *Conversation
-	EventConversationUpdated    = "conversationUpdated"    // ConversationUpdate
-	EventParticipantLeft        = "participantLeft"        // *Participant
-	EventParticipantUpdated     = "participantUpdated"     // ParticipantUpdate
-	EventTypingStarted          = "typingStarted"          // *Participant
-	EventTypingEnded            = "typingEnded"            // *Participant
-	EventUserSubscribed         = "userSubscribed"         // *User
-	EventUserUnsubscribed       = "userUnsubscribed"       // *User
-	EventUserUpdated            = "userUpdated"            // UserUpdate
-	EventTokenAboutToExpire     = "tokenAboutToExpire"     // time.Duration left
-	EventTokenExpired           = "tokenExpired"           // no argument
-	EventPushNotification       = "pushNotification"       // PushNotification
 )
 
 // Options tune a Client. The zero value is ready to use.
@@ -91,19 +65,6 @@ type Options struct {
 	// resolves before its events has returned; the events wait until release is called. jsapi
 	// calls it after the promise's reactions have run. Nil: release at once.
 	AfterResult func(release func())
-}
-
-// InitFailure is the payload of initFailed.
-type InitFailure struct {
-	Terminal bool
-	Err      error
-}
-
-// ConnectionError is the payload of connectionError.
-type ConnectionError struct {
-	Terminal bool
-	Message  string
-	Code     wire.Code
 }
 
 // Client is a user's connection to a convo server and the root of the object model.
@@ -202,6 +163,15 @@ func New(token string, opts *Options) *Client {
 	return c
 }
 
+// newEmitter is an emitter for one of the client's objects, reporting listener panics and
+// warnings as the client's own does.
+func (c *Client) newEmitter() *Emitter {
+	e := NewEmitter()
+	e.OnListenerPanic = c.OnListenerPanic
+	e.OnWarning = c.OnWarning
+	return e
+}
+
 // Start begins connecting (or reports the token problem found by New). New calls it unless
 // Options.DeferStart is set; later calls do nothing.
 func (c *Client) Start() {
@@ -284,17 +254,23 @@ func (c *Client) WaitInitialized(ctx context.Context) error {
 	}
 }
 
-func (c *Client) failInit(terminal bool, err error) {
+// endInit ends initialisation with err (nil: it succeeded) and reports whether this call
+// ended it: the first one does, later ones change nothing.
+func (c *Client) endInit(err error) bool {
 	c.mu.Lock()
-	select {
-	case <-c.initDone:
-		c.mu.Unlock()
-		return
-	default:
+	defer c.mu.Unlock()
+	if c.initialised() {
+		return false
 	}
-	c.initErr = wire.Errorf(CodeClientInitFailed, "the client failed to initialise: %v", err)
+	c.initErr = err
 	close(c.initDone)
-	c.mu.Unlock()
+	return true
+}
+
+func (c *Client) failInit(terminal bool, err error) {
+	if !c.endInit(wire.Errorf(CodeClientInitFailed, "the client failed to initialise: %v", err)) {
+		return
+	}
 	c.events.pushUrgent(func() {
 		c.Emit(EventStateChanged, "failed")
 		c.Emit(EventInitFailed, InitFailure{Terminal: terminal, Err: err})
@@ -304,17 +280,51 @@ func (c *Client) failInit(terminal bool, err error) {
 // succeedInit reports the client initialised. It runs on the event goroutine, which emits
 // at once.
 func (c *Client) succeedInit() {
-	c.mu.Lock()
-	select {
-	case <-c.initDone:
-		c.mu.Unlock()
+	if !c.endInit(nil) {
 		return
-	default:
 	}
-	close(c.initDone)
-	c.mu.Unlock()
 	c.Emit(EventStateChanged, "initialized")
 	c.Emit(EventInitialized)
+}
+
+func (c *Client) initialised() bool {
+	select {
+	case <-c.initDone:
+		return true
+	default:
+		return false
+	}
+}
+
+// initialise loads the subscribed conversations, then reports the client initialised and
+// announces them, in that order, as the vendor's client does in practice (its conversations
+// take more round trips than its own user; docs/VENDOR-BEHAVIOUR.md §1). They are in place
+// before initialized fires, so a listener of it finds them all.
+func (c *Client) initialise() {
+	list, err := c.listAllConversations(c.ctx)
+	if err != nil {
+		if c.ctx.Err() == nil {
+			c.failInit(false, err)
+		}
+		return
+	}
+	c.events.push(func() {
+		fresh := make([]*Conversation, 0, len(list))
+		for _, d := range list {
+			conv, isNew := c.upsertConversation(d)
+			conv.markStreamHistory(d.LastMessage)
+			if isNew {
+				fresh = append(fresh, conv)
+			}
+		}
+		if !c.initialised() {
+			c.announceOwnUser()
+		}
+		c.succeedInit()
+		for _, conv := range fresh {
+			c.announceConversation(conv)
+		}
+	})
 }
 
 // ready waits for initialisation before a public call.

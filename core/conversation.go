@@ -2,20 +2,11 @@ package core
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
-	"math/rand/v2"
 	"time"
 	"weak"
 
 	"github.com/convo-sdk/convo/wire"
-)
-
-// Conversation event names, emitted on a Conversation's emitter.
-const (
-	ConversationEventMessageAdded      = "messageAdded"      // *Message
-	ConversationEventParticipantJoined = "participantJoined" // *Participant
 )
 
 // Conversation statuses from the current user's point of view.
@@ -65,7 +56,7 @@ func (c *Client) upsertConversation(d wire.Conversation) (*Conversation, bool) {
 	conv, ok := c.conversations[d.Sid]
 	if !ok {
 		conv = &Conversation{
-			Emitter:          NewEmitter(),
+			Emitter:          c.newEmitter(),
 			client:           c,
 			sid:              d.Sid,
 			participants:     make(map[string]*Participant),
@@ -73,8 +64,6 @@ func (c *Client) upsertConversation(d wire.Conversation) (*Conversation, bool) {
 			evictedAnnounced: -1,
 			reporting:        make(chan struct{}, 1),
 		}
-		conv.OnListenerPanic = c.OnListenerPanic
-		conv.OnWarning = c.OnWarning
 		c.conversations[d.Sid] = conv
 	}
 	// Keep the newest lastMessage: a snapshot may be older than an event already applied.
@@ -141,7 +130,7 @@ func (cv *Conversation) Join(ctx context.Context) error {
 		return err
 	}
 	var p wire.Participant
-	if err := cv.client.callThenEvents(ctx, wire.OpConversationJoin, wire.ConversationRef{ConversationSid: cv.sid}, &p, false); err != nil {
+	if err := cv.client.callThenEvents(ctx, wire.OpConversationJoin, wire.ConversationRef{ConversationSid: cv.sid}, &p, sendOnce); err != nil {
 		return err
 	}
 	cv.client.mu.Lock()
@@ -151,130 +140,285 @@ func (cv *Conversation) Join(ctx context.Context) error {
 	return nil
 }
 
-// Add makes identity a participant. attributes may be nil.
-func (cv *Conversation) Add(ctx context.Context, identity string, attributes json.RawMessage) error {
-	if err := cv.client.ready(ctx); err != nil {
-		return err
+// Limits are the media limits the vendor SDK reports on Conversation.limits.
+type Limits struct {
+	MediaAttachmentsCountLimit         int
+	MediaAttachmentSizeLimitInMb       int
+	MediaAttachmentsTotalSizeLimitInMb int
+	EmailHistoriesAllowedContentTypes  []string
+	EmailBodiesAllowedContentTypes     []string
+}
+
+// Limits returns the media limits the server enforces.
+func (cv *Conversation) Limits() Limits {
+	mb := wire.DefaultMaxMediaBytes >> 20
+	return Limits{
+		MediaAttachmentsCountLimit:         wire.MaxMediaPerMessage,
+		MediaAttachmentSizeLimitInMb:       mb,
+		MediaAttachmentsTotalSizeLimitInMb: mb * wire.MaxMediaPerMessage,
+		EmailHistoriesAllowedContentTypes:  []string{"text/html", "text/plain"},
+		EmailBodiesAllowedContentTypes:     []string{"text/html", "text/plain"},
 	}
-	var p wire.Participant
-	args := wire.AddParticipantArgs{ConversationSid: cv.sid, Identity: identity, Attributes: attributes}
-	if err := cv.client.callThenEvents(ctx, wire.OpParticipantAdd, args, &p, false); err != nil {
-		return err
+}
+
+// State returns the lifecycle state; an active one since creation when the server sent none.
+func (cv *Conversation) State() wire.ConversationState {
+	d := cv.snapshot()
+	if d.State == nil {
+		return wire.ConversationState{Current: wire.StateActive, DateUpdated: d.DateCreated}
 	}
-	cv.upsertParticipant(p)
+	return *d.State
+}
+
+// NotificationLevel returns "default" or "muted" for the current user.
+func (cv *Conversation) NotificationLevel() string {
+	if l := cv.snapshot().NotificationLevel; l != "" {
+		return l
+	}
+	return wire.NotificationDefault
+}
+
+// LastReadMessageIndex returns the current user's read horizon, nil until first set.
+func (cv *Conversation) LastReadMessageIndex() *int64 {
+	if i := cv.snapshot().LastReadMessageIndex; i != nil {
+		v := *i
+		return &v
+	}
 	return nil
 }
 
-// GetParticipants returns the conversation's participants.
-func (cv *Conversation) GetParticipants(ctx context.Context) ([]*Participant, error) {
-	if err := cv.client.ready(ctx); err != nil {
-		return nil, err
-	}
-	if cv.isLeft() {
-		return cv.heldParticipants(), nil
-	}
-	var page wire.ParticipantPage
-	if err := cv.client.call(ctx, wire.OpParticipantList, wire.ConversationRef{ConversationSid: cv.sid}, &page, true); err != nil {
-		return nil, err
-	}
-	out := make([]*Participant, len(page.Items))
-	for i, p := range page.Items {
-		out[i], _ = cv.upsertParticipant(p)
-	}
-	return out, nil
-}
+// BindingsJSON returns the conversation's channel bindings as JSON ("{}" when none).
+func (cv *Conversation) BindingsJSON() json.RawMessage { return orEmptyObject(cv.snapshot().Bindings) }
 
-// SendMessage posts a text message and returns its index. The send carries a fresh
-// idempotency key, so a retry after a dropped connection never stores it twice.
-func (cv *Conversation) SendMessage(ctx context.Context, body string, attributes json.RawMessage) (int64, error) {
+// Leave removes the current user from the conversation. Leaving one the user is not part of
+// does nothing, as with the vendor.
+func (cv *Conversation) Leave(ctx context.Context) error {
 	if err := cv.client.ready(ctx); err != nil {
-		return 0, err
+		return err
 	}
-	if len(body) > wire.MaxMessageBodyBytes {
-		return 0, wire.Errorf(wire.CodeTooLarge, "message body is %d bytes; the limit is %d", len(body), wire.MaxMessageBodyBytes)
-	}
-	args := wire.SendMessageArgs{ConversationSid: cv.sid, Body: &body, Attributes: attributes, IdempotencyKey: newIdempotencyKey()}
-	return cv.send(ctx, args)
-}
-
-// send posts a message through the outbox: sends leave in the order they were made, wait out
-// a disconnection, and are stored once however often they are retried.
-func (cv *Conversation) send(ctx context.Context, args wire.SendMessageArgs) (int64, error) {
-	var m wire.Message
-	err := cv.client.thenEvents(func() error {
-		if err := cv.client.outbox.submit(ctx, wire.OpMessageSend, args, &m); err != nil {
-			return err
-		}
-		cv.upsertMessage(m)
+	if cv.Status() != StatusJoined {
 		return nil
-	})
-	return m.Index, err
+	}
+	return cv.client.callThenEvents(ctx, wire.OpConversationLeave, wire.ConversationRef{ConversationSid: cv.sid}, nil, resendAfterReconnect)
 }
 
-// newIdempotencyKey returns 128 random bits in hex. They need to be unique, not secret:
-// math/rand/v2's generator (ChaCha8, seeded by the runtime) is plenty, and crypto/rand
-// would link the FIPS crypto packages into the wasm for this alone.
-func newIdempotencyKey() string {
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
-	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
-	return hex.EncodeToString(b[:])
-}
-
-// GetMessages returns a page of up to pageSize messages (30 when 0) in ascending index order.
-// Backwards (the default) ends the page at anchor, or at the newest message when anchor is
-// nil; forward starts it there. PrevPage on the result goes to older messages.
-func (cv *Conversation) GetMessages(ctx context.Context, pageSize int, anchor *int64, direction string) (*Paginator[*Message], error) {
+// Delete deletes the conversation (its creator only).
+func (cv *Conversation) Delete(ctx context.Context) error {
 	if err := cv.client.ready(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	if pageSize == 0 {
-		pageSize = wire.DefaultMessagePageSize
-	}
-	if pageSize < 0 || pageSize > wire.MaxPageSize {
-		return nil, wire.Errorf(CodeClientArgument, "pageSize must be between 1 and %d, got %d", wire.MaxPageSize, pageSize)
-	}
-	if direction == "" {
-		direction = wire.Backwards
-	}
-	if direction != wire.Backwards && direction != wire.Forward {
-		return nil, wire.Errorf(CodeClientArgument, "direction must be %q or %q, got %q", wire.Backwards, wire.Forward, direction)
-	}
-	if cv.isLeft() {
-		return cv.heldMessages(pageSize, anchor, direction), nil
-	}
-	args := wire.ListMessagesArgs{ConversationSid: cv.sid, PageSize: pageSize, Anchor: anchor, Direction: direction}
-	var page wire.MessagePage
-	if err := cv.client.call(ctx, wire.OpMessageList, args, &page, true); err != nil {
-		return nil, err
-	}
-	items := make([]*Message, len(page.Items))
-	for i, m := range page.Items {
-		items[i], _ = cv.upsertMessage(m)
-	}
-	p := &Paginator[*Message]{Items: items, HasPrevPage: page.HasPrev, HasNextPage: page.HasNext}
-	if len(items) > 0 {
-		first, last := items[0].Index(), items[len(items)-1].Index()
-		p.prev = func(ctx context.Context) (*Paginator[*Message], error) {
-			a := first - 1
-			return cv.GetMessages(ctx, pageSize, &a, wire.Backwards)
-		}
-		p.next = func(ctx context.Context) (*Paginator[*Message], error) {
-			a := last + 1
-			return cv.GetMessages(ctx, pageSize, &a, wire.Forward)
-		}
-	}
-	return p, nil
+	return cv.client.callThenEvents(ctx, wire.OpConversationDelete, wire.ConversationRef{ConversationSid: cv.sid}, nil, resendAfterReconnect)
 }
 
-// OnMessageAdded calls fn for each new message in this conversation.
-func (cv *Conversation) OnMessageAdded(fn func(*Message)) (off func()) {
-	return cv.On(ConversationEventMessageAdded, func(args ...any) { fn(args[0].(*Message)) })
+// Update changes the fields that are set. A name or unique name set to the value it already
+// has, with nothing else, sends nothing, as with the vendor.
+func (cv *Conversation) Update(ctx context.Context, args wire.UpdateConversationArgs) error {
+	if err := cv.client.ready(ctx); err != nil {
+		return err
+	}
+	if args.Attributes == nil && (args.FriendlyName == nil) != (args.UniqueName == nil) {
+		d := cv.snapshot()
+		if (args.FriendlyName != nil && *args.FriendlyName == d.FriendlyName) ||
+			(args.UniqueName != nil && *args.UniqueName == d.UniqueName) {
+			return nil
+		}
+	}
+	args.ConversationSid = cv.sid
+	var d wire.Conversation
+	if err := cv.client.callThenEvents(ctx, wire.OpConversationUpdate, args, &d, resendAfterReconnect); err != nil {
+		return err
+	}
+	cv.client.upsertConversation(d)
+	return nil
 }
 
-// OnParticipantJoined calls fn for each participant that joins this conversation.
-func (cv *Conversation) OnParticipantJoined(fn func(*Participant)) (off func()) {
-	return cv.On(ConversationEventParticipantJoined, func(args ...any) { fn(args[0].(*Participant)) })
+// SetUserNotificationLevel sets the current user's notification level ("default" or "muted").
+func (cv *Conversation) SetUserNotificationLevel(ctx context.Context, level string) error {
+	if level != wire.NotificationDefault && level != wire.NotificationMuted {
+		return wire.Errorf(CodeClientArgument, "notification level must be %q or %q, got %q", wire.NotificationDefault, wire.NotificationMuted, level)
+	}
+	if err := cv.client.ready(ctx); err != nil {
+		return err
+	}
+	var d wire.Conversation
+	if err := cv.client.callThenEvents(ctx, wire.OpConversationNotify, wire.NotificationLevelArgs{ConversationSid: cv.sid, Level: level}, &d, resendAfterReconnect); err != nil {
+		return err
+	}
+	cv.client.upsertConversation(d)
+	return nil
+}
+
+// GetUnreadMessagesCount asks the server how many messages lie after the read horizon; nil
+// while the horizon is unset.
+func (cv *Conversation) GetUnreadMessagesCount(ctx context.Context) (*int64, error) {
+	counts, err := cv.counts(ctx)
+	return counts.Unread, err
+}
+
+// GetMessagesCount returns how many messages the conversation has.
+func (cv *Conversation) GetMessagesCount(ctx context.Context) (int64, error) {
+	counts, err := cv.counts(ctx)
+	return counts.Messages, err
+}
+
+// GetParticipantsCount returns how many participants the conversation has.
+func (cv *Conversation) GetParticipantsCount(ctx context.Context) (int64, error) {
+	counts, err := cv.counts(ctx)
+	return counts.Participants, err
+}
+
+func (cv *Conversation) counts(ctx context.Context) (wire.Counts, error) {
+	var counts wire.Counts
+	if err := cv.client.ready(ctx); err != nil {
+		return counts, err
+	}
+	if err := cv.client.flushReads(ctx, cv); err != nil {
+		return counts, err
+	}
+	err := cv.client.call(ctx, wire.OpConversationCounts, wire.ConversationRef{ConversationSid: cv.sid}, &counts, resendAfterReconnect)
+	return counts, err
+}
+
+// CreateConversationOptions are the optional fields of a new conversation.
+type CreateConversationOptions struct {
+	FriendlyName string
+	UniqueName   string
+	Attributes   json.RawMessage
+}
+
+// CreateConversation creates a conversation. The creator is not a participant until Join.
+func (c *Client) CreateConversation(ctx context.Context, opts CreateConversationOptions) (*Conversation, error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
+	args := wire.CreateConversationArgs{FriendlyName: opts.FriendlyName, UniqueName: opts.UniqueName, Attributes: opts.Attributes}
+	var d wire.Conversation
+	if err := c.call(ctx, wire.OpConversationCreate, args, &d, sendOnce); err != nil {
+		return nil, err
+	}
+	conv, isNew := c.upsertConversation(d)
+	if isNew {
+		// The vendor emits conversationAdded inside the call, before it resolves.
+		c.emitThenReturn(ctx, func() { c.Emit(EventConversationAdded, conv) })
+	}
+	return conv, nil
+}
+
+// GetConversationBySid returns a conversation the user participates in or, as the vendor's
+// falls back to peeking, one whose sid the user knows.
+func (c *Client) GetConversationBySid(ctx context.Context, sid string) (*Conversation, error) {
+	conv, err := c.fetchConversation(ctx, wire.OpConversationGet, wire.GetConversationArgs{Sid: sid})
+	if wire.CodeOf(err) == wire.CodeForbidden {
+		return c.PeekConversationBySid(ctx, sid)
+	}
+	return conv, err
+}
+
+// GetConversationByUniqueName returns a conversation the user participates in.
+func (c *Client) GetConversationByUniqueName(ctx context.Context, uniqueName string) (*Conversation, error) {
+	return c.fetchConversation(ctx, wire.OpConversationGet, wire.GetConversationArgs{UniqueName: uniqueName})
+}
+
+// PeekConversationBySid returns any conversation whose sid the user knows, without joining.
+func (c *Client) PeekConversationBySid(ctx context.Context, sid string) (*Conversation, error) {
+	return c.fetchConversation(ctx, wire.OpConversationPeek, wire.GetConversationArgs{Sid: sid})
+}
+
+func (c *Client) fetchConversation(ctx context.Context, op string, args wire.GetConversationArgs) (*Conversation, error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
+	if args.Sid == "" && args.UniqueName == "" {
+		return nil, wire.Errorf(CodeClientArgument, "a conversation sid or unique name is required")
+	}
+	var d wire.Conversation
+	if err := c.call(ctx, op, args, &d, resendAfterReconnect); err != nil {
+		return nil, err
+	}
+	conv, isNew := c.upsertConversation(d)
+	if isNew {
+		// The vendor announces a conversation it comes to know this way before returning it.
+		c.emitThenReturn(ctx, func() { c.announceConversation(conv) })
+	}
+	return conv, nil
+}
+
+// GetSubscribedConversations returns the user's conversations, 50 a page, oldest first.
+func (c *Client) GetSubscribedConversations(ctx context.Context) (*Paginator[*Conversation], error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
+	// As the vendor's, it answers once the conversations known so far have been announced.
+	c.events.flush(ctx)
+	c.mu.Lock()
+	all := make([]*Conversation, 0, len(c.conversations))
+	for _, conv := range c.conversations {
+		if conv.data.Joined {
+			all = append(all, conv)
+		}
+	}
+	c.mu.Unlock()
+	sortByCreation(all)
+	return pageOf(all, 0, wire.DefaultConversationPerPage), nil
+}
+
+// listAllConversations reads every page of the user's conversations.
+func (c *Client) listAllConversations(ctx context.Context) ([]wire.Conversation, error) {
+	return listAll(ctx, c, wire.OpConversationList, wire.DefaultConversationPerPage,
+		func(p *wire.ConversationPage) ([]wire.Conversation, string) { return p.Items, p.Next })
+}
+
+func (c *Client) conversation(sid string) *Conversation {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conversations[sid]
+}
+
+// announceConversation tells listeners of a conversation the client has just come to know:
+// conversationAdded, then conversationJoined when the user is a participant.
+func (c *Client) announceConversation(conv *Conversation) {
+	c.Emit(EventConversationAdded, conv)
+	if conv.Status() == StatusJoined {
+		c.Emit(EventConversationJoined, conv)
+	}
+}
+
+// dropConversation forgets a conversation the user is no longer part of (they left, were
+// removed, or it was deleted) and tells listeners: conversationLeft if the user was a
+// participant, then conversationRemoved, then the conversation's own removed, with no
+// conversationUpdated for the status, as the vendor's client does when a conversation leaves
+// the user's list (docs/VENDOR-BEHAVIOUR.md). The object keeps what it holds, so reads on it
+// answer locally; events that follow about it (the user's own participantLeft) find no
+// conversation and are dropped.
+func (c *Client) dropConversation(sid string) {
+	conv := c.removeConversation(sid)
+	if conv == nil {
+		return
+	}
+	c.mu.Lock()
+	wasJoined := conv.data.Joined
+	conv.data.Joined = false
+	conv.left = true
+	c.mu.Unlock()
+	if wasJoined {
+		c.Emit(EventConversationLeft, conv)
+	}
+	c.Emit(EventConversationRemoved, conv)
+	conv.Emit(ConversationEventRemoved, conv)
+}
+
+func (c *Client) removeConversation(sid string) *Conversation {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	conv := c.conversations[sid]
+	delete(c.conversations, sid)
+	return conv
+}
+
+func (c *Client) emitConversationUpdated(conv *Conversation, reasons []string) {
+	u := ConversationUpdate{Conversation: conv, UpdateReasons: reasons}
+	c.Emit(EventConversationUpdated, u)
+	conv.Emit(ConversationEventUpdated, u)
 }
 
 func orEmptyObject(raw json.RawMessage) json.RawMessage {

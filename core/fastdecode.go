@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"encoding/json"
 	"unicode/utf8"
 
@@ -293,4 +294,29 @@ func (d *fastDecoder) time(t interface{ UnmarshalJSON([]byte) error }) bool {
 	}
 	d.i = end
 	return true
+}
+
+// messageAddedFrame is an event frame carrying messageAdded, decoded in one pass.
+type messageAddedFrame struct {
+	Type   string            `json:"type"`
+	Event  string            `json:"event"`
+	Offset uint64            `json:"offset"`
+	Data   wire.MessageEvent `json:"data"`
+}
+
+var messageAddedMark = []byte(`"event":"` + wire.EventMessageAdded + `"`)
+
+// decodeMessageAdded decodes raw if it is a well-formed messageAdded event frame.
+func decodeMessageAdded(raw []byte) (offset uint64, m wire.Message, ok bool) {
+	if !bytes.Contains(raw, messageAddedMark) {
+		return 0, m, false
+	}
+	if offset, m, ok := decodeMessageAddedFast(raw); ok {
+		return offset, m, true
+	}
+	var mf messageAddedFrame
+	if json.Unmarshal(raw, &mf) != nil || mf.Type != wire.TypeEvent || mf.Event != wire.EventMessageAdded || mf.Offset == 0 {
+		return 0, m, false
+	}
+	return mf.Offset, mf.Data.Message, true
 }

@@ -5,10 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convo-sdk/convo/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/convo-sdk/convo/wire"
 )
 
 // decodeMessageAddedJSON is the reference: encoding/json and the frame checks.
@@ -129,4 +128,71 @@ func FuzzDecodeMessageAddedFast(f *testing.F) {
 		}
 		assert.Equal(t, want, m, "%q", raw)
 	})
+}
+
+// benchMessageAddedFrame is a messageAdded event frame carrying a typical chat message.
+func benchMessageAddedFrame() []byte {
+	body := "a typical chat message of a few dozen characters"
+	data, _ := json.Marshal(wire.MessageEvent{Message: wire.Message{
+		Sid: "IM0123456789abcdef0123456789abcdef", ConversationSid: "CH0123456789abcdef0123456789abcdef",
+		Index: 41, Author: "alice", Body: &body, DateCreated: time.Now(), DateUpdated: time.Now(),
+	}})
+	frame, _ := wire.Encode(&wire.Frame{Type: wire.TypeEvent, Event: wire.EventMessageAdded, Offset: 42, Data: data})
+	return frame
+}
+
+func BenchmarkFrameDecodeMessageEvent(b *testing.B) {
+	frame := benchMessageAddedFrame()
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	for b.Loop() {
+		f, err := wire.Decode(frame)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ev wire.MessageEvent
+		if err := json.Unmarshal(f.Data, &ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFrameDecodeMessageAddedOnePass is BenchmarkFrameDecodeMessageEvent's work as
+// readLoop does it for messageAdded (decodeMessageAdded).
+func BenchmarkFrameDecodeMessageAddedOnePass(b *testing.B) {
+	frame := benchMessageAddedFrame()
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, ok := decodeMessageAdded(frame); !ok {
+			b.Fatal("not decoded")
+		}
+	}
+}
+
+func TestMessageAddedFastPathDecodesAsTheGeneralPath(t *testing.T) {
+	raw := []byte(`{"type":"event","event":"messageAdded","offset":42,"data":{"message":{"sid":"IM1","conversationSid":"CH1","index":3,"author":"bob","body":"hi","attributes":{"k":1},"dateCreated":"2026-01-02T03:04:05Z"}}}`)
+	offset, m, ok := decodeMessageAdded(raw)
+	require.True(t, ok)
+	require.Equal(t, uint64(42), offset)
+
+	f, err := wire.Decode(raw)
+	require.NoError(t, err)
+	var ev wire.MessageEvent
+	require.NoError(t, json.Unmarshal(f.Data, &ev))
+	require.Equal(t, ev.Message, m)
+}
+
+func TestMessageAddedFastPathLeavesOtherFramesToTheGeneralPath(t *testing.T) {
+	for name, raw := range map[string]string{
+		"another event whose attributes hold the mark": `{"type":"event","event":"messageUpdated","offset":5,"data":{"message":{"sid":"IM1","attributes":{"event":"messageAdded"}},"updateReasons":["attributes"]}}`,
+		"a signal":            `{"type":"signal","event":"messageAdded","data":{"message":{"sid":"IM1"}}}`,
+		"no offset":           `{"type":"event","event":"messageAdded","data":{"message":{"sid":"IM1"}}}`,
+		"malformed data":      `{"type":"event","event":"messageAdded","offset":5,"data":{"message":{"index":"x"}}}`,
+		"not messageAdded":    `{"type":"event","event":"conversationUpdated","offset":5,"data":{}}`,
+		"a reply with a body": `{"type":"reply","id":1,"data":{"text":"\"event\":\"messageAdded\""}}`,
+	} {
+		_, _, ok := decodeMessageAdded([]byte(raw))
+		require.False(t, ok, name)
+	}
 }

@@ -26,13 +26,7 @@ func (cv *Conversation) heldParticipants() []*Participant {
 		out = append(out, p)
 	}
 	cv.client.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i].DateCreated(), out[j].DateCreated()
-		if a.Equal(b) {
-			return out[i].Sid() < out[j].Sid()
-		}
-		return a.Before(b)
-	})
+	sortByCreation(out)
 	return out
 }
 
@@ -58,16 +52,8 @@ func (cv *Conversation) heldMessages(pageSize int, anchor *int64, direction stri
 	}
 	items := all[start:end:end]
 	p := &Paginator[*Message]{Items: items, HasPrevPage: start > 0, HasNextPage: end < len(all)}
-	if len(items) > 0 {
-		first, last := items[0].Index(), items[len(items)-1].Index()
-		p.prev = func(context.Context) (*Paginator[*Message], error) {
-			a := first - 1
-			return cv.heldMessages(pageSize, &a, wire.Backwards), nil
-		}
-		p.next = func(context.Context) (*Paginator[*Message], error) {
-			a := last + 1
-			return cv.heldMessages(pageSize, &a, wire.Forward), nil
-		}
-	}
+	linkMessagePages(p, func(_ context.Context, anchor int64, direction string) (*Paginator[*Message], error) {
+		return cv.heldMessages(pageSize, &anchor, direction), nil
+	})
 	return p
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,7 +141,7 @@ func (c *Client) GetTemporaryContentURLs(ctx context.Context, sids []string) (ma
 		batch := missing[:min(len(missing), wire.MaxMediaSidsPerURLRequest)]
 		missing = missing[len(batch):]
 		var res wire.MediaURLs
-		if err := c.call(ctx, wire.OpMediaURLs, wire.MediaURLsArgs{MediaSids: batch}, &res, true); err != nil {
+		if err := c.call(ctx, wire.OpMediaURLs, wire.MediaURLsArgs{MediaSids: batch}, &res, resendAfterReconnect); err != nil {
 			return nil, err
 		}
 		c.mu.Lock()
@@ -166,4 +167,70 @@ type cachedURL struct {
 // String describes the media for logs.
 func (m *Media) String() string {
 	return fmt.Sprintf("%s (%s, %d bytes)", m.data.Sid, m.data.ContentType, m.data.Size)
+}
+
+// AttachedMedia returns every media of the message: attachments, email bodies and histories.
+func (m *Message) AttachedMedia() []*Media {
+	d := m.snapshot()
+	out := make([]*Media, len(d.Media))
+	for i, md := range d.Media {
+		out[i] = m.mediaObject(md)
+	}
+	return out
+}
+
+// GetMediaByCategory returns the message's media of the given categories.
+func (m *Message) GetMediaByCategory(categories ...string) []*Media {
+	var out []*Media
+	for _, md := range m.AttachedMedia() {
+		if slices.Contains(categories, md.Category()) {
+			out = append(out, md)
+		}
+	}
+	return out
+}
+
+// GetEmailBody returns the email body of the given content type ("text/plain", "text/html").
+func (m *Message) GetEmailBody(contentType string) *Media {
+	return m.emailPart(wire.MediaCategoryBody, contentType)
+}
+
+// GetEmailHistory returns the email history of the given content type.
+func (m *Message) GetEmailHistory(contentType string) *Media {
+	return m.emailPart(wire.MediaCategoryHistory, contentType)
+}
+
+func (m *Message) emailPart(category, contentType string) *Media {
+	for _, md := range m.GetMediaByCategory(category) {
+		if strings.EqualFold(strings.TrimSpace(strings.Split(md.ContentType(), ";")[0]), contentType) {
+			return md
+		}
+	}
+	return nil
+}
+
+// mediaObject keeps one *Media per sid.
+func (m *Message) mediaObject(d wire.Media) *Media {
+	c := m.conv.client
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m.media == nil {
+		m.media = make(map[string]*Media)
+	}
+	md, ok := m.media[d.Sid]
+	if !ok {
+		md = &Media{client: c, data: d}
+		m.media[d.Sid] = md
+	}
+	return md
+}
+
+// GetTemporaryContentURLsForAttachedMedia returns a temporary URL per attached media sid.
+func (m *Message) GetTemporaryContentURLsForAttachedMedia(ctx context.Context) (map[string]string, error) {
+	media := m.AttachedMedia()
+	sids := make([]string, len(media))
+	for i, md := range media {
+		sids[i] = md.Sid()
+	}
+	return m.conv.client.GetTemporaryContentURLs(ctx, sids)
 }

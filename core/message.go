@@ -1,13 +1,10 @@
 package core
 
 import (
+	"context"
 	"encoding/json"
-	"runtime"
-	"slices"
-	"sort"
 	"sync/atomic"
 	"time"
-	"weak"
 
 	"github.com/convo-sdk/convo/wire"
 )
@@ -28,9 +25,7 @@ func (m *Message) Emitter() *Emitter {
 	if e := m.emitter.Load(); e != nil {
 		return e
 	}
-	e := NewEmitter()
-	e.OnListenerPanic = m.conv.client.OnListenerPanic
-	e.OnWarning = m.conv.client.OnWarning
+	e := m.conv.client.newEmitter()
 	if m.emitter.CompareAndSwap(nil, e) {
 		return e
 	}
@@ -74,178 +69,10 @@ func (m *Message) markAnnounced() bool {
 	return true
 }
 
-// upsertMessage returns the one object for m.Sid, updated to m, and whether it is new.
-func (cv *Conversation) upsertMessage(m wire.Message) (*Message, bool) {
-	msg, isNew := cv.upsertMessageLocked(m)
-	if hook := cv.client.opts.MessageChanged; hook != nil && !isNew {
-		hook(msg)
-	}
-	return msg, isNew
-}
-
-func (cv *Conversation) upsertMessageLocked(m wire.Message) (*Message, bool) {
-	c := cv.client
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	msg, ok := cv.messages[m.Sid]
-	if !ok {
-		if w, held := cv.evicted[m.Sid]; held {
-			msg = w.Value() // evicted, but the application still holds it: keep it the one object
-		}
-		if msg == nil {
-			msg = &Message{conv: cv, sid: m.Sid}
-			msg.announced = m.Index <= cv.evictedAnnounced
-		} else {
-			ok = true
-		}
-		delete(cv.evicted, m.Sid)
-		cv.messages[m.Sid] = msg
-		// Live messages arrive in index order, so this is nearly always an append.
-		i := sort.Search(len(cv.byIndex), func(i int) bool { return cv.byIndex[i].data.Index > m.Index })
-		cv.byIndex = slices.Insert(cv.byIndex, i, msg)
-		defer cv.trimLocked()
-	}
-	// JSON decoding gives every message its own copy of strings that thousands of cached
-	// messages share: the conversation's sid and a few authors. Keep one of each.
-	if m.ConversationSid == cv.sid {
-		m.ConversationSid = cv.sid
-	}
-	m.Author = cv.internLocked(m.Author)
-	m.ParticipantSid = cv.internLocked(m.ParticipantSid)
-	msg.data = compactMessage(m, cv.sid)
-	if lm := cv.data.LastMessage; lm == nil || lm.Index < m.Index {
-		cv.data.LastMessage = &wire.LastMessage{Index: m.Index, DateCreated: m.DateCreated}
-	}
-	return msg, !ok
-}
-
-// MessageCacheSize is how many messages each conversation keeps: the newest by index. The
-// rule keeps the vendor SDK's observable behaviour with bounded memory:
-//   - an evicted message the application can still reach (a Go pointer, or a JS wrapper
-//     that JS code still holds: jsapi keeps a message only while its wrapper lives) is found
-//     again through a weak pointer, so one sid stays one object while anyone can compare
-//     it; only unreachable messages are forgotten;
-//   - pages are always read from the server, so eviction never changes a page;
-//   - messageAdded stays once per message: the highest index of an announced message that
-//     was evicted and collected is remembered, and a message at or below it that comes back
-//     counts as announced.
-const MessageCacheSize = 100
-
-// trimLocked evicts the oldest messages beyond MessageCacheSize. cv.client.mu must be held.
-func (cv *Conversation) trimLocked() {
-	for len(cv.messages) > MessageCacheSize {
-		// Resliced rather than shifted: a shift moves every cached pointer (each behind a
-		// GC write barrier while the collector runs) at every message. The slot is cleared
-		// so the backing array does not keep the message alive; the next append that
-		// outgrows the array copies only the live part.
-		oldest := cv.byIndex[0]
-		cv.byIndex[0] = nil
-		cv.byIndex = cv.byIndex[1:]
-		delete(cv.messages, oldest.sid)
-		if cv.evicted == nil {
-			cv.evicted = make(map[string]weak.Pointer[Message])
-		}
-		cv.evicted[oldest.sid] = weak.Make(oldest)
-		runtime.AddCleanup(oldest, cv.forgetEvicted, evictedMessage{oldest.sid, oldest.data.Index, oldest.announced})
-	}
-}
-
-// dropOrderLocked removes m from cv.byIndex. cv.client.mu must be held.
-func (cv *Conversation) dropOrderLocked(m *Message) {
-	if i := slices.Index(cv.byIndex, m); i >= 0 {
-		cv.byIndex = slices.Delete(cv.byIndex, i, i+1)
-	}
-}
-
-type evictedMessage struct {
-	sid       string
-	index     int64
-	announced bool
-}
-
-// forgetEvicted drops an evicted message once nothing references it any more.
-func (cv *Conversation) forgetEvicted(e evictedMessage) {
-	cv.client.mu.Lock()
-	defer cv.client.mu.Unlock()
-	if w, ok := cv.evicted[e.sid]; ok && w.Value() == nil {
-		delete(cv.evicted, e.sid)
-		if e.announced && e.index > cv.evictedAnnounced {
-			cv.evictedAnnounced = e.index
-		}
-	}
-}
-
-// internLocked returns the conversation's shared copy of s. cv.client.mu must be held.
-func (cv *Conversation) internLocked(s string) string {
-	if s == "" {
-		return s
-	}
-	if v, ok := cv.names[s]; ok {
-		return v
-	}
-	if cv.names == nil {
-		cv.names = make(map[string]string)
-	}
-	cv.names[s] = s
-	return s
-}
-
 func (m *Message) snapshot() wire.Message {
 	m.conv.client.mu.Lock()
 	defer m.conv.client.mu.Unlock()
 	return m.data.wire(m.sid, m.conv.sid)
-}
-
-// messageData is a cached message's wire.Message in less than half its size: the sids live
-// in Message and Conversation, and the fields most messages leave empty sit behind one
-// pointer. A hundred thousand cached messages make the difference count.
-type messageData struct {
-	Index                    int64
-	Author, ParticipantSid   string
-	Body                     *string
-	Attributes               json.RawMessage
-	DateCreated, DateUpdated time.Time
-	rare                     *rareMessageFields
-}
-
-type rareMessageFields struct {
-	ConversationSid  string // when it is not the conversation's (never, from a sane server)
-	otherConv        bool
-	Subject          *string
-	Media            []wire.Media
-	ContentSid       string
-	ContentVariables []wire.ContentVariable
-	LastUpdatedBy    string
-	Receipts         *wire.AggregatedReceipt
-}
-
-func compactMessage(m wire.Message, convSid string) messageData {
-	d := messageData{Index: m.Index, Author: m.Author, ParticipantSid: m.ParticipantSid, Body: m.Body,
-		Attributes: m.Attributes, DateCreated: m.DateCreated, DateUpdated: m.DateUpdated}
-	r := rareMessageFields{Subject: m.Subject, Media: m.Media, ContentSid: m.ContentSid,
-		ContentVariables: m.ContentVariables, LastUpdatedBy: m.LastUpdatedBy, Receipts: m.Receipts}
-	if m.ConversationSid != convSid {
-		r.ConversationSid, r.otherConv = m.ConversationSid, true
-	}
-	if r.otherConv || r.Subject != nil || r.Media != nil || r.ContentSid != "" ||
-		r.ContentVariables != nil || r.LastUpdatedBy != "" || r.Receipts != nil {
-		d.rare = &r
-	}
-	return d
-}
-
-// wire returns the message as decoded from the wire.
-func (d *messageData) wire(sid, convSid string) wire.Message {
-	m := wire.Message{Sid: sid, ConversationSid: convSid, Index: d.Index, Author: d.Author, ParticipantSid: d.ParticipantSid,
-		Body: d.Body, Attributes: d.Attributes, DateCreated: d.DateCreated, DateUpdated: d.DateUpdated}
-	if r := d.rare; r != nil {
-		if r.otherConv {
-			m.ConversationSid = r.ConversationSid
-		}
-		m.Subject, m.Media, m.ContentSid, m.ContentVariables = r.Subject, r.Media, r.ContentSid, r.ContentVariables
-		m.LastUpdatedBy, m.Receipts = r.LastUpdatedBy, r.Receipts
-	}
-	return m
 }
 
 // Data returns a copy of the message's fields, read at once.
@@ -278,5 +105,176 @@ func (m *Message) DateCreated() time.Time { return m.snapshot().DateCreated }
 // DateUpdated returns when the message last changed.
 func (m *Message) DateUpdated() time.Time { return m.snapshot().DateUpdated }
 
-// Type returns "text" (media messages come later).
+// Type returns "text" for every message, media messages included.
 func (m *Message) Type() string { return "text" }
+
+// Subject returns the subject of an email-style message, or nil.
+func (m *Message) Subject() *string { return m.snapshot().Subject }
+
+// LastUpdatedBy returns who last edited the message, empty if nobody did.
+func (m *Message) LastUpdatedBy() string { return m.snapshot().LastUpdatedBy }
+
+// ContentSid returns the content template the message was sent with, if any.
+func (m *Message) ContentSid() string { return m.snapshot().ContentSid }
+
+// ContentVariables returns the values the template was filled with.
+func (m *Message) ContentVariables() []wire.ContentVariable { return m.snapshot().ContentVariables }
+
+// AggregatedDeliveryReceipt summarises delivery to non-chat recipients; nil when none.
+func (m *Message) AggregatedDeliveryReceipt() *wire.AggregatedReceipt { return m.snapshot().Receipts }
+
+// GetParticipant returns the author's participant object.
+func (m *Message) GetParticipant(ctx context.Context) (*Participant, error) {
+	if sid := m.ParticipantSid(); sid != "" {
+		return m.conv.GetParticipantBySid(ctx, sid)
+	}
+	return m.conv.GetParticipantByIdentity(ctx, m.Author())
+}
+
+// Remove deletes the message (its author only).
+func (m *Message) Remove(ctx context.Context) error {
+	c := m.conv.client
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	return c.callThenEvents(ctx, wire.OpMessageRemove, wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, nil, resendAfterReconnect)
+}
+
+// UpdateBody changes the text (its author only).
+func (m *Message) UpdateBody(ctx context.Context, body string) error {
+	if err := checkBodySize(body); err != nil {
+		return err
+	}
+	return m.update(ctx, wire.UpdateMessageArgs{Body: &body})
+}
+
+// UpdateAttributes replaces the attributes (its author only).
+func (m *Message) UpdateAttributes(ctx context.Context, attributes json.RawMessage) error {
+	return m.update(ctx, wire.UpdateMessageArgs{Attributes: orEmptyObject(attributes)})
+}
+
+func (m *Message) update(ctx context.Context, args wire.UpdateMessageArgs) error {
+	c := m.conv.client
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	args.ConversationSid, args.MessageSid = m.conv.sid, m.sid
+	var d wire.Message
+	if err := c.callThenEvents(ctx, wire.OpMessageUpdate, args, &d, resendAfterReconnect); err != nil {
+		return err
+	}
+	m.conv.upsertMessage(d)
+	return nil
+}
+
+// GetDetailedDeliveryReceipts returns the message's per-recipient delivery receipts.
+func (m *Message) GetDetailedDeliveryReceipts(ctx context.Context) ([]wire.DetailedReceipt, error) {
+	c := m.conv.client
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
+	var page wire.ReceiptPage
+	err := c.call(ctx, wire.OpMessageReceipts, wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, &page, resendAfterReconnect)
+	return page.Items, err
+}
+
+// GetChannelMetadata returns what a non-chat channel recorded about the message, or nil.
+func (m *Message) GetChannelMetadata(ctx context.Context) (*wire.ChannelMetadata, error) {
+	c := m.conv.client
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
+	var meta *wire.ChannelMetadata
+	err := c.call(ctx, wire.OpMessageChannelMeta, wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, &meta, resendAfterReconnect)
+	return meta, err
+}
+
+// GetMessageRecipients lists who the (email) message went to.
+func (m *Message) GetMessageRecipients(ctx context.Context) ([]wire.Recipient, error) {
+	return m.conv.GetMessageRecipients(ctx, m.sid)
+}
+
+// GetMessageRecipients lists who an (email) message went to.
+func (cv *Conversation) GetMessageRecipients(ctx context.Context, messageSid string) ([]wire.Recipient, error) {
+	if err := cv.client.ready(ctx); err != nil {
+		return nil, err
+	}
+	var page wire.RecipientPage
+	err := cv.client.call(ctx, wire.OpMessageRecipients, wire.MessageRef{ConversationSid: cv.sid, MessageSid: messageSid}, &page, resendAfterReconnect)
+	return page.Items, err
+}
+
+// GetMessages returns a page of up to pageSize messages (30 when 0) in ascending index order.
+// Backwards (the default) ends the page at anchor, or at the newest message when anchor is
+// nil; forward starts it there. PrevPage on the result goes to older messages.
+func (cv *Conversation) GetMessages(ctx context.Context, pageSize int, anchor *int64, direction string) (*Paginator[*Message], error) {
+	if err := cv.client.ready(ctx); err != nil {
+		return nil, err
+	}
+	if pageSize == 0 {
+		pageSize = wire.DefaultMessagePageSize
+	}
+	if pageSize < 0 || pageSize > wire.MaxPageSize {
+		return nil, wire.Errorf(CodeClientArgument, "pageSize must be between 1 and %d, got %d", wire.MaxPageSize, pageSize)
+	}
+	if direction == "" {
+		direction = wire.Backwards
+	}
+	if direction != wire.Backwards && direction != wire.Forward {
+		return nil, wire.Errorf(CodeClientArgument, "direction must be %q or %q, got %q", wire.Backwards, wire.Forward, direction)
+	}
+	if cv.isLeft() {
+		return cv.heldMessages(pageSize, anchor, direction), nil
+	}
+	args := wire.ListMessagesArgs{ConversationSid: cv.sid, PageSize: pageSize, Anchor: anchor, Direction: direction}
+	var page wire.MessagePage
+	if err := cv.client.call(ctx, wire.OpMessageList, args, &page, resendAfterReconnect); err != nil {
+		return nil, err
+	}
+	items := make([]*Message, len(page.Items))
+	for i, m := range page.Items {
+		items[i], _ = cv.upsertMessage(m)
+	}
+	p := &Paginator[*Message]{Items: items, HasPrevPage: page.HasPrev, HasNextPage: page.HasNext}
+	linkMessagePages(p, func(ctx context.Context, anchor int64, direction string) (*Paginator[*Message], error) {
+		return cv.GetMessages(ctx, pageSize, &anchor, direction)
+	})
+	return p, nil
+}
+
+// removeMessage forgets a message and returns its object as it last was.
+func (cv *Conversation) removeMessage(d wire.Message) *Message {
+	m, _ := cv.upsertMessage(d)
+	cv.client.mu.Lock()
+	if _, cached := cv.messages[d.Sid]; cached {
+		cv.dropOrderLocked(m)
+	}
+	delete(cv.messages, d.Sid)
+	delete(cv.evicted, d.Sid)
+	cv.client.mu.Unlock()
+	return m
+}
+
+func (c *Client) emitMessageAdded(m wire.Message) {
+	conv := c.conversation(m.ConversationSid)
+	if conv == nil {
+		return
+	}
+	msg, _ := conv.upsertMessage(m)
+	if !msg.markAnnounced() {
+		return // already announced (a resync overlapping a live event)
+	}
+	c.mu.Lock()
+	if conv.streamLast == nil || *conv.streamLast < m.Index {
+		i := m.Index
+		conv.streamLast = &i
+	}
+	c.mu.Unlock()
+	// A message from someone typing ends their typing at once.
+	if p := conv.participantByIdentity(m.Author); p != nil {
+		p.stopTyping()
+	}
+	c.Emit(EventMessageAdded, msg)
+	conv.Emit(ConversationEventMessageAdded, msg)
+	c.emitConversationUpdated(conv, []string{wire.ReasonLastMessage})
+}

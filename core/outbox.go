@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -182,11 +181,4 @@ func (o *outbox) failAll(err error) {
 		}
 	}
 	o.queue = nil
-}
-
-// throttleBackoff is the wait before retrying a request the server throttled for the n-th
-// time: 100 ms doubling to 2 s, with jitter so throttled clients do not retry in step.
-func throttleBackoff(n int) time.Duration {
-	d := min(100*time.Millisecond<<min(n, 5), 2*time.Second)
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }

@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"sort"
+	"time"
 
 	"github.com/convo-sdk/convo/wire"
 )
@@ -37,4 +39,48 @@ func pageOf[T any](all []T, start, size int) *Paginator[T] {
 	p.next = func(context.Context) (*Paginator[T], error) { return pageOf(all, end, size), nil }
 	p.prev = func(context.Context) (*Paginator[T], error) { return pageOf(all, max(start-size, 0), size), nil }
 	return p
+}
+
+// linkMessagePages links a page of messages to its neighbours: fetch reads the page that ends
+// at (backwards) or starts at (forward) an anchor index.
+func linkMessagePages(p *Paginator[*Message], fetch func(ctx context.Context, anchor int64, direction string) (*Paginator[*Message], error)) {
+	if len(p.Items) == 0 {
+		return
+	}
+	first, last := p.Items[0].Index(), p.Items[len(p.Items)-1].Index()
+	p.prev = func(ctx context.Context) (*Paginator[*Message], error) { return fetch(ctx, first-1, wire.Backwards) }
+	p.next = func(ctx context.Context) (*Paginator[*Message], error) { return fetch(ctx, last+1, wire.Forward) }
+}
+
+// listAll reads every page of a list op that pages by cursor (wire.ListArgs.After, the page's
+// Next); items takes a page's items and its cursor to the next one.
+func listAll[T, P any](ctx context.Context, c *Client, op string, pageSize int, items func(*P) ([]T, string)) ([]T, error) {
+	var all []T
+	args := wire.ListArgs{PageSize: pageSize}
+	for {
+		var page P
+		if err := c.call(ctx, op, args, &page, resendAfterReconnect); err != nil {
+			return nil, err
+		}
+		got, next := items(&page)
+		all = append(all, got...)
+		if next == "" {
+			return all, nil
+		}
+		args.After = next
+	}
+}
+
+// sortByCreation orders objects oldest first, and by sid those created at the same time.
+func sortByCreation[T interface {
+	DateCreated() time.Time
+	Sid() string
+}](list []T) {
+	sort.Slice(list, func(i, j int) bool {
+		a, b := list[i].DateCreated(), list[j].DateCreated()
+		if a.Equal(b) {
+			return list[i].Sid() < list[j].Sid()
+		}
+		return a.Before(b)
+	})
 }

@@ -92,7 +92,7 @@ func (c *Client) pushCall(ctx context.Context, op string, args wire.PushRegistra
 	if err := c.ready(ctx); err != nil {
 		return err
 	}
-	return c.call(ctx, op, args, nil, true)
+	return c.call(ctx, op, args, nil, resendAfterReconnect)
 }
 
 func checkChannelType(t string) error {

@@ -151,7 +151,7 @@ func (c *Client) flushReads(ctx context.Context, cv *Conversation) error {
 		return nil
 	}
 	var res wire.ReadResult
-	err := c.call(ctx, wire.OpConversationRead, args, &res, true)
+	err := c.call(ctx, wire.OpConversationRead, args, &res, resendAfterReconnect)
 	c.mu.Lock()
 	cv.read.sending = false
 	c.mu.Unlock()

@@ -2,11 +2,51 @@ package core
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
+	"math/rand/v2"
 	"sync"
 
 	"github.com/convo-sdk/convo/wire"
 )
+
+// SendMessage posts a text message and returns its index. The send carries a fresh
+// idempotency key, so a retry after a dropped connection never stores it twice.
+func (cv *Conversation) SendMessage(ctx context.Context, body string, attributes json.RawMessage) (int64, error) {
+	if err := cv.client.ready(ctx); err != nil {
+		return 0, err
+	}
+	if err := checkBodySize(body); err != nil {
+		return 0, err
+	}
+	args := wire.SendMessageArgs{ConversationSid: cv.sid, Body: &body, Attributes: attributes, IdempotencyKey: newIdempotencyKey()}
+	return cv.send(ctx, args)
+}
+
+// send posts a message through the outbox: sends leave in the order they were made, wait out
+// a disconnection, and are stored once however often they are retried.
+func (cv *Conversation) send(ctx context.Context, args wire.SendMessageArgs) (int64, error) {
+	var m wire.Message
+	err := cv.client.thenEvents(func() error {
+		if err := cv.client.outbox.submit(ctx, wire.OpMessageSend, args, &m); err != nil {
+			return err
+		}
+		cv.upsertMessage(m)
+		return nil
+	})
+	return m.Index, err
+}
+
+// newIdempotencyKey returns 128 random bits in hex. They need to be unique, not secret:
+// math/rand/v2's generator (ChaCha8, seeded by the runtime) is plenty, and crypto/rand
+// would link the FIPS crypto packages into the wasm for this alone.
+func newIdempotencyKey() string {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
+	return hex.EncodeToString(b[:])
+}
 
 // MessageBuilder assembles a message with text, subject, attributes, media, email parts or a
 // content template. Build freezes it into an UnsentMessage.
@@ -132,15 +172,26 @@ func (u *UnsentMessage) Send(ctx context.Context, progress UploadProgress) (int6
 }
 
 func (u *UnsentMessage) validate() error {
+	if u.Body != nil {
+		if err := checkBodySize(*u.Body); err != nil {
+			return err
+		}
+	}
 	switch {
 	case u.Body == nil && len(u.Media) == 0 && u.ContentSid == "":
 		return wire.Errorf(CodeClientArgument, "a message needs a body, media or a content template")
-	case u.Body != nil && len(*u.Body) > wire.MaxMessageBodyBytes:
-		return wire.Errorf(wire.CodeTooLarge, "message body is %d bytes; the limit is %d", len(*u.Body), wire.MaxMessageBodyBytes)
 	case len(u.Media) > wire.MaxMediaPerMessage:
 		return wire.Errorf(wire.CodeTooLarge, "a message carries at most %d media, got %d", wire.MaxMediaPerMessage, len(u.Media))
 	case len(u.Attributes) > wire.MaxMessageAttrsBytes:
 		return wire.Errorf(wire.CodeTooLarge, "message attributes are %d bytes; the limit is %d", len(u.Attributes), wire.MaxMessageAttrsBytes)
+	}
+	return nil
+}
+
+// checkBodySize refuses a message body over the server's limit before it is sent.
+func checkBodySize(body string) error {
+	if len(body) > wire.MaxMessageBodyBytes {
+		return wire.Errorf(wire.CodeTooLarge, "message body is %d bytes; the limit is %d", len(body), wire.MaxMessageBodyBytes)
 	}
 	return nil
 }

@@ -4,16 +4,17 @@ package core_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/convo-sdk/convo/core"
 	"github.com/convo-sdk/convo/server/servertest"
 	"github.com/convo-sdk/convo/wire"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // unavailableConn turns the first replies to message sends into "unavailable", as a server
@@ -80,4 +81,69 @@ func TestSendRetriesWhileTheDatabaseIsUnavailable(t *testing.T) {
 	page, err := conv.GetMessages(ctx, 10, nil, wire.Backwards)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"stored once", "next"}, bodies(page.Items), "the retries reused the idempotency key")
+}
+
+func TestSendRetriedAfterAConnectionDropIsStoredOnce(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	var d dialer
+	alice, bob := newClient(t, env, "alice", &d), newClient(t, env, "bob", nil)
+	bobSaw := messageLog(bob)
+	a, _ := chatRoom(t, alice, bob)
+
+	// Cut the connection right after the send leaves, before its reply can arrive.
+	var once sync.Once
+	d.mu.Lock()
+	d.onWrite = func(frame []byte, c core.Conn) {
+		if strings.Contains(string(frame), `"op":"message.send"`) {
+			once.Do(func() { c.Close() })
+		}
+	}
+	d.mu.Unlock()
+	index, err := a.SendMessage(ctx, "exactly once", nil)
+	require.NoError(t, err)
+	assert.EqualValues(t, 0, index)
+
+	page, err := a.GetMessages(ctx, 10, nil, "")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"exactly once"}, bodies(page.Items))
+	waitFor(t, "bob's copy", func() bool { return len(bobSaw.snapshot()) == 1 })
+	time.Sleep(100 * time.Millisecond)
+	assert.Equal(t, []string{"exactly once"}, bobSaw.snapshot())
+}
+
+func TestSendsWhileOfflineGoOutInOrder(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	var d dialer
+	alice, bob := newClient(t, env, "alice", &d), newClient(t, env, "bob", nil)
+	bobSaw := messageLog(bob)
+	a, _ := chatRoom(t, alice, bob)
+
+	d.setRefuse(true)
+	d.cut()
+	waitFor(t, "alice offline", func() bool { return alice.ConnectionState() == core.StateConnecting })
+	var wg sync.WaitGroup
+	results := make([]int64, 5)
+	for i := range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			idx, err := a.SendMessage(ctx, fmt.Sprintf("offline%d", i), nil)
+			assert.NoError(t, err)
+			results[i] = idx
+		}()
+		time.Sleep(20 * time.Millisecond) // fixes the order in which they were made
+	}
+	// The sends wait, and so do the stream's events behind them; the client's own news does not.
+	var news recorder
+	news.watch(alice, core.EventConnectionError, core.EventConnectionStateChanged)
+	news.waitFor(t, core.EventConnectionError, 2)
+	d.setRefuse(false)
+	alice.NetworkOnline()
+	news.waitFor(t, core.EventConnectionStateChanged, 1)
+	wg.Wait()
+	assert.Equal(t, []int64{0, 1, 2, 3, 4}, results)
+	waitFor(t, "bob to get them", func() bool { return len(bobSaw.snapshot()) == 5 })
+	assert.Equal(t, []string{"offline0", "offline1", "offline2", "offline3", "offline4"}, bobSaw.snapshot())
 }

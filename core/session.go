@@ -1,7 +1,6 @@
 package core
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -38,12 +37,6 @@ type reply struct {
 
 // errLost marks a request whose connection ended before its reply came.
 var errLost = errors.New("connection lost")
-
-// streamPos is the client's position in its user's event stream.
-type streamPos struct {
-	epoch  string
-	offset uint64
-}
 
 // run connects, serves the connection until it drops, and reconnects with jittered
 // exponential backoff until Shutdown.
@@ -124,15 +117,6 @@ func (c *Client) run() {
 			continue
 		}
 		c.opts.Logf("convo: connection lost: %v", err)
-	}
-}
-
-func (c *Client) initialised() bool {
-	select {
-	case <-c.initDone:
-		return true
-	default:
-		return false
 	}
 }
 
@@ -226,44 +210,6 @@ func (c *Client) connect(pos *streamPos) (*session, *wire.WelcomeData, error) {
 	return s, &w, nil
 }
 
-// messageAddedFrame is an event frame carrying messageAdded, decoded in one pass.
-type messageAddedFrame struct {
-	Type   string            `json:"type"`
-	Event  string            `json:"event"`
-	Offset uint64            `json:"offset"`
-	Data   wire.MessageEvent `json:"data"`
-}
-
-var messageAddedMark = []byte(`"event":"` + wire.EventMessageAdded + `"`)
-
-// decodeMessageAdded decodes raw if it is a well-formed messageAdded event frame.
-func decodeMessageAdded(raw []byte) (offset uint64, m wire.Message, ok bool) {
-	if !bytes.Contains(raw, messageAddedMark) {
-		return 0, m, false
-	}
-	if offset, m, ok := decodeMessageAddedFast(raw); ok {
-		return offset, m, true
-	}
-	var mf messageAddedFrame
-	if json.Unmarshal(raw, &mf) != nil || mf.Type != wire.TypeEvent || mf.Event != wire.EventMessageAdded || mf.Offset == 0 {
-		return 0, m, false
-	}
-	return mf.Offset, mf.Data.Message, true
-}
-
-// advance checks an event's offset against the stream position: false for one already seen
-// (a replay overlapping live delivery), an error for a gap.
-func (pos *streamPos) advance(offset uint64) (bool, error) {
-	switch {
-	case offset <= pos.offset:
-		return false, nil
-	case offset != pos.offset+1:
-		return false, fmt.Errorf("event stream gap: expected offset %d, got %d", pos.offset+1, offset)
-	}
-	pos.offset = offset
-	return true, nil
-}
-
 // readLoop reads frames until the connection fails. Replies go to their callers; events are
 // checked against the stream position and queued in order for the event goroutine.
 func (c *Client) readLoop(s *session, pos *streamPos) error {
@@ -315,57 +261,6 @@ func (c *Client) readLoop(s *session, pos *streamPos) error {
 			}
 			return errors.New("server said bye")
 		}
-	}
-}
-
-// keepAlive checks the connection whenever it has been silent for PingInterval, and drops it
-// when the check gets no answer within PingTimeout. A connection whose packets vanish (a
-// NAT that forgot it, a sleeping laptop, a black-holing middlebox) never fails by itself:
-// without this, replies and events stop, and the outbox waits on its in-flight send forever.
-func (c *Client) keepAlive(s *session) {
-	every := c.opts.PingInterval
-	t := time.NewTimer(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-		case <-s.lost:
-			return
-		}
-		if idle := time.Since(time.Unix(0, s.lastRead.Load())); idle < every {
-			t.Reset(every - idle)
-			continue
-		}
-		if err := c.probe(s); err != nil {
-			if s.ctx.Err() == nil {
-				s.cut(fmt.Errorf("no answer from the server within %v (%v)", c.opts.PingTimeout, err))
-			}
-			return
-		}
-		s.lastRead.Store(time.Now().UnixNano())
-		t.Reset(every)
-	}
-}
-
-// probe checks that the server still answers: a WebSocket ping where the Conn has one, else
-// a cheap read request (browsers cannot ping), whose reply of any kind will do.
-func (c *Client) probe(s *session) error {
-	ctx, cancel := context.WithTimeout(s.ctx, c.opts.PingTimeout)
-	defer cancel()
-	if p, ok := s.conn.(Pinger); ok {
-		return p.Ping(ctx)
-	}
-	id := c.nextID.Add(1)
-	ch, err := s.send(ctx, id, wire.OpContentList, wire.ListArgs{PageSize: 1})
-	if err != nil {
-		return err
-	}
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		s.forget(id)
-		return ctx.Err()
 	}
 }
 
@@ -459,91 +354,4 @@ func (s *session) forget(id uint64) {
 	s.mu.Lock()
 	delete(s.pending, id)
 	s.mu.Unlock()
-}
-
-// call sends op and decodes its result into out. Retryable calls (reads, and sends that carry
-// an idempotency key) are sent again after a reconnect; others fail with CodeUnavailable
-// because the server may or may not have applied them.
-func (c *Client) call(ctx context.Context, op string, args, out any, retryable bool) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.opts.RequestTimeout)
-		defer cancel()
-	}
-	for throttled := 0; ; {
-		s, err := c.currentSession(ctx)
-		if err != nil {
-			return c.callError(op, err)
-		}
-		id := c.nextID.Add(1)
-		ch, err := s.send(ctx, id, op, args)
-		if err != nil && err != errLost {
-			return err
-		}
-		if err == errLost {
-			if ctx.Err() != nil {
-				return c.callError(op, ctx.Err())
-			}
-			if retryable {
-				continue
-			}
-			return wire.Errorf(wire.CodeUnavailable, "%s: connection lost while sending; it may or may not have been applied", op)
-		}
-		var r reply
-		select {
-		case r = <-ch:
-		case <-ctx.Done():
-			s.forget(id)
-			return c.callError(op, ctx.Err())
-		case <-c.ctx.Done():
-			return errShutdown
-		}
-		if r.err == errLost {
-			if retryable {
-				continue
-			}
-			return wire.Errorf(wire.CodeUnavailable, "%s: connection lost before the reply; it may or may not have been applied", op)
-		}
-		if wire.CodeOf(r.err) == wire.CodeRateLimited {
-			// Throttled requests were not applied, so a retry is always safe.
-			t := time.NewTimer(throttleBackoff(throttled))
-			throttled++
-			select {
-			case <-t.C:
-				continue
-			case <-ctx.Done():
-				t.Stop()
-				return r.err
-			}
-		}
-		if r.err != nil {
-			return r.err
-		}
-		return decodeResult(op, r.data, out)
-	}
-}
-
-func decodeResult(op string, data json.RawMessage, out any) error {
-	if out == nil || len(data) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return wire.Errorf(wire.CodeInternal, "%s: unexpected reply: %v", op, err)
-	}
-	return nil
-}
-
-func (c *Client) callError(op string, err error) error {
-	var we *wire.Error
-	switch {
-	case errors.As(err, &we):
-		return err
-	case c.closing.Load():
-		return errShutdown
-	case errors.Is(err, context.DeadlineExceeded):
-		return wire.Errorf(CodeClientTimeout, "%s: no reply in time", op)
-	case errors.Is(err, context.Canceled):
-		return wire.Errorf(CodeClientTimeout, "%s: cancelled", op)
-	}
-	return wire.Errorf(wire.CodeInternal, "%s: %v", op, err)
 }

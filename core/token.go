@@ -74,10 +74,7 @@ func tokenWarningDelays(now, issued, expires time.Time, lead time.Duration) (abo
 func (c *Client) scheduleTokenTimers() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, t := range c.tokenTimers {
-		t.Stop()
-	}
-	c.tokenTimers = nil
+	c.stopTokenTimersLocked()
 	exp := c.claims.ExpiresAt
 	if exp.IsZero() || !exp.After(time.Now()) || c.closing.Load() {
 		return
@@ -96,6 +93,11 @@ func (c *Client) scheduleTokenTimers() {
 func (c *Client) stopTokenTimers() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.stopTokenTimersLocked()
+}
+
+// stopTokenTimersLocked stops the token's timers. c.mu must be held.
+func (c *Client) stopTokenTimersLocked() {
 	for _, t := range c.tokenTimers {
 		t.Stop()
 	}
@@ -125,5 +127,5 @@ func (c *Client) UpdateToken(ctx context.Context, token string) error {
 		return nil
 	}
 	var res wire.UpdateTokenResult
-	return c.call(ctx, wire.OpSessionUpdateToken, wire.UpdateTokenArgs{Token: token}, &res, true)
+	return c.call(ctx, wire.OpSessionUpdateToken, wire.UpdateTokenArgs{Token: token}, &res, resendAfterReconnect)
 }

@@ -7,13 +7,6 @@ import (
 	"github.com/convo-sdk/convo/wire"
 )
 
-// User event names.
-const (
-	UserEventUpdated      = "updated"          // UserUpdate
-	UserEventSubscribed   = "userSubscribed"   // *User
-	UserEventUnsubscribed = "userUnsubscribed" // *User
-)
-
 // MaxSubscribedUsers is how many users a client follows at once; the oldest subscription is
 // dropped (userUnsubscribed) to make room.
 const MaxSubscribedUsers = 100
@@ -86,10 +79,7 @@ func (u *User) UpdateFriendlyName(ctx context.Context, name string) error {
 
 // UpdateAttributes replaces the signed-in user's attributes.
 func (u *User) UpdateAttributes(ctx context.Context, attributes json.RawMessage) error {
-	if len(attributes) == 0 {
-		attributes = json.RawMessage("{}")
-	}
-	return u.update(ctx, wire.UpdateUserArgs{Attributes: attributes})
+	return u.update(ctx, wire.UpdateUserArgs{Attributes: orEmptyObject(attributes)})
 }
 
 func (u *User) update(ctx context.Context, args wire.UpdateUserArgs) error {
@@ -101,7 +91,7 @@ func (u *User) update(ctx context.Context, args wire.UpdateUserArgs) error {
 		return err
 	}
 	var d wire.User
-	if err := c.callThenEvents(ctx, wire.OpUserUpdate, args, &d, true); err != nil {
+	if err := c.callThenEvents(ctx, wire.OpUserUpdate, args, &d, resendAfterReconnect); err != nil {
 		return err
 	}
 	u.apply(d)
@@ -122,11 +112,8 @@ func (u *User) Unsubscribe(ctx context.Context) error {
 	if !was {
 		return nil
 	}
-	c.events.push(func() {
-		u.Emit(UserEventUnsubscribed, u)
-		c.Emit(EventUserUnsubscribed, u)
-	})
-	return c.call(ctx, wire.OpUserUnsubscribe, wire.UserRef{Identity: u.Identity()}, nil, true)
+	c.events.push(func() { c.emitUnsubscribed(u) })
+	return c.call(ctx, wire.OpUserUnsubscribe, wire.UserRef{Identity: u.Identity()}, nil, resendAfterReconnect)
 }
 
 // GetUser returns a user and follows its updates. Following more than MaxSubscribedUsers
@@ -142,7 +129,7 @@ func (c *Client) GetUser(ctx context.Context, identity string) (*User, error) {
 		return c.user, nil
 	}
 	var d wire.User
-	if err := c.call(ctx, wire.OpUserSubscribe, wire.UserRef{Identity: identity}, &d, true); err != nil {
+	if err := c.call(ctx, wire.OpUserSubscribe, wire.UserRef{Identity: identity}, &d, resendAfterReconnect); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
@@ -170,12 +157,9 @@ func (c *Client) GetUser(ctx context.Context, identity string) (*User, error) {
 		})
 	}
 	if evicted != nil {
-		c.events.push(func() {
-			evicted.Emit(UserEventUnsubscribed, evicted)
-			c.Emit(EventUserUnsubscribed, evicted)
-		})
+		c.events.push(func() { c.emitUnsubscribed(evicted) })
 		go func() {
-			if err := c.call(c.ctx, wire.OpUserUnsubscribe, wire.UserRef{Identity: evicted.Identity()}, nil, true); err != nil && c.ctx.Err() == nil {
+			if err := c.call(c.ctx, wire.OpUserUnsubscribe, wire.UserRef{Identity: evicted.Identity()}, nil, resendAfterReconnect); err != nil && c.ctx.Err() == nil {
 				c.opts.Logf("convo: unsubscribing %q failed: %v", evicted.Identity(), err)
 			}
 		}()
@@ -192,6 +176,12 @@ func (c *Client) GetSubscribedUsers(ctx context.Context) ([]*User, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]*User(nil), c.subscriptions...), nil
+}
+
+// emitUnsubscribed tells listeners that the client stopped following u.
+func (c *Client) emitUnsubscribed(u *User) {
+	u.Emit(UserEventUnsubscribed, u)
+	c.Emit(EventUserUnsubscribed, u)
 }
 
 func (c *Client) removeSubscriptionLocked(u *User) {
@@ -248,7 +238,7 @@ func (c *Client) refreshUsers() {
 	c.mu.Unlock()
 	for _, u := range subs {
 		var d wire.User
-		if err := c.call(c.ctx, wire.OpUserSubscribe, wire.UserRef{Identity: u.Identity()}, &d, true); err != nil {
+		if err := c.call(c.ctx, wire.OpUserSubscribe, wire.UserRef{Identity: u.Identity()}, &d, resendAfterReconnect); err != nil {
 			if c.ctx.Err() == nil {
 				c.opts.Logf("convo: re-subscribing %q failed: %v", u.Identity(), err)
 			}

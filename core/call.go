@@ -1,0 +1,118 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/convo-sdk/convo/wire"
+)
+
+// resend says what call does with a request whose connection was lost before its reply came.
+type resend bool
+
+const (
+	// resendAfterReconnect sends the request again on the next connection: for reads, and
+	// for writes that may safely reach the server twice.
+	resendAfterReconnect resend = true
+	// sendOnce fails the call with CodeUnavailable instead, since the server may or may not
+	// have applied the request: for writes that must not be repeated blindly (creating a
+	// conversation, joining, adding a participant, a typing signal).
+	sendOnce resend = false
+)
+
+// call sends op and decodes its result into out. A throttled request is always sent again
+// after a backoff (the server did not apply it); one whose connection was lost is sent again
+// only when policy is resendAfterReconnect.
+func (c *Client) call(ctx context.Context, op string, args, out any, policy resend) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.opts.RequestTimeout)
+		defer cancel()
+	}
+	for throttled := 0; ; {
+		s, err := c.currentSession(ctx)
+		if err != nil {
+			return c.callError(op, err)
+		}
+		id := c.nextID.Add(1)
+		ch, err := s.send(ctx, id, op, args)
+		if err != nil && err != errLost {
+			return err
+		}
+		if err == errLost {
+			if ctx.Err() != nil {
+				return c.callError(op, ctx.Err())
+			}
+			if policy == resendAfterReconnect {
+				continue
+			}
+			return wire.Errorf(wire.CodeUnavailable, "%s: connection lost while sending; it may or may not have been applied", op)
+		}
+		var r reply
+		select {
+		case r = <-ch:
+		case <-ctx.Done():
+			s.forget(id)
+			return c.callError(op, ctx.Err())
+		case <-c.ctx.Done():
+			return errShutdown
+		}
+		if r.err == errLost {
+			if policy == resendAfterReconnect {
+				continue
+			}
+			return wire.Errorf(wire.CodeUnavailable, "%s: connection lost before the reply; it may or may not have been applied", op)
+		}
+		if wire.CodeOf(r.err) == wire.CodeRateLimited {
+			// Throttled requests were not applied, so a retry is always safe.
+			t := time.NewTimer(throttleBackoff(throttled))
+			throttled++
+			select {
+			case <-t.C:
+				continue
+			case <-ctx.Done():
+				t.Stop()
+				return r.err
+			}
+		}
+		if r.err != nil {
+			return r.err
+		}
+		return decodeResult(op, r.data, out)
+	}
+}
+
+func decodeResult(op string, data json.RawMessage, out any) error {
+	if out == nil || len(data) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return wire.Errorf(wire.CodeInternal, "%s: unexpected reply: %v", op, err)
+	}
+	return nil
+}
+
+func (c *Client) callError(op string, err error) error {
+	var we *wire.Error
+	switch {
+	case errors.As(err, &we):
+		return err
+	case c.closing.Load():
+		return errShutdown
+	case errors.Is(err, context.DeadlineExceeded):
+		return wire.Errorf(CodeClientTimeout, "%s: no reply in time", op)
+	case errors.Is(err, context.Canceled):
+		return wire.Errorf(CodeClientTimeout, "%s: cancelled", op)
+	}
+	return wire.Errorf(wire.CodeInternal, "%s: %v", op, err)
+}
+
+// throttleBackoff is the wait before retrying a request the server throttled for the n-th
+// time: 100 ms doubling to 2 s, with jitter so throttled clients do not retry in step.
+func throttleBackoff(n int) time.Duration {
+	d := min(100*time.Millisecond<<min(n, 5), 2*time.Second)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}

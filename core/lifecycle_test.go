@@ -1,0 +1,125 @@
+//go:build !js
+
+package core_test
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/convo-sdk/convo/core"
+	"github.com/convo-sdk/convo/server/auth"
+	"github.com/convo-sdk/convo/server/servertest"
+	"github.com/convo-sdk/convo/wire"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestClientConnectsAndInitialises(t *testing.T) {
+	env := servertest.Start(t)
+	var states events
+	c := core.New(env.Token("alice", time.Hour), &core.Options{DeferStart: true, Logf: t.Logf})
+	c.OnConnectionStateChanged(func(s core.ConnectionState) { states.add(string(s)) })
+	initialised := make(chan struct{})
+	c.Once(core.EventInitialized, func(...any) { close(initialised) })
+	assert.Equal(t, core.StateUnknown, c.ConnectionState())
+	c.Start()
+	select {
+	case <-initialised:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no initialized event")
+	}
+	assert.Equal(t, core.StateConnected, c.ConnectionState())
+	assert.Equal(t, "alice", c.User().Identity())
+	require.NoError(t, c.Shutdown(testCtx(t)))
+	assert.Equal(t, []string{"connecting", "connected", "disconnecting", "disconnected"}, states.snapshot())
+	// Replay still tells a late listener that the client was initialised.
+	replayed := false
+	c.OnWithReplay(core.EventInitialized, func(...any) { replayed = true })
+	assert.True(t, replayed)
+}
+
+func TestStartUpInitialisesThenAnnouncesEachConversationAddedThenJoined(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	alice := newClient(t, env, "alice", nil)
+	for _, name := range []string{"one", "two"} {
+		conv, err := alice.CreateConversation(ctx, core.CreateConversationOptions{FriendlyName: name})
+		require.NoError(t, err)
+		require.NoError(t, conv.Join(ctx))
+		require.NoError(t, conv.Add(ctx, "bob", nil)) // bob is offline
+	}
+
+	bob := core.New(env.Token("bob", time.Hour), &core.Options{DeferStart: true, Logf: t.Logf})
+	t.Cleanup(func() { _ = bob.Shutdown(context.Background()) })
+	var seen recorder
+	var own recorder
+	own.watch(bob, core.EventUserUpdated, core.EventUserSubscribed, core.EventInitialized)
+	seen.watch(bob, core.EventConversationAdded, core.EventConversationJoined, core.EventInitialized)
+	bob.Start()
+	require.NoError(t, bob.WaitInitialized(ctx))
+	seen.waitFor(t, core.EventConversationJoined, 2)
+	assert.Equal(t, core.EventInitialized, seen.names()[0], "initialized first, then the conversations")
+	assert.Equal(t, []string{core.EventUserUpdated, core.EventUserSubscribed, core.EventInitialized}, own.names(),
+		"the own user's record, then initialized")
+	upd := own.named(core.EventUserUpdated)[0].args[0].(core.UserUpdate)
+	assert.Equal(t, []string{wire.ReasonReachabilityOnline}, upd.UpdateReasons)
+	assert.Same(t, bob.User(), upd.User)
+	var got []string
+	for _, r := range seen.got {
+		if r.name == core.EventInitialized {
+			continue
+		}
+		got = append(got, r.name+" "+r.args[0].(*core.Conversation).FriendlyName())
+	}
+	assert.ElementsMatch(t, []string{"conversationAdded one", "conversationJoined one", "conversationAdded two", "conversationJoined two"}, got)
+	for i := 0; i+1 < len(got); i += 2 {
+		assert.Equal(t, strings.Replace(got[i], "Added", "Joined", 1), got[i+1], "each conversation: added, then joined")
+	}
+}
+
+func TestDeniedTokenFailsInitAndCalls(t *testing.T) {
+	env := servertest.Start(t)
+	expired, err := auth.MintAt(env.Key, "alice", time.Now().Add(-2*time.Hour), time.Hour, env.URL)
+	require.NoError(t, err)
+	var failure core.InitFailure
+	c := core.New(expired, &core.Options{DeferStart: true, Logf: t.Logf})
+	failed := make(chan struct{})
+	c.Once(core.EventInitFailed, func(args ...any) { failure = args[0].(core.InitFailure); close(failed) })
+	c.Start()
+	select {
+	case <-failed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no initFailed")
+	}
+	assert.True(t, failure.Terminal)
+	assert.Equal(t, wire.CodeTokenExpired, wire.CodeOf(failure.Err))
+	assert.Equal(t, core.StateDenied, c.ConnectionState())
+	_, err = c.GetSubscribedConversations(testCtx(t))
+	assert.Equal(t, core.CodeClientInitFailed, wire.CodeOf(err))
+	require.NoError(t, c.Shutdown(testCtx(t)))
+}
+
+func TestShutdownLeaksNoGoroutine(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	// Let the server's and the runtime's goroutines settle before counting.
+	time.Sleep(50 * time.Millisecond)
+	before := runtime.NumGoroutine()
+	c := core.New(env.Token("alice", time.Hour), &core.Options{Logf: t.Logf})
+	require.NoError(t, c.WaitInitialized(ctx))
+	conv, err := c.CreateConversation(ctx, core.CreateConversationOptions{})
+	require.NoError(t, err)
+	require.NoError(t, conv.Join(ctx))
+	_, err = conv.SendMessage(ctx, "hi", nil)
+	require.NoError(t, err)
+	require.NoError(t, c.Shutdown(ctx))
+	require.NoError(t, c.Shutdown(ctx), "a second shutdown is harmless")
+	waitFor(t, "goroutines to return to their count before the client", func() bool {
+		return runtime.NumGoroutine() <= before
+	})
+	_, err = conv.SendMessage(ctx, "after", nil)
+	assert.Equal(t, core.CodeClientShutdown, wire.CodeOf(err))
+}

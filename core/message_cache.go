@@ -1,0 +1,180 @@
+package core
+
+import (
+	"encoding/json"
+	"runtime"
+	"slices"
+	"sort"
+	"time"
+	"weak"
+
+	"github.com/convo-sdk/convo/wire"
+)
+
+// MessageCacheSize is how many messages each conversation keeps: the newest by index. The
+// rule keeps the vendor SDK's observable behaviour with bounded memory:
+//   - an evicted message the application can still reach (a Go pointer, or a JS wrapper
+//     that JS code still holds: jsapi keeps a message only while its wrapper lives) is found
+//     again through a weak pointer, so one sid stays one object while anyone can compare
+//     it; only unreachable messages are forgotten;
+//   - pages are always read from the server, so eviction never changes a page;
+//   - messageAdded stays once per message: the highest index of an announced message that
+//     was evicted and collected is remembered, and a message at or below it that comes back
+//     counts as announced.
+const MessageCacheSize = 100
+
+// upsertMessage returns the one object for m.Sid, updated to m, and whether it is new.
+func (cv *Conversation) upsertMessage(m wire.Message) (*Message, bool) {
+	msg, isNew := cv.upsertMessageLocked(m)
+	if hook := cv.client.opts.MessageChanged; hook != nil && !isNew {
+		hook(msg)
+	}
+	return msg, isNew
+}
+
+func (cv *Conversation) upsertMessageLocked(m wire.Message) (*Message, bool) {
+	c := cv.client
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	msg, ok := cv.messages[m.Sid]
+	if !ok {
+		if w, held := cv.evicted[m.Sid]; held {
+			msg = w.Value() // evicted, but the application still holds it: keep it the one object
+		}
+		if msg == nil {
+			msg = &Message{conv: cv, sid: m.Sid}
+			msg.announced = m.Index <= cv.evictedAnnounced
+		} else {
+			ok = true
+		}
+		delete(cv.evicted, m.Sid)
+		cv.messages[m.Sid] = msg
+		// Live messages arrive in index order, so this is nearly always an append.
+		i := sort.Search(len(cv.byIndex), func(i int) bool { return cv.byIndex[i].data.Index > m.Index })
+		cv.byIndex = slices.Insert(cv.byIndex, i, msg)
+		defer cv.trimLocked()
+	}
+	// JSON decoding gives every message its own copy of strings that thousands of cached
+	// messages share: the conversation's sid and a few authors. Keep one of each.
+	if m.ConversationSid == cv.sid {
+		m.ConversationSid = cv.sid
+	}
+	m.Author = cv.internLocked(m.Author)
+	m.ParticipantSid = cv.internLocked(m.ParticipantSid)
+	msg.data = compactMessage(m, cv.sid)
+	if lm := cv.data.LastMessage; lm == nil || lm.Index < m.Index {
+		cv.data.LastMessage = &wire.LastMessage{Index: m.Index, DateCreated: m.DateCreated}
+	}
+	return msg, !ok
+}
+
+// trimLocked evicts the oldest messages beyond MessageCacheSize. cv.client.mu must be held.
+func (cv *Conversation) trimLocked() {
+	for len(cv.messages) > MessageCacheSize {
+		// Resliced rather than shifted: a shift moves every cached pointer (each behind a
+		// GC write barrier while the collector runs) at every message. The slot is cleared
+		// so the backing array does not keep the message alive; the next append that
+		// outgrows the array copies only the live part.
+		oldest := cv.byIndex[0]
+		cv.byIndex[0] = nil
+		cv.byIndex = cv.byIndex[1:]
+		delete(cv.messages, oldest.sid)
+		if cv.evicted == nil {
+			cv.evicted = make(map[string]weak.Pointer[Message])
+		}
+		cv.evicted[oldest.sid] = weak.Make(oldest)
+		runtime.AddCleanup(oldest, cv.forgetEvicted, evictedMessage{oldest.sid, oldest.data.Index, oldest.announced})
+	}
+}
+
+// dropOrderLocked removes m from cv.byIndex. cv.client.mu must be held.
+func (cv *Conversation) dropOrderLocked(m *Message) {
+	if i := slices.Index(cv.byIndex, m); i >= 0 {
+		cv.byIndex = slices.Delete(cv.byIndex, i, i+1)
+	}
+}
+
+type evictedMessage struct {
+	sid       string
+	index     int64
+	announced bool
+}
+
+// forgetEvicted drops an evicted message once nothing references it any more.
+func (cv *Conversation) forgetEvicted(e evictedMessage) {
+	cv.client.mu.Lock()
+	defer cv.client.mu.Unlock()
+	if w, ok := cv.evicted[e.sid]; ok && w.Value() == nil {
+		delete(cv.evicted, e.sid)
+		if e.announced && e.index > cv.evictedAnnounced {
+			cv.evictedAnnounced = e.index
+		}
+	}
+}
+
+// internLocked returns the conversation's shared copy of s. cv.client.mu must be held.
+func (cv *Conversation) internLocked(s string) string {
+	if s == "" {
+		return s
+	}
+	if v, ok := cv.names[s]; ok {
+		return v
+	}
+	if cv.names == nil {
+		cv.names = make(map[string]string)
+	}
+	cv.names[s] = s
+	return s
+}
+
+// messageData is a cached message's wire.Message in less than half its size: the sids live
+// in Message and Conversation, and the fields most messages leave empty sit behind one
+// pointer. A hundred thousand cached messages make the difference count.
+type messageData struct {
+	Index                    int64
+	Author, ParticipantSid   string
+	Body                     *string
+	Attributes               json.RawMessage
+	DateCreated, DateUpdated time.Time
+	rare                     *rareMessageFields
+}
+
+type rareMessageFields struct {
+	ConversationSid  string // when it is not the conversation's (never, from a sane server)
+	otherConv        bool
+	Subject          *string
+	Media            []wire.Media
+	ContentSid       string
+	ContentVariables []wire.ContentVariable
+	LastUpdatedBy    string
+	Receipts         *wire.AggregatedReceipt
+}
+
+func compactMessage(m wire.Message, convSid string) messageData {
+	d := messageData{Index: m.Index, Author: m.Author, ParticipantSid: m.ParticipantSid, Body: m.Body,
+		Attributes: m.Attributes, DateCreated: m.DateCreated, DateUpdated: m.DateUpdated}
+	r := rareMessageFields{Subject: m.Subject, Media: m.Media, ContentSid: m.ContentSid,
+		ContentVariables: m.ContentVariables, LastUpdatedBy: m.LastUpdatedBy, Receipts: m.Receipts}
+	if m.ConversationSid != convSid {
+		r.ConversationSid, r.otherConv = m.ConversationSid, true
+	}
+	if r.otherConv || r.Subject != nil || r.Media != nil || r.ContentSid != "" ||
+		r.ContentVariables != nil || r.LastUpdatedBy != "" || r.Receipts != nil {
+		d.rare = &r
+	}
+	return d
+}
+
+// wire returns the message as decoded from the wire.
+func (d *messageData) wire(sid, convSid string) wire.Message {
+	m := wire.Message{Sid: sid, ConversationSid: convSid, Index: d.Index, Author: d.Author, ParticipantSid: d.ParticipantSid,
+		Body: d.Body, Attributes: d.Attributes, DateCreated: d.DateCreated, DateUpdated: d.DateUpdated}
+	if r := d.rare; r != nil {
+		if r.otherConv {
+			m.ConversationSid = r.ConversationSid
+		}
+		m.Subject, m.Media, m.ContentSid, m.ContentVariables = r.Subject, r.Media, r.ContentSid, r.ContentVariables
+		m.LastUpdatedBy, m.Receipts = r.LastUpdatedBy, r.Receipts
+	}
+	return m
+}

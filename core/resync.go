@@ -1,0 +1,172 @@
+package core
+
+import (
+	"sort"
+
+	"github.com/convo-sdk/convo/wire"
+)
+
+// markStreamHistory records, for a conversation the client starts following, that the
+// messages up to last are history rather than news to announce (-1: there are none).
+func (cv *Conversation) markStreamHistory(last *wire.LastMessage) {
+	cv.client.mu.Lock()
+	defer cv.client.mu.Unlock()
+	if cv.streamLast == nil {
+		i := int64(-1)
+		if last != nil {
+			i = last.Index
+		}
+		cv.streamLast = &i
+	}
+}
+
+// resync runs after a reconnect whose gap the server could not replay: it reloads the
+// conversations and emits what the application would have seen live: conversations added,
+// updated, left or removed meanwhile, and the messages it missed, in index order.
+//
+// It runs on the event goroutine, queued before the new connection's first live event, and
+// emits directly: live events wait behind it, so none is announced before the missed
+// messages that precede it, and the replay starts where the stream left off.
+//
+// A resync that could not finish (a call failed or timed out, say while the connection was
+// down again) runs again at the next connection, even one that resumes its stream: that
+// stream starts after the gap this resync was filling. Where each conversation's gap starts
+// is taken when the first attempt begins (resyncFrom), because the live events queued behind
+// a failed attempt move the conversations past it. Running it again announces nothing twice
+// (emitMessageAdded and the conversation views see to that); what a failed attempt let
+// through live is announced before the gap's messages.
+func (c *Client) resync() {
+	if c.resyncFrom == nil {
+		c.resyncFrom = c.gapStarts()
+	}
+	if c.resyncOnce() {
+		c.resyncFrom = nil
+		c.resyncPending.Store(false)
+	}
+}
+
+// gapStarts is, for every known conversation, the index of the newest message the
+// application has been told of (nil: none).
+func (c *Client) gapStarts() map[string]*int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	from := make(map[string]*int64, len(c.conversations))
+	for sid, cv := range c.conversations {
+		last := cv.streamLast
+		if last == nil && cv.data.LastMessage != nil {
+			i := cv.data.LastMessage.Index
+			last = &i
+		}
+		from[sid] = last
+	}
+	return from
+}
+
+// resyncOnce is one attempt at resync; it reports whether every step succeeded.
+func (c *Client) resyncOnce() bool {
+	list, err := c.listAllConversations(c.ctx)
+	if err != nil {
+		c.opts.Logf("convo: resynchronising after reconnect failed (retried at the next connection): %v", err)
+		return false
+	}
+	complete := true
+	listed := make(map[string]bool, len(list))
+	for _, d := range list {
+		listed[d.Sid] = true
+		c.mu.Lock()
+		var before wire.Conversation
+		if known := c.conversations[d.Sid]; known != nil {
+			before = known.data
+		}
+		c.mu.Unlock()
+		last := c.resyncFrom[d.Sid] // nil for a conversation unknown before the gap
+		reasons := conversationChanges(before, d)
+		conv, isNew := c.upsertConversation(d)
+		switch {
+		case isNew:
+			c.Emit(EventConversationAdded, conv)
+			c.Emit(EventConversationJoined, conv)
+		case !before.Joined:
+			c.Emit(EventConversationJoined, conv)
+		case len(reasons) > 0:
+			c.emitConversationUpdated(conv, reasons)
+		}
+		if d.LastMessage == nil || (last != nil && *last >= d.LastMessage.Index) {
+			continue
+		}
+		if !c.replayMissedMessages(d.Sid, last) {
+			complete = false
+			continue
+		}
+		i := d.LastMessage.Index
+		c.resyncFrom[d.Sid] = &i // a later attempt need not replay this conversation again
+	}
+
+	// Joined conversations the server no longer lists were left or deleted meanwhile.
+	c.mu.Lock()
+	var gone []*Conversation
+	for sid, conv := range c.conversations {
+		if conv.data.Joined && !listed[sid] {
+			gone = append(gone, conv)
+		}
+	}
+	c.mu.Unlock()
+	for _, conv := range gone {
+		c.dropConversation(conv.sid)
+	}
+	return complete
+}
+
+// conversationChanges names what differs between two views of a conversation, with the
+// vendor's update reasons. The last message is left out: replayed messages report it.
+func conversationChanges(a, b wire.Conversation) []string {
+	var reasons []string
+	add := func(changed bool, reason string) {
+		if changed {
+			reasons = append(reasons, reason)
+		}
+	}
+	add(a.FriendlyName != b.FriendlyName, wire.ReasonFriendlyName)
+	add(a.UniqueName != b.UniqueName, wire.ReasonUniqueName)
+	add(string(orEmptyObject(a.Attributes)) != string(orEmptyObject(b.Attributes)), wire.ReasonAttributes)
+	add(!sameState(a.State, b.State), wire.ReasonState)
+	add(!sameIndex(a.LastReadMessageIndex, b.LastReadMessageIndex), wire.ReasonLastReadMessageIndex)
+	add(a.NotificationLevel != b.NotificationLevel, wire.ReasonNotificationLevel)
+	add(!a.DateUpdated.Equal(b.DateUpdated), wire.ReasonDateUpdated)
+	return reasons
+}
+
+func sameState(a, b *wire.ConversationState) bool {
+	current := func(s *wire.ConversationState) string {
+		if s == nil {
+			return wire.StateActive
+		}
+		return s.Current
+	}
+	return current(a) == current(b)
+}
+
+// replayMissedMessages emits messageAdded for every message after index `after`; false when
+// a page could not be fetched.
+func (c *Client) replayMissedMessages(sid string, after *int64) bool {
+	anchor := int64(0)
+	if after != nil {
+		anchor = *after + 1
+	}
+	for {
+		args := wire.ListMessagesArgs{ConversationSid: sid, PageSize: wire.MaxPageSize, Anchor: &anchor, Direction: wire.Forward}
+		var page wire.MessagePage
+		if err := c.call(c.ctx, wire.OpMessageList, args, &page, resendAfterReconnect); err != nil {
+			c.opts.Logf("convo: fetching missed messages of %s failed: %v", sid, err)
+			return false
+		}
+		sort.Slice(page.Items, func(i, j int) bool { return page.Items[i].Index < page.Items[j].Index })
+		for _, m := range page.Items {
+			c.emitMessageAdded(m)
+		}
+		if !page.HasNext || len(page.Items) == 0 {
+			return true
+		}
+		anchor = page.Items[len(page.Items)-1].Index + 1
+	}
+}
