@@ -3,43 +3,53 @@
 package jsapi
 
 import (
+	"context"
 	"syscall/js"
 
 	"github.com/convo-sdk/convo/core"
+	"github.com/convo-sdk/convo/wire"
 )
 
-// clientExtras is per-client JS state that core does not need.
-type clientExtras struct {
-	online js.Func
-}
-
-var extras = map[*core.Client]*clientExtras{}
-
 func newClientClass(parent *class) *class {
-	c := newClass("Client", constructClient, parent)
+	c := newClassWith("Client", "token", constructClient, parent)
 	c.static("version", core.Version)
-	c.staticMethod("create", func(args []js.Value) any {
+	c.static("connectionStateChanged", core.EventConnectionStateChanged)
+	c.static("connectionError", core.EventConnectionError)
+	c.static("stateChanged", core.EventStateChanged)
+	c.static("initialized", core.EventInitialized)
+	c.static("initFailed", core.EventInitFailed)
+	c.static("conversationAdded", core.EventConversationAdded)
+	c.static("conversationJoined", core.EventConversationJoined)
+	c.static("participantJoined", core.EventParticipantJoined)
+	c.static("messageAdded", core.EventMessageAdded)
+	c.statics("conversationLeft", "conversationRemoved", "conversationUpdated", "participantLeft",
+		"participantUpdated", "messageRemoved", "messageUpdated", "tokenAboutToExpire", "tokenExpired", "typingEnded",
+		"typingStarted", "pushNotification", "userSubscribed", "userUnsubscribed", "userUpdated")
+
+	c.staticMethod("create", func(a *args) any {
 		ctor := c.ctor
-		return promise(func() (any, error) {
+		return promise(func(ctx context.Context) (any, error) {
 			var obj js.Value
-			if err := catchJS(func() { obj = ctor.New(argsAny(args)...) }); err != nil {
+			if err := catchJS(func() { obj = ctor.New(jsList(a.list, asAny[js.Value])...) }); err != nil {
 				return nil, argError("%v", err)
 			}
 			self, _ := reg.lookup(obj)
-			if err := self.(*core.Client).WaitInitialized(background); err != nil {
+			if err := self.(*core.Client).WaitInitialized(ctx); err != nil {
 				return nil, err
 			}
 			return obj, nil
 		})
 	})
-	for name, value := range map[string]string{
-		"connectionStateChanged": core.EventConnectionStateChanged, "connectionError": core.EventConnectionError,
-		"stateChanged": core.EventStateChanged, "initialized": core.EventInitialized, "initFailed": core.EventInitFailed,
-		"conversationAdded": core.EventConversationAdded, "conversationJoined": core.EventConversationJoined,
-		"participantJoined": core.EventParticipantJoined, "messageAdded": core.EventMessageAdded,
-	} {
-		c.static(name, value)
+	parse := func(a *args) any {
+		n, err := core.ParsePushNotification(a.json(0, "notificationPayload"))
+		if err != nil {
+			panic(err)
+		}
+		return pushNotificationValue(*n)
 	}
+	c.staticMethod("parsePushNotification", parse)
+	c.method("parsePushNotification", func(_ any, a *args) any { return parse(a) })
+	c.staticMethod("populateInitRegistrations", func(*args) any { return nil }) // push types are decided by the server's webhook
 
 	cl := func(self any) *core.Client { return self.(*core.Client) }
 	c.getter("connectionState", func(self any) any { return string(cl(self).ConnectionState()) })
@@ -48,98 +58,99 @@ func newClientClass(parent *class) *class {
 	c.getter("version", func(any) any { return core.Version })
 	c.getter("reachabilityEnabled", func(any) any { return false })
 
-	c.method("shutdown", func(self any, _ []js.Value) any {
+	c.async("shutdown", func(self any, a *args) (any, error) {
 		client := cl(self)
-		return promise(func() (any, error) {
-			err := client.Shutdown(background)
-			shutdownOnce(client)
-			if x := extras[client]; x != nil {
-				js.Global().Call("removeEventListener", "online", x.online)
-				x.online.Release()
-				delete(extras, client)
-			}
-			return nil, err
-		})
+		err := client.Shutdown(a.ctx)
+		clientShutDown(client)
+		return nil, err
 	})
-	c.method("createConversation", func(self any, args []js.Value) any {
-		opts := arg(args, 0)
+	c.asyncSelf("updateToken", func(s any, a *args) error {
+		return cl(s).UpdateToken(a.ctx, a.string(0, "token"))
+	})
+	c.async("createConversation", func(s any, a *args) (any, error) {
+		opts := a.options(0, "options")
 		var o core.CreateConversationOptions
-		var err error
-		if o.FriendlyName, err = optionalStringField(opts, "friendlyName", "options"); err != nil {
-			return rejected(err)
-		}
-		if o.UniqueName, err = optionalStringField(opts, "uniqueName", "options"); err != nil {
-			return rejected(err)
-		}
-		if isObject(opts) {
-			if o.Attributes, err = jsonOf(opts.Get("attributes"), "options.attributes"); err != nil {
-				return rejected(err)
-			}
-		}
-		return promise(func() (any, error) {
-			conv, err := cl(self).CreateConversation(background, o)
-			return toJS(conv), err
-		})
+		o.FriendlyName, _ = opts.optionalString("friendlyName")
+		o.UniqueName, _ = opts.optionalString("uniqueName")
+		o.Attributes = opts.json("attributes")
+		conv, err := cl(s).CreateConversation(a.ctx, o)
+		return toJS(conv), err
 	})
-	byString := func(what string, get func(*core.Client, string) (*core.Conversation, error)) func(any, []js.Value) any {
-		return func(self any, args []js.Value) any {
-			s, err := stringArg(args, 0, what)
-			if err != nil {
-				return rejected(err)
-			}
-			return promise(func() (any, error) {
-				conv, err := get(cl(self), s)
-				return toJS(conv), err
-			})
-		}
-	}
-	c.method("getConversationBySid", byString("conversationSid", func(c *core.Client, s string) (*core.Conversation, error) {
-		return c.GetConversationBySid(background, s)
-	}))
-	c.method("peekConversationBySid", byString("conversationSid", func(c *core.Client, s string) (*core.Conversation, error) {
-		return c.PeekConversationBySid(background, s)
-	}))
-	c.method("getConversationByUniqueName", byString("uniqueName", func(c *core.Client, s string) (*core.Conversation, error) {
-		return c.GetConversationByUniqueName(background, s)
-	}))
-	c.method("getSubscribedConversations", func(self any, _ []js.Value) any {
-		return promise(func() (any, error) {
-			p, err := cl(self).GetSubscribedConversations(background)
-			if err != nil {
-				return nil, err
-			}
-			return paginatorValue(p), nil
-		})
+	c.async("getConversationBySid", func(s any, a *args) (any, error) {
+		conv, err := cl(s).GetConversationBySid(a.ctx, a.string(0, "conversationSid"))
+		return toJS(conv), err
 	})
-	extendClientClass(c)
+	c.async("peekConversationBySid", func(s any, a *args) (any, error) {
+		conv, err := cl(s).PeekConversationBySid(a.ctx, a.string(0, "conversationSid"))
+		return toJS(conv), err
+	})
+	c.async("getConversationByUniqueName", func(s any, a *args) (any, error) {
+		conv, err := cl(s).GetConversationByUniqueName(a.ctx, a.string(0, "uniqueName"))
+		return toJS(conv), err
+	})
+	c.async("getSubscribedConversations", func(s any, a *args) (any, error) {
+		p, err := cl(s).GetSubscribedConversations(a.ctx)
+		if err != nil {
+			return nil, err
+		}
+		return paginatorValue(p), nil
+	})
+	c.async("getUser", func(s any, a *args) (any, error) {
+		u, err := cl(s).GetUser(a.ctx, a.string(0, "identity"))
+		return toJS(u), err
+	})
+	c.async("getSubscribedUsers", func(s any, a *args) (any, error) {
+		us, err := cl(s).GetSubscribedUsers(a.ctx)
+		if err != nil {
+			return nil, err
+		}
+		return jsList(us, toJSOf[*core.User]), nil
+	})
+	c.async("setPushRegistrationId", func(s any, a *args) (any, error) {
+		return nil, cl(s).SetPushRegistrationID(a.ctx, a.string(0, "channelType"), a.string(1, "registrationId"))
+	})
+	c.async("removePushRegistrations", func(s any, a *args) (any, error) {
+		return nil, cl(s).RemovePushRegistrations(a.ctx, a.string(0, "channelType"), a.string(1, "registrationId"))
+	})
+	c.async("unsetPushRegistrationId", func(s any, a *args) (any, error) {
+		return nil, cl(s).UnsetPushRegistrationID(a.ctx, a.string(0, "channelType"))
+	})
+	c.async("handlePushNotification", func(s any, a *args) (any, error) {
+		return nil, cl(s).HandlePushNotification(a.ctx, a.json(0, "notificationPayload"))
+	})
+	c.async("getTemporaryContentUrlsForMediaSids", func(s any, a *args) (any, error) {
+		return temporaryURLs(a, cl(s), a.mediaSids(0, "mediaSids"))
+	}).cancellable()
+	c.async("getTemporaryContentUrlsForMedia", func(s any, a *args) (any, error) {
+		return temporaryURLs(a, cl(s), a.mediaSids(0, "contentSet"))
+	}).cancellable()
+	c.async("getContentTemplates", func(s any, a *args) (any, error) {
+		ts, err := cl(s).GetContentTemplates(a.ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := jsList(ts, func(t wire.ContentTemplate) any { return contentTemplateValue(t) })
+		return jsObject.Call("freeze", js.ValueOf(out)), nil
+	})
 	return c
 }
 
-// shutdownOnce counts a client out of the live ones on its first shutdown.
-func shutdownOnce(client *core.Client) {
-	if !shutDown[client] {
-		shutDown[client] = true
-		markLiveClients(-1)
+// temporaryURLs resolves media sids to a Map of sid → temporary URL.
+func temporaryURLs(a *args, client *core.Client, sids []string) (any, error) {
+	urls, err := client.GetTemporaryContentURLs(a.ctx, sids)
+	if err != nil {
+		return nil, err
 	}
+	return jsURLMap(urls), nil
 }
 
-var shutDown = map[*core.Client]bool{}
-
 // constructClient runs for `new Client(token, options)`.
-func constructClient(this js.Value, args []js.Value) any {
-	token := arg(args, 0)
-	if token.Type() != js.TypeString || token.String() == "" {
-		panic(typeError("new Client(token): token must be a non-empty string, got %s", token.Type()))
-	}
-	opts := &core.Options{DeferStart: true, AfterResult: releaseAfterResult, MessageChanged: func(m *core.Message) { reg.refresh(m, classes.message) }}
-	if o := arg(args, 1); isObject(o) {
-		url, err := optionalStringField(o, "websocketUrl", "options")
-		if err != nil {
-			panic(err)
-		}
-		opts.ServerURL = url
-	}
-	client := core.New(token.String(), opts)
+func constructClient(this js.Value, a *args) {
+	token := a.nonEmptyString(0, "token")
+	url, _ := a.options(1, "options").optionalString("websocketUrl")
+	opts := &core.Options{DeferStart: true, AfterResult: releaseAfterResult, ServerURL: url,
+		MessageChanged: func(m *core.Message) { reg.refresh(m, classes.message) }}
+	client := core.New(token, opts)
 	reg.attach(this, client)
 	markLiveClients(1)
 	// Connect after the constructing task, so listeners added right after `new` see every
@@ -155,11 +166,44 @@ func constructClient(this js.Value, args []js.Value) any {
 	if js.Global().Get("addEventListener").Type() == js.TypeFunction {
 		online := js.FuncOf(func(js.Value, []js.Value) any { client.NetworkOnline(); return nil })
 		js.Global().Call("addEventListener", "online", online)
-		extras[client] = &clientExtras{online: online}
+		onlineListeners[client] = online
 	}
-	return nil
 }
 
-func argsAny(args []js.Value) []any {
-	return jsList(args, asAny[js.Value])
+// onlineListeners holds each live client's listener of the window's "online" event.
+var onlineListeners = map[*core.Client]js.Func{}
+
+// shutDown holds the clients shut down, each counted out of the live ones once.
+var shutDown = map[*core.Client]bool{}
+
+// clientShutDown counts a client out of the live ones on its first shutdown and drops its
+// "online" listener.
+func clientShutDown(client *core.Client) {
+	if !shutDown[client] {
+		shutDown[client] = true
+		markLiveClients(-1)
+	}
+	if online, ok := onlineListeners[client]; ok {
+		js.Global().Call("removeEventListener", "online", online)
+		online.Release()
+		delete(onlineListeners, client)
+	}
+}
+
+// setIdle, from the loader, tells it whether any client is alive (see boot.js): with none, the
+// Go runtime's timers must not keep a Node process running.
+var (
+	setIdle     js.Value
+	liveClients int
+)
+
+// markLiveClients adds delta to the number of live clients and tells the loader when the
+// count reaches or leaves zero.
+func markLiveClients(delta int) {
+	before := liveClients
+	liveClients += delta
+	if setIdle.Type() != js.TypeFunction || (before > 0) == (liveClients > 0) && delta != 0 {
+		return
+	}
+	setIdle.Invoke(liveClients == 0)
 }

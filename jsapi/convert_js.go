@@ -4,63 +4,79 @@ package jsapi
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"sync"
 	"syscall/js"
 	"time"
 
 	"github.com/convo-sdk/convo/core"
-	"github.com/convo-sdk/convo/wire"
 )
 
-// errorValue turns a Go error into a JS Error with a numeric code: the code of a *wire.Error,
-// otherwise CodeInternal.
-func errorValue(err error) js.Value {
-	var we *wire.Error
-	e := jsError.New(err.Error())
-	if errors.As(err, &we) {
-		e = jsError.New(we.Message)
-		e.Set("code", int(we.Code))
-	} else {
-		e.Set("code", int(wire.CodeInternal))
+// JS↔Go value conversion: Go values on their way out to JS, and the JS values that the
+// argument decoders (args_js.go) turn into Go ones.
+
+var (
+	jsObject  = js.Global().Get("Object")
+	jsArray   = js.Global().Get("Array")
+	jsPromise = js.Global().Get("Promise")
+	jsError   = js.Global().Get("Error")
+	jsDate    = js.Global().Get("Date")
+	jsJSON    = js.Global().Get("JSON")
+	jsMap     = js.Global().Get("Map")
+	console   = js.Global().Get("console")
+)
+
+// toJS converts a Go value emitted by core, or returned by a method, to its JS form.
+func toJS(v any) any {
+	switch x := v.(type) {
+	case nil:
+		return js.Undefined()
+	case js.Value:
+		return x
+	case *core.Client:
+		return reg.jsOf(x)
+	case *core.Conversation:
+		return reg.wrap(x, classes.conversation)
+	case *core.Message:
+		return reg.wrap(x, classes.message)
+	case *core.Participant:
+		return reg.wrap(x, classes.participant)
+	case *core.User:
+		return reg.wrap(x, classes.user)
+	case *core.Media:
+		return reg.wrap(x, classes.media)
+	case core.ConnectionState:
+		return string(x)
+	case core.InitFailure:
+		return map[string]any{"error": connectionErrorValue(true, x.Err)}
+	case core.ConnectionError:
+		e := jsError.New(x.Message)
+		e.Set("terminal", x.Terminal)
+		e.Set("message", x.Message)
+		e.Set("errorCode", int(x.Code))
+		e.Set("code", int(x.Code))
+		return e
+	case core.ConversationUpdate:
+		return updateArgs("conversation", x.Conversation, x.UpdateReasons)
+	case core.ParticipantUpdate:
+		return updateArgs("participant", x.Participant, x.UpdateReasons)
+	case core.MessageUpdate:
+		return updateArgs("message", x.Message, x.UpdateReasons)
+	case core.UserUpdate:
+		return updateArgs("user", x.User, x.UpdateReasons)
+	case core.PushNotification:
+		return pushNotificationValue(x)
+	case time.Duration:
+		return x.Seconds()
+	case string, bool, int, int64, float64:
+		return x
 	}
-	e.Set("name", "ConvoError")
-	return e
+	return js.Undefined()
 }
 
-// argError is an argument problem, reported as a rejected promise or a thrown TypeError.
-func argError(format string, args ...any) error {
-	return wire.Errorf(core.CodeClientArgument, format, args...)
+// updateArgs is the argument of an *Updated event: {kind: object, updateReasons}.
+func updateArgs(kind string, obj any, reasons []string) map[string]any {
+	return map[string]any{kind: toJS(obj), "updateReasons": stringsAny(reasons)}
 }
-
-// promise runs fn on a new goroutine and returns a Promise of its result. A js.Func callback
-// must never block (the JS event loop would stop), so every async method goes through here.
-func promise(fn func() (any, error)) js.Value {
-	executor := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		resolve, reject := args[0], args[1]
-		go func() {
-			defer func() {
-				if r := recover(); r != nil {
-					reject.Invoke(errorValue(fmt.Errorf("convo: internal error: %v", r)))
-				}
-			}()
-			v, err := fn()
-			if err != nil {
-				reject.Invoke(errorValue(err))
-				return
-			}
-			resolve.Invoke(v)
-		}()
-		return nil
-	})
-	p := jsPromise.New(executor)
-	executor.Release()
-	return p
-}
-
-// rejected returns an already rejected promise.
-func rejected(err error) js.Value { return jsPromise.Call("reject", errorValue(err)) }
 
 func dateValue(t time.Time) any {
 	if t.IsZero() {
@@ -86,6 +102,7 @@ func jsonValue(raw json.RawMessage) js.Value {
 }
 
 // jsonOf serialises a JS value with JSON.stringify, for attributes going to the server.
+// undefined is no value (nil).
 func jsonOf(v js.Value, what string) (json.RawMessage, error) {
 	if v.IsUndefined() {
 		return nil, nil
@@ -104,24 +121,28 @@ func jsonOf(v js.Value, what string) (json.RawMessage, error) {
 	return out, nil
 }
 
-// catchJS runs fn and returns a JS exception or a panic as an error.
-func catchJS(fn func()) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			switch v := r.(type) {
-			case error:
-				err = v
-			case js.Value:
-				err = js.Error{Value: v}
-			default:
-				err = fmt.Errorf("%v", v)
-			}
+// jsMapFrom turns a JSON object into a JS Map of its entries.
+func jsMapFrom(raw json.RawMessage) js.Value {
+	m := jsMap.New()
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) == nil {
+		for k, v := range obj {
+			m.Call("set", k, jsonValue(v))
 		}
-	}()
-	fn()
-	return nil
+	}
+	return m
 }
 
+// jsURLMap turns sid → URL into a JS Map.
+func jsURLMap(urls map[string]string) js.Value {
+	m := jsMap.New()
+	for k, v := range urls {
+		m.Call("set", k, v)
+	}
+	return m
+}
+
+// optString is s, or null when empty.
 func optString(s string) any {
 	if s == "" {
 		return js.Null()
@@ -157,6 +178,7 @@ var jsStrings = struct {
 	m  map[string]js.Value
 }{m: map[string]js.Value{}}
 
+// stringPtr is *s, or null.
 func stringPtr(s *string) any {
 	if s == nil {
 		return js.Null()
@@ -164,39 +186,12 @@ func stringPtr(s *string) any {
 	return *s
 }
 
-// arg returns args[i], or undefined when absent.
-func arg(args []js.Value, i int) js.Value {
-	if i < len(args) {
-		return args[i]
+// indexValue is *i, or null.
+func indexValue(i *int64) any {
+	if i == nil {
+		return js.Null()
 	}
-	return js.Undefined()
-}
-
-// stringArg reads a required string argument.
-func stringArg(args []js.Value, i int, name string) (string, error) {
-	v := arg(args, i)
-	if v.Type() != js.TypeString {
-		return "", argError("%s must be a string, got %s", name, v.Type())
-	}
-	return v.String(), nil
-}
-
-// isObject reports whether v is a non-null object.
-func isObject(v js.Value) bool { return v.Type() == js.TypeObject }
-
-// optionalStringField reads obj[name] when obj is an object and the field is set.
-func optionalStringField(obj js.Value, name, what string) (string, error) {
-	if !isObject(obj) {
-		return "", nil
-	}
-	v := obj.Get(name)
-	switch v.Type() {
-	case js.TypeUndefined, js.TypeNull:
-		return "", nil
-	case js.TypeString:
-		return v.String(), nil
-	}
-	return "", argError("%s.%s must be a string, got %s", what, name, v.Type())
+	return *i
 }
 
 // jsList converts each item for JS: the []any that js.ValueOf makes an Array of.
@@ -213,3 +208,5 @@ func asAny[T any](v T) any { return v }
 
 // toJSOf is toJS for a typed item, for jsList.
 func toJSOf[T any](v T) any { return toJS(v) }
+
+func stringsAny(ss []string) []any { return jsList(ss, asAny[string]) }

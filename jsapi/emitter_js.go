@@ -30,10 +30,10 @@ func emitterOf(self any) *core.Emitter {
 // newEmitterClass builds ReplayEventEmitter: Node's EventEmitter methods plus replay, on the
 // prototype that Client, Conversation, Message, Participant and User inherit.
 func newEmitterClass() *class {
-	c := newClass("ReplayEventEmitter", nil, nil)
-	adder := func(opts core.AddOptions) func(self any, args []js.Value) any {
-		return func(self any, args []js.Value) any {
-			event, fn := eventArgs(args)
+	c := newClass("ReplayEventEmitter", nil)
+	adder := func(opts core.AddOptions) func(self any, a *args) any {
+		return func(self any, a *args) any {
+			event, fn := a.eventName(0), a.function(1, "listener")
 			emitterOf(self).Add(event, jsListener(self, fn), opts)
 			return toJS(self)
 		}
@@ -46,8 +46,8 @@ func newEmitterClass() *class {
 	c.method("onWithReplay", adder(core.AddOptions{Replay: true}))
 	c.method("addListenerWithReplay", adder(core.AddOptions{Replay: true}))
 	c.method("onceWithReplay", adder(core.AddOptions{Replay: true, Once: true}))
-	remove := func(self any, args []js.Value) any {
-		event, fn := eventArgs(args)
+	remove := func(self any, a *args) any {
+		event, fn := a.eventName(0), a.function(1, "listener")
 		emitterOf(self).Remove(event, func(k any) bool {
 			v, ok := k.(js.Value)
 			return ok && v.Equal(fn)
@@ -56,57 +56,41 @@ func newEmitterClass() *class {
 	}
 	c.method("off", remove)
 	c.method("removeListener", remove)
-	c.method("removeAllListeners", func(self any, args []js.Value) any {
-		if ev := arg(args, 0); ev.Type() == js.TypeString {
-			emitterOf(self).RemoveAll(ev.String())
+	c.method("removeAllListeners", func(self any, a *args) any {
+		if event, ok := a.optionalEventName(0); ok {
+			emitterOf(self).RemoveAll(event)
 		} else {
 			emitterOf(self).RemoveAll()
 		}
 		return toJS(self)
 	})
-	list := func(self any, args []js.Value) any {
-		return emitterOf(self).Listeners(eventName(arg(args, 0)))
+	list := func(self any, a *args) any {
+		return emitterOf(self).Listeners(a.eventName(0))
 	}
 	c.method("listeners", list)
 	c.method("rawListeners", list)
-	c.method("listenerCount", func(self any, args []js.Value) any {
-		return emitterOf(self).ListenerCount(eventName(arg(args, 0)))
+	c.method("listenerCount", func(self any, a *args) any {
+		return emitterOf(self).ListenerCount(a.eventName(0))
 	})
-	c.method("eventNames", func(self any, _ []js.Value) any {
-		return jsList(emitterOf(self).EventNames(), asAny[string])
+	c.method("eventNames", func(self any, _ *args) any {
+		return stringsAny(emitterOf(self).EventNames())
 	})
-	c.method("emit", func(self any, args []js.Value) any {
-		name := eventName(arg(args, 0))
-		return emitterOf(self).Emit(name, argsAny(args[1:])...)
+	c.method("emit", func(self any, a *args) any {
+		return emitterOf(self).Emit(a.eventName(0), jsList(a.rest(1), asAny[js.Value])...)
 	})
-	c.method("setMaxListeners", func(self any, args []js.Value) any {
-		n := arg(args, 0)
+	c.method("setMaxListeners", func(self any, a *args) any {
+		// Node's rule and error: any number but a negative one or NaN, else a RangeError.
+		n := a.at(0)
 		if n.Type() != js.TypeNumber || n.Float() < 0 || n.IsNaN() {
 			panic(thrown{err: js.Global().Get("RangeError").New("setMaxListeners needs a non-negative number")})
 		}
 		emitterOf(self).SetMaxListeners(n.Int())
 		return toJS(self)
 	})
-	c.method("getMaxListeners", func(self any, _ []js.Value) any {
+	c.method("getMaxListeners", func(self any, _ *args) any {
 		return emitterOf(self).MaxListeners()
 	})
 	return c
-}
-
-func eventName(v js.Value) string {
-	if v.Type() != js.TypeString {
-		panic(typeError("the event name must be a string, got %s", v.Type()))
-	}
-	return v.String()
-}
-
-func eventArgs(args []js.Value) (string, js.Value) {
-	event := eventName(arg(args, 0))
-	fn := arg(args, 1)
-	if fn.Type() != js.TypeFunction {
-		panic(typeError("the %q listener must be a function, got %s", event, fn.Type()))
-	}
-	return event, fn
 }
 
 // jsListener adapts a JS function to a core listener. Arguments are converted to JS on each

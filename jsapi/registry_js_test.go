@@ -14,7 +14,7 @@ import (
 
 // weakTestClass is a weak class with one plain field, like Message.
 var weakTestClass = func() *class {
-	c := newClass("WeakTest", nil, nil)
+	c := newClass("WeakTest", nil)
 	c.weak = true
 	c.fields([]string{"n"}, func(self any) []any { return []any{*self.(*int)} })
 	return c
