@@ -180,3 +180,10 @@ func requireDenseStream(t *testing.T, s store.Store, identity string) []store.De
 	require.EqualValues(t, len(all), h.Last, identity)
 	return all
 }
+
+var _ = register(test{"Ping", testPing})
+
+func testPing(t *testing.T, h *harness) {
+	s := h.store(Options{})
+	require.NoError(t, s.Ping(ctxT(t)))
+}

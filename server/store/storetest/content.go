@@ -13,7 +13,6 @@ import (
 
 var _ = register(
 	test{"ContentTemplates", testContentTemplates},
-	test{"Ping", testPing},
 )
 
 func testContentTemplates(t *testing.T, h *harness) {
@@ -61,9 +60,4 @@ func testContentTemplates(t *testing.T, h *harness) {
 	assert.ErrorIs(t, s.DeleteContentTemplate(ctx, bare.Sid), store.ErrNotFound)
 	_, err = s.ContentTemplate(ctx, bare.Sid)
 	assert.ErrorIs(t, err, store.ErrNotFound)
-}
-
-func testPing(t *testing.T, h *harness) {
-	s := h.store(Options{})
-	require.NoError(t, s.Ping(ctxT(t)))
 }
