@@ -10,7 +10,6 @@ import (
 
 	"github.com/convo-sdk/convo/core"
 	"github.com/convo-sdk/convo/server/servertest"
-	"github.com/convo-sdk/convo/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -42,10 +41,10 @@ func orderedClient(t *testing.T, env *servertest.Env, identity string) (*core.Cl
 		log.releases = append(log.releases, release)
 		log.held.Unlock()
 	}})
-	for _, name := range []string{core.EventConversationAdded, core.EventConversationJoined, core.EventConversationLeft,
-		core.EventConversationRemoved, core.EventConversationUpdated, core.EventMessageAdded, core.EventMessageUpdated,
-		core.EventMessageRemoved, core.EventParticipantJoined, core.EventParticipantLeft, core.EventParticipantUpdated} {
-		c.On(name, func(...any) { log.add(name) })
+	for _, name := range []string{core.EventConversationAdded.Name(), core.EventConversationJoined.Name(), core.EventConversationLeft.Name(),
+		core.EventConversationRemoved.Name(), core.EventConversationUpdated.Name(), core.EventMessageAdded.Name(), core.EventMessageUpdated.Name(),
+		core.EventMessageRemoved.Name(), core.EventParticipantJoined.Name(), core.EventParticipantLeft.Name(), core.EventParticipantUpdated.Name()} {
+		c.Emitter().On(name, func(...any) { log.add(name) })
 	}
 	return c, log
 }
@@ -92,31 +91,31 @@ func TestCallsReturnBeforeTheEventsTheyCause(t *testing.T) {
 	}
 	require.NoError(t, created())
 	log.add("returned create")
-	assert.Equal(t, []string{core.EventConversationAdded, "returned create"}, log.settle(t, []string{"", ""}),
+	assert.Equal(t, []string{core.EventConversationAdded.Name(), "returned create"}, log.settle(t, []string{"", ""}),
 		"createConversation announces the conversation before it returns")
 
-	step("join", func() error { return conv.Join(ctx) }, core.EventConversationJoined)
-	step("add", func() error { return conv.Add(ctx, "bob", nil) }, core.EventParticipantJoined)
+	step("join", func() error { return conv.Join(ctx) }, core.EventConversationJoined.Name())
+	step("add", func() error { return conv.Add(ctx, "bob", nil) }, core.EventParticipantJoined.Name())
 	name := "renamed"
-	step("rename", func() error { return conv.Update(ctx, wire.UpdateConversationArgs{FriendlyName: &name}) }, core.EventConversationUpdated)
-	require.NoError(t, conv.Update(ctx, wire.UpdateConversationArgs{FriendlyName: &name}))
+	step("rename", func() error { return conv.Update(ctx, core.UpdateConversationOptions{FriendlyName: &name}) }, core.EventConversationUpdated.Name())
+	require.NoError(t, conv.Update(ctx, core.UpdateConversationOptions{FriendlyName: &name}))
 	log.releaseAll()
 	assert.Empty(t, log.settle(t, nil), "renaming to the same name changes nothing")
 
 	var index int64
 	step("send", func() (err error) { index, err = conv.SendMessage(ctx, "hello", nil); return err },
-		core.EventMessageAdded, core.EventConversationUpdated)
+		core.EventMessageAdded.Name(), core.EventConversationUpdated.Name())
 	page, err := conv.GetMessages(ctx, 1, nil, "")
 	require.NoError(t, err)
 	msg := page.Items[0]
 	assert.Equal(t, index, msg.Index())
-	step("edit", func() error { return msg.UpdateBody(ctx, "hello again") }, core.EventMessageUpdated)
-	step("attributes", func() error { return msg.UpdateAttributes(ctx, json.RawMessage(`{"a":1}`)) }, core.EventMessageUpdated)
-	step("read", func() error { _, err := conv.SetReadHorizon(ctx, wire.ReadAll, nil); return err },
-		core.EventConversationUpdated, core.EventParticipantUpdated)
-	step("remove message", func() error { return msg.Remove(ctx) }, core.EventMessageRemoved)
-	step("remove bob", func() error { return conv.RemoveParticipant(ctx, "bob") }, core.EventParticipantLeft)
-	step("leave", func() error { return conv.Leave(ctx) }, core.EventConversationLeft, core.EventConversationRemoved)
+	step("edit", func() error { return msg.UpdateBody(ctx, "hello again") }, core.EventMessageUpdated.Name())
+	step("attributes", func() error { return msg.UpdateAttributes(ctx, json.RawMessage(`{"a":1}`)) }, core.EventMessageUpdated.Name())
+	step("read", func() error { _, err := conv.SetReadHorizon(ctx, core.ReadAll, nil); return err },
+		core.EventConversationUpdated.Name(), core.EventParticipantUpdated.Name())
+	step("remove message", func() error { return msg.Remove(ctx) }, core.EventMessageRemoved.Name())
+	step("remove bob", func() error { return conv.RemoveParticipant(ctx, "bob") }, core.EventParticipantLeft.Name())
+	step("leave", func() error { return conv.Leave(ctx) }, core.EventConversationLeft.Name(), core.EventConversationRemoved.Name())
 	require.NoError(t, conv.Leave(ctx), "leaving again does nothing")
 	log.releaseAll()
 	assert.Empty(t, log.settle(t, nil))
@@ -135,7 +134,7 @@ func TestLookupsAnnounceConversationsTheClientDidNotHold(t *testing.T) {
 	peeked, err := bob.GetConversationBySid(ctx, conv.Sid())
 	require.NoError(t, err)
 	log.add("returned")
-	assert.Equal(t, []string{core.EventConversationAdded, "returned"}, log.take(),
+	assert.Equal(t, []string{core.EventConversationAdded.Name(), "returned"}, log.take(),
 		"announced before the lookup returns, and not joined")
 	again, err := bob.PeekConversationBySid(ctx, conv.Sid())
 	require.NoError(t, err)

@@ -71,8 +71,8 @@ type Options struct {
 // New returns at once; the client connects and initialises in the background, and calls made
 // before that wait for it.
 type Client struct {
-	*Emitter
-	opts Options
+	emitter *Emitter
+	opts    Options
 
 	ctx    context.Context // cancelled by Shutdown
 	cancel context.CancelFunc
@@ -108,7 +108,7 @@ type Client struct {
 // New creates a client for token and starts connecting.
 func New(token string, opts *Options) *Client {
 	c := &Client{
-		Emitter:       NewEmitter(),
+		emitter:       NewEmitter(),
 		state:         StateUnknown,
 		token:         token,
 		conversations: make(map[string]*Conversation),
@@ -146,8 +146,8 @@ func New(token string, opts *Options) *Client {
 	if c.opts.Logf == nil {
 		c.opts.Logf = log.Printf
 	}
-	c.OnListenerPanic = func(event string, r any) { c.opts.Logf("convo: a %q listener panicked: %v", event, r) }
-	c.OnWarning = func(msg string) { c.opts.Logf("convo: %s", msg) }
+	c.emitter.OnListenerPanic = func(event string, r any) { c.opts.Logf("convo: a %q listener panicked: %v", event, r) }
+	c.emitter.OnWarning = func(msg string) { c.opts.Logf("convo: %s", msg) }
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.user = newUser(c, wire.User{})
 
@@ -163,12 +163,15 @@ func New(token string, opts *Options) *Client {
 	return c
 }
 
+// Emitter returns the client's string-named emitter, for bindings; see EventSource.
+func (c *Client) Emitter() *Emitter { return c.emitter }
+
 // newEmitter is an emitter for one of the client's objects, reporting listener panics and
 // warnings as the client's own does.
 func (c *Client) newEmitter() *Emitter {
 	e := NewEmitter()
-	e.OnListenerPanic = c.OnListenerPanic
-	e.OnWarning = c.OnWarning
+	e.OnListenerPanic = c.emitter.OnListenerPanic
+	e.OnWarning = c.emitter.OnWarning
 	return e
 }
 
@@ -241,7 +244,7 @@ func (c *Client) setState(s ConnectionState) {
 	}
 	c.state = s
 	c.mu.Unlock()
-	c.events.pushUrgent(func() { c.Emit(EventConnectionStateChanged, s) })
+	c.events.pushUrgent(func() { EventConnectionStateChanged.emit(c.emitter, s) })
 }
 
 // WaitInitialized blocks until the client is initialised, failed to, or ctx ends.
@@ -272,8 +275,8 @@ func (c *Client) failInit(terminal bool, err error) {
 		return
 	}
 	c.events.pushUrgent(func() {
-		c.Emit(EventStateChanged, "failed")
-		c.Emit(EventInitFailed, InitFailure{Terminal: terminal, Err: err})
+		EventStateChanged.emit(c.emitter, "failed")
+		EventInitFailed.emit(c.emitter, InitFailure{Terminal: terminal, Err: err})
 	})
 }
 
@@ -283,8 +286,8 @@ func (c *Client) succeedInit() {
 	if !c.endInit(nil) {
 		return
 	}
-	c.Emit(EventStateChanged, "initialized")
-	c.Emit(EventInitialized)
+	EventStateChanged.emit(c.emitter, "initialized")
+	EventInitialized.emit(c.emitter)
 }
 
 func (c *Client) initialised() bool {
@@ -361,7 +364,7 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	c.mu.Lock()
 	c.state = StateDisconnecting
 	c.mu.Unlock()
-	c.Emit(EventConnectionStateChanged, StateDisconnecting)
+	EventConnectionStateChanged.emit(c.emitter, StateDisconnecting)
 	c.cancel()
 	done := make(chan struct{})
 	go func() { c.wg.Wait(); close(done) }()
@@ -374,7 +377,7 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	c.state = StateDisconnected
 	c.mu.Unlock()
 	// The event loop has stopped: tell listeners directly.
-	c.Emit(EventConnectionStateChanged, StateDisconnected)
+	EventConnectionStateChanged.emit(c.emitter, StateDisconnected)
 	return nil
 }
 

@@ -4,17 +4,61 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/convo-sdk/convo/wire"
 )
 
+// ContentTemplate is a content template of the server: its variables with their default
+// values and its variants as JSON, whose strings hold "{{name}}" placeholders.
+type ContentTemplate struct {
+	Sid          string
+	FriendlyName string
+	Variables    []ContentVariable
+	Variants     json.RawMessage
+	DateCreated  time.Time
+	DateUpdated  time.Time
+}
+
+// ContentVariable is a named value of a content template.
+type ContentVariable struct {
+	Name  string
+	Value string
+}
+
 // GetContentTemplates returns every content template of the server.
-func (c *Client) GetContentTemplates(ctx context.Context) ([]wire.ContentTemplate, error) {
+func (c *Client) GetContentTemplates(ctx context.Context) ([]ContentTemplate, error) {
 	if err := c.ready(ctx); err != nil {
 		return nil, err
 	}
-	return listAll(ctx, c, wire.OpContentList, wire.MaxPageSize,
+	templates, err := listAll(ctx, c, wire.OpContentList, wire.MaxPageSize,
 		func(p *wire.ContentTemplatePage) ([]wire.ContentTemplate, string) { return p.Items, p.Next })
+	return convertAll(templates, func(t wire.ContentTemplate) ContentTemplate {
+		return ContentTemplate{Sid: t.Sid, FriendlyName: t.FriendlyName, Variables: contentVariablesOf(t.Variables),
+			Variants: t.Variants, DateCreated: t.DateCreated, DateUpdated: t.DateUpdated}
+	}), err
+}
+
+// contentVariablesOf converts variables from the wire, keeping nil as nil.
+func contentVariablesOf(vs []wire.ContentVariable) []ContentVariable {
+	return convertAll(vs, func(v wire.ContentVariable) ContentVariable { return ContentVariable(v) })
+}
+
+// wireContentVariables converts variables to the wire, keeping nil as nil.
+func wireContentVariables(vs []ContentVariable) []wire.ContentVariable {
+	return convertAll(vs, func(v ContentVariable) wire.ContentVariable { return wire.ContentVariable(v) })
+}
+
+// convertAll converts each element of s with f, keeping nil as nil.
+func convertAll[From, To any](s []From, f func(From) To) []To {
+	if s == nil {
+		return nil
+	}
+	out := make([]To, len(s))
+	for i, v := range s {
+		out[i] = f(v)
+	}
+	return out
 }
 
 // GetContentData returns the variants of the message's content template with its variables

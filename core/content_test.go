@@ -30,7 +30,7 @@ func TestContentTemplatesFillMessageContentData(t *testing.T) {
 	conv, err := alice.CreateConversation(ctx, core.CreateConversationOptions{})
 	require.NoError(t, err)
 	require.NoError(t, conv.Join(ctx))
-	_, err = conv.PrepareMessage().SetContentTemplate(tmpl.Sid, []wire.ContentVariable{{Name: "1", Value: "Ann"}}).BuildAndSend(ctx, nil)
+	_, err = conv.PrepareMessage().SetContentTemplate(tmpl.Sid, []core.ContentVariable{{Name: "1", Value: "Ann"}}).BuildAndSend(ctx, nil)
 	require.NoError(t, err)
 	page, err := conv.GetMessages(ctx, 1, nil, "")
 	require.NoError(t, err)

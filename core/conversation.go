@@ -18,9 +18,9 @@ const (
 // Conversation is a conversation the client knows. One sid maps to one *Conversation for the
 // life of the client, so applications can compare pointers.
 type Conversation struct {
-	*Emitter
-	client *Client
-	sid    string
+	emitter *Emitter
+	client  *Client
+	sid     string
 
 	// Guarded by client.mu.
 	data         wire.Conversation
@@ -49,6 +49,9 @@ type Conversation struct {
 	names map[string]string
 }
 
+// Emitter returns the conversation's string-named emitter, for bindings; see EventSource.
+func (cv *Conversation) Emitter() *Emitter { return cv.emitter }
+
 // upsertConversation returns the one object for d.Sid, updated to d, and whether it is new.
 func (c *Client) upsertConversation(d wire.Conversation) (*Conversation, bool) {
 	c.mu.Lock()
@@ -56,7 +59,7 @@ func (c *Client) upsertConversation(d wire.Conversation) (*Conversation, bool) {
 	conv, ok := c.conversations[d.Sid]
 	if !ok {
 		conv = &Conversation{
-			Emitter:          c.newEmitter(),
+			emitter:          c.newEmitter(),
 			client:           c,
 			sid:              d.Sid,
 			participants:     make(map[string]*Participant),
@@ -114,13 +117,19 @@ func (cv *Conversation) Status() string {
 	return StatusNotParticipating
 }
 
+// LastMessage is the newest message of a conversation: its index and date.
+type LastMessage struct {
+	Index       int64
+	DateCreated time.Time
+}
+
 // LastMessage returns the newest message's index and date, or nil while there is none.
-func (cv *Conversation) LastMessage() *wire.LastMessage {
+func (cv *Conversation) LastMessage() *LastMessage {
 	lm := cv.snapshot().LastMessage
 	if lm == nil {
 		return nil
 	}
-	copied := *lm
+	copied := LastMessage(*lm)
 	return &copied
 }
 
@@ -162,12 +171,19 @@ func (cv *Conversation) Limits() Limits {
 }
 
 // State returns the lifecycle state; an active one since creation when the server sent none.
-func (cv *Conversation) State() wire.ConversationState {
+func (cv *Conversation) State() ConversationState {
 	d := cv.snapshot()
 	if d.State == nil {
-		return wire.ConversationState{Current: wire.StateActive, DateUpdated: d.DateCreated}
+		return ConversationState{Current: wire.StateActive, DateUpdated: d.DateCreated}
 	}
-	return *d.State
+	return ConversationState(*d.State)
+}
+
+// ConversationState is a conversation's lifecycle state ("active", "inactive" or "closed")
+// and when it was entered.
+type ConversationState struct {
+	Current     string
+	DateUpdated time.Time
 }
 
 // NotificationLevel returns "default" or "muted" for the current user.
@@ -210,20 +226,27 @@ func (cv *Conversation) Delete(ctx context.Context) error {
 	return cv.client.callThenEvents(ctx, wire.OpConversationDelete, wire.ConversationRef{ConversationSid: cv.sid}, nil, resendAfterReconnect)
 }
 
+// UpdateConversationOptions are the fields Update changes: those that are not nil.
+type UpdateConversationOptions struct {
+	FriendlyName *string
+	UniqueName   *string
+	Attributes   json.RawMessage
+}
+
 // Update changes the fields that are set. A name or unique name set to the value it already
 // has, with nothing else, sends nothing, as with the vendor.
-func (cv *Conversation) Update(ctx context.Context, args wire.UpdateConversationArgs) error {
+func (cv *Conversation) Update(ctx context.Context, opts UpdateConversationOptions) error {
 	if err := cv.client.ready(ctx); err != nil {
 		return err
 	}
-	if args.Attributes == nil && (args.FriendlyName == nil) != (args.UniqueName == nil) {
+	if opts.Attributes == nil && (opts.FriendlyName == nil) != (opts.UniqueName == nil) {
 		d := cv.snapshot()
-		if (args.FriendlyName != nil && *args.FriendlyName == d.FriendlyName) ||
-			(args.UniqueName != nil && *args.UniqueName == d.UniqueName) {
+		if (opts.FriendlyName != nil && *opts.FriendlyName == d.FriendlyName) ||
+			(opts.UniqueName != nil && *opts.UniqueName == d.UniqueName) {
 			return nil
 		}
 	}
-	args.ConversationSid = cv.sid
+	args := wire.UpdateConversationArgs{ConversationSid: cv.sid, FriendlyName: opts.FriendlyName, UniqueName: opts.UniqueName, Attributes: opts.Attributes}
 	var d wire.Conversation
 	if err := cv.client.callThenEvents(ctx, wire.OpConversationUpdate, args, &d, resendAfterReconnect); err != nil {
 		return err
@@ -299,7 +322,7 @@ func (c *Client) CreateConversation(ctx context.Context, opts CreateConversation
 	conv, isNew := c.upsertConversation(d)
 	if isNew {
 		// The vendor emits conversationAdded inside the call, before it resolves.
-		c.emitThenReturn(ctx, func() { c.Emit(EventConversationAdded, conv) })
+		c.emitThenReturn(ctx, func() { EventConversationAdded.emit(c.emitter, conv) })
 	}
 	return conv, nil
 }
@@ -377,9 +400,9 @@ func (c *Client) conversation(sid string) *Conversation {
 // announceConversation tells listeners of a conversation the client has just come to know:
 // conversationAdded, then conversationJoined when the user is a participant.
 func (c *Client) announceConversation(conv *Conversation) {
-	c.Emit(EventConversationAdded, conv)
+	EventConversationAdded.emit(c.emitter, conv)
 	if conv.Status() == StatusJoined {
-		c.Emit(EventConversationJoined, conv)
+		EventConversationJoined.emit(c.emitter, conv)
 	}
 }
 
@@ -401,10 +424,10 @@ func (c *Client) dropConversation(sid string) {
 	conv.left = true
 	c.mu.Unlock()
 	if wasJoined {
-		c.Emit(EventConversationLeft, conv)
+		EventConversationLeft.emit(c.emitter, conv)
 	}
-	c.Emit(EventConversationRemoved, conv)
-	conv.Emit(ConversationEventRemoved, conv)
+	EventConversationRemoved.emit(c.emitter, conv)
+	ConversationEventRemoved.emit(conv.emitter, conv)
 }
 
 func (c *Client) removeConversation(sid string) *Conversation {
@@ -417,8 +440,8 @@ func (c *Client) removeConversation(sid string) *Conversation {
 
 func (c *Client) emitConversationUpdated(conv *Conversation, reasons []string) {
 	u := ConversationUpdate{Conversation: conv, UpdateReasons: reasons}
-	c.Emit(EventConversationUpdated, u)
-	conv.Emit(ConversationEventUpdated, u)
+	EventConversationUpdated.emit(c.emitter, u)
+	ConversationEventUpdated.emit(conv.emitter, u)
 }
 
 func orEmptyObject(raw json.RawMessage) json.RawMessage {

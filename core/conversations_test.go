@@ -23,7 +23,7 @@ func TestConversationUpdatesReachOtherParticipants(t *testing.T) {
 	onConv.watch(b, core.ConversationEventUpdated)
 
 	name := "renamed"
-	require.NoError(t, a.Update(ctx, wire.UpdateConversationArgs{FriendlyName: &name, Attributes: json.RawMessage(`{"topic":"go"}`)}))
+	require.NoError(t, a.Update(ctx, core.UpdateConversationOptions{FriendlyName: &name, Attributes: json.RawMessage(`{"topic":"go"}`)}))
 	ev := onBob.waitFor(t, core.EventConversationUpdated, 1)[0].args[0].(core.ConversationUpdate)
 	assert.Same(t, b, ev.Conversation)
 	assert.Subset(t, ev.UpdateReasons, []string{wire.ReasonFriendlyName, wire.ReasonAttributes})
@@ -76,7 +76,7 @@ func TestLeaveRemoveAndDelete(t *testing.T) {
 
 	require.NoError(t, b.Leave(ctx))
 	onBob.waitFor(t, core.EventConversationRemoved, 1)
-	assert.Equal(t, []string{core.EventConversationLeft, core.EventConversationRemoved}, onBob.names(),
+	assert.Equal(t, []string{core.EventConversationLeft.Name(), core.EventConversationRemoved.Name()}, onBob.names(),
 		"leaving: left, then removed; no conversationUpdated, no participantLeft for oneself")
 	assert.Equal(t, core.StatusNotParticipating, b.Status())
 	left := onAlice.waitFor(t, core.EventParticipantLeft, 1)[0].args[0].(*core.Participant)
@@ -90,7 +90,7 @@ func TestLeaveRemoveAndDelete(t *testing.T) {
 	assert.Equal(t, []string{"before leaving"}, bodies(page.Items))
 	_, err = b.SendMessage(ctx, "after leaving", nil)
 	assert.Equal(t, wire.CodeForbidden, wire.CodeOf(err))
-	_, err = b.SetReadHorizon(ctx, wire.ReadAll, nil)
+	_, err = b.SetReadHorizon(ctx, core.ReadAll, nil)
 	assert.Equal(t, wire.CodeForbidden, wire.CodeOf(err), "the read horizon of a left conversation does not move")
 	require.NoError(t, b.Leave(ctx), "leaving again does nothing")
 

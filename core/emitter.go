@@ -11,7 +11,8 @@ import (
 const DefaultMaxListeners = 10
 
 // Listener is one registered callback. Key identifies it for removal and listing: jsapi uses
-// the JS function, Go callers get a unique key from On. Fn receives the emitted arguments.
+// the JS function, Go callers get a unique key from On, Once, OnWithReplay or an event's
+// Listen. Fn receives the emitted arguments.
 type Listener struct {
 	Key any
 	Fn  func(args ...any)
@@ -22,7 +23,9 @@ type entry struct {
 	once bool
 }
 
-// Emitter is the event emitter behind Client, Conversation, Message, Participant and User.
+// Emitter is the string-named event emitter behind Client, Conversation, Message, Participant
+// and User, each of which hands it out through its Emitter method (see EventSource). Core
+// emits on it through the declarations in events.go.
 // It follows Node's EventEmitter (listener order, once, prepend, removal of the most recently
 // added copy, a snapshot of listeners per emit) and adds replay: every emit records its
 // arguments per event name, and a replay listener receives the latest ones synchronously
@@ -98,23 +101,25 @@ func (e *Emitter) Add(event string, l Listener, opts AddOptions) bool {
 
 // On adds fn for event and returns a function that removes it.
 func (e *Emitter) On(event string, fn func(args ...any)) (off func()) {
-	key := new(byte)
-	e.Add(event, Listener{Key: key, Fn: fn}, AddOptions{})
-	return func() { e.Remove(event, func(k any) bool { return k == key }) }
+	return e.listen(event, fn, AddOptions{})
 }
 
 // Once adds fn for a single call of event and returns a function that removes it.
 func (e *Emitter) Once(event string, fn func(args ...any)) (off func()) {
-	key := new(byte)
-	e.Add(event, Listener{Key: key, Fn: fn}, AddOptions{Once: true})
-	return func() { e.Remove(event, func(k any) bool { return k == key }) }
+	return e.listen(event, fn, AddOptions{Once: true})
 }
 
 // OnWithReplay calls fn with the latest arguments of event, if it was ever emitted, then
 // adds it. It returns a function that removes it.
 func (e *Emitter) OnWithReplay(event string, fn func(args ...any)) (off func()) {
+	return e.listen(event, fn, AddOptions{Replay: true})
+}
+
+// listen adds fn for event under a key of its own, as opts say, and returns a function that
+// removes it.
+func (e *Emitter) listen(event string, fn func(args ...any), opts AddOptions) (off func()) {
 	key := new(byte)
-	e.Add(event, Listener{Key: key, Fn: fn}, AddOptions{Replay: true})
+	e.Add(event, Listener{Key: key, Fn: fn}, opts)
 	return func() { e.Remove(event, func(k any) bool { return k == key }) }
 }
 

@@ -183,12 +183,13 @@ type recorded struct {
 	args []any
 }
 
-func (r *recorder) watch(e interface {
-	On(string, func(...any)) func()
-}, names ...string) {
-	for _, n := range names {
-		n := n
-		e.On(n, func(args ...any) {
+// eventName is an event declaration of core: an Event or a Signal.
+type eventName interface{ Name() string }
+
+func (r *recorder) watch(e core.EventSource, events ...eventName) {
+	for _, ev := range events {
+		n := ev.Name()
+		e.Emitter().On(n, func(args ...any) {
 			r.mu.Lock()
 			r.got = append(r.got, recorded{n, args})
 			r.mu.Unlock()
@@ -196,12 +197,12 @@ func (r *recorder) watch(e interface {
 	}
 }
 
-func (r *recorder) named(name string) []recorded {
+func (r *recorder) named(ev eventName) []recorded {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []recorded
 	for _, e := range r.got {
-		if e.name == name {
+		if e.name == ev.Name() {
 			out = append(out, e)
 		}
 	}
@@ -219,10 +220,10 @@ func (r *recorder) names() []string {
 	return out
 }
 
-func (r *recorder) waitFor(t *testing.T, name string, n int) []recorded {
+func (r *recorder) waitFor(t *testing.T, ev eventName, n int) []recorded {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d %q events", n, name), func() bool { return len(r.named(name)) >= n })
-	return r.named(name)
+	waitFor(t, fmt.Sprintf("%d %q events", n, ev.Name()), func() bool { return len(r.named(ev)) >= n })
+	return r.named(ev)
 }
 
 // admin calls the server's admin REST API as an app backend would.

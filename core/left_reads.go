@@ -3,8 +3,6 @@ package core
 import (
 	"context"
 	"sort"
-
-	"github.com/convo-sdk/convo/wire"
 )
 
 // Reads on a conversation the user has left answer from what the client held when it left,
@@ -32,13 +30,13 @@ func (cv *Conversation) heldParticipants() []*Participant {
 
 // heldMessages pages the cached messages the way GetMessages pages the server's: ascending
 // index order, backwards ending at anchor (the newest when nil), forward starting there.
-func (cv *Conversation) heldMessages(pageSize int, anchor *int64, direction string) *Paginator[*Message] {
+func (cv *Conversation) heldMessages(pageSize int, anchor *int64, direction Direction) *Paginator[*Message] {
 	cv.client.mu.Lock()
 	all := make([]*Message, len(cv.byIndex))
 	copy(all, cv.byIndex)
 	cv.client.mu.Unlock()
 	var start, end int
-	if direction == wire.Forward {
+	if direction == Forward {
 		if anchor != nil {
 			start = sort.Search(len(all), func(i int) bool { return all[i].Index() >= *anchor })
 		}
@@ -52,7 +50,7 @@ func (cv *Conversation) heldMessages(pageSize int, anchor *int64, direction stri
 	}
 	items := all[start:end:end]
 	p := &Paginator[*Message]{Items: items, HasPrevPage: start > 0, HasNextPage: end < len(all)}
-	linkMessagePages(p, func(_ context.Context, anchor int64, direction string) (*Paginator[*Message], error) {
+	linkMessagePages(p, func(_ context.Context, anchor int64, direction Direction) (*Paginator[*Message], error) {
 		return cv.heldMessages(pageSize, &anchor, direction), nil
 	})
 	return p

@@ -23,7 +23,7 @@ func TestClientConnectsAndInitialises(t *testing.T) {
 	c := core.New(env.Token("alice", time.Hour), &core.Options{DeferStart: true, Logf: t.Logf})
 	c.OnConnectionStateChanged(func(s core.ConnectionState) { states.add(string(s)) })
 	initialised := make(chan struct{})
-	c.Once(core.EventInitialized, func(...any) { close(initialised) })
+	core.EventInitialized.Listen(c, func() { close(initialised) }, core.AddOptions{Once: true})
 	assert.Equal(t, core.StateUnknown, c.ConnectionState())
 	c.Start()
 	select {
@@ -37,7 +37,7 @@ func TestClientConnectsAndInitialises(t *testing.T) {
 	assert.Equal(t, []string{"connecting", "connected", "disconnecting", "disconnected"}, states.snapshot())
 	// Replay still tells a late listener that the client was initialised.
 	replayed := false
-	c.OnWithReplay(core.EventInitialized, func(...any) { replayed = true })
+	core.EventInitialized.Listen(c, func() { replayed = true }, core.AddOptions{Replay: true})
 	assert.True(t, replayed)
 }
 
@@ -61,15 +61,15 @@ func TestStartUpInitialisesThenAnnouncesEachConversationAddedThenJoined(t *testi
 	bob.Start()
 	require.NoError(t, bob.WaitInitialized(ctx))
 	seen.waitFor(t, core.EventConversationJoined, 2)
-	assert.Equal(t, core.EventInitialized, seen.names()[0], "initialized first, then the conversations")
-	assert.Equal(t, []string{core.EventUserUpdated, core.EventUserSubscribed, core.EventInitialized}, own.names(),
+	assert.Equal(t, core.EventInitialized.Name(), seen.names()[0], "initialized first, then the conversations")
+	assert.Equal(t, []string{core.EventUserUpdated.Name(), core.EventUserSubscribed.Name(), core.EventInitialized.Name()}, own.names(),
 		"the own user's record, then initialized")
 	upd := own.named(core.EventUserUpdated)[0].args[0].(core.UserUpdate)
 	assert.Equal(t, []string{wire.ReasonReachabilityOnline}, upd.UpdateReasons)
 	assert.Same(t, bob.User(), upd.User)
 	var got []string
 	for _, r := range seen.got {
-		if r.name == core.EventInitialized {
+		if r.name == core.EventInitialized.Name() {
 			continue
 		}
 		got = append(got, r.name+" "+r.args[0].(*core.Conversation).FriendlyName())
@@ -87,7 +87,7 @@ func TestDeniedTokenFailsInitAndCalls(t *testing.T) {
 	var failure core.InitFailure
 	c := core.New(expired, &core.Options{DeferStart: true, Logf: t.Logf})
 	failed := make(chan struct{})
-	c.Once(core.EventInitFailed, func(args ...any) { failure = args[0].(core.InitFailure); close(failed) })
+	core.EventInitFailed.Listen(c, func(f core.InitFailure) { failure = f; close(failed) }, core.AddOptions{Once: true})
 	c.Start()
 	select {
 	case <-failed:

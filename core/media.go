@@ -69,25 +69,24 @@ func (c *Client) httpBase() (string, error) {
 	return u.Scheme + "://" + u.Host, nil
 }
 
-// UploadMedia stores a file on the server and returns its description, to attach to a message
-// with SendMessageArgs.MediaSids. The token travels in the Authorization header.
-func (c *Client) UploadMedia(ctx context.Context, up MediaUpload, progress UploadProgress) (wire.Media, error) {
-	var out wire.Media
+// UploadMedia stores a file on the server and returns it, to attach to a message by its sid.
+// The token travels in the Authorization header.
+func (c *Client) UploadMedia(ctx context.Context, up MediaUpload, progress UploadProgress) (*Media, error) {
 	if err := c.ready(ctx); err != nil {
-		return out, err
+		return nil, err
 	}
 	if up.ContentType == "" {
-		return out, wire.Errorf(CodeClientArgument, "media needs a content type")
+		return nil, wire.Errorf(CodeClientArgument, "media needs a content type")
 	}
 	if len(up.Data) > wire.DefaultMaxMediaBytes {
-		return out, wire.Errorf(wire.CodeTooLarge, "media is %d bytes; the limit is %d", len(up.Data), wire.DefaultMaxMediaBytes)
+		return nil, wire.Errorf(wire.CodeTooLarge, "media is %d bytes; the limit is %d", len(up.Data), wire.DefaultMaxMediaBytes)
 	}
 	if up.Category == "" {
 		up.Category = wire.MediaCategoryMedia
 	}
 	base, err := c.httpBase()
 	if err != nil {
-		return out, err
+		return nil, err
 	}
 	q := url.Values{"category": {up.Category}}
 	if up.Filename != "" {
@@ -95,7 +94,7 @@ func (c *Client) UploadMedia(ctx context.Context, up MediaUpload, progress Uploa
 	}
 	status, raw, err := postMedia(ctx, base+"/v1/media?"+q.Encode(), up.ContentType, c.Token(), up.Data, progress)
 	if err != nil {
-		return out, wire.Errorf(wire.CodeUnavailable, "uploading media: %v", err)
+		return nil, wire.Errorf(wire.CodeUnavailable, "uploading media: %v", err)
 	}
 	if status != 200 && status != 201 {
 		// The server answers {"error": {code, message}}; accept a bare {code, message} too.
@@ -103,21 +102,22 @@ func (c *Client) UploadMedia(ctx context.Context, up MediaUpload, progress Uploa
 			Error *wire.Error `json:"error"`
 		}
 		if json.Unmarshal(raw, &wrapped) == nil && wrapped.Error != nil && wrapped.Error.Code != 0 {
-			return out, wrapped.Error
+			return nil, wrapped.Error
 		}
 		var e wire.Error
 		if json.Unmarshal(raw, &e) == nil && e.Code != 0 {
-			return out, &e
+			return nil, &e
 		}
-		return out, wire.Errorf(wire.CodeInternal, "uploading media: HTTP %d: %s", status, strings.TrimSpace(string(raw)))
+		return nil, wire.Errorf(wire.CodeInternal, "uploading media: HTTP %d: %s", status, strings.TrimSpace(string(raw)))
 	}
+	var out wire.Media
 	if err := json.Unmarshal(raw, &out); err != nil {
-		return out, wire.Errorf(wire.CodeInternal, "uploading media: unexpected reply: %v", err)
+		return nil, wire.Errorf(wire.CodeInternal, "uploading media: unexpected reply: %v", err)
 	}
 	if progress != nil {
 		progress(int64(len(up.Data)), int64(len(up.Data)))
 	}
-	return out, nil
+	return &Media{client: c, data: out}, nil
 }
 
 // GetTemporaryContentURLs returns a short-lived URL for each media sid the user may read.

@@ -19,8 +19,9 @@ type Message struct {
 	media     map[string]*Media
 }
 
-// Emitter returns the message's event emitter, created on first use. An emit creates it too,
-// so a replay listener added later still receives the latest value.
+// Emitter returns the message's string-named emitter, for bindings (see EventSource), created
+// on first use. An emit creates it too, so a replay listener added later still receives the
+// latest value.
 func (m *Message) Emitter() *Emitter {
 	if e := m.emitter.Load(); e != nil {
 		return e
@@ -32,25 +33,7 @@ func (m *Message) Emitter() *Emitter {
 	return m.emitter.Load()
 }
 
-// On adds fn for event; see Emitter.On.
-func (m *Message) On(event string, fn func(args ...any)) (off func()) {
-	return m.Emitter().On(event, fn)
-}
-
-// Once adds fn for one call of event; see Emitter.Once.
-func (m *Message) Once(event string, fn func(args ...any)) (off func()) {
-	return m.Emitter().Once(event, fn)
-}
-
-// OnWithReplay adds fn after calling it with event's latest arguments; see Emitter.OnWithReplay.
-func (m *Message) OnWithReplay(event string, fn func(args ...any)) (off func()) {
-	return m.Emitter().OnWithReplay(event, fn)
-}
-
-// Emit emits event; see Emitter.Emit.
-func (m *Message) Emit(event string, args ...any) bool { return m.Emitter().Emit(event, args...) }
-
-// ListenerCount returns how many listeners event has.
+// ListenerCount returns how many listeners event has, without creating the emitter.
 func (m *Message) ListenerCount(event string) int {
 	if e := m.emitter.Load(); e != nil {
 		return e.ListenerCount(event)
@@ -75,8 +58,22 @@ func (m *Message) snapshot() wire.Message {
 	return m.data.wire(m.sid, m.conv.sid)
 }
 
-// Data returns a copy of the message's fields, read at once.
-func (m *Message) Data() wire.Message { return m.snapshot() }
+// MessageFields are the fields of a message that a listener reads first, read at once.
+type MessageFields struct {
+	Index                    int64
+	Author, ParticipantSid   string
+	Body                     *string
+	DateCreated, DateUpdated time.Time
+}
+
+// Fields returns the message's index, author, participant sid, body and dates, read at once.
+func (m *Message) Fields() MessageFields {
+	m.conv.client.mu.Lock()
+	defer m.conv.client.mu.Unlock()
+	d := &m.data
+	return MessageFields{Index: d.Index, Author: d.Author, ParticipantSid: d.ParticipantSid, Body: d.Body,
+		DateCreated: d.DateCreated, DateUpdated: d.DateUpdated}
+}
 
 // Sid returns the message's sid.
 func (m *Message) Sid() string { return m.sid }
@@ -118,10 +115,30 @@ func (m *Message) LastUpdatedBy() string { return m.snapshot().LastUpdatedBy }
 func (m *Message) ContentSid() string { return m.snapshot().ContentSid }
 
 // ContentVariables returns the values the template was filled with.
-func (m *Message) ContentVariables() []wire.ContentVariable { return m.snapshot().ContentVariables }
+func (m *Message) ContentVariables() []ContentVariable {
+	return contentVariablesOf(m.snapshot().ContentVariables)
+}
+
+// AggregatedDeliveryReceipt summarises the delivery of a message to its non-chat recipients:
+// how many there are and, per delivery status, whether "none", "some" or "all" reached it.
+type AggregatedDeliveryReceipt struct {
+	Total       int
+	Sent        string
+	Delivered   string
+	Read        string
+	Undelivered string
+	Failed      string
+}
 
 // AggregatedDeliveryReceipt summarises delivery to non-chat recipients; nil when none.
-func (m *Message) AggregatedDeliveryReceipt() *wire.AggregatedReceipt { return m.snapshot().Receipts }
+func (m *Message) AggregatedDeliveryReceipt() *AggregatedDeliveryReceipt {
+	r := m.snapshot().Receipts
+	if r == nil {
+		return nil
+	}
+	copied := AggregatedDeliveryReceipt(*r)
+	return &copied
+}
 
 // GetParticipant returns the author's participant object.
 func (m *Message) GetParticipant(ctx context.Context) (*Participant, error) {
@@ -167,47 +184,88 @@ func (m *Message) update(ctx context.Context, args wire.UpdateMessageArgs) error
 	return nil
 }
 
+// DetailedDeliveryReceipt is the delivery of a message to one non-chat recipient.
+type DetailedDeliveryReceipt struct {
+	Sid               string
+	MessageSid        string
+	ConversationSid   string
+	ChannelMessageSid string
+	ParticipantSid    string
+	Status            string // "sent", "delivered", "read", "undelivered" or "failed"
+	ErrorCode         int
+	DateCreated       time.Time
+	DateUpdated       time.Time
+}
+
 // GetDetailedDeliveryReceipts returns the message's per-recipient delivery receipts.
-func (m *Message) GetDetailedDeliveryReceipts(ctx context.Context) ([]wire.DetailedReceipt, error) {
+func (m *Message) GetDetailedDeliveryReceipts(ctx context.Context) ([]DetailedDeliveryReceipt, error) {
 	c := m.conv.client
 	if err := c.ready(ctx); err != nil {
 		return nil, err
 	}
 	var page wire.ReceiptPage
 	err := c.call(ctx, wire.OpMessageReceipts, wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, &page, resendAfterReconnect)
-	return page.Items, err
+	return convertAll(page.Items, func(r wire.DetailedReceipt) DetailedDeliveryReceipt { return DetailedDeliveryReceipt(r) }), err
+}
+
+// ChannelMetadata is what a non-chat channel recorded about a message: the channel type and
+// its data as JSON.
+type ChannelMetadata struct {
+	Type string
+	Data json.RawMessage
 }
 
 // GetChannelMetadata returns what a non-chat channel recorded about the message, or nil.
-func (m *Message) GetChannelMetadata(ctx context.Context) (*wire.ChannelMetadata, error) {
+func (m *Message) GetChannelMetadata(ctx context.Context) (*ChannelMetadata, error) {
 	c := m.conv.client
 	if err := c.ready(ctx); err != nil {
 		return nil, err
 	}
 	var meta *wire.ChannelMetadata
 	err := c.call(ctx, wire.OpMessageChannelMeta, wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, &meta, resendAfterReconnect)
-	return meta, err
+	return (*ChannelMetadata)(meta), err
+}
+
+// Recipient is one recipient of a (non-chat) message. Type is "email" for an email
+// recipient, described by Level ("to" or "cc"), Name and Address; any other type carries what
+// the channel recorded in RawData.
+type Recipient struct {
+	Type       string
+	MessageSid string
+	Level      string
+	Name       string
+	Address    string
+	RawData    json.RawMessage
 }
 
 // GetMessageRecipients lists who the (email) message went to.
-func (m *Message) GetMessageRecipients(ctx context.Context) ([]wire.Recipient, error) {
+func (m *Message) GetMessageRecipients(ctx context.Context) ([]Recipient, error) {
 	return m.conv.GetMessageRecipients(ctx, m.sid)
 }
 
 // GetMessageRecipients lists who an (email) message went to.
-func (cv *Conversation) GetMessageRecipients(ctx context.Context, messageSid string) ([]wire.Recipient, error) {
+func (cv *Conversation) GetMessageRecipients(ctx context.Context, messageSid string) ([]Recipient, error) {
 	if err := cv.client.ready(ctx); err != nil {
 		return nil, err
 	}
 	var page wire.RecipientPage
 	err := cv.client.call(ctx, wire.OpMessageRecipients, wire.MessageRef{ConversationSid: cv.sid, MessageSid: messageSid}, &page, resendAfterReconnect)
-	return page.Items, err
+	return convertAll(page.Items, func(r wire.Recipient) Recipient { return Recipient(r) }), err
 }
 
+// Direction says which way a page of messages runs from its anchor.
+type Direction string
+
+// The directions of GetMessages.
+const (
+	Backwards Direction = wire.Backwards // the page ends at the anchor (or the newest message)
+	Forward   Direction = wire.Forward   // the page starts at the anchor
+)
+
 // GetMessages returns a page of up to pageSize messages (30 when 0) in ascending index order.
-// Backwards (the default) ends the page at anchor, or at the newest message when anchor is
-// nil; forward starts it there. PrevPage on the result goes to older messages.
-func (cv *Conversation) GetMessages(ctx context.Context, pageSize int, anchor *int64, direction string) (*Paginator[*Message], error) {
+// Backwards (the default, also for "") ends the page at anchor, or at the newest message when
+// anchor is nil; Forward starts it there. PrevPage on the result goes to older messages.
+func (cv *Conversation) GetMessages(ctx context.Context, pageSize int, anchor *int64, direction Direction) (*Paginator[*Message], error) {
 	if err := cv.client.ready(ctx); err != nil {
 		return nil, err
 	}
@@ -218,15 +276,15 @@ func (cv *Conversation) GetMessages(ctx context.Context, pageSize int, anchor *i
 		return nil, wire.Errorf(CodeClientArgument, "pageSize must be between 1 and %d, got %d", wire.MaxPageSize, pageSize)
 	}
 	if direction == "" {
-		direction = wire.Backwards
+		direction = Backwards
 	}
-	if direction != wire.Backwards && direction != wire.Forward {
-		return nil, wire.Errorf(CodeClientArgument, "direction must be %q or %q, got %q", wire.Backwards, wire.Forward, direction)
+	if direction != Backwards && direction != Forward {
+		return nil, wire.Errorf(CodeClientArgument, "direction must be %q or %q, got %q", Backwards, Forward, direction)
 	}
 	if cv.isLeft() {
 		return cv.heldMessages(pageSize, anchor, direction), nil
 	}
-	args := wire.ListMessagesArgs{ConversationSid: cv.sid, PageSize: pageSize, Anchor: anchor, Direction: direction}
+	args := wire.ListMessagesArgs{ConversationSid: cv.sid, PageSize: pageSize, Anchor: anchor, Direction: string(direction)}
 	var page wire.MessagePage
 	if err := cv.client.call(ctx, wire.OpMessageList, args, &page, resendAfterReconnect); err != nil {
 		return nil, err
@@ -236,7 +294,7 @@ func (cv *Conversation) GetMessages(ctx context.Context, pageSize int, anchor *i
 		items[i], _ = cv.upsertMessage(m)
 	}
 	p := &Paginator[*Message]{Items: items, HasPrevPage: page.HasPrev, HasNextPage: page.HasNext}
-	linkMessagePages(p, func(ctx context.Context, anchor int64, direction string) (*Paginator[*Message], error) {
+	linkMessagePages(p, func(ctx context.Context, anchor int64, direction Direction) (*Paginator[*Message], error) {
 		return cv.GetMessages(ctx, pageSize, &anchor, direction)
 	})
 	return p, nil
@@ -274,7 +332,7 @@ func (c *Client) emitMessageAdded(m wire.Message) {
 	if p := conv.participantByIdentity(m.Author); p != nil {
 		p.stopTyping()
 	}
-	c.Emit(EventMessageAdded, msg)
-	conv.Emit(ConversationEventMessageAdded, msg)
+	EventMessageAdded.emit(c.emitter, msg)
+	ConversationEventMessageAdded.emit(conv.emitter, msg)
 	c.emitConversationUpdated(conv, []string{wire.ReasonLastMessage})
 }

@@ -27,15 +27,15 @@ func TestMessageEmitterIsCreatedOnFirstUse(t *testing.T) {
 	if msg.emitter.Load() != nil {
 		t.Fatal("a new message already has an emitter")
 	}
-	if n := msg.ListenerCount(MessageEventUpdated); n != 0 {
+	if n := msg.ListenerCount(MessageEventUpdated.Name()); n != 0 {
 		t.Fatalf("ListenerCount = %d", n)
 	}
 	if msg.emitter.Load() != nil {
 		t.Fatal("ListenerCount created an emitter")
 	}
-	msg.Emit(MessageEventUpdated, "first")
+	msg.Emitter().Emit(MessageEventUpdated.Name(), "first")
 	var got []any
-	msg.OnWithReplay(MessageEventUpdated, func(args ...any) { got = append(got, args...) })
+	msg.Emitter().OnWithReplay(MessageEventUpdated.Name(), func(args ...any) { got = append(got, args...) })
 	if len(got) != 1 || got[0] != "first" {
 		t.Fatalf("replay got %v", got)
 	}
@@ -214,7 +214,7 @@ func BenchmarkMessagePageRead(b *testing.B) {
 	b.SetBytes(int64(len(pageJSON)))
 	b.ReportAllocs()
 	for b.Loop() {
-		p, err := conv.GetMessages(ctx, wire.DefaultMessagePageSize, nil, wire.Backwards)
+		p, err := conv.GetMessages(ctx, wire.DefaultMessagePageSize, nil, Backwards)
 		if err != nil {
 			b.Fatal(err)
 		}

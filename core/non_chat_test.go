@@ -36,7 +36,7 @@ func TestNonChatRecipientsReceiptsAndChannelMetadata(t *testing.T) {
 	updates.watch(alice, core.EventMessageUpdated)
 	index, err := conv.SendMessage(ctx, "we are on it", nil)
 	require.NoError(t, err)
-	page, err := conv.GetMessages(ctx, 1, &index, wire.Backwards)
+	page, err := conv.GetMessages(ctx, 1, &index, core.Backwards)
 	require.NoError(t, err)
 	msg := page.Items[0]
 	recipients, err := msg.GetMessageRecipients(ctx)

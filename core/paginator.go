@@ -43,12 +43,12 @@ func pageOf[T any](all []T, start, size int) *Paginator[T] {
 
 // linkMessagePages links a page of messages to its neighbours: fetch reads the page that ends
 // at (backwards) or starts at (forward) an anchor index.
-func linkMessagePages(p *Paginator[*Message], fetch func(ctx context.Context, anchor int64, direction string) (*Paginator[*Message], error)) {
+func linkMessagePages(p *Paginator[*Message], fetch func(ctx context.Context, anchor int64, direction Direction) (*Paginator[*Message], error)) {
 	if len(p.Items) == 0 {
 		return
 	}
 	first, last := p.Items[0].Index(), p.Items[len(p.Items)-1].Index()
-	p.prev = func(ctx context.Context) (*Paginator[*Message], error) { return fetch(ctx, first-1, wire.Backwards) }
+	p.prev = func(ctx context.Context) (*Paginator[*Message], error) { return fetch(ctx, first-1, Backwards) }
 	p.next = func(ctx context.Context) (*Paginator[*Message], error) { return fetch(ctx, last+1, wire.Forward) }
 }
 

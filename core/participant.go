@@ -10,14 +10,17 @@ import (
 
 // Participant is a member of a conversation. One sid maps to one *Participant per client.
 type Participant struct {
-	*Emitter
-	conv *Conversation
-	sid  string
+	emitter *Emitter
+	conv    *Conversation
+	sid     string
 	// Guarded by client.mu.
 	data        wire.Participant
 	typing      bool
 	typingTimer *time.Timer
 }
+
+// Emitter returns the participant's string-named emitter, for bindings; see EventSource.
+func (p *Participant) Emitter() *Emitter { return p.emitter }
 
 func (cv *Conversation) upsertParticipant(p wire.Participant) (*Participant, bool) {
 	c := cv.client
@@ -25,7 +28,7 @@ func (cv *Conversation) upsertParticipant(p wire.Participant) (*Participant, boo
 	defer c.mu.Unlock()
 	part, ok := cv.participants[p.Sid]
 	if !ok {
-		part = &Participant{Emitter: c.newEmitter(), conv: cv, sid: p.Sid}
+		part = &Participant{emitter: c.newEmitter(), conv: cv, sid: p.Sid}
 		cv.participants[p.Sid] = part
 	}
 	part.data = p

@@ -15,7 +15,17 @@ type PushNotification struct {
 	Sound  string
 	Badge  *int
 	Action string
-	Data   wire.PushData
+	Data   PushData
+}
+
+// PushData says what a push notification is about; each field is set when it applies.
+type PushData struct {
+	ConversationSid   string
+	ConversationTitle string
+	MessageSid        string
+	MessageIndex      *int64
+	MediaCount        int
+	Author            string
 }
 
 // ParsePushNotification reads a push payload as the server's push webhook produced it
@@ -45,7 +55,7 @@ func ParsePushNotification(payload json.RawMessage) (*PushNotification, error) {
 	default:
 		return nil, wire.Errorf(CodeClientArgument, "unknown push notification type %q", p.Type)
 	}
-	return &PushNotification{Type: p.Type, Title: p.Title, Body: p.Body, Sound: p.Sound, Badge: p.Badge, Action: p.Action, Data: p.Data}, nil
+	return &PushNotification{Type: p.Type, Title: p.Title, Body: p.Body, Sound: p.Sound, Badge: p.Badge, Action: p.Action, Data: PushData(p.Data)}, nil
 }
 
 // HandlePushNotification parses a push payload and emits pushNotification with it.
@@ -57,7 +67,7 @@ func (c *Client) HandlePushNotification(ctx context.Context, payload json.RawMes
 	if err := c.ready(ctx); err != nil {
 		return err
 	}
-	c.events.push(func() { c.Emit(EventPushNotification, *n) })
+	c.events.push(func() { EventPushNotification.emit(c.emitter, *n) })
 	return nil
 }
 

@@ -31,7 +31,7 @@ func TestHandlePushNotificationEmitsIt(t *testing.T) {
 	ctx := testCtx(t)
 	alice := newClient(t, env, "alice", nil)
 	got := make(chan core.PushNotification, 1)
-	alice.Once(core.EventPushNotification, func(args ...any) { got <- args[0].(core.PushNotification) })
+	core.EventPushNotification.Listen(alice, func(n core.PushNotification) { got <- n }, core.AddOptions{Once: true})
 	index := int64(3)
 	payload, _ := json.Marshal(wire.PushPayload{Type: wire.PushNewMessage, Title: "room", Body: "bob: hi",
 		Data: wire.PushData{ConversationSid: "CH1", MessageIndex: &index}})

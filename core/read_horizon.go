@@ -19,15 +19,26 @@ type readReport struct {
 	sending  bool // a report is on its way (flushReads holds cv.reporting until it is answered)
 }
 
+// ReadMode says how SetReadHorizon moves the read horizon.
+type ReadMode string
+
+// The read modes.
+const (
+	ReadSet     ReadMode = wire.ReadSet     // to the index (nil: nothing read)
+	ReadAdvance ReadMode = wire.ReadAdvance // to the index only if that is further: never back
+	ReadAll     ReadMode = wire.ReadAll     // everything read (the newest index)
+	ReadNone    ReadMode = wire.ReadNone    // nothing read
+)
+
 // SetReadHorizon moves the current user's read horizon and returns the unread count it
-// leaves. mode is wire.ReadSet (index may be nil: nothing read), wire.ReadAdvance (never
-// moves back), wire.ReadAll or wire.ReadNone. The change applies locally at once; reports
+// leaves. mode is ReadSet (index may be nil: nothing read), ReadAdvance (never moves back),
+// ReadAll or ReadNone. The change applies locally at once; reports
 // to the server are batched, at most one per conversation every 5 s, and flushed on Shutdown.
 // The count is computed from message indexes.
-func (cv *Conversation) SetReadHorizon(ctx context.Context, mode string, index *int64) (int64, error) {
+func (cv *Conversation) SetReadHorizon(ctx context.Context, mode ReadMode, index *int64) (int64, error) {
 	switch mode {
-	case wire.ReadSet, wire.ReadNone, wire.ReadAll:
-	case wire.ReadAdvance:
+	case ReadSet, ReadNone, ReadAll:
+	case ReadAdvance:
 		if index == nil {
 			return 0, wire.Errorf(CodeClientArgument, "advancing the read horizon needs an index")
 		}
@@ -57,13 +68,13 @@ func (cv *Conversation) SetReadHorizon(ctx context.Context, mode string, index *
 	}
 	next := cur
 	switch mode {
-	case wire.ReadSet:
+	case ReadSet:
 		next = index
-	case wire.ReadNone:
+	case ReadNone:
 		next = nil
-	case wire.ReadAll:
+	case ReadAll:
 		next = last
-	case wire.ReadAdvance:
+	case ReadAdvance:
 		if cur == nil || *index > *cur {
 			next = index
 		}
@@ -73,11 +84,11 @@ func (cv *Conversation) SetReadHorizon(ctx context.Context, mode string, index *
 		cv.data.LastReadMessageIndex = next
 		// A pending "set" must stay a set (it may move the horizon back); otherwise the
 		// call's own mode goes, so "advance" and "all" stay right against other devices.
-		report := &wire.ReadArgs{ConversationSid: cv.sid, Mode: mode, Index: index}
-		if mode == wire.ReadAll {
+		report := &wire.ReadArgs{ConversationSid: cv.sid, Mode: string(mode), Index: index}
+		if mode == ReadAll {
 			report.Index = nil
 		}
-		if p := cv.read.pending; (p != nil && p.Mode == wire.ReadSet) || mode == wire.ReadSet || mode == wire.ReadNone {
+		if p := cv.read.pending; (p != nil && p.Mode == wire.ReadSet) || mode == ReadSet || mode == ReadNone {
 			report = &wire.ReadArgs{ConversationSid: cv.sid, Mode: wire.ReadSet, Index: next}
 		}
 		cv.read.pending = report

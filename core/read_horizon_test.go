@@ -36,11 +36,11 @@ func TestReadHorizonAndUnreadCounts(t *testing.T) {
 	assert.Nil(t, b.LastReadMessageIndex())
 
 	two := int64(2)
-	n, err := b.SetReadHorizon(ctx, wire.ReadAdvance, &two)
+	n, err := b.SetReadHorizon(ctx, core.ReadAdvance, &two)
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, n)
 	one := int64(1)
-	n, err = b.SetReadHorizon(ctx, wire.ReadAdvance, &one)
+	n, err = b.SetReadHorizon(ctx, core.ReadAdvance, &one)
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, n, "advance never moves back")
 	assert.EqualValues(t, 2, *b.LastReadMessageIndex())
@@ -55,10 +55,10 @@ func TestReadHorizonAndUnreadCounts(t *testing.T) {
 	assert.Contains(t, upd.UpdateReasons, wire.ReasonLastReadMessageIndex)
 	assert.EqualValues(t, 2, *upd.Participant.LastReadMessageIndex())
 
-	n, err = b.SetReadHorizon(ctx, wire.ReadAll, nil)
+	n, err = b.SetReadHorizon(ctx, core.ReadAll, nil)
 	require.NoError(t, err)
 	assert.EqualValues(t, 0, n)
-	n, err = b.SetReadHorizon(ctx, wire.ReadNone, nil)
+	n, err = b.SetReadHorizon(ctx, core.ReadNone, nil)
 	require.NoError(t, err)
 	assert.EqualValues(t, 5, n)
 	count, err := b.GetMessagesCount(ctx)
@@ -80,10 +80,10 @@ func TestShutdownFlushesTheReadHorizon(t *testing.T) {
 	}
 	waitFor(t, "bob's copies", func() bool { lm := b.LastMessage(); return lm != nil && lm.Index == 2 })
 	one := int64(1)
-	_, err := b.SetReadHorizon(ctx, wire.ReadSet, &one) // sent at once: the first report
+	_, err := b.SetReadHorizon(ctx, core.ReadSet, &one) // sent at once: the first report
 	require.NoError(t, err)
 	two := int64(2)
-	_, err = b.SetReadHorizon(ctx, wire.ReadSet, &two) // batched: within 5 s of the first
+	_, err = b.SetReadHorizon(ctx, core.ReadSet, &two) // batched: within 5 s of the first
 	require.NoError(t, err)
 	require.NoError(t, bob.Shutdown(ctx))
 
@@ -113,7 +113,7 @@ func TestShutdownKeepsToItsDeadlineWhileAReadReportIsOut(t *testing.T) {
 	}
 	d.mu.Unlock()
 	zero := int64(0)
-	_, err = a.SetReadHorizon(testCtx(t), wire.ReadSet, &zero) // its report goes out at once
+	_, err = a.SetReadHorizon(testCtx(t), core.ReadSet, &zero) // its report goes out at once
 	require.NoError(t, err)
 	time.Sleep(200 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)

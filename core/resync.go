@@ -84,10 +84,10 @@ func (c *Client) resyncOnce() bool {
 		conv, isNew := c.upsertConversation(d)
 		switch {
 		case isNew:
-			c.Emit(EventConversationAdded, conv)
-			c.Emit(EventConversationJoined, conv)
+			EventConversationAdded.emit(c.emitter, conv)
+			EventConversationJoined.emit(c.emitter, conv)
 		case !before.Joined:
-			c.Emit(EventConversationJoined, conv)
+			EventConversationJoined.emit(c.emitter, conv)
 		case len(reasons) > 0:
 			c.emitConversationUpdated(conv, reasons)
 		}

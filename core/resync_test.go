@@ -177,7 +177,7 @@ func TestResyncEmitsWhatChangedWhileAway(t *testing.T) {
 	d.cut()
 	waitFor(t, "alice offline", func() bool { return alice.ConnectionState() == core.StateConnecting })
 	name := "renamed twice"
-	require.NoError(t, renamed.Update(ctx, wire.UpdateConversationArgs{FriendlyName: &name}))
+	require.NoError(t, renamed.Update(ctx, core.UpdateConversationOptions{FriendlyName: &name}))
 	require.NoError(t, deleted.Delete(ctx))
 	require.NoError(t, leftBehind.RemoveParticipant(ctx, "alice"))
 	room("new")

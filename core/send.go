@@ -57,7 +57,7 @@ type MessageBuilder struct {
 	attrs   json.RawMessage
 	media   []MediaUpload
 	content string
-	vars    []wire.ContentVariable
+	vars    []ContentVariable
 }
 
 // PrepareMessage starts a MessageBuilder for this conversation.
@@ -99,7 +99,7 @@ func (b *MessageBuilder) AddMedia(up MediaUpload) *MessageBuilder {
 }
 
 // SetContentTemplate sends the message as a content template filled with variables.
-func (b *MessageBuilder) SetContentTemplate(contentSid string, variables []wire.ContentVariable) *MessageBuilder {
+func (b *MessageBuilder) SetContentTemplate(contentSid string, variables []ContentVariable) *MessageBuilder {
 	b.content, b.vars = contentSid, variables
 	return b
 }
@@ -113,7 +113,7 @@ func (b *MessageBuilder) Build() *UnsentMessage {
 		Attributes:       b.attrs,
 		Media:            append([]MediaUpload(nil), b.media...),
 		ContentSid:       b.content,
-		ContentVariables: append([]wire.ContentVariable(nil), b.vars...),
+		ContentVariables: append([]ContentVariable(nil), b.vars...),
 		key:              newIdempotencyKey(),
 	}
 }
@@ -132,7 +132,7 @@ type UnsentMessage struct {
 	Attributes       json.RawMessage
 	Media            []MediaUpload
 	ContentSid       string
-	ContentVariables []wire.ContentVariable
+	ContentVariables []ContentVariable
 
 	key      string
 	mu       sync.Mutex
@@ -162,11 +162,11 @@ func (u *UnsentMessage) Send(ctx context.Context, progress UploadProgress) (int6
 			return 0, err
 		}
 		done += int64(len(up.Data))
-		u.uploaded = append(u.uploaded, md.Sid)
+		u.uploaded = append(u.uploaded, md.Sid())
 	}
 	args := wire.SendMessageArgs{
 		ConversationSid: u.conv.sid, Body: u.Body, Subject: u.Subject, Attributes: u.Attributes,
-		MediaSids: u.uploaded, ContentSid: u.ContentSid, ContentVariables: u.ContentVariables, IdempotencyKey: u.key,
+		MediaSids: u.uploaded, ContentSid: u.ContentSid, ContentVariables: wireContentVariables(u.ContentVariables), IdempotencyKey: u.key,
 	}
 	return u.conv.send(ctx, args)
 }

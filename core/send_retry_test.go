@@ -78,7 +78,7 @@ func TestSendRetriesWhileTheDatabaseIsUnavailable(t *testing.T) {
 	_, err = conv.SendMessage(ctx, "next", nil)
 	require.NoError(t, err)
 
-	page, err := conv.GetMessages(ctx, 10, nil, wire.Backwards)
+	page, err := conv.GetMessages(ctx, 10, nil, core.Backwards)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"stored once", "next"}, bodies(page.Items), "the retries reused the idempotency key")
 }

@@ -126,16 +126,16 @@ func (c *Client) handleConnectError(err error) bool {
 	var we *wire.Error
 	if !errors.As(err, &we) || !we.Code.IsAuth() {
 		c.events.pushUrgent(func() {
-			c.Emit(EventConnectionError, ConnectionError{Terminal: false, Message: err.Error(), Code: wire.CodeOf(err)})
+			EventConnectionError.emit(c.emitter, ConnectionError{Terminal: false, Message: err.Error(), Code: wire.CodeOf(err)})
 		})
 		return false
 	}
 	c.setState(StateDenied)
 	if we.Code == wire.CodeTokenExpired {
-		c.events.pushUrgent(func() { c.Emit(EventTokenExpired) })
+		c.events.pushUrgent(func() { EventTokenExpired.emit(c.emitter) })
 	}
 	c.events.pushUrgent(func() {
-		c.Emit(EventConnectionError, ConnectionError{Terminal: true, Message: we.Message, Code: we.Code})
+		EventConnectionError.emit(c.emitter, ConnectionError{Terminal: true, Message: we.Message, Code: we.Code})
 	})
 	if !c.initialised() {
 		c.failInit(true, err)

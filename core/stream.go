@@ -37,9 +37,9 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 			conv, isNew := c.upsertConversation(ev.Conversation)
 			conv.markStreamHistory(ev.Conversation.LastMessage)
 			if isNew {
-				c.Emit(EventConversationAdded, conv)
+				EventConversationAdded.emit(c.emitter, conv)
 			}
-			c.Emit(EventConversationJoined, conv)
+			EventConversationJoined.emit(c.emitter, conv)
 		}
 	case wire.EventConversationLeft, wire.EventConversationRemoved:
 		var ev wire.ConversationRefEvent
@@ -55,7 +55,7 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 			}
 			conv, isNew := c.upsertConversation(ev.Conversation)
 			if isNew {
-				c.Emit(EventConversationAdded, conv)
+				EventConversationAdded.emit(c.emitter, conv)
 				return
 			}
 			// The echo of this client's own read report was already announced locally.
@@ -75,8 +75,8 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 				if ev.Participant.Identity == c.claims.Identity {
 					return
 				}
-				c.Emit(EventParticipantJoined, p)
-				conv.Emit(ConversationEventParticipantJoined, p)
+				EventParticipantJoined.emit(c.emitter, p)
+				ConversationEventParticipantJoined.emit(conv.emitter, p)
 			}
 		}
 	case wire.EventParticipantLeft:
@@ -85,8 +85,8 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 			if conv := c.conversation(ev.Participant.ConversationSid); conv != nil {
 				// Its typing, if any, runs out by its timer, as with the vendor.
 				p := conv.removeParticipant(ev.Participant)
-				c.Emit(EventParticipantLeft, p)
-				conv.Emit(ConversationEventParticipantLeft, p)
+				EventParticipantLeft.emit(c.emitter, p)
+				ConversationEventParticipantLeft.emit(conv.emitter, p)
 			}
 		}
 	case wire.EventParticipantUpdated:
@@ -95,9 +95,9 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 			if conv := c.conversation(ev.Participant.ConversationSid); conv != nil {
 				p, _ := conv.upsertParticipant(ev.Participant)
 				u := ParticipantUpdate{Participant: p, UpdateReasons: ev.UpdateReasons}
-				c.Emit(EventParticipantUpdated, u)
-				conv.Emit(ConversationEventParticipantUpdated, u)
-				p.Emit(ParticipantEventUpdated, u)
+				EventParticipantUpdated.emit(c.emitter, u)
+				ConversationEventParticipantUpdated.emit(conv.emitter, u)
+				ParticipantEventUpdated.emit(p.emitter, u)
 			}
 		}
 	case wire.EventMessageAdded:
@@ -111,9 +111,9 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 			if conv := c.conversation(ev.Message.ConversationSid); conv != nil {
 				m, _ := conv.upsertMessage(ev.Message)
 				u := MessageUpdate{Message: m, UpdateReasons: ev.UpdateReasons}
-				c.Emit(EventMessageUpdated, u)
-				conv.Emit(ConversationEventMessageUpdated, u)
-				m.Emit(MessageEventUpdated, u)
+				EventMessageUpdated.emit(c.emitter, u)
+				ConversationEventMessageUpdated.emit(conv.emitter, u)
+				MessageEventUpdated.emit(m.Emitter(), u)
 			}
 		}
 	case wire.EventMessageRemoved:
@@ -121,8 +121,8 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 		if c.decodeEvent(name, data, &ev) {
 			if conv := c.conversation(ev.Message.ConversationSid); conv != nil {
 				m := conv.removeMessage(ev.Message)
-				c.Emit(EventMessageRemoved, m)
-				conv.Emit(ConversationEventMessageRemoved, m)
+				EventMessageRemoved.emit(c.emitter, m)
+				ConversationEventMessageRemoved.emit(conv.emitter, m)
 			}
 		}
 	default:

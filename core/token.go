@@ -82,10 +82,10 @@ func (c *Client) scheduleTokenTimers() {
 	about, expired := tokenWarningDelays(time.Now(), c.claims.IssuedAt, exp, c.opts.TokenExpiryLead)
 	c.tokenTimers = []*time.Timer{
 		time.AfterFunc(about, func() {
-			c.events.pushUrgent(func() { c.Emit(EventTokenAboutToExpire, time.Until(exp)) })
+			c.events.pushUrgent(func() { EventTokenAboutToExpire.emit(c.emitter, time.Until(exp)) })
 		}),
 		time.AfterFunc(expired, func() {
-			c.events.pushUrgent(func() { c.Emit(EventTokenExpired) })
+			c.events.pushUrgent(func() { EventTokenExpired.emit(c.emitter) })
 		}),
 	}
 }

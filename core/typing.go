@@ -71,9 +71,9 @@ func (p *Participant) startTyping() {
 	}
 	p.typingTimer = time.AfterFunc(wire.TypingTimeout, func() { c.events.push(p.stopTyping) })
 	c.mu.Unlock()
-	p.Emit(ParticipantEventTypingStarted, p)
-	c.Emit(EventTypingStarted, p)
-	p.conv.Emit(ConversationEventTypingStarted, p)
+	ParticipantEventTypingStarted.emit(p.emitter, p)
+	EventTypingStarted.emit(c.emitter, p)
+	ConversationEventTypingStarted.emit(p.conv.emitter, p)
 }
 
 // stopTyping ends a typing period, if one is running.
@@ -90,7 +90,7 @@ func (p *Participant) stopTyping() {
 	if !was {
 		return
 	}
-	p.Emit(ParticipantEventTypingEnded, p)
-	c.Emit(EventTypingEnded, p)
-	p.conv.Emit(ConversationEventTypingEnded, p)
+	ParticipantEventTypingEnded.emit(p.emitter, p)
+	EventTypingEnded.emit(c.emitter, p)
+	ConversationEventTypingEnded.emit(p.conv.emitter, p)
 }

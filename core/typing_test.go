@@ -32,7 +32,7 @@ func TestTypingStartsPerSignalAndEndsOnTheirMessage(t *testing.T) {
 	assert.False(t, p.IsTyping())
 	time.Sleep(200 * time.Millisecond)
 	assert.Len(t, onBob.named(core.EventTypingStarted), 1, "the throttled call sent nothing")
-	assert.Empty(t, bob.Listeners("x"))
+	assert.Empty(t, bob.Emitter().Listeners("x"))
 }
 
 func TestTypingEndsAfterSilence(t *testing.T) {

@@ -14,18 +14,21 @@ const MaxSubscribedUsers = 100
 // User is a user's public record. One identity maps to one *User per client; Client.User() is
 // the signed-in user, always subscribed and never counted against MaxSubscribedUsers.
 type User struct {
-	*Emitter
-	client *Client
+	emitter *Emitter
+	client  *Client
 	// Guarded by client.mu.
 	data       wire.User
 	subscribed bool
 }
 
 func newUser(c *Client, d wire.User) *User {
-	u := &User{Emitter: NewEmitter(), client: c, data: d}
-	u.OnListenerPanic = func(event string, r any) { c.opts.Logf("convo: a %q listener panicked: %v", event, r) }
+	u := &User{emitter: NewEmitter(), client: c, data: d}
+	u.emitter.OnListenerPanic = func(event string, r any) { c.opts.Logf("convo: a %q listener panicked: %v", event, r) }
 	return u
 }
+
+// Emitter returns the user's string-named emitter, for bindings; see EventSource.
+func (u *User) Emitter() *Emitter { return u.emitter }
 
 func (u *User) apply(d wire.User) {
 	u.client.mu.Lock()
@@ -152,8 +155,8 @@ func (c *Client) GetUser(ctx context.Context, identity string) (*User, error) {
 	c.mu.Unlock()
 	if newly {
 		c.events.push(func() {
-			u.Emit(UserEventSubscribed, u)
-			c.Emit(EventUserSubscribed, u)
+			UserEventSubscribed.emit(u.emitter, u)
+			EventUserSubscribed.emit(c.emitter, u)
 		})
 	}
 	if evicted != nil {
@@ -180,8 +183,8 @@ func (c *Client) GetSubscribedUsers(ctx context.Context) ([]*User, error) {
 
 // emitUnsubscribed tells listeners that the client stopped following u.
 func (c *Client) emitUnsubscribed(u *User) {
-	u.Emit(UserEventUnsubscribed, u)
-	c.Emit(EventUserUnsubscribed, u)
+	UserEventUnsubscribed.emit(u.emitter, u)
+	EventUserUnsubscribed.emit(c.emitter, u)
 }
 
 func (c *Client) removeSubscriptionLocked(u *User) {
@@ -206,8 +209,8 @@ func (c *Client) applyUserUpdate(d wire.User, reasons []string) {
 	}
 	u.apply(d)
 	upd := UserUpdate{User: u, UpdateReasons: reasons}
-	c.Emit(EventUserUpdated, upd)
-	u.Emit(UserEventUpdated, upd)
+	EventUserUpdated.emit(c.emitter, upd)
+	UserEventUpdated.emit(u.emitter, upd)
 }
 
 // announceOwnUser tells listeners of the signed-in user's record at start-up, as the vendor's
@@ -222,12 +225,12 @@ func (c *Client) announceOwnUser() {
 			reach = append(reach, r)
 			continue
 		}
-		c.Emit(EventUserUpdated, UserUpdate{User: u, UpdateReasons: []string{r}})
+		EventUserUpdated.emit(c.emitter, UserUpdate{User: u, UpdateReasons: []string{r}})
 	}
 	if len(reach) > 0 {
-		c.Emit(EventUserUpdated, UserUpdate{User: u, UpdateReasons: reach})
+		EventUserUpdated.emit(c.emitter, UserUpdate{User: u, UpdateReasons: reach})
 	}
-	c.Emit(EventUserSubscribed, u)
+	EventUserSubscribed.emit(c.emitter, u)
 }
 
 // refreshUsers re-subscribes the followed users after a reconnect (subscriptions live on the

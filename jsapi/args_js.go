@@ -78,18 +78,18 @@ func (a *args) nonEmptyString(i int, what string) string {
 func (a *args) optionalString(i int, what string) (string, bool) {
 	return decodeOptionalString(a.at(i), what)
 }
-func (a *args) index(i int, what string) int64          { return decodeIndex(a.at(i), what) }
-func (a *args) optionalIndex(i int, what string) *int64 { return decodeOptionalIndex(a.at(i), what) }
-func (a *args) pageSize(i int, what string) int         { return decodePageSize(a.at(i), what) }
-func (a *args) direction(i int, what string) string     { return decodeDirection(a.at(i), what) }
-func (a *args) json(i int, what string) json.RawMessage { return decodeJSON(a.at(i), what) }
-func (a *args) attributes(i int) json.RawMessage        { return decodeAttributes(a.at(i), "attributes") }
-func (a *args) options(i int, what string) options      { return decodeOptions(a.at(i), what) }
-func (a *args) stringList(i int, what string) []string  { return decodeStringList(a.at(i), what) }
-func (a *args) mediaSids(i int, what string) []string   { return decodeMediaSids(a.at(i), what) }
-func (a *args) media(i int, what string) js.Value       { return decodeMedia(a.at(i), what) }
-func (a *args) function(i int, what string) js.Value    { return decodeFunction(a.at(i), what) }
-func (a *args) eventName(i int) string                  { return decodeString(a.at(i), "eventName") }
+func (a *args) index(i int, what string) int64              { return decodeIndex(a.at(i), what) }
+func (a *args) optionalIndex(i int, what string) *int64     { return decodeOptionalIndex(a.at(i), what) }
+func (a *args) pageSize(i int, what string) int             { return decodePageSize(a.at(i), what) }
+func (a *args) direction(i int, what string) core.Direction { return decodeDirection(a.at(i), what) }
+func (a *args) json(i int, what string) json.RawMessage     { return decodeJSON(a.at(i), what) }
+func (a *args) attributes(i int) json.RawMessage            { return decodeAttributes(a.at(i), "attributes") }
+func (a *args) options(i int, what string) options          { return decodeOptions(a.at(i), what) }
+func (a *args) stringList(i int, what string) []string      { return decodeStringList(a.at(i), what) }
+func (a *args) mediaSids(i int, what string) []string       { return decodeMediaSids(a.at(i), what) }
+func (a *args) media(i int, what string) js.Value           { return decodeMedia(a.at(i), what) }
+func (a *args) function(i int, what string) js.Value        { return decodeFunction(a.at(i), what) }
+func (a *args) eventName(i int) string                      { return decodeString(a.at(i), "eventName") }
 func (a *args) optionalEventName(i int) (string, bool) {
 	return decodeOptionalString(a.at(i), "eventName")
 }
@@ -174,14 +174,16 @@ func decodePageSize(v js.Value, what string) int {
 	panic(refuse("%s must be an integer from 1 to %d, got %s", what, wire.MaxPageSize, describe(v)))
 }
 
-func decodeDirection(v js.Value, what string) string {
+func decodeDirection(v js.Value, what string) core.Direction {
 	if absent(v) {
-		return wire.Backwards
+		return core.Backwards
 	}
-	if v.Type() == js.TypeString && (v.String() == wire.Backwards || v.String() == wire.Forward) {
-		return v.String()
+	if v.Type() == js.TypeString {
+		if d := core.Direction(v.String()); d == core.Backwards || d == core.Forward {
+			return d
+		}
 	}
-	panic(refuse("%s must be %q or %q, got %s", what, wire.Backwards, wire.Forward, describe(v)))
+	panic(refuse("%s must be %q or %q, got %s", what, core.Backwards, core.Forward, describe(v)))
 }
 
 // decodeJSON returns nil for undefined: no value.

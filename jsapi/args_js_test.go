@@ -39,7 +39,7 @@ func TestPageSizeAndDirectionDecoders(t *testing.T) {
 	for _, bad := range []any{0, 1.5, -1, 101, "20"} {
 		assert.Contains(t, refusal(func() { decodePageSize(js.ValueOf(bad), "pageSize") }), "pageSize must be an integer from 1 to 100", bad)
 	}
-	assert.Equal(t, "backwards", decodeDirection(js.Null(), "direction"))
+	assert.Equal(t, "backwards", string(decodeDirection(js.Null(), "direction")))
 	assert.Equal(t, `direction must be "backwards" or "forward", got string "up"`, refusal(func() { decodeDirection(js.ValueOf("up"), "direction") }))
 }
 

@@ -5,7 +5,7 @@ package jsapi
 import (
 	"syscall/js"
 
-	"github.com/convo-sdk/convo/wire"
+	"github.com/convo-sdk/convo/core"
 )
 
 func newChannelMetadataClass() *class {
@@ -13,7 +13,7 @@ func newChannelMetadataClass() *class {
 }
 
 // channelMetadataValue is a message's ChannelMetadata, or null.
-func channelMetadataValue(m *wire.ChannelMetadata) any {
+func channelMetadataValue(m *core.ChannelMetadata) any {
 	if m == nil {
 		return js.Null()
 	}

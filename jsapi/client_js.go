@@ -7,24 +7,19 @@ import (
 	"syscall/js"
 
 	"github.com/convo-sdk/convo/core"
-	"github.com/convo-sdk/convo/wire"
 )
 
 func newClientClass(parent *class) *class {
 	c := newClassWith("Client", "token", constructClient, parent)
 	c.static("version", core.Version)
-	c.static("connectionStateChanged", core.EventConnectionStateChanged)
-	c.static("connectionError", core.EventConnectionError)
-	c.static("stateChanged", core.EventStateChanged)
-	c.static("initialized", core.EventInitialized)
-	c.static("initFailed", core.EventInitFailed)
-	c.static("conversationAdded", core.EventConversationAdded)
-	c.static("conversationJoined", core.EventConversationJoined)
-	c.static("participantJoined", core.EventParticipantJoined)
-	c.static("messageAdded", core.EventMessageAdded)
-	c.statics("conversationLeft", "conversationRemoved", "conversationUpdated", "participantLeft",
-		"participantUpdated", "messageRemoved", "messageUpdated", "tokenAboutToExpire", "tokenExpired", "typingEnded",
-		"typingStarted", "pushNotification", "userSubscribed", "userUnsubscribed", "userUpdated")
+	c.statics(core.EventConnectionStateChanged.Name(), core.EventConnectionError.Name(), core.EventStateChanged.Name(),
+		core.EventInitialized.Name(), core.EventInitFailed.Name(), core.EventConversationAdded.Name(),
+		core.EventConversationJoined.Name(), core.EventParticipantJoined.Name(), core.EventMessageAdded.Name(),
+		core.EventConversationLeft.Name(), core.EventConversationRemoved.Name(), core.EventConversationUpdated.Name(),
+		core.EventParticipantLeft.Name(), core.EventParticipantUpdated.Name(), core.EventMessageRemoved.Name(),
+		core.EventMessageUpdated.Name(), core.EventTokenAboutToExpire.Name(), core.EventTokenExpired.Name(),
+		core.EventTypingEnded.Name(), core.EventTypingStarted.Name(), core.EventPushNotification.Name(),
+		core.EventUserSubscribed.Name(), core.EventUserUnsubscribed.Name(), core.EventUserUpdated.Name())
 
 	c.staticMethod("create", func(a *args) any {
 		ctor := c.ctor
@@ -129,7 +124,7 @@ func newClientClass(parent *class) *class {
 		if err != nil {
 			return nil, err
 		}
-		out := jsList(ts, func(t wire.ContentTemplate) any { return contentTemplateValue(t) })
+		out := jsList(ts, func(t core.ContentTemplate) any { return contentTemplateValue(t) })
 		return jsObject.Call("freeze", js.ValueOf(out)), nil
 	})
 	return c

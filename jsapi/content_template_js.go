@@ -5,14 +5,14 @@ package jsapi
 import (
 	"syscall/js"
 
-	"github.com/convo-sdk/convo/wire"
+	"github.com/convo-sdk/convo/core"
 )
 
 func newContentTemplateClass() *class {
 	return newRecordClass("ContentTemplate", "sid", "friendlyName", "variables", "variants", "dateCreated", "dateUpdated")
 }
 
-func contentTemplateValue(t wire.ContentTemplate) js.Value {
+func contentTemplateValue(t core.ContentTemplate) js.Value {
 	return record(classes.contentTemplate, map[string]any{
 		"sid": t.Sid, "friendlyName": t.FriendlyName, "variables": jsList(t.Variables, contentVariableValue),
 		"variants": jsMapFrom(t.Variants), "dateCreated": dateValue(t.DateCreated), "dateUpdated": dateValue(t.DateUpdated),
@@ -40,6 +40,6 @@ func optionalValue(v js.Value) any {
 }
 
 // contentVariableValue makes a ContentTemplateVariable.
-func contentVariableValue(v wire.ContentVariable) any {
+func contentVariableValue(v core.ContentVariable) any {
 	return classes.contentVariable.ctor.New(v.Name, v.Value)
 }

@@ -12,9 +12,11 @@ import (
 func newConversationClass(parent *class) *class {
 	c := newClass("Conversation", parent)
 	cv := func(self any) *core.Conversation { return self.(*core.Conversation) }
-	c.static("messageAdded", core.ConversationEventMessageAdded)
-	c.static("participantJoined", core.ConversationEventParticipantJoined)
-	c.statics("participantLeft", "participantUpdated", "messageRemoved", "messageUpdated", "typingStarted", "typingEnded", "updated", "removed")
+	c.statics(core.ConversationEventMessageAdded.Name(), core.ConversationEventParticipantJoined.Name(),
+		core.ConversationEventParticipantLeft.Name(), core.ConversationEventParticipantUpdated.Name(),
+		core.ConversationEventMessageRemoved.Name(), core.ConversationEventMessageUpdated.Name(),
+		core.ConversationEventTypingStarted.Name(), core.ConversationEventTypingEnded.Name(),
+		core.ConversationEventUpdated.Name(), core.ConversationEventRemoved.Name())
 
 	c.getter("sid", func(self any) any { return cv(self).Sid() })
 	c.getter("friendlyName", func(self any) any { return optString(cv(self).FriendlyName()) })
@@ -92,15 +94,15 @@ func newConversationClass(parent *class) *class {
 	// The conversation's own fields.
 	c.async("getAttributes", func(s any, _ *args) (any, error) { return jsonValue(cv(s).AttributesJSON()), nil })
 	c.asyncSelf("updateAttributes", func(s any, a *args) error {
-		return cv(s).Update(a.ctx, wire.UpdateConversationArgs{Attributes: a.attributes(0)})
+		return cv(s).Update(a.ctx, core.UpdateConversationOptions{Attributes: a.attributes(0)})
 	})
 	c.asyncSelf("updateFriendlyName", func(s any, a *args) error {
 		name := a.string(0, "friendlyName")
-		return cv(s).Update(a.ctx, wire.UpdateConversationArgs{FriendlyName: &name})
+		return cv(s).Update(a.ctx, core.UpdateConversationOptions{FriendlyName: &name})
 	})
 	c.asyncSelf("updateUniqueName", func(s any, a *args) error {
 		name, _ := a.optionalString(0, "uniqueName") // null removes it
-		return cv(s).Update(a.ctx, wire.UpdateConversationArgs{UniqueName: &name})
+		return cv(s).Update(a.ctx, core.UpdateConversationOptions{UniqueName: &name})
 	})
 	c.async("setUserNotificationLevel", func(s any, a *args) (any, error) {
 		return nil, cv(s).SetUserNotificationLevel(a.ctx, a.string(0, "notificationLevel"))
@@ -145,19 +147,19 @@ func newConversationClass(parent *class) *class {
 	// The read horizon: each call resolves with the unread count.
 	c.async("advanceLastReadMessageIndex", func(s any, a *args) (any, error) {
 		index := a.index(0, "index")
-		return cv(s).SetReadHorizon(a.ctx, wire.ReadAdvance, &index)
+		return cv(s).SetReadHorizon(a.ctx, core.ReadAdvance, &index)
 	})
 	c.async("updateLastReadMessageIndex", func(s any, a *args) (any, error) {
 		if index := a.optionalIndex(0, "index"); index != nil {
-			return cv(s).SetReadHorizon(a.ctx, wire.ReadSet, index)
+			return cv(s).SetReadHorizon(a.ctx, core.ReadSet, index)
 		}
-		return cv(s).SetReadHorizon(a.ctx, wire.ReadNone, nil)
+		return cv(s).SetReadHorizon(a.ctx, core.ReadNone, nil)
 	})
 	c.async("setAllMessagesRead", func(s any, a *args) (any, error) {
-		return cv(s).SetReadHorizon(a.ctx, wire.ReadAll, nil)
+		return cv(s).SetReadHorizon(a.ctx, core.ReadAll, nil)
 	})
 	c.async("setAllMessagesUnread", func(s any, a *args) (any, error) {
-		return cv(s).SetReadHorizon(a.ctx, wire.ReadNone, nil)
+		return cv(s).SetReadHorizon(a.ctx, core.ReadNone, nil)
 	})
 	c.async("getUnreadMessagesCount", func(s any, a *args) (any, error) {
 		n, err := cv(s).GetUnreadMessagesCount(a.ctx)
@@ -171,7 +173,7 @@ func newConversationClass(parent *class) *class {
 
 // recipientsPage lists the recipients of a page of messages, newest page first.
 func recipientsPage(a *args, conv *core.Conversation, pageSize int, anchor *int64) (any, error) {
-	page, err := conv.GetMessages(a.ctx, pageSize, anchor, wire.Backwards)
+	page, err := conv.GetMessages(a.ctx, pageSize, anchor, core.Backwards)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,7 @@ package jsapi
 import (
 	"syscall/js"
 
-	"github.com/convo-sdk/convo/wire"
+	"github.com/convo-sdk/convo/core"
 )
 
 func newAggregatedReceiptClass() *class {
@@ -18,7 +18,7 @@ func newDetailedReceiptClass() *class {
 }
 
 // aggregatedReceiptValue is a message's AggregatedDeliveryReceipt, or null.
-func aggregatedReceiptValue(r *wire.AggregatedReceipt) any {
+func aggregatedReceiptValue(r *core.AggregatedDeliveryReceipt) any {
 	if r == nil {
 		return js.Null()
 	}
@@ -28,7 +28,7 @@ func aggregatedReceiptValue(r *wire.AggregatedReceipt) any {
 	})
 }
 
-func detailedReceiptValue(r wire.DetailedReceipt) js.Value {
+func detailedReceiptValue(r core.DetailedDeliveryReceipt) js.Value {
 	return record(classes.detailedReceipt, map[string]any{
 		"sid": r.Sid, "messageSid": r.MessageSid, "conversationSid": r.ConversationSid,
 		"channelMessageSid": r.ChannelMessageSid, "participantSid": r.ParticipantSid, "status": r.Status,

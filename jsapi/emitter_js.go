@@ -12,17 +12,8 @@ import (
 
 // emitterOf returns the core emitter of an emitter-class Go object.
 func emitterOf(self any) *core.Emitter {
-	switch v := self.(type) {
-	case *core.Client:
-		return v.Emitter
-	case *core.Conversation:
-		return v.Emitter
-	case *core.Message:
-		return v.Emitter()
-	case *core.Participant:
-		return v.Emitter
-	case *core.User:
-		return v.Emitter
+	if src, ok := self.(core.EventSource); ok {
+		return src.Emitter()
 	}
 	panic(typeError("not an event emitter"))
 }

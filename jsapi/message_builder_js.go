@@ -20,7 +20,7 @@ type jsBuilder struct {
 	attrs   json.RawMessage
 	media   []pendingMedia
 	content string
-	vars    []wire.ContentVariable
+	vars    []core.ContentVariable
 }
 
 type pendingMedia struct {
@@ -68,7 +68,7 @@ func newMessageBuilderClass() *class {
 	})
 	setter("setContentTemplate", func(b *jsBuilder, a *args) {
 		sid := a.string(0, "contentSid")
-		var vars []wire.ContentVariable
+		var vars []core.ContentVariable
 		if v := a.at(1); !absent(v) {
 			if !isArray(v) {
 				panic(refuse("contentVariables must be an array of ContentTemplateVariable, got %s", describe(v)))
@@ -80,7 +80,7 @@ func newMessageBuilderClass() *class {
 				}
 				what := fmt.Sprintf("contentVariables[%d]", i)
 				value, _ := decodeOptionalString(e.Get("value"), what+".value")
-				vars = append(vars, wire.ContentVariable{Name: decodeString(e.Get("name"), what+".name"), Value: value})
+				vars = append(vars, core.ContentVariable{Name: decodeString(e.Get("name"), what+".name"), Value: value})
 			}
 		}
 		b.content, b.vars = sid, vars

@@ -13,12 +13,12 @@ func newMessageClass(parent *class) *class {
 	c := newClass("Message", parent)
 	c.weak = true // core's cache bound frees a message only once its wrapper is collected
 	m := func(self any) *core.Message { return self.(*core.Message) }
-	c.static("updated", core.MessageEventUpdated)
+	c.statics(core.MessageEventUpdated.Name())
 
 	// The fields a messageAdded listener reads are copied to the JS object (see class.fields);
 	// the hook set in constructClient refreshes them whenever the message changes.
 	c.fields([]string{"sid", "index", "author", "body", "participantSid", "dateCreated", "dateUpdated"}, func(self any) []any {
-		d := m(self).Data()
+		d := m(self).Fields()
 		return []any{m(self).Sid(), d.Index, sharedString(d.Author), stringPtr(d.Body), sharedString(d.ParticipantSid), dateMillis(d.DateCreated), dateMillis(d.DateUpdated)}
 	})
 	c.getter("attributes", func(self any) any { return jsonValue(m(self).AttributesJSON()) })
@@ -107,7 +107,7 @@ func newMessageClass(parent *class) *class {
 		if err != nil {
 			return nil, err
 		}
-		return jsList(rs, func(r wire.DetailedReceipt) any { return detailedReceiptValue(r) }), nil
+		return jsList(rs, func(r core.DetailedDeliveryReceipt) any { return detailedReceiptValue(r) }), nil
 	})
 	c.async("getChannelMetadata", func(s any, a *args) (any, error) {
 		meta, err := m(s).GetChannelMetadata(a.ctx)
@@ -121,7 +121,7 @@ func newMessageClass(parent *class) *class {
 		if err != nil {
 			return nil, err
 		}
-		return jsList(rs, func(r wire.Recipient) any { return recipientValue(r) }), nil
+		return jsList(rs, func(r core.Recipient) any { return recipientValue(r) }), nil
 	})
 	return c
 }

@@ -11,7 +11,7 @@ import (
 func newParticipantClass(parent *class) *class {
 	c := newClass("Participant", parent)
 	p := func(self any) *core.Participant { return self.(*core.Participant) }
-	c.statics("typingStarted", "typingEnded", "updated")
+	c.statics(core.ParticipantEventTypingStarted.Name(), core.ParticipantEventTypingEnded.Name(), core.ParticipantEventUpdated.Name())
 	c.getter("sid", func(self any) any { return p(self).Sid() })
 	c.getter("identity", func(self any) any { return optString(p(self).Identity()) })
 	c.getter("type", func(self any) any { return p(self).Type() })

@@ -5,7 +5,7 @@ package jsapi
 import (
 	"syscall/js"
 
-	"github.com/convo-sdk/convo/wire"
+	"github.com/convo-sdk/convo/core"
 )
 
 func newEmailRecipientClass() *class {
@@ -18,7 +18,7 @@ func newUnknownRecipientClass() *class {
 
 // recipientValue is an EmailRecipientDescriptor for an email recipient, otherwise an
 // UnknownRecipientDescriptor.
-func recipientValue(r wire.Recipient) js.Value {
+func recipientValue(r core.Recipient) js.Value {
 	if r.Type == "email" {
 		return record(classes.emailRecipient, map[string]any{
 			"type": r.Type, "messageSid": r.MessageSid, "level": r.Level, "name": r.Name, "address": r.Address,

@@ -7,7 +7,7 @@ import "github.com/convo-sdk/convo/core"
 func newUserClass(parent *class) *class {
 	c := newClass("User", parent)
 	u := func(self any) *core.User { return self.(*core.User) }
-	c.statics("updated", "userSubscribed", "userUnsubscribed")
+	c.statics(core.UserEventUpdated.Name(), core.UserEventSubscribed.Name(), core.UserEventUnsubscribed.Name())
 	c.getter("identity", func(self any) any { return u(self).Identity() })
 	c.getter("friendlyName", func(self any) any { return optString(u(self).FriendlyName()) })
 	c.getter("attributes", func(self any) any { return jsonValue(u(self).AttributesJSON()) })

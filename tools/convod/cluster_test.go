@@ -198,8 +198,8 @@ func TestClusterDeliversAcrossNodesAndKeepsPresence(t *testing.T) {
 		mu          sync.Mutex
 		transitions []bool
 	)
-	u.On(core.UserEventUpdated, func(args ...any) {
-		if upd, ok := args[0].(core.UserUpdate); ok && strings.Contains(strings.Join(upd.UpdateReasons, ","), wire.ReasonReachabilityOnline) {
+	u.OnUpdated(func(upd core.UserUpdate) {
+		if strings.Contains(strings.Join(upd.UpdateReasons, ","), wire.ReasonReachabilityOnline) {
 			mu.Lock()
 			transitions = append(transitions, u.IsOnline())
 			mu.Unlock()

@@ -462,7 +462,7 @@ func (h *chatHarness) settle(patience time.Duration) map[string][]*core.Message 
 				return nil, err
 			}
 			anchor := int64(0)
-			page, err := conv.GetMessages(ctx, wire.MaxPageSize, &anchor, wire.Forward)
+			page, err := conv.GetMessages(ctx, wire.MaxPageSize, &anchor, core.Forward)
 			for pages := 0; err == nil; pages++ {
 				out[sid] = append(out[sid], page.Items...)
 				if !page.HasNextPage || pages > 100 {

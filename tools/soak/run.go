@@ -470,7 +470,7 @@ func (s *soak) verify(ctx context.Context) bool {
 				return nil, err
 			}
 			anchor := int64(0)
-			page, err := conv.GetMessages(rctx, wire.MaxPageSize, &anchor, wire.Forward)
+			page, err := conv.GetMessages(rctx, wire.MaxPageSize, &anchor, core.Forward)
 			for err == nil {
 				for _, m := range page.Items {
 					body := ""
