@@ -274,7 +274,7 @@ func benchLoadInit(t *testing.T, tab *Tab, url string, wantConvs int) benchInitR
 		}
 		return window.benchInit;`)
 	require.Empty(t, r.Error)
-	require.Equal(t, wantConvs, r.Conversations, "conversations announced by initialized")
+	require.Equal(t, wantConvs, r.Conversations, "conversations announced with initialized")
 	return r
 }
 
