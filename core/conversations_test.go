@@ -4,7 +4,9 @@ package core_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/convo-sdk/convo/core"
 	"github.com/convo-sdk/convo/server/servertest"
@@ -114,4 +116,105 @@ func TestLeaveRemoveAndDelete(t *testing.T) {
 	assert.Empty(t, onBob.named(core.EventParticipantLeft))
 	_, err = bob.GetConversationBySid(ctx, a.Sid())
 	assert.Equal(t, wire.CodeNotFound, wire.CodeOf(err))
+}
+
+func TestNonChatRecipientsReceiptsAndChannelMetadata(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	alice := newClient(t, env, "alice", nil)
+	conv, err := alice.CreateConversation(ctx, core.CreateConversationOptions{FriendlyName: "support"})
+	require.NoError(t, err)
+	require.NoError(t, conv.Join(ctx))
+	require.NoError(t, conv.AddNonChatParticipant(ctx, "support@example.com", "customer@example.net", nil, nil))
+	parts, err := conv.GetParticipants(ctx)
+	require.NoError(t, err)
+	var email *core.Participant
+	for _, p := range parts {
+		if p.Type() == wire.ParticipantEmail {
+			email = p
+		}
+	}
+	require.NotNil(t, email, "the email participant")
+	assert.Equal(t, "customer@example.net", email.Address())
+
+	var updates recorder
+	updates.watch(alice, core.EventMessageUpdated)
+	index, err := conv.SendMessage(ctx, "we are on it", nil)
+	require.NoError(t, err)
+	page, err := conv.GetMessages(ctx, 1, &index, core.Backwards)
+	require.NoError(t, err)
+	msg := page.Items[0]
+	recipients, err := msg.GetMessageRecipients(ctx)
+	require.NoError(t, err)
+	require.Len(t, recipients, 1)
+	assert.Equal(t, "customer@example.net", recipients[0].Address)
+
+	// The app's backend reports delivery: the aggregate and the detail follow.
+	admin(t, env, "PUT", fmt.Sprintf("/conversations/%s/messages/%s/receipts/%s", conv.Sid(), msg.Sid(), email.Sid()),
+		map[string]any{"status": wire.DeliveryDelivered, "channelMessageSid": "provider-42"}, nil)
+	upd := updates.waitFor(t, core.EventMessageUpdated, 1)[0].args[0].(core.MessageUpdate)
+	assert.Same(t, msg, upd.Message)
+	assert.Contains(t, upd.UpdateReasons, wire.ReasonDeliveryReceipt)
+	require.NotNil(t, msg.AggregatedDeliveryReceipt())
+	assert.Equal(t, wire.AmountAll, msg.AggregatedDeliveryReceipt().Delivered)
+	receipts, err := msg.GetDetailedDeliveryReceipts(ctx)
+	require.NoError(t, err)
+	require.Len(t, receipts, 1)
+	assert.Equal(t, "provider-42", receipts[0].ChannelMessageSid)
+
+	// An inbound message recorded by the backend carries its channel metadata.
+	var inbound wire.Message
+	admin(t, env, "POST", "/conversations/"+conv.Sid()+"/messages", map[string]any{
+		"author": "customer@example.net", "body": "thanks",
+		"channelMetadata": map[string]any{"type": "email", "data": map[string]any{"id": "<m1@example.net>"}},
+	}, &inbound)
+	page, err = conv.GetMessages(ctx, 1, nil, "")
+	require.NoError(t, err)
+	meta, err := page.Items[0].GetChannelMetadata(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, meta)
+	assert.Equal(t, "email", meta.Type)
+	assert.JSONEq(t, `{"id":"<m1@example.net>"}`, string(meta.Data))
+	none, err := msg.GetChannelMetadata(ctx)
+	require.NoError(t, err)
+	assert.Nil(t, none)
+}
+
+func TestTypingStartsPerSignalAndEndsOnTheirMessage(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	alice, bob := newClient(t, env, "alice", nil), newClient(t, env, "bob", nil)
+	a, _ := chatRoom(t, alice, bob)
+	var onBob recorder
+	onBob.watch(bob, core.EventTypingStarted, core.EventTypingEnded)
+
+	require.NoError(t, a.Typing(ctx))
+	p := onBob.waitFor(t, core.EventTypingStarted, 1)[0].args[0].(*core.Participant)
+	assert.Equal(t, "alice", p.Identity())
+	assert.True(t, p.IsTyping())
+	require.NoError(t, a.Typing(ctx)) // throttled: no second signal within 5 s
+	_, err := a.SendMessage(ctx, "done typing", nil)
+	require.NoError(t, err)
+	onBob.waitFor(t, core.EventTypingEnded, 1)
+	assert.False(t, p.IsTyping())
+	time.Sleep(200 * time.Millisecond)
+	assert.Len(t, onBob.named(core.EventTypingStarted), 1, "the throttled call sent nothing")
+	assert.Empty(t, bob.Emitter().Listeners("x"))
+}
+
+func TestTypingEndsAfterSilence(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the 6 s typing timeout")
+	}
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	alice, bob := newClient(t, env, "alice", nil), newClient(t, env, "bob", nil)
+	a, _ := chatRoom(t, alice, bob)
+	var onBob recorder
+	onBob.watch(bob, core.EventTypingStarted, core.EventTypingEnded)
+	require.NoError(t, a.Typing(ctx))
+	start := time.Now()
+	onBob.waitFor(t, core.EventTypingStarted, 1)
+	onBob.waitFor(t, core.EventTypingEnded, 1)
+	assert.GreaterOrEqual(t, time.Since(start), wire.TypingTimeout-500*time.Millisecond)
 }

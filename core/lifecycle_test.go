@@ -123,3 +123,57 @@ func TestShutdownLeaksNoGoroutine(t *testing.T) {
 	_, err = conv.SendMessage(ctx, "after", nil)
 	assert.Equal(t, core.CodeClientShutdown, wire.CodeOf(err))
 }
+
+func TestErrorsCarryWireCodes(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	alice, bob := newClient(t, env, "alice", nil), newClient(t, env, "bob", nil)
+	conv, err := alice.CreateConversation(ctx, core.CreateConversationOptions{FriendlyName: "private"})
+	require.NoError(t, err)
+	require.NoError(t, conv.Join(ctx))
+
+	// A conversation bob is not in is peeked, as the vendor's getConversationBySid falls back
+	// to; he cannot write to it.
+	peeked, err := bob.GetConversationBySid(ctx, conv.Sid())
+	require.NoError(t, err)
+	assert.Equal(t, core.StatusNotParticipating, peeked.Status())
+	_, err = peeked.SendMessage(ctx, "not a member", nil)
+	assert.Equal(t, wire.CodeForbidden, wire.CodeOf(err), err)
+	_, err = alice.GetConversationBySid(ctx, "CH00000000000000000000000000000000")
+	assert.Equal(t, wire.CodeNotFound, wire.CodeOf(err), err)
+	_, err = conv.SendMessage(ctx, strings.Repeat("x", wire.MaxMessageBodyBytes+1), nil)
+	assert.Equal(t, wire.CodeTooLarge, wire.CodeOf(err), err)
+	_, err = conv.GetMessages(ctx, 1000, nil, "")
+	assert.Equal(t, core.CodeClientArgument, wire.CodeOf(err), err)
+}
+
+func TestTokenWarningsAndRenewal(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	short, err := auth.Mint(env.Key, "alice", 3*time.Second, env.URL)
+	require.NoError(t, err)
+	c := core.New(short, &core.Options{DeferStart: true, Logf: t.Logf, BackoffMin: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond})
+	t.Cleanup(func() { c.Shutdown(context.Background()) })
+	var events recorder
+	events.watch(c, core.EventTokenAboutToExpire, core.EventTokenExpired, core.EventConnectionStateChanged)
+	c.Start()
+	require.NoError(t, c.WaitInitialized(ctx))
+
+	// A 3 s token is warned at half its life, before it expires.
+	about := events.waitFor(t, core.EventTokenAboutToExpire, 1)[0].args[0].(time.Duration)
+	assert.Greater(t, about, time.Duration(0))
+	events.waitFor(t, core.EventTokenExpired, 1)
+	waitFor(t, "denied", func() bool { return c.ConnectionState() == core.StateDenied })
+
+	// A new token brings it back.
+	require.NoError(t, c.UpdateToken(ctx, env.Token("alice", time.Hour)))
+	waitFor(t, "connected again", func() bool { return c.ConnectionState() == core.StateConnected })
+	assert.Equal(t, wire.CodeTokenIdentity, wire.CodeOf(c.UpdateToken(ctx, env.Token("mallory", time.Hour))))
+
+	// On a live connection the swap keeps the connection.
+	states := len(events.named(core.EventConnectionStateChanged))
+	require.NoError(t, c.UpdateToken(ctx, env.Token("alice", 2*time.Hour)))
+	_, err = c.CreateConversation(ctx, core.CreateConversationOptions{})
+	require.NoError(t, err)
+	assert.Len(t, events.named(core.EventConnectionStateChanged), states, "no reconnect")
+}

@@ -4,6 +4,8 @@ package core_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"testing"
 
 	"github.com/convo-sdk/convo/core"
@@ -109,4 +111,68 @@ func TestMessagesAreEditedAndRemovedForEveryone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"one", "three"}, bodies(left.Items))
 	assert.EqualValues(t, []int64{0, 2}, []int64{left.Items[0].Index(), left.Items[1].Index()}, "indexes never move")
+}
+
+func TestMediaMessagesUploadAndServeTheirContent(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	alice, bob := newClient(t, env, "alice", nil), newClient(t, env, "bob", nil)
+	a, b := chatRoom(t, alice, bob)
+	var onBob recorder
+	onBob.watch(bob, core.EventMessageAdded)
+
+	var progress []int64
+	picture := []byte("\x89PNG pretend image bytes")
+	index, err := a.PrepareMessage().SetBody("look").
+		AddMedia(core.MediaUpload{ContentType: "image/png", Filename: "../../etc/cat.png", Data: picture}).
+		BuildAndSend(ctx, func(sent, total int64) { progress = append(progress, sent) })
+	require.NoError(t, err)
+	assert.EqualValues(t, 0, index)
+	assert.NotEmpty(t, progress)
+	assert.EqualValues(t, len(picture), progress[len(progress)-1])
+
+	m := onBob.waitFor(t, core.EventMessageAdded, 1)[0].args[0].(*core.Message)
+	media := m.AttachedMedia()
+	require.Len(t, media, 1)
+	assert.Equal(t, "image/png", media[0].ContentType())
+	assert.Equal(t, "cat.png", media[0].Filename(), "path components are stripped")
+	assert.EqualValues(t, len(picture), media[0].Size())
+	assert.Equal(t, wire.MediaCategoryMedia, media[0].Category())
+
+	url, err := media[0].GetContentTemporaryURL(ctx)
+	require.NoError(t, err)
+	res, err := http.Get(url)
+	require.NoError(t, err)
+	got, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	assert.Equal(t, 200, res.StatusCode)
+	assert.Equal(t, picture, got)
+	_ = b
+}
+
+func TestContentTemplatesFillMessageContentData(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	var tmpl wire.ContentTemplate
+	admin(t, env, "POST", "/content", map[string]any{
+		"friendlyName": "greeting",
+		"variables":    []map[string]string{{"name": "1", "value": "there"}},
+		"variants":     map[string]any{"twilio/text": map[string]any{"body": "Hello {{1}}!"}},
+	}, &tmpl)
+	alice := newClient(t, env, "alice", nil)
+	templates, err := alice.GetContentTemplates(ctx)
+	require.NoError(t, err)
+	require.Len(t, templates, 1)
+	assert.Equal(t, "greeting", templates[0].FriendlyName)
+
+	conv, err := alice.CreateConversation(ctx, core.CreateConversationOptions{})
+	require.NoError(t, err)
+	require.NoError(t, conv.Join(ctx))
+	_, err = conv.PrepareMessage().SetContentTemplate(tmpl.Sid, []core.ContentVariable{{Name: "1", Value: "Ann"}}).BuildAndSend(ctx, nil)
+	require.NoError(t, err)
+	page, err := conv.GetMessages(ctx, 1, nil, "")
+	require.NoError(t, err)
+	data, err := page.Items[0].GetContentData(ctx)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"twilio/text":{"body":"Hello Ann!"}}`, string(data))
 }
