@@ -10,36 +10,48 @@ import "context"
 //
 //   - callThenEvents holds the event queue from before the request is sent until the caller
 //     has seen the result (Options.AfterResult), so the events wait behind the result.
-//   - emitThenReturn, for what a call announces itself before it resolves (the vendor's
-//     createConversation), waits until the queue has emitted it.
+//   - onQueue, for what a call applies and announces itself before it resolves (the vendor's
+//     createConversation, lookups that bring a conversation in), runs it on the queue behind
+//     the events already queued, and waits for it.
 
 // callThenEvents makes a call whose result reaches the caller before listeners hear of the
-// events it caused.
-func (c *Client) callThenEvents(ctx context.Context, op string, args, out any, policy resend) error {
-	return c.thenEvents(func() error { return c.call(ctx, op, args, out, policy) })
+// events it caused. apply, if not nil, writes the reply into the object model; it runs while
+// the events are still held, so that it cannot overwrite what they (or later ones) bring.
+func (c *Client) callThenEvents(ctx context.Context, op string, args, out any, policy resend, apply func()) error {
+	return c.thenEvents(func() error {
+		if err := c.call(ctx, op, args, out, policy); err != nil {
+			return err
+		}
+		if apply != nil {
+			apply()
+		}
+		return nil
+	})
 }
 
 // thenEvents runs do, holding the events queued meanwhile until its caller has seen the
-// result (or at once when do fails).
+// result (or at once when do fails or panics).
 func (c *Client) thenEvents(do func() error) error {
 	release := c.events.hold()
+	settled := false
+	defer func() {
+		if !settled {
+			release()
+		}
+	}()
 	if err := do(); err != nil {
-		release()
 		return err
 	}
+	settled = true
 	c.afterResult(release)
 	return nil
 }
 
-// emitThenReturn runs emit on the event goroutine, in order with the stream's events, and
-// returns once it has run: for what a call announces itself before it resolves.
-func (c *Client) emitThenReturn(ctx context.Context, emit func()) {
-	if c.events.onQueue() {
-		emit()
-		return
-	}
-	c.events.push(emit)
-	c.events.flush(ctx)
+// onQueue runs fn on the event goroutine, in order with the stream's events queued before it,
+// and reports whether it ran before ctx ended or the client stopped: for what a call applies
+// and announces itself before it resolves.
+func (c *Client) onQueue(ctx context.Context, fn func()) bool {
+	return c.events.run1(ctx, fn)
 }
 
 // afterResult releases held events once the caller has seen a call's result: at once for Go

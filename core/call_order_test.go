@@ -3,6 +3,7 @@
 package core_test
 
 import (
+	"context"
 	"encoding/json"
 	"sync"
 	"testing"
@@ -140,4 +141,71 @@ func TestLookupsAnnounceConversationsTheClientDidNotHold(t *testing.T) {
 	require.NoError(t, err)
 	assert.Same(t, peeked, again)
 	assert.Empty(t, log.take(), "a conversation already held is not announced again")
+}
+
+func TestALookupAfterLeavingWaitsForTheLeaveAndBringsANewObject(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	alice, log := orderedClient(t, env, "alice")
+	conv, err := alice.CreateConversation(ctx, core.CreateConversationOptions{FriendlyName: "gone"})
+	require.NoError(t, err)
+	require.NoError(t, conv.Join(ctx))
+	log.releaseAll()
+	log.settle(t, []string{core.EventConversationAdded.Name(), core.EventConversationJoined.Name()})
+
+	require.NoError(t, conv.Leave(ctx)) // its events stay held until releaseAll
+	got := make(chan *core.Conversation, 1)
+	go func() {
+		again, err := alice.GetConversationBySid(ctx, conv.Sid())
+		assert.NoError(t, err)
+		got <- again
+	}()
+	select {
+	case <-got:
+		t.Fatal("the lookup returned before the leave's events were heard")
+	case <-time.After(100 * time.Millisecond):
+	}
+	log.releaseAll()
+	again := <-got
+	want := []string{core.EventConversationLeft.Name(), core.EventConversationRemoved.Name(), core.EventConversationAdded.Name()}
+	assert.Equal(t, want, log.settle(t, want), "left, removed, then the peeked conversation is announced")
+	assert.NotSame(t, conv, again)
+	assert.Equal(t, core.StatusNotParticipating, again.Status())
+
+	// Joining through the old object makes the server add her again; the old object stays left.
+	require.NoError(t, conv.Join(ctx))
+	log.releaseAll()
+	log.settle(t, []string{core.EventConversationJoined.Name()})
+	assert.Equal(t, core.StatusNotParticipating, conv.Status(), "a left object stays left")
+	assert.Equal(t, core.StatusJoined, again.Status())
+}
+
+func TestALookupWaitingBehindAHoldEndsWithShutdown(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	alice := newClient(t, env, "alice", nil)
+	conv, err := alice.CreateConversation(ctx, core.CreateConversationOptions{FriendlyName: "held"})
+	require.NoError(t, err)
+	require.NoError(t, conv.Join(ctx))
+
+	held := make(chan func(), 1)
+	bob := startClient(t, env, "bob", &core.Options{Logf: t.Logf, AfterResult: func(release func()) { held <- release }})
+	_, err = bob.CreateConversation(ctx, core.CreateConversationOptions{FriendlyName: "mine"})
+	require.NoError(t, err)
+	mine, err := bob.GetConversationBySid(ctx, conv.Sid())
+	require.NoError(t, err)
+	require.NoError(t, mine.Join(ctx)) // holds bob's queue: its release is never called
+	<-held
+	done := make(chan error, 1)
+	go func() {
+		_, err := bob.PeekConversationBySid(context.Background(), conv.Sid())
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	require.NoError(t, bob.Shutdown(ctx))
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a lookup waiting for the held queue outlived Shutdown")
+	}
 }

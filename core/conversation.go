@@ -139,14 +139,17 @@ func (cv *Conversation) Join(ctx context.Context) error {
 		return err
 	}
 	var p wire.Participant
-	if err := cv.client.callThenEvents(ctx, wire.OpConversationJoin, wire.ConversationRef{ConversationSid: cv.sid}, &p, sendOnce); err != nil {
-		return err
-	}
-	cv.client.mu.Lock()
-	cv.data.Joined = true
-	cv.client.mu.Unlock()
-	cv.upsertParticipant(p)
-	return nil
+	return cv.client.callThenEvents(ctx, wire.OpConversationJoin, wire.ConversationRef{ConversationSid: cv.sid}, &p, sendOnce, func() {
+		// A left conversation stays left: joining again brings a new object, announced by
+		// the stream's conversationJoined, as with the vendor.
+		if cv.isLeft() {
+			return
+		}
+		cv.client.mu.Lock()
+		cv.data.Joined = true
+		cv.client.mu.Unlock()
+		cv.upsertParticipant(p)
+	})
 }
 
 // Limits are the media limits the vendor SDK reports on Conversation.limits.
@@ -215,7 +218,7 @@ func (cv *Conversation) Leave(ctx context.Context) error {
 	if cv.Status() != StatusJoined {
 		return nil
 	}
-	return cv.client.callThenEvents(ctx, wire.OpConversationLeave, wire.ConversationRef{ConversationSid: cv.sid}, nil, resendAfterReconnect)
+	return cv.client.callThenEvents(ctx, wire.OpConversationLeave, wire.ConversationRef{ConversationSid: cv.sid}, nil, resendAfterReconnect, nil)
 }
 
 // Delete deletes the conversation (its creator only).
@@ -223,7 +226,7 @@ func (cv *Conversation) Delete(ctx context.Context) error {
 	if err := cv.client.ready(ctx); err != nil {
 		return err
 	}
-	return cv.client.callThenEvents(ctx, wire.OpConversationDelete, wire.ConversationRef{ConversationSid: cv.sid}, nil, resendAfterReconnect)
+	return cv.client.callThenEvents(ctx, wire.OpConversationDelete, wire.ConversationRef{ConversationSid: cv.sid}, nil, resendAfterReconnect, nil)
 }
 
 // UpdateConversationOptions are the fields Update changes: those that are not nil.
@@ -248,11 +251,7 @@ func (cv *Conversation) Update(ctx context.Context, opts UpdateConversationOptio
 	}
 	args := wire.UpdateConversationArgs{ConversationSid: cv.sid, FriendlyName: opts.FriendlyName, UniqueName: opts.UniqueName, Attributes: opts.Attributes}
 	var d wire.Conversation
-	if err := cv.client.callThenEvents(ctx, wire.OpConversationUpdate, args, &d, resendAfterReconnect); err != nil {
-		return err
-	}
-	cv.client.upsertConversation(d)
-	return nil
+	return cv.client.callThenEvents(ctx, wire.OpConversationUpdate, args, &d, resendAfterReconnect, func() { cv.client.upsertConversation(d) })
 }
 
 // SetUserNotificationLevel sets the current user's notification level ("default" or "muted").
@@ -264,11 +263,8 @@ func (cv *Conversation) SetUserNotificationLevel(ctx context.Context, level stri
 		return err
 	}
 	var d wire.Conversation
-	if err := cv.client.callThenEvents(ctx, wire.OpConversationNotify, wire.NotificationLevelArgs{ConversationSid: cv.sid, Level: level}, &d, resendAfterReconnect); err != nil {
-		return err
-	}
-	cv.client.upsertConversation(d)
-	return nil
+	return cv.client.callThenEvents(ctx, wire.OpConversationNotify, wire.NotificationLevelArgs{ConversationSid: cv.sid, Level: level}, &d, resendAfterReconnect,
+		func() { cv.client.upsertConversation(d) })
 }
 
 // GetUnreadMessagesCount asks the server how many messages lie after the read horizon; nil
@@ -319,10 +315,15 @@ func (c *Client) CreateConversation(ctx context.Context, opts CreateConversation
 	if err := c.call(ctx, wire.OpConversationCreate, args, &d, sendOnce); err != nil {
 		return nil, err
 	}
-	conv, isNew := c.upsertConversation(d)
-	if isNew {
-		// The vendor emits conversationAdded inside the call, before it resolves.
-		c.emitThenReturn(ctx, func() { EventConversationAdded.emit(c.emitter, conv) })
+	// The vendor emits conversationAdded inside the call, before it resolves.
+	var conv *Conversation
+	if !c.onQueue(ctx, func() {
+		var isNew bool
+		if conv, isNew = c.upsertConversation(d); isNew {
+			EventConversationAdded.emit(c.emitter, conv)
+		}
+	}) {
+		return nil, c.callError(wire.OpConversationCreate, context.Cause(ctx))
 	}
 	return conv, nil
 }
@@ -358,10 +359,16 @@ func (c *Client) fetchConversation(ctx context.Context, op string, args wire.Get
 	if err := c.call(ctx, op, args, &d, resendAfterReconnect); err != nil {
 		return nil, err
 	}
-	conv, isNew := c.upsertConversation(d)
-	if isNew {
-		// The vendor announces a conversation it comes to know this way before returning it.
-		c.emitThenReturn(ctx, func() { c.announceConversation(conv) })
+	// Applied behind the events already queued (a conversationLeft, say, drops the old object
+	// first), and announced before it is returned when it is new, as the vendor's lookups do.
+	var conv *Conversation
+	if !c.onQueue(ctx, func() {
+		var isNew bool
+		if conv, isNew = c.upsertConversation(d); isNew {
+			c.announceConversation(conv)
+		}
+	}) {
+		return nil, c.callError(op, context.Cause(ctx))
 	}
 	return conv, nil
 }

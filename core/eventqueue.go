@@ -18,9 +18,10 @@ import (
 // connection errors, token timers), which run at once, so that a call waiting out a
 // disconnection cannot keep an app from hearing that it is offline.
 type eventQueue struct {
-	mu     sync.Mutex
-	items  []queued
-	signal chan struct{}
+	mu      sync.Mutex
+	items   []queued
+	signal  chan struct{}
+	stopped chan struct{} // closed when run returns
 	// runner is the id of the goroutine running the queue, so that a wait for the queue made
 	// from a listener (which would wait for itself) can tell and return instead.
 	runner atomic.Uint64
@@ -33,7 +34,7 @@ type queued struct {
 }
 
 func newEventQueue() *eventQueue {
-	return &eventQueue{signal: make(chan struct{}, 1)}
+	return &eventQueue{signal: make(chan struct{}, 1), stopped: make(chan struct{})}
 }
 
 // push never blocks: the queue grows instead.
@@ -58,6 +59,7 @@ func (q *eventQueue) wake() {
 
 // run drains the queue until ctx ends; what is still queued then is dropped.
 func (q *eventQueue) run(ctx context.Context) {
+	defer close(q.stopped)
 	q.runner.Store(goroutineID())
 	var backlog []queued // what waits, in order; backlog[0] is an unreleased hold when non-empty
 	for {
@@ -132,19 +134,30 @@ func (q *eventQueue) hold() (release func()) {
 	}
 }
 
-// flush waits until everything pushed before it has run, or ctx ends. On the queue's own
-// goroutine (a listener calling a method) it returns at once: what is queued runs after the
-// listener returns.
-func (q *eventQueue) flush(ctx context.Context) {
+// flush waits until everything pushed before it has run, ctx ends or the queue stops. On the
+// queue's own goroutine (a listener calling a method) it returns at once: what is queued runs
+// after the listener returns.
+func (q *eventQueue) flush(ctx context.Context) { q.run1(ctx, func() {}) }
+
+// run1 queues fn and waits until it has run; it reports false when ctx ended or the queue
+// stopped first. On the queue's own goroutine fn runs at once.
+func (q *eventQueue) run1(ctx context.Context, fn func()) bool {
 	if q.onQueue() {
-		return
+		fn()
+		return true
 	}
 	done := make(chan struct{})
-	q.push(func() { close(done) })
+	q.push(func() {
+		fn()
+		close(done)
+	})
 	select {
 	case <-done:
+		return true
 	case <-ctx.Done():
+	case <-q.stopped:
 	}
+	return false
 }
 
 func (q *eventQueue) onQueue() bool {

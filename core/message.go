@@ -154,7 +154,7 @@ func (m *Message) Remove(ctx context.Context) error {
 	if err := c.ready(ctx); err != nil {
 		return err
 	}
-	return c.callThenEvents(ctx, wire.OpMessageRemove, wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, nil, resendAfterReconnect)
+	return c.callThenEvents(ctx, wire.OpMessageRemove, wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, nil, resendAfterReconnect, nil)
 }
 
 // UpdateBody changes the text (its author only).
@@ -177,11 +177,7 @@ func (m *Message) update(ctx context.Context, args wire.UpdateMessageArgs) error
 	}
 	args.ConversationSid, args.MessageSid = m.conv.sid, m.sid
 	var d wire.Message
-	if err := c.callThenEvents(ctx, wire.OpMessageUpdate, args, &d, resendAfterReconnect); err != nil {
-		return err
-	}
-	m.conv.upsertMessage(d)
-	return nil
+	return c.callThenEvents(ctx, wire.OpMessageUpdate, args, &d, resendAfterReconnect, func() { m.conv.upsertMessage(d) })
 }
 
 // DetailedDeliveryReceipt is the delivery of a message to one non-chat recipient.

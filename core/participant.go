@@ -105,11 +105,7 @@ func (p *Participant) UpdateAttributes(ctx context.Context, attributes json.RawM
 	}
 	var d wire.Participant
 	args := wire.UpdateParticipantArgs{ConversationSid: p.conv.sid, ParticipantSid: p.sid, Attributes: attributes}
-	if err := c.callThenEvents(ctx, wire.OpParticipantUpdate, args, &d, resendAfterReconnect); err != nil {
-		return err
-	}
-	p.conv.upsertParticipant(d)
-	return nil
+	return c.callThenEvents(ctx, wire.OpParticipantUpdate, args, &d, resendAfterReconnect, func() { p.conv.upsertParticipant(d) })
 }
 
 // Add makes identity a participant. attributes may be nil.
@@ -119,11 +115,7 @@ func (cv *Conversation) Add(ctx context.Context, identity string, attributes jso
 	}
 	var p wire.Participant
 	args := wire.AddParticipantArgs{ConversationSid: cv.sid, Identity: identity, Attributes: attributes}
-	if err := cv.client.callThenEvents(ctx, wire.OpParticipantAdd, args, &p, sendOnce); err != nil {
-		return err
-	}
-	cv.upsertParticipant(p)
-	return nil
+	return cv.client.callThenEvents(ctx, wire.OpParticipantAdd, args, &p, sendOnce, func() { cv.upsertParticipant(p) })
 }
 
 // AddNonChatParticipant adds an SMS, WhatsApp or email participant.
@@ -133,11 +125,7 @@ func (cv *Conversation) AddNonChatParticipant(ctx context.Context, proxyAddress,
 	}
 	args := wire.AddNonChatParticipantArgs{ConversationSid: cv.sid, ProxyAddress: proxyAddress, Address: address, Attributes: attributes, Bindings: bindings}
 	var p wire.Participant
-	if err := cv.client.callThenEvents(ctx, wire.OpParticipantAddNonChat, args, &p, sendOnce); err != nil {
-		return err
-	}
-	cv.upsertParticipant(p)
-	return nil
+	return cv.client.callThenEvents(ctx, wire.OpParticipantAddNonChat, args, &p, sendOnce, func() { cv.upsertParticipant(p) })
 }
 
 // GetParticipants returns the conversation's participants.
@@ -208,7 +196,7 @@ func (cv *Conversation) RemoveParticipant(ctx context.Context, identityOrSid str
 	if p := cv.participantBySid(identityOrSid); p != nil {
 		args = wire.RemoveParticipantArgs{ConversationSid: cv.sid, ParticipantSid: p.sid}
 	}
-	return cv.client.callThenEvents(ctx, wire.OpParticipantRemove, args, nil, resendAfterReconnect)
+	return cv.client.callThenEvents(ctx, wire.OpParticipantRemove, args, nil, resendAfterReconnect, nil)
 }
 
 // removeParticipant forgets a participant and returns its object (a fresh one if unknown).

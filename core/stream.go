@@ -82,7 +82,8 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 	case wire.EventParticipantLeft:
 		var ev wire.ParticipantEvent
 		if c.decodeEvent(name, data, &ev) {
-			if conv := c.conversation(ev.Participant.ConversationSid); conv != nil {
+			// The user's own departure is the conversationLeft that comes with it.
+			if conv := c.conversation(ev.Participant.ConversationSid); conv != nil && ev.Participant.Identity != c.claims.Identity {
 				// Its typing, if any, runs out by its timer, as with the vendor.
 				p := conv.removeParticipant(ev.Participant)
 				EventParticipantLeft.emit(c.emitter, p)

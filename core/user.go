@@ -94,11 +94,7 @@ func (u *User) update(ctx context.Context, args wire.UpdateUserArgs) error {
 		return err
 	}
 	var d wire.User
-	if err := c.callThenEvents(ctx, wire.OpUserUpdate, args, &d, resendAfterReconnect); err != nil {
-		return err
-	}
-	u.apply(d)
-	return nil
+	return c.callThenEvents(ctx, wire.OpUserUpdate, args, &d, resendAfterReconnect, func() { u.apply(d) })
 }
 
 // Unsubscribe stops following the user's updates.
