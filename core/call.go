@@ -11,17 +11,35 @@ import (
 )
 
 // resend says what call does with a request whose connection was lost before its reply came.
-type resend bool
+type resend int
 
 const (
+	// sendOnce fails the call with CodeUnavailable, since the server may or may not have
+	// applied the request: for writes that must not be repeated blindly (creating a
+	// conversation, joining, adding a participant, a typing signal).
+	sendOnce resend = iota
 	// resendAfterReconnect sends the request again on the next connection: for reads, and
 	// for writes that may safely reach the server twice.
-	resendAfterReconnect resend = true
-	// sendOnce fails the call with CodeUnavailable instead, since the server may or may not
-	// have applied the request: for writes that must not be repeated blindly (creating a
-	// conversation, joining, adding a participant, a typing signal).
-	sendOnce resend = false
+	resendAfterReconnect
+	// resendRemoval sends a removal again on the next connection and, when the first attempt
+	// may have been applied, takes "not found" for the answer that it was: the thing is gone.
+	resendRemoval
+	// resendLeave is resendRemoval for leaving a conversation, whose repeat the server
+	// answers "not a participant" (CodeForbidden) once the first one was applied.
+	resendLeave
 )
+
+// doneAlready reports whether err, the answer to a repeat of a removal whose first attempt
+// may have been applied, means that the first attempt removed the thing.
+func (policy resend) doneAlready(err error) bool {
+	switch wire.CodeOf(err) {
+	case wire.CodeNotFound:
+		return policy == resendRemoval || policy == resendLeave
+	case wire.CodeForbidden:
+		return policy == resendLeave
+	}
+	return false
+}
 
 // call sends op and decodes its result into out. A throttled request is always sent again
 // after a backoff (the server did not apply it); one whose connection was lost is sent again
@@ -32,6 +50,7 @@ func (c *Client) call(ctx context.Context, op string, args, out any, policy rese
 		ctx, cancel = context.WithTimeout(ctx, c.opts.RequestTimeout)
 		defer cancel()
 	}
+	maybeApplied := false // a previous attempt reached the server, for all the client knows
 	for throttled := 0; ; {
 		s, err := c.currentSession(ctx)
 		if err != nil {
@@ -46,7 +65,8 @@ func (c *Client) call(ctx context.Context, op string, args, out any, policy rese
 			if ctx.Err() != nil {
 				return c.callError(op, ctx.Err())
 			}
-			if policy == resendAfterReconnect {
+			if policy != sendOnce {
+				maybeApplied = true
 				continue
 			}
 			return wire.Errorf(wire.CodeUnavailable, "%s: connection lost while sending; it may or may not have been applied", op)
@@ -61,7 +81,8 @@ func (c *Client) call(ctx context.Context, op string, args, out any, policy rese
 			return errShutdown
 		}
 		if r.err == errLost {
-			if policy == resendAfterReconnect {
+			if policy != sendOnce {
+				maybeApplied = true
 				continue
 			}
 			return wire.Errorf(wire.CodeUnavailable, "%s: connection lost before the reply; it may or may not have been applied", op)
@@ -79,6 +100,9 @@ func (c *Client) call(ctx context.Context, op string, args, out any, policy rese
 			}
 		}
 		if r.err != nil {
+			if maybeApplied && policy.doneAlready(r.err) {
+				return nil
+			}
 			return r.err
 		}
 		return decodeResult(op, r.data, out)

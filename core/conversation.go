@@ -218,7 +218,7 @@ func (cv *Conversation) Leave(ctx context.Context) error {
 	if cv.Status() != StatusJoined {
 		return nil
 	}
-	return cv.client.callThenEvents(ctx, wire.OpConversationLeave, wire.ConversationRef{ConversationSid: cv.sid}, nil, resendAfterReconnect, nil)
+	return cv.client.callThenEvents(ctx, wire.OpConversationLeave, wire.ConversationRef{ConversationSid: cv.sid}, nil, resendLeave, nil)
 }
 
 // Delete deletes the conversation (its creator only).
@@ -226,7 +226,7 @@ func (cv *Conversation) Delete(ctx context.Context) error {
 	if err := cv.client.ready(ctx); err != nil {
 		return err
 	}
-	return cv.client.callThenEvents(ctx, wire.OpConversationDelete, wire.ConversationRef{ConversationSid: cv.sid}, nil, resendAfterReconnect, nil)
+	return cv.client.callThenEvents(ctx, wire.OpConversationDelete, wire.ConversationRef{ConversationSid: cv.sid}, nil, resendRemoval, nil)
 }
 
 // UpdateConversationOptions are the fields Update changes: those that are not nil.

@@ -154,7 +154,7 @@ func (m *Message) Remove(ctx context.Context) error {
 	if err := c.ready(ctx); err != nil {
 		return err
 	}
-	return c.callThenEvents(ctx, wire.OpMessageRemove, wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, nil, resendAfterReconnect, nil)
+	return c.callThenEvents(ctx, wire.OpMessageRemove, wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, nil, resendRemoval, nil)
 }
 
 // UpdateBody changes the text (its author only).

@@ -196,7 +196,7 @@ func (cv *Conversation) RemoveParticipant(ctx context.Context, identityOrSid str
 	if p := cv.participantBySid(identityOrSid); p != nil {
 		args = wire.RemoveParticipantArgs{ConversationSid: cv.sid, ParticipantSid: p.sid}
 	}
-	return cv.client.callThenEvents(ctx, wire.OpParticipantRemove, args, nil, resendAfterReconnect, nil)
+	return cv.client.callThenEvents(ctx, wire.OpParticipantRemove, args, nil, resendRemoval, nil)
 }
 
 // removeParticipant forgets a participant and returns its object (a fresh one if unknown).

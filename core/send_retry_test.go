@@ -147,3 +147,35 @@ func TestSendsWhileOfflineGoOutInOrder(t *testing.T) {
 	waitFor(t, "bob to get them", func() bool { return len(bobSaw.snapshot()) == 5 })
 	assert.Equal(t, []string{"offline0", "offline1", "offline2", "offline3", "offline4"}, bobSaw.snapshot())
 }
+
+func TestRemovalsWhoseReplyWasLostSucceedWhenRepeated(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	var d dialer
+	alice, bob := newClient(t, env, "alice", &d), newClient(t, env, "bob", nil)
+	a, _ := chatRoom(t, alice, bob)
+	_, err := a.SendMessage(ctx, "to remove", nil)
+	require.NoError(t, err)
+	page, err := a.GetMessages(ctx, 1, nil, "")
+	require.NoError(t, err)
+
+	// Each removal reaches the server, which applies it, and the connection drops before the
+	// reply: the repeat on the next connection finds nothing left to remove.
+	cutAfter := func(op string) {
+		var once sync.Once
+		d.mu.Lock()
+		d.onWrite = func(frame []byte, c core.Conn) {
+			if strings.Contains(string(frame), `"op":"`+op+`"`) {
+				once.Do(func() { c.Close() })
+			}
+		}
+		d.mu.Unlock()
+	}
+	cutAfter(wire.OpMessageRemove)
+	require.NoError(t, page.Items[0].Remove(ctx), "the message was removed")
+	cutAfter(wire.OpParticipantRemove)
+	require.NoError(t, a.RemoveParticipant(ctx, "bob"), "bob was removed")
+	cutAfter(wire.OpConversationLeave)
+	require.NoError(t, a.Leave(ctx), "alice left")
+	waitFor(t, "alice's conversationLeft", func() bool { return a.Status() == core.StatusNotParticipating })
+}
