@@ -1,6 +1,9 @@
 package core
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // When a call's result reaches its caller, relative to the events the call causes, follows
 // the vendor SDK (docs/VENDOR-BEHAVIOUR.md): some calls resolve first and their events follow,
@@ -32,7 +35,7 @@ func (c *Client) callThenEvents(ctx context.Context, op string, args, out any, p
 // thenEvents runs do, holding the events queued meanwhile until its caller has seen the
 // result (or at once when do fails or panics).
 func (c *Client) thenEvents(do func() error) error {
-	release := c.events.hold()
+	release := c.events.hold(maxHold)
 	settled := false
 	defer func() {
 		if !settled {
@@ -46,6 +49,12 @@ func (c *Client) thenEvents(do func() error) error {
 	c.afterResult(release)
 	return nil
 }
+
+// maxHold bounds how long a call keeps the events back. A call that takes longer (a send
+// waiting out a disconnection or a database outage) lets them through: the events queued
+// meanwhile are not its own, and holding them would stop every conversation. Its own events
+// may then come before its result.
+const maxHold = 5 * time.Second
 
 // onQueue runs fn on the event goroutine, in order with the stream's events queued before it,
 // and reports whether it ran before ctx ended or the client stopped: for what a call applies

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // eventQueue runs functions one at a time, in the order they were pushed, on its own
@@ -121,16 +122,24 @@ func isClosed(ch chan struct{}) bool {
 }
 
 // hold keeps what is pushed after it (urgent items aside) from running until release is
-// called. release may be called more than once.
-func (q *eventQueue) hold() (release func()) {
+// called, or for at most limit (0: no limit). release may be called more than once.
+func (q *eventQueue) hold(limit time.Duration) (release func()) {
 	ch := make(chan struct{})
 	q.add(queued{held: ch})
 	var once sync.Once
-	return func() {
+	open := func() {
 		once.Do(func() {
 			close(ch)
 			q.wake()
 		})
+	}
+	if limit <= 0 {
+		return open
+	}
+	t := time.AfterFunc(limit, open)
+	return func() {
+		t.Stop()
+		open()
 	}
 }
 

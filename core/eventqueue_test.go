@@ -22,7 +22,7 @@ func TestHoldKeepsLaterItemsUntilReleased(t *testing.T) {
 	q := runQueue(t)
 	ran := make(chan string, 3)
 	q.push(func() { ran <- "before" })
-	release := q.hold()
+	release := q.hold(0)
 	q.push(func() { ran <- "after" })
 	assert.Equal(t, "before", <-ran)
 	select {
@@ -37,7 +37,7 @@ func TestHoldKeepsLaterItemsUntilReleased(t *testing.T) {
 
 func TestFlushWaitsForWhatWasQueuedBefore(t *testing.T) {
 	q := runQueue(t)
-	release := q.hold()
+	release := q.hold(0)
 	done := make(chan struct{})
 	var order []string
 	q.push(func() { order = append(order, "queued") })
@@ -83,10 +83,10 @@ func TestGoroutineIDsDiffer(t *testing.T) {
 func TestUrgentItemsRunWhileHeldAndOthersKeepTheirOrder(t *testing.T) {
 	q := runQueue(t)
 	ran := make(chan string, 8)
-	release := q.hold()
+	release := q.hold(0)
 	q.push(func() { ran <- "event 1" })
 	q.pushUrgent(func() { ran <- "urgent" })
-	second := q.hold()
+	second := q.hold(0)
 	q.push(func() { ran <- "event 2" })
 	q.pushUrgent(func() { ran <- "urgent behind two holds" })
 	assert.Equal(t, "urgent", <-ran)
@@ -104,4 +104,15 @@ func TestUrgentItemsRunWhileHeldAndOthersKeepTheirOrder(t *testing.T) {
 	q.push(func() { ran <- "event 3" })
 	assert.Equal(t, "urgent, not held", <-ran)
 	assert.Equal(t, "event 3", <-ran)
+}
+
+func TestAHoldWithALimitReleasesItself(t *testing.T) {
+	q := runQueue(t)
+	ran := make(chan string, 1)
+	start := time.Now()
+	release := q.hold(100 * time.Millisecond)
+	defer release()
+	q.push(func() { ran <- "event" })
+	assert.Equal(t, "event", <-ran)
+	assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond)
 }

@@ -58,7 +58,7 @@ func (cv *Conversation) SetReadHorizon(ctx context.Context, mode ReadMode, index
 	// Held from before the report can leave, so the events of the change (this local
 	// conversationUpdated, the server's participantUpdated) follow the caller's result, as
 	// the vendor's follow its reply.
-	release := c.events.hold()
+	release := c.events.hold(maxHold)
 	c.mu.Lock()
 	cur := cv.data.LastReadMessageIndex
 	var last *int64
