@@ -65,9 +65,9 @@ bench: web
 # replays the committed seeds in testdata/fuzz/; a crasher found here is written there too.
 # Never part of `make test`.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := ./wire:FuzzDecode ./server:FuzzServerFrame ./server/auth:FuzzVerify \
+FUZZ_TARGETS := ./wire:FuzzDecode ./wire:FuzzCodecDecode ./server:FuzzServerFrame ./server/auth:FuzzVerify \
 	./core:FuzzParseTokenClaims ./core:FuzzHandleEvent ./server:FuzzSanitizeFilename ./server:FuzzCheckAttributes \
-	./server/bus:FuzzDecodeMessage ./core:FuzzDecodeMessageAddedFast
+	./server/bus:FuzzDecodeMessage ./core:FuzzDecodeMessageAdded
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

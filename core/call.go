@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"time"
@@ -44,7 +43,7 @@ func (policy resend) doneAlready(err error) bool {
 // call sends op and decodes its result into out. A throttled request is always sent again
 // after a backoff (the server did not apply it); one whose connection was lost is sent again
 // only when policy is resendAfterReconnect.
-func (c *Client) call(ctx context.Context, op string, args, out any, policy resend) error {
+func (c *Client) call(ctx context.Context, op string, args wire.Encoder, out wire.Decodable, policy resend) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.opts.RequestTimeout)
@@ -109,11 +108,11 @@ func (c *Client) call(ctx context.Context, op string, args, out any, policy rese
 	}
 }
 
-func decodeResult(op string, data json.RawMessage, out any) error {
+func decodeResult(op string, data wire.RawJSON, out wire.Decodable) error {
 	if out == nil || len(data) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(data, out); err != nil {
+	if err := wire.Unmarshal(data, out); err != nil {
 		return wire.Errorf(wire.CodeInternal, "%s: unexpected reply: %v", op, err)
 	}
 	return nil

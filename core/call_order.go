@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"time"
+
+	"github.com/convo-sdk/convo/wire"
 )
 
 // When a call's result reaches its caller, relative to the events the call causes, follows
@@ -20,7 +22,7 @@ import (
 // callThenEvents makes a call whose result reaches the caller before listeners hear of the
 // events it caused. apply, if not nil, writes the reply into the object model; it runs while
 // the events are still held, so that it cannot overwrite what they (or later ones) bring.
-func (c *Client) callThenEvents(ctx context.Context, op string, args, out any, policy resend, apply func()) error {
+func (c *Client) callThenEvents(ctx context.Context, op string, args wire.Encoder, out wire.Decodable, policy resend, apply func()) error {
 	return c.thenEvents(func() error {
 		if err := c.call(ctx, op, args, out, policy); err != nil {
 			return err

@@ -4,13 +4,13 @@ package core_test
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/convo-sdk/convo/core"
 	"github.com/convo-sdk/convo/server/servertest"
+	"github.com/convo-sdk/convo/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -111,7 +111,7 @@ func TestCallsReturnBeforeTheEventsTheyCause(t *testing.T) {
 	msg := page.Items[0]
 	assert.Equal(t, index, msg.Index())
 	step("edit", func() error { return msg.UpdateBody(ctx, "hello again") }, core.EventMessageUpdated.Name())
-	step("attributes", func() error { return msg.UpdateAttributes(ctx, json.RawMessage(`{"a":1}`)) }, core.EventMessageUpdated.Name())
+	step("attributes", func() error { return msg.UpdateAttributes(ctx, wire.RawJSON(`{"a":1}`)) }, core.EventMessageUpdated.Name())
 	step("read", func() error { _, err := conv.SetReadHorizon(ctx, core.ReadAll, nil); return err },
 		core.EventConversationUpdated.Name(), core.EventParticipantUpdated.Name())
 	step("remove message", func() error { return msg.Remove(ctx) }, core.EventMessageRemoved.Name())

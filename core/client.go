@@ -9,7 +9,8 @@ package core
 import (
 	"context"
 	"errors"
-	"log"
+	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,7 +50,7 @@ type Options struct {
 	PingInterval, PingTimeout time.Duration
 	// BackoffMin and BackoffMax bound the jittered reconnect delay (default 1 s and 120 s).
 	BackoffMin, BackoffMax time.Duration
-	// Logf receives diagnostics; log.Printf when nil.
+	// Logf receives diagnostics; standard error when nil (the console in a browser).
 	Logf func(format string, args ...any)
 	// TokenExpiryLead is how long before the token's expiry tokenAboutToExpire fires
 	// (default 3 minutes; a shorter-lived token gets it at half its lifetime).
@@ -144,7 +145,7 @@ func New(token string, opts *Options) *Client {
 		c.opts.TokenExpiryLead = DefaultTokenExpiryLead
 	}
 	if c.opts.Logf == nil {
-		c.opts.Logf = log.Printf
+		c.opts.Logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
 	}
 	c.emitter.OnListenerPanic = func(event string, r any) { c.opts.Logf("convo: a %q listener panicked: %v", event, r) }
 	c.emitter.OnWarning = func(msg string) { c.opts.Logf("convo: %s", msg) }

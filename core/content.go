@@ -2,10 +2,10 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"time"
 
+	"github.com/convo-sdk/convo/internal/jsonc"
 	"github.com/convo-sdk/convo/wire"
 )
 
@@ -15,7 +15,7 @@ type ContentTemplate struct {
 	Sid          string
 	FriendlyName string
 	Variables    []ContentVariable
-	Variants     json.RawMessage
+	Variants     wire.RawJSON
 	DateCreated  time.Time
 	DateUpdated  time.Time
 }
@@ -63,7 +63,7 @@ func convertAll[From, To any](s []From, f func(From) To) []To {
 
 // GetContentData returns the variants of the message's content template with its variables
 // filled in ("{{1}}" placeholders replaced), or nil when it has no template.
-func (m *Message) GetContentData(ctx context.Context) (json.RawMessage, error) {
+func (m *Message) GetContentData(ctx context.Context) (wire.RawJSON, error) {
 	sid := m.ContentSid()
 	if sid == "" {
 		return nil, nil
@@ -89,33 +89,44 @@ func (m *Message) GetContentData(ctx context.Context) (json.RawMessage, error) {
 }
 
 // fillTemplate replaces {{name}} placeholders inside the JSON strings of a template.
-func fillTemplate(raw json.RawMessage, values map[string]string) json.RawMessage {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return raw
-	}
-	var walk func(any) any
-	walk = func(x any) any {
-		switch t := x.(type) {
-		case string:
-			for name, value := range values {
-				t = strings.ReplaceAll(t, "{{"+name+"}}", value)
-			}
-			return t
-		case []any:
-			for i := range t {
-				t[i] = walk(t[i])
-			}
-		case map[string]any:
-			for k := range t {
-				t[k] = walk(t[k])
-			}
-		}
-		return x
-	}
-	out, err := json.Marshal(walk(v))
-	if err != nil {
+// Keys, numbers and the members' order are kept as they are; invalid JSON is returned
+// unchanged.
+func fillTemplate(raw wire.RawJSON, values map[string]string) wire.RawJSON {
+	d := jsonc.NewDecoder(raw)
+	out := fillValue(d, nil, values)
+	if d.End() != nil {
 		return raw
 	}
 	return out
+}
+
+func fillValue(d *jsonc.Decoder, b []byte, values map[string]string) []byte {
+	switch d.Peek() {
+	case '{':
+		start := len(b)
+		for n := 0; d.Member(n); n++ {
+			b = append(b, ',')
+			b = jsonc.AppendString(b, string(d.Key))
+			b = append(b, ':')
+			b = fillValue(d, b, values)
+		}
+		return jsonc.Close(b, start)
+	case '[':
+		b = append(b, '[')
+		for n := 0; d.Elem(n); n++ {
+			if n > 0 {
+				b = append(b, ',')
+			}
+			b = fillValue(d, b, values)
+		}
+		return append(b, ']')
+	case '"':
+		var s string
+		d.Str(&s)
+		for name, value := range values {
+			s = strings.ReplaceAll(s, "{{"+name+"}}", value)
+		}
+		return jsonc.AppendString(b, s)
+	}
+	return append(b, d.RawValue()...)
 }

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 	"weak"
 
@@ -105,7 +104,7 @@ func (cv *Conversation) DateCreated() time.Time { return cv.snapshot().DateCreat
 func (cv *Conversation) DateUpdated() time.Time { return cv.snapshot().DateUpdated }
 
 // AttributesJSON returns the attributes as JSON ("{}" when unset).
-func (cv *Conversation) AttributesJSON() json.RawMessage {
+func (cv *Conversation) AttributesJSON() wire.RawJSON {
 	return orEmptyObject(cv.snapshot().Attributes)
 }
 
@@ -139,7 +138,7 @@ func (cv *Conversation) Join(ctx context.Context) error {
 		return err
 	}
 	var p wire.Participant
-	return cv.client.callThenEvents(ctx, wire.OpConversationJoin, wire.ConversationRef{ConversationSid: cv.sid}, &p, sendOnce, func() {
+	return cv.client.callThenEvents(ctx, wire.OpConversationJoin, &wire.ConversationRef{ConversationSid: cv.sid}, &p, sendOnce, func() {
 		// A left conversation stays left: joining again brings a new object, announced by
 		// the stream's conversationJoined, as with the vendor.
 		if cv.isLeft() {
@@ -207,7 +206,7 @@ func (cv *Conversation) LastReadMessageIndex() *int64 {
 }
 
 // BindingsJSON returns the conversation's channel bindings as JSON ("{}" when none).
-func (cv *Conversation) BindingsJSON() json.RawMessage { return orEmptyObject(cv.snapshot().Bindings) }
+func (cv *Conversation) BindingsJSON() wire.RawJSON { return orEmptyObject(cv.snapshot().Bindings) }
 
 // Leave removes the current user from the conversation. Leaving one the user is not part of
 // does nothing, as with the vendor.
@@ -218,7 +217,7 @@ func (cv *Conversation) Leave(ctx context.Context) error {
 	if cv.Status() != StatusJoined {
 		return nil
 	}
-	return cv.client.callThenEvents(ctx, wire.OpConversationLeave, wire.ConversationRef{ConversationSid: cv.sid}, nil, resendLeave, nil)
+	return cv.client.callThenEvents(ctx, wire.OpConversationLeave, &wire.ConversationRef{ConversationSid: cv.sid}, nil, resendLeave, nil)
 }
 
 // Delete deletes the conversation (its creator only).
@@ -226,14 +225,14 @@ func (cv *Conversation) Delete(ctx context.Context) error {
 	if err := cv.client.ready(ctx); err != nil {
 		return err
 	}
-	return cv.client.callThenEvents(ctx, wire.OpConversationDelete, wire.ConversationRef{ConversationSid: cv.sid}, nil, resendRemoval, nil)
+	return cv.client.callThenEvents(ctx, wire.OpConversationDelete, &wire.ConversationRef{ConversationSid: cv.sid}, nil, resendRemoval, nil)
 }
 
 // UpdateConversationOptions are the fields Update changes: those that are not nil.
 type UpdateConversationOptions struct {
 	FriendlyName *string
 	UniqueName   *string
-	Attributes   json.RawMessage
+	Attributes   wire.RawJSON
 }
 
 // Update changes the fields that are set. A name or unique name set to the value it already
@@ -251,7 +250,7 @@ func (cv *Conversation) Update(ctx context.Context, opts UpdateConversationOptio
 	}
 	args := wire.UpdateConversationArgs{ConversationSid: cv.sid, FriendlyName: opts.FriendlyName, UniqueName: opts.UniqueName, Attributes: opts.Attributes}
 	var d wire.Conversation
-	return cv.client.callThenEvents(ctx, wire.OpConversationUpdate, args, &d, resendAfterReconnect, func() { cv.client.upsertConversation(d) })
+	return cv.client.callThenEvents(ctx, wire.OpConversationUpdate, &args, &d, resendAfterReconnect, func() { cv.client.upsertConversation(d) })
 }
 
 // SetUserNotificationLevel sets the current user's notification level ("default" or "muted").
@@ -263,7 +262,7 @@ func (cv *Conversation) SetUserNotificationLevel(ctx context.Context, level stri
 		return err
 	}
 	var d wire.Conversation
-	return cv.client.callThenEvents(ctx, wire.OpConversationNotify, wire.NotificationLevelArgs{ConversationSid: cv.sid, Level: level}, &d, resendAfterReconnect,
+	return cv.client.callThenEvents(ctx, wire.OpConversationNotify, &wire.NotificationLevelArgs{ConversationSid: cv.sid, Level: level}, &d, resendAfterReconnect,
 		func() { cv.client.upsertConversation(d) })
 }
 
@@ -294,7 +293,7 @@ func (cv *Conversation) counts(ctx context.Context) (wire.Counts, error) {
 	if err := cv.client.flushReads(ctx, cv); err != nil {
 		return counts, err
 	}
-	err := cv.client.call(ctx, wire.OpConversationCounts, wire.ConversationRef{ConversationSid: cv.sid}, &counts, resendAfterReconnect)
+	err := cv.client.call(ctx, wire.OpConversationCounts, &wire.ConversationRef{ConversationSid: cv.sid}, &counts, resendAfterReconnect)
 	return counts, err
 }
 
@@ -302,7 +301,7 @@ func (cv *Conversation) counts(ctx context.Context) (wire.Counts, error) {
 type CreateConversationOptions struct {
 	FriendlyName string
 	UniqueName   string
-	Attributes   json.RawMessage
+	Attributes   wire.RawJSON
 }
 
 // CreateConversation creates a conversation. The creator is not a participant until Join.
@@ -312,7 +311,7 @@ func (c *Client) CreateConversation(ctx context.Context, opts CreateConversation
 	}
 	args := wire.CreateConversationArgs{FriendlyName: opts.FriendlyName, UniqueName: opts.UniqueName, Attributes: opts.Attributes}
 	var d wire.Conversation
-	if err := c.call(ctx, wire.OpConversationCreate, args, &d, sendOnce); err != nil {
+	if err := c.call(ctx, wire.OpConversationCreate, &args, &d, sendOnce); err != nil {
 		return nil, err
 	}
 	// The vendor emits conversationAdded inside the call, before it resolves.
@@ -356,7 +355,7 @@ func (c *Client) fetchConversation(ctx context.Context, op string, args wire.Get
 		return nil, wire.Errorf(CodeClientArgument, "a conversation sid or unique name is required")
 	}
 	var d wire.Conversation
-	if err := c.call(ctx, op, args, &d, resendAfterReconnect); err != nil {
+	if err := c.call(ctx, op, &args, &d, resendAfterReconnect); err != nil {
 		return nil, err
 	}
 	// Applied behind the events already queued (a conversationLeft, say, drops the old object
@@ -451,9 +450,9 @@ func (c *Client) emitConversationUpdated(conv *Conversation, reasons []string) {
 	ConversationEventUpdated.emit(conv.emitter, u)
 }
 
-func orEmptyObject(raw json.RawMessage) json.RawMessage {
+func orEmptyObject(raw wire.RawJSON) wire.RawJSON {
 	if len(raw) == 0 {
-		return json.RawMessage("{}")
+		return wire.RawJSON("{}")
 	}
 	return raw
 }

@@ -3,7 +3,6 @@
 package core_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -25,7 +24,7 @@ func TestConversationUpdatesReachOtherParticipants(t *testing.T) {
 	onConv.watch(b, core.ConversationEventUpdated)
 
 	name := "renamed"
-	require.NoError(t, a.Update(ctx, core.UpdateConversationOptions{FriendlyName: &name, Attributes: json.RawMessage(`{"topic":"go"}`)}))
+	require.NoError(t, a.Update(ctx, core.UpdateConversationOptions{FriendlyName: &name, Attributes: wire.RawJSON(`{"topic":"go"}`)}))
 	ev := onBob.waitFor(t, core.EventConversationUpdated, 1)[0].args[0].(core.ConversationUpdate)
 	assert.Same(t, b, ev.Conversation)
 	assert.Subset(t, ev.UpdateReasons, []string{wire.ReasonFriendlyName, wire.ReasonAttributes})

@@ -46,7 +46,7 @@ func (c *Client) probe(s *session) error {
 		return p.Ping(ctx)
 	}
 	id := c.nextID.Add(1)
-	ch, err := s.send(ctx, id, wire.OpContentList, wire.ListArgs{PageSize: 1})
+	ch, err := s.send(ctx, id, wire.OpContentList, &wire.ListArgs{PageSize: 1})
 	if err != nil {
 		return err
 	}

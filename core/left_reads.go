@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"sort"
 )
 
 // Reads on a conversation the user has left answer from what the client held when it left,
@@ -38,13 +37,13 @@ func (cv *Conversation) heldMessages(pageSize int, anchor *int64, direction Dire
 	var start, end int
 	if direction == Forward {
 		if anchor != nil {
-			start = sort.Search(len(all), func(i int) bool { return all[i].Index() >= *anchor })
+			start = firstIndex(len(all), func(i int) bool { return all[i].Index() >= *anchor })
 		}
 		end = min(start+pageSize, len(all))
 	} else {
 		end = len(all)
 		if anchor != nil {
-			end = sort.Search(len(all), func(i int) bool { return all[i].Index() > *anchor })
+			end = firstIndex(len(all), func(i int) bool { return all[i].Index() > *anchor })
 		}
 		start = max(end-pageSize, 0)
 	}

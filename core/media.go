@@ -2,13 +2,12 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/convo-sdk/convo/internal/jsonc"
 	"github.com/convo-sdk/convo/wire"
 )
 
@@ -55,18 +54,45 @@ type MediaUpload struct {
 type UploadProgress func(sent, total int64)
 
 // httpBase returns the server's HTTP origin, from the WebSocket URL.
-func (c *Client) httpBase() (string, error) {
-	u, err := url.Parse(c.serverURL())
-	if err != nil {
-		return "", err
+func (c *Client) httpBase() (string, error) { return httpOrigin(c.serverURL()) }
+
+// httpOrigin turns ws://host/path into http://host (wss into https).
+func httpOrigin(wsURL string) (string, error) {
+	scheme, rest, ok := strings.Cut(wsURL, "://")
+	if !ok || scheme == "" {
+		return "", wire.Errorf(CodeClientArgument, "server URL %q has no scheme", wsURL)
 	}
-	switch u.Scheme {
+	switch strings.ToLower(scheme) {
 	case "ws":
-		u.Scheme = "http"
+		scheme = "http"
 	case "wss":
-		u.Scheme = "https"
+		scheme = "https"
 	}
-	return u.Scheme + "://" + u.Host, nil
+	host := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		host = rest[:i]
+	}
+	if host == "" {
+		return "", wire.Errorf(CodeClientArgument, "server URL %q has no host", wsURL)
+	}
+	return scheme + "://" + host, nil
+}
+
+// queryEscape escapes s for a URL query value, as url.QueryEscape does.
+func queryEscape(s string) string {
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
+			b = append(b, c)
+		case c == ' ':
+			b = append(b, '+')
+		default:
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return string(b)
 }
 
 // UploadMedia stores a file on the server and returns it, to attach to a message by its sid.
@@ -88,30 +114,28 @@ func (c *Client) UploadMedia(ctx context.Context, up MediaUpload, progress Uploa
 	if err != nil {
 		return nil, err
 	}
-	q := url.Values{"category": {up.Category}}
+	q := "category=" + queryEscape(up.Category)
 	if up.Filename != "" {
-		q.Set("filename", up.Filename)
+		q += "&filename=" + queryEscape(up.Filename)
 	}
-	status, raw, err := postMedia(ctx, base+"/v1/media?"+q.Encode(), up.ContentType, c.Token(), up.Data, progress)
+	status, raw, err := postMedia(ctx, base+"/v1/media?"+q, up.ContentType, c.Token(), up.Data, progress)
 	if err != nil {
 		return nil, wire.Errorf(wire.CodeUnavailable, "uploading media: %v", err)
 	}
 	if status != 200 && status != 201 {
 		// The server answers {"error": {code, message}}; accept a bare {code, message} too.
-		var wrapped struct {
-			Error *wire.Error `json:"error"`
-		}
-		if json.Unmarshal(raw, &wrapped) == nil && wrapped.Error != nil && wrapped.Error.Code != 0 {
-			return nil, wrapped.Error
+		var wrapped errorReply
+		if wire.Unmarshal(raw, &wrapped) == nil && wrapped.err.Code != 0 {
+			return nil, &wrapped.err
 		}
 		var e wire.Error
-		if json.Unmarshal(raw, &e) == nil && e.Code != 0 {
+		if wire.Unmarshal(raw, &e) == nil && e.Code != 0 {
 			return nil, &e
 		}
 		return nil, wire.Errorf(wire.CodeInternal, "uploading media: HTTP %d: %s", status, strings.TrimSpace(string(raw)))
 	}
 	var out wire.Media
-	if err := json.Unmarshal(raw, &out); err != nil {
+	if err := wire.Unmarshal(raw, &out); err != nil {
 		return nil, wire.Errorf(wire.CodeInternal, "uploading media: unexpected reply: %v", err)
 	}
 	if progress != nil {
@@ -141,7 +165,7 @@ func (c *Client) GetTemporaryContentURLs(ctx context.Context, sids []string) (ma
 		batch := missing[:min(len(missing), wire.MaxMediaSidsPerURLRequest)]
 		missing = missing[len(batch):]
 		var res wire.MediaURLs
-		if err := c.call(ctx, wire.OpMediaURLs, wire.MediaURLsArgs{MediaSids: batch}, &res, resendAfterReconnect); err != nil {
+		if err := c.call(ctx, wire.OpMediaURLs, &wire.MediaURLsArgs{MediaSids: batch}, &res, resendAfterReconnect); err != nil {
 			return nil, err
 		}
 		c.mu.Lock()
@@ -233,4 +257,17 @@ func (m *Message) GetTemporaryContentURLsForAttachedMedia(ctx context.Context) (
 		sids[i] = md.Sid()
 	}
 	return m.conv.client.GetTemporaryContentURLs(ctx, sids)
+}
+
+// errorReply reads the server's HTTP error body, {"error": {"code": …, "message": …}}.
+type errorReply struct{ err wire.Error }
+
+func (r *errorReply) DecodeJSON(d *jsonc.Decoder) {
+	for n := 0; d.Member(n); n++ {
+		if string(d.Key) == "error" {
+			r.err.DecodeJSON(d)
+		} else {
+			d.Skip()
+		}
+	}
 }

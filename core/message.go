@@ -2,10 +2,10 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"sync/atomic"
 	"time"
 
+	"github.com/convo-sdk/convo/internal/jsonc"
 	"github.com/convo-sdk/convo/wire"
 )
 
@@ -94,7 +94,7 @@ func (m *Message) Body() *string { return m.snapshot().Body }
 func (m *Message) ParticipantSid() string { return m.snapshot().ParticipantSid }
 
 // AttributesJSON returns the attributes as JSON ("{}" when unset).
-func (m *Message) AttributesJSON() json.RawMessage { return orEmptyObject(m.snapshot().Attributes) }
+func (m *Message) AttributesJSON() wire.RawJSON { return orEmptyObject(m.snapshot().Attributes) }
 
 // DateCreated returns when the message was stored.
 func (m *Message) DateCreated() time.Time { return m.snapshot().DateCreated }
@@ -154,7 +154,7 @@ func (m *Message) Remove(ctx context.Context) error {
 	if err := c.ready(ctx); err != nil {
 		return err
 	}
-	return c.callThenEvents(ctx, wire.OpMessageRemove, wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, nil, resendRemoval, nil)
+	return c.callThenEvents(ctx, wire.OpMessageRemove, &wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, nil, resendRemoval, nil)
 }
 
 // UpdateBody changes the text (its author only).
@@ -166,7 +166,7 @@ func (m *Message) UpdateBody(ctx context.Context, body string) error {
 }
 
 // UpdateAttributes replaces the attributes (its author only).
-func (m *Message) UpdateAttributes(ctx context.Context, attributes json.RawMessage) error {
+func (m *Message) UpdateAttributes(ctx context.Context, attributes wire.RawJSON) error {
 	return m.update(ctx, wire.UpdateMessageArgs{Attributes: orEmptyObject(attributes)})
 }
 
@@ -177,7 +177,7 @@ func (m *Message) update(ctx context.Context, args wire.UpdateMessageArgs) error
 	}
 	args.ConversationSid, args.MessageSid = m.conv.sid, m.sid
 	var d wire.Message
-	return c.callThenEvents(ctx, wire.OpMessageUpdate, args, &d, resendAfterReconnect, func() { m.conv.upsertMessage(d) })
+	return c.callThenEvents(ctx, wire.OpMessageUpdate, &args, &d, resendAfterReconnect, func() { m.conv.upsertMessage(d) })
 }
 
 // DetailedDeliveryReceipt is the delivery of a message to one non-chat recipient.
@@ -200,7 +200,7 @@ func (m *Message) GetDetailedDeliveryReceipts(ctx context.Context) ([]DetailedDe
 		return nil, err
 	}
 	var page wire.ReceiptPage
-	err := c.call(ctx, wire.OpMessageReceipts, wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, &page, resendAfterReconnect)
+	err := c.call(ctx, wire.OpMessageReceipts, &wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, &page, resendAfterReconnect)
 	return convertAll(page.Items, func(r wire.DetailedReceipt) DetailedDeliveryReceipt { return DetailedDeliveryReceipt(r) }), err
 }
 
@@ -208,7 +208,7 @@ func (m *Message) GetDetailedDeliveryReceipts(ctx context.Context) ([]DetailedDe
 // its data as JSON.
 type ChannelMetadata struct {
 	Type string
-	Data json.RawMessage
+	Data wire.RawJSON
 }
 
 // GetChannelMetadata returns what a non-chat channel recorded about the message, or nil.
@@ -217,9 +217,21 @@ func (m *Message) GetChannelMetadata(ctx context.Context) (*ChannelMetadata, err
 	if err := c.ready(ctx); err != nil {
 		return nil, err
 	}
-	var meta *wire.ChannelMetadata
-	err := c.call(ctx, wire.OpMessageChannelMeta, wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, &meta, resendAfterReconnect)
-	return (*ChannelMetadata)(meta), err
+	var meta optChannelMetadata
+	err := c.call(ctx, wire.OpMessageChannelMeta, &wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, &meta, resendAfterReconnect)
+	return (*ChannelMetadata)(meta.v), err
+}
+
+// optChannelMetadata decodes a channel metadata reply, which is null for a chat message.
+type optChannelMetadata struct{ v *wire.ChannelMetadata }
+
+func (o *optChannelMetadata) DecodeJSON(d *jsonc.Decoder) {
+	if d.Null() {
+		o.v = nil
+		return
+	}
+	o.v = new(wire.ChannelMetadata)
+	o.v.DecodeJSON(d)
 }
 
 // Recipient is one recipient of a (non-chat) message. Type is "email" for an email
@@ -231,7 +243,7 @@ type Recipient struct {
 	Level      string
 	Name       string
 	Address    string
-	RawData    json.RawMessage
+	RawData    wire.RawJSON
 }
 
 // GetMessageRecipients lists who the (email) message went to.
@@ -245,7 +257,7 @@ func (cv *Conversation) GetMessageRecipients(ctx context.Context, messageSid str
 		return nil, err
 	}
 	var page wire.RecipientPage
-	err := cv.client.call(ctx, wire.OpMessageRecipients, wire.MessageRef{ConversationSid: cv.sid, MessageSid: messageSid}, &page, resendAfterReconnect)
+	err := cv.client.call(ctx, wire.OpMessageRecipients, &wire.MessageRef{ConversationSid: cv.sid, MessageSid: messageSid}, &page, resendAfterReconnect)
 	return convertAll(page.Items, func(r wire.Recipient) Recipient { return Recipient(r) }), err
 }
 
@@ -282,7 +294,7 @@ func (cv *Conversation) GetMessages(ctx context.Context, pageSize int, anchor *i
 	}
 	args := wire.ListMessagesArgs{ConversationSid: cv.sid, PageSize: pageSize, Anchor: anchor, Direction: string(direction)}
 	var page wire.MessagePage
-	if err := cv.client.call(ctx, wire.OpMessageList, args, &page, resendAfterReconnect); err != nil {
+	if err := cv.client.call(ctx, wire.OpMessageList, &args, &page, resendAfterReconnect); err != nil {
 		return nil, err
 	}
 	items := make([]*Message, len(page.Items))

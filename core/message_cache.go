@@ -1,10 +1,8 @@
 package core
 
 import (
-	"encoding/json"
 	"runtime"
 	"slices"
-	"sort"
 	"time"
 	"weak"
 
@@ -50,7 +48,7 @@ func (cv *Conversation) upsertMessageLocked(m wire.Message) (*Message, bool) {
 		delete(cv.evicted, m.Sid)
 		cv.messages[m.Sid] = msg
 		// Live messages arrive in index order, so this is nearly always an append.
-		i := sort.Search(len(cv.byIndex), func(i int) bool { return cv.byIndex[i].data.Index > m.Index })
+		i := firstIndex(len(cv.byIndex), func(i int) bool { return cv.byIndex[i].data.Index > m.Index })
 		cv.byIndex = slices.Insert(cv.byIndex, i, msg)
 		defer cv.trimLocked()
 	}
@@ -134,7 +132,7 @@ type messageData struct {
 	Index                    int64
 	Author, ParticipantSid   string
 	Body                     *string
-	Attributes               json.RawMessage
+	Attributes               wire.RawJSON
 	DateCreated, DateUpdated time.Time
 	rare                     *rareMessageFields
 }
@@ -177,4 +175,19 @@ func (d *messageData) wire(sid, convSid string) wire.Message {
 		m.LastUpdatedBy, m.Receipts = r.LastUpdatedBy, r.Receipts
 	}
 	return m
+}
+
+// firstIndex returns the smallest i in [0, n) for which ok is true, n if none; ok must be
+// false and then true along the range (sort.Search, without the package).
+func firstIndex(n int, ok func(int) bool) int {
+	lo, hi := 0, n
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if ok(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
 }

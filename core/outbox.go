@@ -24,8 +24,8 @@ type outbox struct {
 
 type outItem struct {
 	op        string
-	args      any
-	out       any
+	args      wire.Encoder
+	out       wire.Decodable
 	done      chan error // receives the outcome once
 	session   *session   // where it was last written; nil when it must be (re)written
 	replyCh   chan reply
@@ -47,7 +47,7 @@ func (o *outbox) wake() {
 
 // submit queues a request and waits for its outcome. If ctx ends before the request was
 // written it is withdrawn; after that the outcome is unknown and reported as such.
-func (o *outbox) submit(ctx context.Context, op string, args, out any) error {
+func (o *outbox) submit(ctx context.Context, op string, args wire.Encoder, out wire.Decodable) error {
 	it := &outItem{op: op, args: args, out: out, done: make(chan error, 1)}
 	o.mu.Lock()
 	o.queue = append(o.queue, it)

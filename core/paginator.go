@@ -2,7 +2,8 @@ package core
 
 import (
 	"context"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/convo-sdk/convo/wire"
@@ -54,12 +55,15 @@ func linkMessagePages(p *Paginator[*Message], fetch func(ctx context.Context, an
 
 // listAll reads every page of a list op that pages by cursor (wire.ListArgs.After, the page's
 // Next); items takes a page's items and its cursor to the next one.
-func listAll[T, P any](ctx context.Context, c *Client, op string, pageSize int, items func(*P) ([]T, string)) ([]T, error) {
+func listAll[T, P any, PP interface {
+	*P
+	wire.Decodable
+}](ctx context.Context, c *Client, op string, pageSize int, items func(*P) ([]T, string)) ([]T, error) {
 	var all []T
 	args := wire.ListArgs{PageSize: pageSize}
 	for {
 		var page P
-		if err := c.call(ctx, op, args, &page, resendAfterReconnect); err != nil {
+		if err := c.call(ctx, op, &args, PP(&page), resendAfterReconnect); err != nil {
 			return nil, err
 		}
 		got, next := items(&page)
@@ -76,11 +80,10 @@ func sortByCreation[T interface {
 	DateCreated() time.Time
 	Sid() string
 }](list []T) {
-	sort.Slice(list, func(i, j int) bool {
-		a, b := list[i].DateCreated(), list[j].DateCreated()
-		if a.Equal(b) {
-			return list[i].Sid() < list[j].Sid()
+	slices.SortFunc(list, func(x, y T) int {
+		if c := x.DateCreated().Compare(y.DateCreated()); c != 0 {
+			return c
 		}
-		return a.Before(b)
+		return strings.Compare(x.Sid(), y.Sid())
 	})
 }

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/convo-sdk/convo/wire"
@@ -57,7 +56,7 @@ func (p *Participant) Identity() string { return p.snapshot().Identity }
 func (p *Participant) Type() string { return p.snapshot().Type }
 
 // AttributesJSON returns the attributes as JSON ("{}" when unset).
-func (p *Participant) AttributesJSON() json.RawMessage { return orEmptyObject(p.snapshot().Attributes) }
+func (p *Participant) AttributesJSON() wire.RawJSON { return orEmptyObject(p.snapshot().Attributes) }
 
 // DateCreated returns when the participant joined.
 func (p *Participant) DateCreated() time.Time { return p.snapshot().DateCreated }
@@ -75,7 +74,7 @@ func (p *Participant) LastReadMessageIndex() *int64 { return p.snapshot().LastRe
 func (p *Participant) LastReadTimestamp() *time.Time { return p.snapshot().LastReadTimestamp }
 
 // BindingsJSON returns the participant's channel bindings as JSON ("{}" when none).
-func (p *Participant) BindingsJSON() json.RawMessage { return orEmptyObject(p.snapshot().Bindings) }
+func (p *Participant) BindingsJSON() wire.RawJSON { return orEmptyObject(p.snapshot().Bindings) }
 
 // Address returns a non-chat participant's address.
 func (p *Participant) Address() string { return p.snapshot().Address }
@@ -98,34 +97,34 @@ func (p *Participant) Remove(ctx context.Context) error {
 }
 
 // UpdateAttributes replaces the participant's attributes.
-func (p *Participant) UpdateAttributes(ctx context.Context, attributes json.RawMessage) error {
+func (p *Participant) UpdateAttributes(ctx context.Context, attributes wire.RawJSON) error {
 	c := p.conv.client
 	if err := c.ready(ctx); err != nil {
 		return err
 	}
 	var d wire.Participant
 	args := wire.UpdateParticipantArgs{ConversationSid: p.conv.sid, ParticipantSid: p.sid, Attributes: attributes}
-	return c.callThenEvents(ctx, wire.OpParticipantUpdate, args, &d, resendAfterReconnect, func() { p.conv.upsertParticipant(d) })
+	return c.callThenEvents(ctx, wire.OpParticipantUpdate, &args, &d, resendAfterReconnect, func() { p.conv.upsertParticipant(d) })
 }
 
 // Add makes identity a participant. attributes may be nil.
-func (cv *Conversation) Add(ctx context.Context, identity string, attributes json.RawMessage) error {
+func (cv *Conversation) Add(ctx context.Context, identity string, attributes wire.RawJSON) error {
 	if err := cv.client.ready(ctx); err != nil {
 		return err
 	}
 	var p wire.Participant
 	args := wire.AddParticipantArgs{ConversationSid: cv.sid, Identity: identity, Attributes: attributes}
-	return cv.client.callThenEvents(ctx, wire.OpParticipantAdd, args, &p, sendOnce, func() { cv.upsertParticipant(p) })
+	return cv.client.callThenEvents(ctx, wire.OpParticipantAdd, &args, &p, sendOnce, func() { cv.upsertParticipant(p) })
 }
 
 // AddNonChatParticipant adds an SMS, WhatsApp or email participant.
-func (cv *Conversation) AddNonChatParticipant(ctx context.Context, proxyAddress, address string, attributes, bindings json.RawMessage) error {
+func (cv *Conversation) AddNonChatParticipant(ctx context.Context, proxyAddress, address string, attributes, bindings wire.RawJSON) error {
 	if err := cv.client.ready(ctx); err != nil {
 		return err
 	}
 	args := wire.AddNonChatParticipantArgs{ConversationSid: cv.sid, ProxyAddress: proxyAddress, Address: address, Attributes: attributes, Bindings: bindings}
 	var p wire.Participant
-	return cv.client.callThenEvents(ctx, wire.OpParticipantAddNonChat, args, &p, sendOnce, func() { cv.upsertParticipant(p) })
+	return cv.client.callThenEvents(ctx, wire.OpParticipantAddNonChat, &args, &p, sendOnce, func() { cv.upsertParticipant(p) })
 }
 
 // GetParticipants returns the conversation's participants.
@@ -137,7 +136,7 @@ func (cv *Conversation) GetParticipants(ctx context.Context) ([]*Participant, er
 		return cv.heldParticipants(), nil
 	}
 	var page wire.ParticipantPage
-	if err := cv.client.call(ctx, wire.OpParticipantList, wire.ConversationRef{ConversationSid: cv.sid}, &page, resendAfterReconnect); err != nil {
+	if err := cv.client.call(ctx, wire.OpParticipantList, &wire.ConversationRef{ConversationSid: cv.sid}, &page, resendAfterReconnect); err != nil {
 		return nil, err
 	}
 	out := make([]*Participant, len(page.Items))
@@ -196,7 +195,7 @@ func (cv *Conversation) RemoveParticipant(ctx context.Context, identityOrSid str
 	if p := cv.participantBySid(identityOrSid); p != nil {
 		args = wire.RemoveParticipantArgs{ConversationSid: cv.sid, ParticipantSid: p.sid}
 	}
-	return cv.client.callThenEvents(ctx, wire.OpParticipantRemove, args, nil, resendRemoval, nil)
+	return cv.client.callThenEvents(ctx, wire.OpParticipantRemove, &args, nil, resendRemoval, nil)
 }
 
 // removeParticipant forgets a participant and returns its object (a fresh one if unknown).

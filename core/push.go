@@ -2,8 +2,8 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 
+	"github.com/convo-sdk/convo/internal/jsonc"
 	"github.com/convo-sdk/convo/wire"
 )
 
@@ -31,19 +31,15 @@ type PushData struct {
 // ParsePushNotification reads a push payload as the server's push webhook produced it
 // (wire.PushPayload), either as the object itself or wrapped the way FCM data messages carry
 // it: {"data": {"convo": "<the payload as a JSON string>"}}.
-func ParsePushNotification(payload json.RawMessage) (*PushNotification, error) {
+func ParsePushNotification(payload wire.RawJSON) (*PushNotification, error) {
 	var p wire.PushPayload
-	if err := json.Unmarshal(payload, &p); err != nil {
+	if err := wire.Unmarshal(payload, &p); err != nil {
 		return nil, wire.Errorf(CodeClientArgument, "push payload is not a JSON object: %v", err)
 	}
 	if p.Type == "" {
-		var wrapped struct {
-			Data struct {
-				Convo string `json:"convo"`
-			} `json:"data"`
-		}
-		if err := json.Unmarshal(payload, &wrapped); err == nil && wrapped.Data.Convo != "" {
-			if err := json.Unmarshal([]byte(wrapped.Data.Convo), &p); err != nil {
+		var wrapped fcmWrapped
+		if err := wire.Unmarshal(payload, &wrapped); err == nil && wrapped.convo != "" {
+			if err := wire.Unmarshal([]byte(wrapped.convo), &p); err != nil {
 				return nil, wire.Errorf(CodeClientArgument, "push payload data.convo is not a JSON object: %v", err)
 			}
 		}
@@ -59,7 +55,7 @@ func ParsePushNotification(payload json.RawMessage) (*PushNotification, error) {
 }
 
 // HandlePushNotification parses a push payload and emits pushNotification with it.
-func (c *Client) HandlePushNotification(ctx context.Context, payload json.RawMessage) error {
+func (c *Client) HandlePushNotification(ctx context.Context, payload wire.RawJSON) error {
 	n, err := ParsePushNotification(payload)
 	if err != nil {
 		return err
@@ -102,7 +98,7 @@ func (c *Client) pushCall(ctx context.Context, op string, args wire.PushRegistra
 	if err := c.ready(ctx); err != nil {
 		return err
 	}
-	return c.call(ctx, op, args, nil, resendAfterReconnect)
+	return c.call(ctx, op, &args, nil, resendAfterReconnect)
 }
 
 func checkChannelType(t string) error {
@@ -110,4 +106,23 @@ func checkChannelType(t string) error {
 		return wire.Errorf(CodeClientArgument, "push channel type must be %q or %q, got %q", wire.PushFCM, wire.PushAPN, t)
 	}
 	return nil
+}
+
+// fcmWrapped reads {"data": {"convo": "<payload>"}}, a payload as FCM data messages carry it.
+type fcmWrapped struct{ convo string }
+
+func (w *fcmWrapped) DecodeJSON(d *jsonc.Decoder) {
+	for n := 0; d.Member(n); n++ {
+		if string(d.Key) != "data" {
+			d.Skip()
+			continue
+		}
+		for m := 0; d.Member(m); m++ {
+			if string(d.Key) == "convo" {
+				d.Str(&w.convo)
+			} else {
+				d.Skip()
+			}
+		}
+	}
 }

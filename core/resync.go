@@ -1,7 +1,8 @@
 package core
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 
 	"github.com/convo-sdk/convo/wire"
 )
@@ -156,11 +157,11 @@ func (c *Client) replayMissedMessages(sid string, after *int64) bool {
 	for {
 		args := wire.ListMessagesArgs{ConversationSid: sid, PageSize: wire.MaxPageSize, Anchor: &anchor, Direction: wire.Forward}
 		var page wire.MessagePage
-		if err := c.call(c.ctx, wire.OpMessageList, args, &page, resendAfterReconnect); err != nil {
+		if err := c.call(c.ctx, wire.OpMessageList, &args, &page, resendAfterReconnect); err != nil {
 			c.opts.Logf("convo: fetching missed messages of %s failed: %v", sid, err)
 			return false
 		}
-		sort.Slice(page.Items, func(i, j int) bool { return page.Items[i].Index < page.Items[j].Index })
+		slices.SortFunc(page.Items, func(a, b wire.Message) int { return cmp.Compare(a.Index, b.Index) })
 		for _, m := range page.Items {
 			c.emitMessageAdded(m)
 		}

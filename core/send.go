@@ -2,9 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"math/rand/v2"
 	"sync"
 
@@ -13,7 +10,7 @@ import (
 
 // SendMessage posts a text message and returns its index. The send carries a fresh
 // idempotency key, so a retry after a dropped connection never stores it twice.
-func (cv *Conversation) SendMessage(ctx context.Context, body string, attributes json.RawMessage) (int64, error) {
+func (cv *Conversation) SendMessage(ctx context.Context, body string, attributes wire.RawJSON) (int64, error) {
 	if err := cv.client.ready(ctx); err != nil {
 		return 0, err
 	}
@@ -29,7 +26,7 @@ func (cv *Conversation) SendMessage(ctx context.Context, body string, attributes
 func (cv *Conversation) send(ctx context.Context, args wire.SendMessageArgs) (int64, error) {
 	var m wire.Message
 	err := cv.client.thenEvents(func() error {
-		if err := cv.client.outbox.submit(ctx, wire.OpMessageSend, args, &m); err != nil {
+		if err := cv.client.outbox.submit(ctx, wire.OpMessageSend, &args, &m); err != nil {
 			return err
 		}
 		cv.upsertMessage(m)
@@ -42,10 +39,16 @@ func (cv *Conversation) send(ctx context.Context, args wire.SendMessageArgs) (in
 // math/rand/v2's generator (ChaCha8, seeded by the runtime) is plenty, and crypto/rand
 // would link the FIPS crypto packages into the wasm for this alone.
 func newIdempotencyKey() string {
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
-	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
-	return hex.EncodeToString(b[:])
+	const digits = "0123456789abcdef"
+	var b [32]byte
+	for half := 0; half < 2; half++ {
+		x := rand.Uint64()
+		for i := range 16 {
+			b[half*16+i] = digits[x&15]
+			x >>= 4
+		}
+	}
+	return string(b[:])
 }
 
 // MessageBuilder assembles a message with text, subject, attributes, media, email parts or a
@@ -54,7 +57,7 @@ type MessageBuilder struct {
 	conv    *Conversation
 	body    *string
 	subject *string
-	attrs   json.RawMessage
+	attrs   wire.RawJSON
 	media   []MediaUpload
 	content string
 	vars    []ContentVariable
@@ -70,7 +73,7 @@ func (b *MessageBuilder) SetBody(body string) *MessageBuilder { b.body = &body; 
 func (b *MessageBuilder) SetSubject(subject string) *MessageBuilder { b.subject = &subject; return b }
 
 // SetAttributes sets the attributes.
-func (b *MessageBuilder) SetAttributes(attrs json.RawMessage) *MessageBuilder {
+func (b *MessageBuilder) SetAttributes(attrs wire.RawJSON) *MessageBuilder {
 	b.attrs = attrs
 	return b
 }
@@ -129,7 +132,7 @@ type UnsentMessage struct {
 	conv             *Conversation
 	Body             *string
 	Subject          *string
-	Attributes       json.RawMessage
+	Attributes       wire.RawJSON
 	Media            []MediaUpload
 	ContentSid       string
 	ContentVariables []ContentVariable

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -31,7 +30,7 @@ type session struct {
 }
 
 type reply struct {
-	data json.RawMessage
+	data wire.RawJSON
 	err  error
 }
 
@@ -171,8 +170,7 @@ func (c *Client) connect(pos *streamPos) (*session, *wire.WelcomeData, error) {
 	if pos != nil {
 		hello.Resume = &wire.Resume{Epoch: pos.epoch, Offset: pos.offset}
 	}
-	data, _ := json.Marshal(hello)
-	b, _ := wire.Encode(&wire.Frame{Type: wire.TypeHello, Data: data})
+	b, _ := wire.Encode(&wire.Frame{Type: wire.TypeHello, Data: hello.AppendJSON(nil)})
 	if err := conn.Write(ctx, b); err != nil {
 		conn.Close()
 		return nil, nil, err
@@ -200,7 +198,7 @@ func (c *Client) connect(pos *streamPos) (*session, *wire.WelcomeData, error) {
 		return nil, nil, fmt.Errorf("server answered hello with a %q frame", f.Type)
 	}
 	var w wire.WelcomeData
-	if err := json.Unmarshal(f.Data, &w); err != nil {
+	if err := wire.Unmarshal(f.Data, &w); err != nil {
 		conn.Close()
 		return nil, nil, fmt.Errorf("bad welcome: %w", err)
 	}
@@ -314,7 +312,7 @@ func (c *Client) currentSession(ctx context.Context) (*session, error) {
 }
 
 // send writes a request on s and returns the channel its reply arrives on.
-func (s *session) send(ctx context.Context, id uint64, op string, args any) (chan reply, error) {
+func (s *session) send(ctx context.Context, id uint64, op string, args wire.Encoder) (chan reply, error) {
 	f, err := wire.Request(id, op, args)
 	if err != nil {
 		return nil, wire.Errorf(CodeClientArgument, "%s: %v", op, err)

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/convo-sdk/convo/wire"
@@ -28,7 +27,7 @@ func (pos *streamPos) advance(offset uint64) (bool, error) {
 
 // handleEvent applies one server event to the object model and emits what the application
 // sees. It runs on the event goroutine, in stream order.
-func (c *Client) handleEvent(name string, data json.RawMessage) {
+func (c *Client) handleEvent(name string, data wire.RawJSON) {
 	switch name {
 	case wire.EventConversationJoined:
 		var ev wire.ConversationEvent
@@ -133,7 +132,7 @@ func (c *Client) handleEvent(name string, data json.RawMessage) {
 }
 
 // handleSignal applies an ephemeral signal (typing, user updates).
-func (c *Client) handleSignal(name string, data json.RawMessage) {
+func (c *Client) handleSignal(name string, data wire.RawJSON) {
 	switch name {
 	case wire.SignalTyping:
 		var sig wire.TypingSignal
@@ -150,8 +149,8 @@ func (c *Client) handleSignal(name string, data json.RawMessage) {
 	}
 }
 
-func (c *Client) decodeEvent(name string, data json.RawMessage, v any) bool {
-	if err := json.Unmarshal(data, v); err != nil {
+func (c *Client) decodeEvent(name string, data wire.RawJSON, v wire.Decodable) bool {
+	if err := wire.Unmarshal(data, v); err != nil {
 		c.opts.Logf("convo: dropping malformed %q event: %v", name, err)
 		return false
 	}

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/convo-sdk/convo/wire"
@@ -12,10 +11,10 @@ import (
 func fuzzEventClient(t *testing.T) *Client {
 	c := New("e30.eyJ1cmwiOiJ3czovLzEyNy4wLjAuMTo5L3YxL3dzIn0.s", &Options{DeferStart: true, Logf: func(string, ...any) {}})
 	t.Cleanup(c.cancel)
-	c.handleEvent(wire.EventConversationJoined, json.RawMessage(`{"conversation":{"sid":"CH1","createdBy":"alice","joined":true}}`))
-	c.handleEvent(wire.EventParticipantJoined, json.RawMessage(`{"participant":{"sid":"MB1","conversationSid":"CH1","identity":"alice","type":"chat"}}`))
-	c.handleEvent(wire.EventParticipantJoined, json.RawMessage(`{"participant":{"sid":"MB2","conversationSid":"CH1","identity":"bob","type":"chat"}}`))
-	c.handleEvent(wire.EventMessageAdded, json.RawMessage(`{"message":{"sid":"IM1","conversationSid":"CH1","index":0,"author":"bob","participantSid":"MB2","body":"hi"}}`))
+	c.handleEvent(wire.EventConversationJoined, wire.RawJSON(`{"conversation":{"sid":"CH1","createdBy":"alice","joined":true}}`))
+	c.handleEvent(wire.EventParticipantJoined, wire.RawJSON(`{"participant":{"sid":"MB1","conversationSid":"CH1","identity":"alice","type":"chat"}}`))
+	c.handleEvent(wire.EventParticipantJoined, wire.RawJSON(`{"participant":{"sid":"MB2","conversationSid":"CH1","identity":"bob","type":"chat"}}`))
+	c.handleEvent(wire.EventMessageAdded, wire.RawJSON(`{"message":{"sid":"IM1","conversationSid":"CH1","index":0,"author":"bob","participantSid":"MB2","body":"hi"}}`))
 	return c
 }
 

@@ -3,10 +3,10 @@ package core
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"strings"
 	"time"
 
+	"github.com/convo-sdk/convo/internal/jsonc"
 	"github.com/convo-sdk/convo/wire"
 )
 
@@ -30,23 +30,41 @@ func ParseTokenClaims(token string) (TokenClaims, error) {
 	if err != nil {
 		return TokenClaims{}, wire.Errorf(CodeClientArgument, "access token payload is not base64url: %v", err)
 	}
-	var raw struct {
-		Identity string   `json:"identity"`
-		URL      string   `json:"url"`
-		Exp      *float64 `json:"exp"`
-		Iat      *float64 `json:"iat"`
-	}
-	if err := json.Unmarshal(payload, &raw); err != nil {
+	var raw tokenPayload
+	if err := wire.Unmarshal(payload, &raw); err != nil {
 		return TokenClaims{}, wire.Errorf(CodeClientArgument, "access token payload is not a JSON object: %v", err)
 	}
-	c := TokenClaims{Identity: raw.Identity, URL: raw.URL}
-	if raw.Exp != nil {
-		c.ExpiresAt = unixSeconds(*raw.Exp)
+	c := TokenClaims{Identity: raw.identity, URL: raw.url}
+	if raw.exp != nil {
+		c.ExpiresAt = unixSeconds(*raw.exp)
 	}
-	if raw.Iat != nil {
-		c.IssuedAt = unixSeconds(*raw.Iat)
+	if raw.iat != nil {
+		c.IssuedAt = unixSeconds(*raw.iat)
 	}
 	return c, nil
+}
+
+// tokenPayload is the part of a token's claims the client reads.
+type tokenPayload struct {
+	identity, url string
+	exp, iat      *float64
+}
+
+func (t *tokenPayload) DecodeJSON(d *jsonc.Decoder) {
+	for n := 0; d.Member(n); n++ {
+		switch string(d.Key) {
+		case "identity":
+			d.Str(&t.identity)
+		case "url":
+			d.Str(&t.url)
+		case "exp":
+			d.OptFloat64(&t.exp)
+		case "iat":
+			d.OptFloat64(&t.iat)
+		default:
+			d.Skip()
+		}
+	}
 }
 
 func unixSeconds(f float64) time.Time {
@@ -127,5 +145,5 @@ func (c *Client) UpdateToken(ctx context.Context, token string) error {
 		return nil
 	}
 	var res wire.UpdateTokenResult
-	return c.call(ctx, wire.OpSessionUpdateToken, wire.UpdateTokenArgs{Token: token}, &res, resendAfterReconnect)
+	return c.call(ctx, wire.OpSessionUpdateToken, &wire.UpdateTokenArgs{Token: token}, &res, resendAfterReconnect)
 }

@@ -165,7 +165,7 @@ func (c *browserConn) takeLocked() {
 		return
 	}
 	// The frames share the string's memory rather than taking a second copy of the burst:
-	// their readers only decode them (json.RawMessage fields copy what they keep).
+	// their readers only decode them (wire.RawJSON fields copy what they keep).
 	str := v.String()
 	burst := unsafe.Slice(unsafe.StringData(str), len(str))
 	if len(burst) == 0 {

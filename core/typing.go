@@ -21,7 +21,7 @@ func (cv *Conversation) Typing(ctx context.Context) error {
 	}
 	cv.lastTyping = time.Now()
 	c.mu.Unlock()
-	return c.call(ctx, wire.OpConversationTyping, wire.ConversationRef{ConversationSid: cv.sid}, nil, sendOnce)
+	return c.call(ctx, wire.OpConversationTyping, &wire.ConversationRef{ConversationSid: cv.sid}, nil, sendOnce)
 }
 
 // typingSignal marks a participant typing and schedules typingEnded.

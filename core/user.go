@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/convo-sdk/convo/wire"
 )
@@ -57,7 +56,7 @@ func (u *User) Identity() string {
 func (u *User) FriendlyName() string { return u.snapshot().FriendlyName }
 
 // AttributesJSON returns the attributes as JSON ("{}" when unset).
-func (u *User) AttributesJSON() json.RawMessage { return orEmptyObject(u.snapshot().Attributes) }
+func (u *User) AttributesJSON() wire.RawJSON { return orEmptyObject(u.snapshot().Attributes) }
 
 // IsOnline reports whether the user has a live connection.
 func (u *User) IsOnline() bool { return u.snapshot().IsOnline }
@@ -81,7 +80,7 @@ func (u *User) UpdateFriendlyName(ctx context.Context, name string) error {
 }
 
 // UpdateAttributes replaces the signed-in user's attributes.
-func (u *User) UpdateAttributes(ctx context.Context, attributes json.RawMessage) error {
+func (u *User) UpdateAttributes(ctx context.Context, attributes wire.RawJSON) error {
 	return u.update(ctx, wire.UpdateUserArgs{Attributes: orEmptyObject(attributes)})
 }
 
@@ -94,7 +93,7 @@ func (u *User) update(ctx context.Context, args wire.UpdateUserArgs) error {
 		return err
 	}
 	var d wire.User
-	return c.callThenEvents(ctx, wire.OpUserUpdate, args, &d, resendAfterReconnect, func() { u.apply(d) })
+	return c.callThenEvents(ctx, wire.OpUserUpdate, &args, &d, resendAfterReconnect, func() { u.apply(d) })
 }
 
 // Unsubscribe stops following the user's updates.
@@ -112,7 +111,7 @@ func (u *User) Unsubscribe(ctx context.Context) error {
 		return nil
 	}
 	c.events.push(func() { c.emitUnsubscribed(u) })
-	return c.call(ctx, wire.OpUserUnsubscribe, wire.UserRef{Identity: u.Identity()}, nil, resendAfterReconnect)
+	return c.call(ctx, wire.OpUserUnsubscribe, &wire.UserRef{Identity: u.Identity()}, nil, resendAfterReconnect)
 }
 
 // GetUser returns a user and follows its updates. Following more than MaxSubscribedUsers
@@ -128,7 +127,7 @@ func (c *Client) GetUser(ctx context.Context, identity string) (*User, error) {
 		return c.user, nil
 	}
 	var d wire.User
-	if err := c.call(ctx, wire.OpUserSubscribe, wire.UserRef{Identity: identity}, &d, resendAfterReconnect); err != nil {
+	if err := c.call(ctx, wire.OpUserSubscribe, &wire.UserRef{Identity: identity}, &d, resendAfterReconnect); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
@@ -158,7 +157,7 @@ func (c *Client) GetUser(ctx context.Context, identity string) (*User, error) {
 	if evicted != nil {
 		c.events.push(func() { c.emitUnsubscribed(evicted) })
 		go func() {
-			if err := c.call(c.ctx, wire.OpUserUnsubscribe, wire.UserRef{Identity: evicted.Identity()}, nil, resendAfterReconnect); err != nil && c.ctx.Err() == nil {
+			if err := c.call(c.ctx, wire.OpUserUnsubscribe, &wire.UserRef{Identity: evicted.Identity()}, nil, resendAfterReconnect); err != nil && c.ctx.Err() == nil {
 				c.opts.Logf("convo: unsubscribing %q failed: %v", evicted.Identity(), err)
 			}
 		}()
@@ -237,7 +236,7 @@ func (c *Client) refreshUsers() {
 	c.mu.Unlock()
 	for _, u := range subs {
 		var d wire.User
-		if err := c.call(c.ctx, wire.OpUserSubscribe, wire.UserRef{Identity: u.Identity()}, &d, resendAfterReconnect); err != nil {
+		if err := c.call(c.ctx, wire.OpUserSubscribe, &wire.UserRef{Identity: u.Identity()}, &d, resendAfterReconnect); err != nil {
 			if c.ctx.Err() == nil {
 				c.opts.Logf("convo: re-subscribing %q failed: %v", u.Identity(), err)
 			}

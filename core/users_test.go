@@ -105,5 +105,5 @@ func TestHandlePushNotificationEmitsIt(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no pushNotification event")
 	}
-	assert.Equal(t, core.CodeClientArgument, wire.CodeOf(alice.HandlePushNotification(ctx, json.RawMessage(`{"x":1}`))))
+	assert.Equal(t, core.CodeClientArgument, wire.CodeOf(alice.HandlePushNotification(ctx, wire.RawJSON(`{"x":1}`))))
 }

@@ -4,7 +4,6 @@ package jsapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -82,8 +81,8 @@ func (a *args) index(i int, what string) int64              { return decodeIndex
 func (a *args) optionalIndex(i int, what string) *int64     { return decodeOptionalIndex(a.at(i), what) }
 func (a *args) pageSize(i int, what string) int             { return decodePageSize(a.at(i), what) }
 func (a *args) direction(i int, what string) core.Direction { return decodeDirection(a.at(i), what) }
-func (a *args) json(i int, what string) json.RawMessage     { return decodeJSON(a.at(i), what) }
-func (a *args) attributes(i int) json.RawMessage            { return decodeAttributes(a.at(i), "attributes") }
+func (a *args) json(i int, what string) wire.RawJSON        { return decodeJSON(a.at(i), what) }
+func (a *args) attributes(i int) wire.RawJSON               { return decodeAttributes(a.at(i), "attributes") }
 func (a *args) options(i int, what string) options          { return decodeOptions(a.at(i), what) }
 func (a *args) stringList(i int, what string) []string      { return decodeStringList(a.at(i), what) }
 func (a *args) mediaSids(i int, what string) []string       { return decodeMediaSids(a.at(i), what) }
@@ -112,8 +111,8 @@ func (o options) field(name string) (js.Value, string) {
 func (o options) optionalString(name string) (string, bool) {
 	return decodeOptionalString(o.field(name))
 }
-func (o options) pageSize(name string) int         { return decodePageSize(o.field(name)) }
-func (o options) json(name string) json.RawMessage { return decodeJSON(o.field(name)) }
+func (o options) pageSize(name string) int      { return decodePageSize(o.field(name)) }
+func (o options) json(name string) wire.RawJSON { return decodeJSON(o.field(name)) }
 
 func decodeString(v js.Value, what string) string {
 	if v.Type() != js.TypeString {
@@ -187,7 +186,7 @@ func decodeDirection(v js.Value, what string) core.Direction {
 }
 
 // decodeJSON returns nil for undefined: no value.
-func decodeJSON(v js.Value, what string) json.RawMessage {
+func decodeJSON(v js.Value, what string) wire.RawJSON {
 	raw, err := jsonOf(v, what)
 	if err != nil {
 		var we *wire.Error
@@ -200,11 +199,11 @@ func decodeJSON(v js.Value, what string) json.RawMessage {
 }
 
 // decodeAttributes is decodeJSON for new attributes: undefined replaces them with {}.
-func decodeAttributes(v js.Value, what string) json.RawMessage {
+func decodeAttributes(v js.Value, what string) wire.RawJSON {
 	if raw := decodeJSON(v, what); raw != nil {
 		return raw
 	}
-	return json.RawMessage("{}")
+	return wire.RawJSON("{}")
 }
 
 func decodeOptions(v js.Value, what string) options {

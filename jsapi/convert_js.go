@@ -3,12 +3,13 @@
 package jsapi
 
 import (
-	"encoding/json"
 	"sync"
 	"syscall/js"
 	"time"
 
 	"github.com/convo-sdk/convo/core"
+	"github.com/convo-sdk/convo/internal/jsonc"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // JS↔Go value conversion: Go values on their way out to JS, and the JS values that the
@@ -94,7 +95,7 @@ func dateMillis(t time.Time) any {
 }
 
 // jsonValue parses JSON into a fresh JS value (attributes are plain JS values).
-func jsonValue(raw json.RawMessage) js.Value {
+func jsonValue(raw wire.RawJSON) js.Value {
 	if len(raw) == 0 {
 		return js.Null()
 	}
@@ -103,17 +104,17 @@ func jsonValue(raw json.RawMessage) js.Value {
 
 // jsonOf serialises a JS value with JSON.stringify, for attributes going to the server.
 // undefined is no value (nil).
-func jsonOf(v js.Value, what string) (json.RawMessage, error) {
+func jsonOf(v js.Value, what string) (wire.RawJSON, error) {
 	if v.IsUndefined() {
 		return nil, nil
 	}
-	var out json.RawMessage
+	var out wire.RawJSON
 	err := catchJS(func() {
 		s := jsJSON.Call("stringify", v)
 		if s.Type() != js.TypeString {
 			panic(argError("%s cannot be serialised to JSON", what))
 		}
-		out = json.RawMessage(s.String())
+		out = wire.RawJSON(s.String())
 	})
 	if err != nil {
 		return nil, argError("%s cannot be serialised to JSON: %v", what, err)
@@ -121,12 +122,13 @@ func jsonOf(v js.Value, what string) (json.RawMessage, error) {
 	return out, nil
 }
 
-// jsMapFrom turns a JSON object into a JS Map of its entries.
-func jsMapFrom(raw json.RawMessage) js.Value {
+// jsMapFrom turns a JSON object into a JS Map of its entries, in their order.
+func jsMapFrom(raw wire.RawJSON) js.Value {
 	m := jsMap.New()
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(raw, &obj) == nil {
-		for k, v := range obj {
+	d := jsonc.NewDecoder(raw)
+	for n := 0; d.Member(n); n++ {
+		k := string(d.Key)
+		if v := d.RawValue(); v != nil {
 			m.Call("set", k, jsonValue(v))
 		}
 	}

@@ -3,7 +3,6 @@
 package jsapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"syscall/js"
 
@@ -17,7 +16,7 @@ type jsBuilder struct {
 	conv    *core.Conversation
 	body    *string
 	subject *string
-	attrs   json.RawMessage
+	attrs   wire.RawJSON
 	media   []pendingMedia
 	content string
 	vars    []core.ContentVariable

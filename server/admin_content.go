@@ -18,7 +18,7 @@ const (
 type adminContentArgs struct {
 	FriendlyName *string                 `json:"friendlyName"`
 	Variables    *[]wire.ContentVariable `json:"variables"`
-	Variants     json.RawMessage         `json:"variants"`
+	Variants     wire.RawJSON            `json:"variants"`
 }
 
 func (a *adminContentArgs) check() error {
@@ -53,7 +53,7 @@ func (a *adminContentArgs) check() error {
 		if len(a.Variants) > maxContentVariantsBytes {
 			return wire.Errorf(wire.CodeTooLarge, "variants are %d bytes of JSON; the limit is %d", len(a.Variants), maxContentVariantsBytes)
 		}
-		var m map[string]json.RawMessage
+		var m map[string]wire.RawJSON
 		if err := json.Unmarshal(a.Variants, &m); err != nil || m == nil {
 			return wire.Errorf(wire.CodeBadRequest, `variants must be a JSON object mapping content types to definitions, like {"twilio/text": {"body": "Hi {{1}}"}}`)
 		}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -16,12 +15,12 @@ import (
 // adminConversationArgs create or change a conversation. Timers, when present, replace both
 // timers (an omitted one is cleared).
 type adminConversationArgs struct {
-	FriendlyName *string         `json:"friendlyName"`
-	UniqueName   *string         `json:"uniqueName"`
-	Attributes   json.RawMessage `json:"attributes"`
-	State        string          `json:"state"`
-	Timers       *adminTimers    `json:"timers"`
-	CreatedBy    string          `json:"createdBy"` // create only
+	FriendlyName *string      `json:"friendlyName"`
+	UniqueName   *string      `json:"uniqueName"`
+	Attributes   wire.RawJSON `json:"attributes"`
+	State        string       `json:"state"`
+	Timers       *adminTimers `json:"timers"`
+	CreatedBy    string       `json:"createdBy"` // create only
 }
 
 type adminTimers struct {
@@ -29,7 +28,7 @@ type adminTimers struct {
 	Closed   string `json:"closed,omitempty"`
 }
 
-func (a *adminConversationArgs) check() (json.RawMessage, error) {
+func (a *adminConversationArgs) check() (wire.RawJSON, error) {
 	if err := checkNames(a.FriendlyName, a.UniqueName); err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -17,7 +16,7 @@ type adminMessageArgs struct {
 	ParticipantSid   string                 `json:"participantSid"`
 	Body             *string                `json:"body"`
 	Subject          *string                `json:"subject"`
-	Attributes       json.RawMessage        `json:"attributes"`
+	Attributes       wire.RawJSON           `json:"attributes"`
 	MediaSids        []string               `json:"mediaSids"`
 	ContentSid       string                 `json:"contentSid"`
 	ContentVariables []wire.ContentVariable `json:"contentVariables"`
@@ -182,9 +181,9 @@ func (s *Server) adminUpdateMessage(r *adminReq) (int, any, error) {
 		return 0, nil, err
 	}
 	var a struct {
-		Body       *string         `json:"body"`
-		Attributes json.RawMessage `json:"attributes"`
-		UpdatedBy  string          `json:"updatedBy"`
+		Body       *string      `json:"body"`
+		Attributes wire.RawJSON `json:"attributes"`
+		UpdatedBy  string       `json:"updatedBy"`
 	}
 	if err := r.decode(&a); err != nil {
 		return 0, nil, err

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -13,12 +12,12 @@ import (
 // adminParticipantArgs add a chat participant (identity) or a non-chat one (address and
 // proxyAddress; type derived from them unless given).
 type adminParticipantArgs struct {
-	Identity     string          `json:"identity"`
-	Type         string          `json:"type"`
-	Address      string          `json:"address"`
-	ProxyAddress string          `json:"proxyAddress"`
-	Attributes   json.RawMessage `json:"attributes"`
-	Bindings     json.RawMessage `json:"bindings"`
+	Identity     string       `json:"identity"`
+	Type         string       `json:"type"`
+	Address      string       `json:"address"`
+	ProxyAddress string       `json:"proxyAddress"`
+	Attributes   wire.RawJSON `json:"attributes"`
+	Bindings     wire.RawJSON `json:"bindings"`
 }
 
 func (s *Server) adminListParticipants(r *adminReq) (int, any, error) {
@@ -116,7 +115,7 @@ func (s *Server) adminUpdateParticipant(r *adminReq) (int, any, error) {
 		return 0, nil, err
 	}
 	var a struct {
-		Attributes json.RawMessage `json:"attributes"`
+		Attributes wire.RawJSON `json:"attributes"`
 	}
 	if err := r.decode(&a); err != nil {
 		return 0, nil, err
@@ -126,7 +125,7 @@ func (s *Server) adminUpdateParticipant(r *adminReq) (int, any, error) {
 		return 0, nil, err
 	}
 	if attrs == nil {
-		attrs = json.RawMessage(`{}`)
+		attrs = wire.RawJSON(`{}`)
 	}
 	p, ds, err := s.cfg.Store.UpdateParticipant(r.ctx, conv.Sid, p.Sid, attrs)
 	if err != nil {

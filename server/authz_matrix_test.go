@@ -79,7 +79,7 @@ type azRow struct {
 	args        func(f *azFixture) any
 	want        [azCallers]wire.Code // participant, other participant, creator, outsider, other conversation, removed
 	// check, when set, inspects an allowed call's result.
-	check func(t *testing.T, f *azFixture, res json.RawMessage)
+	check func(t *testing.T, f *azFixture, res wire.RawJSON)
 }
 
 func azRows() []azRow {
@@ -100,7 +100,7 @@ func azRows() []azRow {
 			want: [azCallers]wire.Code{azOK, azOK, azOK, wire.CodeNotFound, wire.CodeNotFound, wire.CodeNotFound}},
 		{op: wire.OpConversationPeek, args: func(f *azFixture) any { return wire.GetConversationArgs{Sid: f.conv.Sid} }, want: anyone},
 		{op: wire.OpConversationList, args: func(*azFixture) any { return wire.ListArgs{} }, want: anyone,
-			check: func(t *testing.T, f *azFixture, res json.RawMessage) {
+			check: func(t *testing.T, f *azFixture, res wire.RawJSON) {
 				var page wire.ConversationPage
 				require.NoError(t, json.Unmarshal(res, &page))
 				listed := slices.ContainsFunc(page.Items, func(c wire.Conversation) bool { return c.Sid == f.conv.Sid })
@@ -139,7 +139,7 @@ func azRows() []azRow {
 			return wire.AddNonChatParticipantArgs{ConversationSid: f.conv.Sid, Address: "+15550001", ProxyAddress: "+15559999"}
 		}, want: membersAndCreator},
 		{op: wire.OpParticipantUpdate, args: func(f *azFixture) any {
-			return wire.UpdateParticipantArgs{ConversationSid: f.conv.Sid, ParticipantSid: f.aliceP.Sid, Attributes: json.RawMessage(`{"a":1}`)}
+			return wire.UpdateParticipantArgs{ConversationSid: f.conv.Sid, ParticipantSid: f.aliceP.Sid, Attributes: wire.RawJSON(`{"a":1}`)}
 		}, want: selfOrCreator},
 		{op: wire.OpParticipantRemove, variant: "by sid", args: func(f *azFixture) any {
 			return wire.RemoveParticipantArgs{ConversationSid: f.conv.Sid, ParticipantSid: f.aliceP.Sid}
@@ -158,7 +158,7 @@ func azRows() []azRow {
 		{op: wire.OpUserSubscribe, args: func(*azFixture) any { return wire.UserRef{Identity: "alice"} }, want: anyone},
 		{op: wire.OpUserUnsubscribe, args: func(*azFixture) any { return wire.UserRef{Identity: "alice"} }, want: anyone},
 		{op: wire.OpUserUpdate, args: func(*azFixture) any { return wire.UpdateUserArgs{FriendlyName: str("me")} }, want: anyone,
-			check: func(t *testing.T, f *azFixture, res json.RawMessage) {
+			check: func(t *testing.T, f *azFixture, res wire.RawJSON) {
 				var u wire.User
 				require.NoError(t, json.Unmarshal(res, &u))
 				assert.Equal(t, f.caller, u.Identity, "user.update changes the caller's own record")
@@ -300,7 +300,7 @@ func TestAuthzMatrixOps(t *testing.T) {
 					c, err := servertest.Dial(ctx, env.URL, env.Token(f.caller, time.Hour), nil)
 					require.NoError(t, err)
 					defer c.Close()
-					var res json.RawMessage
+					var res wire.RawJSON
 					err = c.Call(ctx, row.op, row.args(f), &res)
 					want := row.want[k]
 					if want == azOK {
@@ -362,7 +362,7 @@ func TestAuthzMatrixUnauthenticatedWS(t *testing.T) {
 					require.NoError(t, c.Send(ctx, &wire.Frame{Type: wire.TypeHello, Data: hello}))
 				}
 				// The request may race the bye; either it is never answered or the write fails.
-				_ = c.Send(ctx, &wire.Frame{Type: wire.TypeRequest, ID: 1, Op: op, Data: json.RawMessage(`{}`)})
+				_ = c.Send(ctx, &wire.Frame{Type: wire.TypeRequest, ID: 1, Op: op, Data: wire.RawJSON(`{}`)})
 				f, err := c.ReadFrame(ctx)
 				var we *wire.Error
 				if assert.True(t, errors.As(err, &we), "%s reached with %s: got frame %+v, err %v", op, tc.name, f, err) {

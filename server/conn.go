@@ -606,7 +606,7 @@ func asWireError(err error) *wire.Error {
 	return wire.Errorf(wire.CodeInternal, "internal error")
 }
 
-func mustJSON(v any) json.RawMessage {
+func mustJSON(v any) wire.RawJSON {
 	b, err := marshalJSON(v)
 	if err != nil {
 		panic(err) // only wire types are marshalled here

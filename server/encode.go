@@ -16,7 +16,7 @@ import (
 )
 
 // marshalJSON marshals v like json.Marshal, without HTML escaping.
-func marshalJSON(v any) (json.RawMessage, error) {
+func marshalJSON(v any) (wire.RawJSON, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -26,8 +26,9 @@ func marshalJSON(v any) (json.RawMessage, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// encodeFrame encodes a frame for the socket, without HTML escaping.
-func encodeFrame(f *wire.Frame) ([]byte, error) { return marshalJSON(f) }
+// encodeFrame encodes a frame for the socket with wire's generated codec, which does not
+// escape HTML either.
+func encodeFrame(f *wire.Frame) ([]byte, error) { return wire.Encode(f) }
 
 // eventFrame encodes an event frame by hand, byte for byte as encodeFrame would, appended
 // to dst: the payload, compact already, is copied rather than compacted again for every

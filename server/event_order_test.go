@@ -18,7 +18,7 @@ func TestEventsBeforeTheirReply(t *testing.T) {
 	alice := env.Connect(ctx, "alice")
 	conv := room(t, ctx, alice)
 	for i := range 50 {
-		f, err := wire.Request(uint64(1000+i), wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("hi")})
+		f, err := wire.Request(uint64(1000+i), wire.OpMessageSend, &wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("hi")})
 		require.NoError(t, err)
 		require.NoError(t, alice.Send(ctx, f))
 		sawEvent := false

@@ -186,11 +186,11 @@ func (h *hub) deliverHere(ds []store.Delivery) {
 // sharedPayloads compacts each payload of a batch of deliveries once: the members of a
 // conversation share one payload, which each connection then splices into its frame as it
 // is (see eventFrame) rather than compacting it again.
-type sharedPayloads map[*byte]json.RawMessage
+type sharedPayloads map[*byte]wire.RawJSON
 
 // compact returns p compacted and true, or p and false when p is not valid JSON (the frame
 // encoder then reports it). An empty payload is compact.
-func (m *sharedPayloads) compact(p json.RawMessage) (json.RawMessage, bool) {
+func (m *sharedPayloads) compact(p wire.RawJSON) (wire.RawJSON, bool) {
 	if len(p) == 0 {
 		return p, true
 	}

@@ -53,7 +53,7 @@ func FuzzCheckAttributes(f *testing.F) {
 	}
 	const limit = 4 << 10
 	f.Fuzz(func(t *testing.T, in []byte) {
-		out, err := checkAttributes("attributes", json.RawMessage(in), limit)
+		out, err := checkAttributes("attributes", wire.RawJSON(in), limit)
 		if err != nil {
 			we, isWire := err.(*wire.Error)
 			if !isWire || (we.Code != wire.CodeBadRequest && we.Code != wire.CodeTooLarge) {

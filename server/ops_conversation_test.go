@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -52,7 +51,7 @@ func TestConversationUpdatePerRecipient(t *testing.T) {
 
 	var got wire.Conversation
 	require.NoError(t, bob.Call(ctx, wire.OpConversationUpdate, wire.UpdateConversationArgs{ConversationSid: conv.Sid,
-		FriendlyName: str("New"), Attributes: json.RawMessage(`{"a":1}`)}, &got))
+		FriendlyName: str("New"), Attributes: wire.RawJSON(`{"a":1}`)}, &got))
 	assert.Equal(t, "New", got.FriendlyName)
 	assert.Equal(t, "uniq", got.UniqueName)
 	assert.True(t, got.Joined)
@@ -78,7 +77,7 @@ func TestConversationUpdatePerRecipient(t *testing.T) {
 	assert.Nil(t, eb.Conversation.LastReadMessageIndex)
 
 	// Only what changed is reported; nothing changed, no event.
-	require.NoError(t, alice.Call(ctx, wire.OpConversationUpdate, wire.UpdateConversationArgs{ConversationSid: conv.Sid, FriendlyName: str("New"), Attributes: json.RawMessage(`{"a":2}`)}, nil))
+	require.NoError(t, alice.Call(ctx, wire.OpConversationUpdate, wire.UpdateConversationArgs{ConversationSid: conv.Sid, FriendlyName: str("New"), Attributes: wire.RawJSON(`{"a":2}`)}, nil))
 	fa, err = alice.WaitEvent(ctx, wire.EventConversationUpdated)
 	require.NoError(t, err)
 	assert.Equal(t, []string{wire.ReasonAttributes, wire.ReasonDateUpdated}, decode[wire.ConversationUpdatedEvent](t, fa).UpdateReasons)
@@ -88,7 +87,7 @@ func TestConversationUpdatePerRecipient(t *testing.T) {
 	require.NoError(t, carol.Call(ctx, wire.OpConversationCreate, wire.CreateConversationArgs{UniqueName: "taken"}, &other))
 	assert.Equal(t, wire.CodeConflict, code(t, alice.Call(ctx, wire.OpConversationUpdate, wire.UpdateConversationArgs{ConversationSid: conv.Sid, UniqueName: str("taken")}, nil)))
 	assert.Equal(t, wire.CodeTooLarge, code(t, alice.Call(ctx, wire.OpConversationUpdate, wire.UpdateConversationArgs{ConversationSid: conv.Sid, FriendlyName: str(string(make([]rune, 257)))}, nil)))
-	big := json.RawMessage(`{"x":"` + string(repeat('a', wire.MaxConversationAttrsBytes)) + `"}`)
+	big := wire.RawJSON(`{"x":"` + string(repeat('a', wire.MaxConversationAttrsBytes)) + `"}`)
 	assert.Equal(t, wire.CodeTooLarge, code(t, alice.Call(ctx, wire.OpConversationUpdate, wire.UpdateConversationArgs{ConversationSid: conv.Sid, Attributes: big}, nil)))
 
 	// get, peek and list carry the caller's own fields.

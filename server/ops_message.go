@@ -272,7 +272,7 @@ func (s *Server) messageChannelMetadata(c *call, a wire.MessageRef) (any, error)
 		return nil, err
 	}
 	if md == nil {
-		return json.RawMessage("null"), nil
+		return wire.RawJSON("null"), nil
 	}
 	return md, nil
 }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -70,7 +69,7 @@ func TestMessageSendFeatures(t *testing.T) {
 
 	// Receipts and channel metadata come from the admin API; write them as it would.
 	d := env.DB(t)
-	var none json.RawMessage
+	var none wire.RawJSON
 	require.NoError(t, bob.Call(ctx, wire.OpMessageChannelMeta, wire.MessageRef{ConversationSid: conv.Sid, MessageSid: m.Sid}, &none))
 	assert.Equal(t, "null", string(none))
 	_, err = d.ExecContext(ctx, `UPDATE messages SET channel_metadata = ? WHERE sid = ?`, `{"type":"email","data":{"id":"x"}}`, m.Sid)
@@ -110,7 +109,7 @@ func TestMessageRecipients(t *testing.T) {
 	require.NoError(t, alice.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid,
 		ProxyAddress: "team@example.com", Address: "to@example.com"}, nil))
 	require.NoError(t, alice.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid,
-		ProxyAddress: "team@example.com", Address: "cc@example.com", Bindings: json.RawMessage(`{"email":{"level":"cc","name":"Cee"}}`)}, nil))
+		ProxyAddress: "team@example.com", Address: "cc@example.com", Bindings: wire.RawJSON(`{"email":{"level":"cc","name":"Cee"}}`)}, nil))
 	require.NoError(t, alice.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid,
 		ProxyAddress: "+1555", Address: "+1666"}, nil))
 	var m wire.Message
@@ -145,7 +144,7 @@ func TestMessageUpdateAndRemove(t *testing.T) {
 	assert.Equal(t, wire.CodeForbidden, code(t, carol.Call(ctx, wire.OpMessageUpdate, updArgs, nil)), "not a participant")
 	assert.Equal(t, wire.CodeBadRequest, code(t, alice.Call(ctx, wire.OpMessageUpdate, wire.UpdateMessageArgs{ConversationSid: conv.Sid, MessageSid: msgs[1].Sid}, nil)))
 	assert.Equal(t, wire.CodeTooLarge, code(t, alice.Call(ctx, wire.OpMessageUpdate, wire.UpdateMessageArgs{ConversationSid: conv.Sid, MessageSid: msgs[1].Sid,
-		Attributes: json.RawMessage(`{"x":"` + string(repeat('a', 4096)) + `"}`)}, nil)))
+		Attributes: wire.RawJSON(`{"x":"` + string(repeat('a', 4096)) + `"}`)}, nil)))
 	var m wire.Message
 	require.NoError(t, alice.Call(ctx, wire.OpMessageUpdate, updArgs, &m))
 	assert.Equal(t, "edited", *m.Body)
@@ -159,7 +158,7 @@ func TestMessageUpdateAndRemove(t *testing.T) {
 		assert.Equal(t, []string{wire.ReasonBody, wire.ReasonLastUpdatedBy, wire.ReasonDateUpdated}, e.UpdateReasons)
 		assert.Equal(t, m, e.Message)
 	}
-	require.NoError(t, alice.Call(ctx, wire.OpMessageUpdate, wire.UpdateMessageArgs{ConversationSid: conv.Sid, MessageSid: msgs[1].Sid, Attributes: json.RawMessage(`{"r":1}`)}, nil))
+	require.NoError(t, alice.Call(ctx, wire.OpMessageUpdate, wire.UpdateMessageArgs{ConversationSid: conv.Sid, MessageSid: msgs[1].Sid, Attributes: wire.RawJSON(`{"r":1}`)}, nil))
 	f, err := bob.NextEvent(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{wire.ReasonAttributes, wire.ReasonDateUpdated}, decode[wire.MessageUpdatedEvent](t, f).UpdateReasons)

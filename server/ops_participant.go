@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"strings"
 
@@ -49,7 +48,7 @@ func (s *Server) participantList(c *call, a wire.ConversationRef) (any, error) {
 
 // addParticipant adds a chat participant. liftBan: the caller is the conversation's creator,
 // who may bring back an identity removed earlier; anyone else gets 40300 for one.
-func (s *Server) addParticipant(c *call, sid, identity string, attrs json.RawMessage, liftBan bool) (any, error) {
+func (s *Server) addParticipant(c *call, sid, identity string, attrs wire.RawJSON, liftBan bool) (any, error) {
 	p, ds, err := s.cfg.Store.AddParticipant(c.ctx, store.NewParticipant{
 		ConversationSid: sid, Identity: identity, Attributes: attrs, Max: s.cfg.MaxParticipants, LiftBan: liftBan})
 	switch {
@@ -127,7 +126,7 @@ func (s *Server) participantUpdate(c *call, a wire.UpdateParticipantArgs) (any, 
 		return nil, err
 	}
 	if attrs == nil {
-		attrs = json.RawMessage(`{}`)
+		attrs = wire.RawJSON(`{}`)
 	}
 	if _, err := s.target(c, a.ConversationSid, a.ParticipantSid, ""); err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"encoding/json"
 	"net/url"
 	"testing"
 
@@ -27,7 +26,7 @@ func TestParticipantNonChat(t *testing.T) {
 	for _, tc := range cases {
 		var p wire.Participant
 		require.NoError(t, alice.Call(ctx, wire.OpParticipantAddNonChat, wire.AddNonChatParticipantArgs{ConversationSid: conv.Sid,
-			ProxyAddress: tc.proxy, Address: tc.addr, Attributes: json.RawMessage(`{"k":1}`)}, &p))
+			ProxyAddress: tc.proxy, Address: tc.addr, Attributes: wire.RawJSON(`{"k":1}`)}, &p))
 		assert.Equal(t, tc.typ, p.Type)
 		assert.Empty(t, p.Identity)
 		assert.Equal(t, tc.addr, p.Address)
@@ -66,14 +65,14 @@ func TestParticipantUpdateAndRemove(t *testing.T) {
 	require.NoError(t, err)
 
 	upd := func(c *servertest.Client, sid, attrs string) error {
-		return c.Call(ctx, wire.OpParticipantUpdate, wire.UpdateParticipantArgs{ConversationSid: conv.Sid, ParticipantSid: sid, Attributes: json.RawMessage(attrs)}, nil)
+		return c.Call(ctx, wire.OpParticipantUpdate, wire.UpdateParticipantArgs{ConversationSid: conv.Sid, ParticipantSid: sid, Attributes: wire.RawJSON(attrs)}, nil)
 	}
 	assert.Equal(t, wire.CodeForbidden, code(t, upd(carol, bobP.Sid, `{"x":1}`)), "another participant")
 	assert.Equal(t, wire.CodeForbidden, code(t, upd(dave, bobP.Sid, `{"x":1}`)), "an outsider")
 	assert.Equal(t, wire.CodeTooLarge, code(t, upd(bob, bobP.Sid, `{"x":"`+string(repeat('a', 4096))+`"}`)))
 	assert.Equal(t, wire.CodeNotFound, code(t, upd(bob, "MB00000000000000000000000000000000", `{}`)))
 	var p wire.Participant
-	require.NoError(t, bob.Call(ctx, wire.OpParticipantUpdate, wire.UpdateParticipantArgs{ConversationSid: conv.Sid, ParticipantSid: bobP.Sid, Attributes: json.RawMessage(`{"mood":"ok"}`)}, &p))
+	require.NoError(t, bob.Call(ctx, wire.OpParticipantUpdate, wire.UpdateParticipantArgs{ConversationSid: conv.Sid, ParticipantSid: bobP.Sid, Attributes: wire.RawJSON(`{"mood":"ok"}`)}, &p))
 	assert.JSONEq(t, `{"mood":"ok"}`, string(p.Attributes))
 	for _, c := range []*servertest.Client{alice, bob, carol} {
 		f, err := c.NextEvent(ctx)

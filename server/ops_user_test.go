@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -41,13 +40,13 @@ func TestUserSubscribeAndUpdate(t *testing.T) {
 	assert.Equal(t, wire.CodeBadRequest, code(t, bob.Call(ctx, wire.OpUserSubscribe, wire.UserRef{}, nil)))
 	var u wire.User
 	require.NoError(t, bob.Call(ctx, wire.OpUserSubscribe, wire.UserRef{Identity: "alice"}, &u))
-	assert.Equal(t, wire.User{Identity: "alice", Attributes: json.RawMessage(`{}`), IsOnline: true}, u)
+	assert.Equal(t, wire.User{Identity: "alice", Attributes: wire.RawJSON(`{}`), IsOnline: true}, u)
 
 	// user.update changes only the caller's own record.
 	assert.Equal(t, wire.CodeTooLarge, code(t, alice.Call(ctx, wire.OpUserUpdate, wire.UpdateUserArgs{FriendlyName: str(string(repeat('n', 257)))}, nil)))
 	assert.Equal(t, wire.CodeTooLarge, code(t, alice.Call(ctx, wire.OpUserUpdate, wire.UpdateUserArgs{
-		Attributes: json.RawMessage(`{"x":"` + string(repeat('a', wire.MaxUserAttrsBytes)) + `"}`)}, nil)))
-	require.NoError(t, alice.Call(ctx, wire.OpUserUpdate, wire.UpdateUserArgs{FriendlyName: str("Alice"), Attributes: json.RawMessage(`{"a":1}`)}, &u))
+		Attributes: wire.RawJSON(`{"x":"` + string(repeat('a', wire.MaxUserAttrsBytes)) + `"}`)}, nil)))
+	require.NoError(t, alice.Call(ctx, wire.OpUserUpdate, wire.UpdateUserArgs{FriendlyName: str("Alice"), Attributes: wire.RawJSON(`{"a":1}`)}, &u))
 	assert.Equal(t, "Alice", u.FriendlyName)
 	for _, c := range []*servertest.Client{bob, alice} {
 		s := userSignal(t, c)

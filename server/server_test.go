@@ -88,7 +88,7 @@ func TestOpsHappyPath(t *testing.T) {
 
 	var conv wire.Conversation
 	require.NoError(t, alice.Call(ctx, wire.OpConversationCreate, wire.CreateConversationArgs{
-		FriendlyName: "General", UniqueName: "general", Attributes: json.RawMessage(`{"topic":"x"}`)}, &conv))
+		FriendlyName: "General", UniqueName: "general", Attributes: wire.RawJSON(`{"topic":"x"}`)}, &conv))
 	assert.Regexp(t, `^CH[0-9a-f]{32}$`, conv.Sid)
 	assert.Equal(t, "alice", conv.CreatedBy)
 	assert.False(t, conv.Joined, "creating does not join")
@@ -120,7 +120,7 @@ func TestOpsHappyPath(t *testing.T) {
 	assert.False(t, got.Joined)
 	var bp wire.Participant
 	require.NoError(t, alice.Call(ctx, wire.OpParticipantAdd, wire.AddParticipantArgs{ConversationSid: conv.Sid, Identity: "bob",
-		Attributes: json.RawMessage(`{"role":"guest"}`)}, &bp))
+		Attributes: wire.RawJSON(`{"role":"guest"}`)}, &bp))
 	assert.Equal(t, "bob", bp.Identity)
 	evs, err = bob.Events(ctx, 2)
 	require.NoError(t, err)
@@ -276,7 +276,7 @@ func TestLimitsAndBadRequests(t *testing.T) {
 	alice := env.Connect(ctx, "alice")
 	conv := room(t, ctx, alice, "bob")
 	long := func(n int) string { return strings.Repeat("é", n) } // counts characters, not bytes
-	attrs := func(n int) json.RawMessage { return json.RawMessage(`"` + strings.Repeat("a", n-2) + `"`) }
+	attrs := func(n int) wire.RawJSON { return wire.RawJSON(`"` + strings.Repeat("a", n-2) + `"`) }
 	anchor := int64(-1)
 	cases := []struct {
 		name string
@@ -299,8 +299,8 @@ func TestLimitsAndBadRequests(t *testing.T) {
 		{"page size", wire.OpMessageList, wire.ListMessagesArgs{ConversationSid: conv.Sid, PageSize: 101}, wire.CodeBadRequest, "pageSize"},
 		{"direction", wire.OpMessageList, wire.ListMessagesArgs{ConversationSid: conv.Sid, Direction: "sideways"}, wire.CodeBadRequest, "direction"},
 		{"anchor", wire.OpMessageList, wire.ListMessagesArgs{ConversationSid: conv.Sid, Anchor: &anchor}, wire.CodeBadRequest, "anchor"},
-		{"field type", wire.OpMessageSend, json.RawMessage(`{"conversationSid":"` + conv.Sid + `","body":42}`), wire.CodeBadRequest, `"body"`},
-		{"args not object", wire.OpConversationCreate, json.RawMessage(`[1]`), wire.CodeBadRequest, "JSON object"},
+		{"field type", wire.OpMessageSend, wire.RawJSON(`{"conversationSid":"` + conv.Sid + `","body":42}`), wire.CodeBadRequest, `"body"`},
+		{"args not object", wire.OpConversationCreate, wire.RawJSON(`[1]`), wire.CodeBadRequest, "JSON object"},
 		{"get both", wire.OpConversationGet, wire.GetConversationArgs{Sid: conv.Sid, UniqueName: "x"}, wire.CodeBadRequest, "not both"},
 		{"unknown op", "conversation.explode", nil, wire.CodeUnknownOp, "conversation.explode"},
 	}

@@ -26,7 +26,7 @@ func maxChars(field, v string, limit int) error {
 }
 
 // checkAttributes enforces the size limit and valid JSON; "null" means none.
-func checkAttributes(field string, a json.RawMessage, limit int) (json.RawMessage, error) {
+func checkAttributes(field string, a wire.RawJSON, limit int) (wire.RawJSON, error) {
 	if len(a) == 0 || string(a) == "null" {
 		return nil, nil
 	}
@@ -97,13 +97,13 @@ func checkNames(friendlyName, uniqueName *string) error {
 
 // checkAttributesChange is checkAttributes for an update: nil when a is absent (the
 // attributes stay), {} for "null" (they are cleared).
-func checkAttributesChange(field string, a json.RawMessage, limit int) (json.RawMessage, error) {
+func checkAttributesChange(field string, a wire.RawJSON, limit int) (wire.RawJSON, error) {
 	if a == nil {
 		return nil, nil
 	}
 	attrs, err := checkAttributes(field, a, limit)
 	if err == nil && attrs == nil {
-		attrs = json.RawMessage(`{}`)
+		attrs = wire.RawJSON(`{}`)
 	}
 	return attrs, err
 }

@@ -45,7 +45,7 @@ func BenchmarkFrameEncodeSendRequest(b *testing.B) {
 	id := uint64(0)
 	for b.Loop() {
 		id++
-		f, err := wire.Request(id, wire.OpMessageSend, args)
+		f, err := wire.Request(id, wire.OpMessageSend, &args)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -61,12 +61,12 @@ func BenchmarkFrameEncodeMessagePageReply(b *testing.B) {
 	for i := range int64(wire.DefaultMessagePageSize) {
 		page.Items = append(page.Items, benchMessage(100+i))
 	}
-	f, _ := wire.Reply(7, page)
+	f, _ := wire.Reply(7, &page)
 	out, _ := wire.Encode(f)
 	b.SetBytes(int64(len(out)))
 	b.ReportAllocs()
 	for b.Loop() {
-		f, err := wire.Reply(7, page)
+		f, err := wire.Reply(7, &page)
 		if err != nil {
 			b.Fatal(err)
 		}

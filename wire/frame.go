@@ -1,10 +1,5 @@
 package wire
 
-import (
-	"encoding/json"
-	"fmt"
-)
-
 // Subprotocol is the WebSocket subprotocol both sides must agree on.
 const Subprotocol = "convo.v1"
 
@@ -20,15 +15,15 @@ const (
 )
 
 // Frame is every message on the socket. Unused fields are omitted, so each frame type only
-// carries what it needs; one struct keeps decoding to a single json.Unmarshal.
+// carries what it needs; one struct keeps decoding to a single pass.
 type Frame struct {
-	Type   string          `json:"type"`
-	ID     uint64          `json:"id,omitempty"`
-	Op     string          `json:"op,omitempty"`
-	Event  string          `json:"event,omitempty"`
-	Offset uint64          `json:"offset,omitempty"`
-	Data   json.RawMessage `json:"data,omitempty"`
-	Error  *Error          `json:"error,omitempty"`
+	Type   string  `json:"type"`
+	ID     uint64  `json:"id,omitempty"`
+	Op     string  `json:"op,omitempty"`
+	Event  string  `json:"event,omitempty"`
+	Offset uint64  `json:"offset,omitempty"`
+	Data   RawJSON `json:"data,omitempty"`
+	Error  *Error  `json:"error,omitempty"`
 }
 
 // MaxFrameBytes bounds one client frame (a request). It leaves room for the largest legal
@@ -41,12 +36,12 @@ const MaxFrameBytes = 256 << 10
 const MaxServerFrameBytes = 16 << 20
 
 // Encode marshals a frame.
-func Encode(f *Frame) ([]byte, error) { return json.Marshal(f) }
+func Encode(f *Frame) ([]byte, error) { return f.AppendJSON(nil), nil }
 
 // Decode parses one frame and checks the fields its type requires.
 func Decode(b []byte) (*Frame, error) {
 	var f Frame
-	if err := json.Unmarshal(b, &f); err != nil {
+	if err := Unmarshal(b, &f); err != nil {
 		return nil, Errorf(CodeBadFrame, "frame is not a JSON object: %v", err)
 	}
 	switch f.Type {
@@ -76,38 +71,26 @@ func Decode(b []byte) (*Frame, error) {
 }
 
 // Request builds a request frame with Data marshalled from v.
-func Request(id uint64, op string, v any) (*Frame, error) {
-	data, err := marshalData(v)
-	if err != nil {
-		return nil, err
-	}
-	return &Frame{Type: TypeRequest, ID: id, Op: op, Data: data}, nil
+func Request(id uint64, op string, v Encoder) (*Frame, error) {
+	return &Frame{Type: TypeRequest, ID: id, Op: op, Data: marshalData(v)}, nil
 }
 
 // Reply builds a successful reply frame.
-func Reply(id uint64, v any) (*Frame, error) {
-	data, err := marshalData(v)
-	if err != nil {
-		return nil, err
-	}
-	return &Frame{Type: TypeReply, ID: id, Data: data}, nil
+func Reply(id uint64, v Encoder) (*Frame, error) {
+	return &Frame{Type: TypeReply, ID: id, Data: marshalData(v)}, nil
 }
 
 // ReplyError builds a failed reply frame.
 func ReplyError(id uint64, e *Error) *Frame { return &Frame{Type: TypeReply, ID: id, Error: e} }
 
-func marshalData(v any) (json.RawMessage, error) {
+func marshalData(v Encoder) RawJSON {
 	if v == nil {
-		return nil, nil
+		return nil
 	}
-	if raw, ok := v.(json.RawMessage); ok {
-		return raw, nil
+	if raw, ok := v.(RawJSON); ok {
+		return raw
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("wire: marshal data: %w", err)
-	}
-	return b, nil
+	return v.AppendJSON(nil)
 }
 
 // HelloData is the payload of the first client frame.

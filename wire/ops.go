@@ -1,9 +1,6 @@
 package wire
 
-import (
-	"encoding/json"
-	"time"
-)
+import "time"
 
 // Operation names (Frame.Op). The comment gives the argument and result types. Who may call
 // each op is documented in docs/PROTOCOL.md and enforced by the server.
@@ -115,17 +112,17 @@ type Empty struct{}
 // Conversation is a conversation as seen by one user: the shared fields plus that user's
 // status, notification level and read horizon.
 type Conversation struct {
-	Sid          string          `json:"sid"`
-	UniqueName   string          `json:"uniqueName,omitempty"`
-	FriendlyName string          `json:"friendlyName,omitempty"`
-	Attributes   json.RawMessage `json:"attributes,omitempty"`
-	CreatedBy    string          `json:"createdBy"`
-	DateCreated  time.Time       `json:"dateCreated"`
-	DateUpdated  time.Time       `json:"dateUpdated"`
+	Sid          string    `json:"sid"`
+	UniqueName   string    `json:"uniqueName,omitempty"`
+	FriendlyName string    `json:"friendlyName,omitempty"`
+	Attributes   RawJSON   `json:"attributes,omitempty"`
+	CreatedBy    string    `json:"createdBy"`
+	DateCreated  time.Time `json:"dateCreated"`
+	DateUpdated  time.Time `json:"dateUpdated"`
 	// State is the lifecycle state; nil means active since creation.
 	State *ConversationState `json:"state,omitempty"`
 	// Bindings describes non-chat channels (email, sms) as the vendor's ConversationBindings.
-	Bindings json.RawMessage `json:"bindings,omitempty"`
+	Bindings RawJSON `json:"bindings,omitempty"`
 	// LastMessage is absent while the conversation has no message.
 	LastMessage *LastMessage `json:"lastMessage,omitempty"`
 	// Joined tells whether the requesting user is a participant.
@@ -172,21 +169,21 @@ const (
 
 // Participant is a member of a conversation.
 type Participant struct {
-	Sid             string          `json:"sid"`
-	ConversationSid string          `json:"conversationSid"`
-	Identity        string          `json:"identity,omitempty"` // empty for non-chat participants
-	Type            string          `json:"type"`
-	Attributes      json.RawMessage `json:"attributes,omitempty"`
-	RoleSid         string          `json:"roleSid,omitempty"`
-	DateCreated     time.Time       `json:"dateCreated"`
-	DateUpdated     time.Time       `json:"dateUpdated"`
+	Sid             string    `json:"sid"`
+	ConversationSid string    `json:"conversationSid"`
+	Identity        string    `json:"identity,omitempty"` // empty for non-chat participants
+	Type            string    `json:"type"`
+	Attributes      RawJSON   `json:"attributes,omitempty"`
+	RoleSid         string    `json:"roleSid,omitempty"`
+	DateCreated     time.Time `json:"dateCreated"`
+	DateUpdated     time.Time `json:"dateUpdated"`
 	// LastReadMessageIndex and LastReadTimestamp are the participant's read horizon.
 	LastReadMessageIndex *int64     `json:"lastReadMessageIndex,omitempty"`
 	LastReadTimestamp    *time.Time `json:"lastReadTimestamp,omitempty"`
 	// Address, ProxyAddress and Bindings describe a non-chat participant's channel.
-	Address      string          `json:"address,omitempty"`
-	ProxyAddress string          `json:"proxyAddress,omitempty"`
-	Bindings     json.RawMessage `json:"bindings,omitempty"`
+	Address      string  `json:"address,omitempty"`
+	ProxyAddress string  `json:"proxyAddress,omitempty"`
+	Bindings     RawJSON `json:"bindings,omitempty"`
 }
 
 // Media categories, as the vendor names them.
@@ -208,15 +205,15 @@ type Media struct {
 
 // Message is a message in a conversation. Index grows with every message and never repeats.
 type Message struct {
-	Sid             string          `json:"sid"`
-	ConversationSid string          `json:"conversationSid"`
-	Index           int64           `json:"index"`
-	Author          string          `json:"author"`
-	ParticipantSid  string          `json:"participantSid,omitempty"`
-	Body            *string         `json:"body"`
-	Subject         *string         `json:"subject,omitempty"`
-	Attributes      json.RawMessage `json:"attributes,omitempty"`
-	Media           []Media         `json:"media,omitempty"`
+	Sid             string  `json:"sid"`
+	ConversationSid string  `json:"conversationSid"`
+	Index           int64   `json:"index"`
+	Author          string  `json:"author"`
+	ParticipantSid  string  `json:"participantSid,omitempty"`
+	Body            *string `json:"body"`
+	Subject         *string `json:"subject,omitempty"`
+	Attributes      RawJSON `json:"attributes,omitempty"`
+	Media           []Media `json:"media,omitempty"`
 	// ContentSid names the content template the message was sent with, if any;
 	// ContentVariables are the values it was filled with.
 	ContentSid       string            `json:"contentSid,omitempty"`
@@ -272,27 +269,27 @@ type DetailedReceipt struct {
 // Recipient describes who an email message went to: Type "email" with Level, Name and
 // Address, or "unknown" with RawData.
 type Recipient struct {
-	Type       string          `json:"type"`
-	MessageSid string          `json:"messageSid"`
-	Level      string          `json:"level,omitempty"` // "to" or "cc"
-	Name       string          `json:"name,omitempty"`
-	Address    string          `json:"address,omitempty"`
-	RawData    json.RawMessage `json:"rawData,omitempty"`
+	Type       string  `json:"type"`
+	MessageSid string  `json:"messageSid"`
+	Level      string  `json:"level,omitempty"` // "to" or "cc"
+	Name       string  `json:"name,omitempty"`
+	Address    string  `json:"address,omitempty"`
+	RawData    RawJSON `json:"rawData,omitempty"`
 }
 
 // ChannelMetadata is what a non-chat channel recorded about a message.
 type ChannelMetadata struct {
-	Type string          `json:"type"`
-	Data json.RawMessage `json:"data"`
+	Type string  `json:"type"`
+	Data RawJSON `json:"data"`
 }
 
 // User is a user's public record. IsOnline and IsNotifiable are the reachability flags.
 type User struct {
-	Identity     string          `json:"identity"`
-	FriendlyName string          `json:"friendlyName,omitempty"`
-	Attributes   json.RawMessage `json:"attributes,omitempty"`
-	IsOnline     bool            `json:"isOnline"`
-	IsNotifiable bool            `json:"isNotifiable"`
+	Identity     string  `json:"identity"`
+	FriendlyName string  `json:"friendlyName,omitempty"`
+	Attributes   RawJSON `json:"attributes,omitempty"`
+	IsOnline     bool    `json:"isOnline"`
+	IsNotifiable bool    `json:"isNotifiable"`
 }
 
 // ContentVariable is one variable of a content template.
@@ -307,16 +304,16 @@ type ContentTemplate struct {
 	Sid          string            `json:"sid"`
 	FriendlyName string            `json:"friendlyName"`
 	Variables    []ContentVariable `json:"variables"`
-	Variants     json.RawMessage   `json:"variants"`
+	Variants     RawJSON           `json:"variants"`
 	DateCreated  time.Time         `json:"dateCreated"`
 	DateUpdated  time.Time         `json:"dateUpdated"`
 }
 
 // CreateConversationArgs are the arguments of OpConversationCreate.
 type CreateConversationArgs struct {
-	FriendlyName string          `json:"friendlyName,omitempty"`
-	UniqueName   string          `json:"uniqueName,omitempty"`
-	Attributes   json.RawMessage `json:"attributes,omitempty"`
+	FriendlyName string  `json:"friendlyName,omitempty"`
+	UniqueName   string  `json:"uniqueName,omitempty"`
+	Attributes   RawJSON `json:"attributes,omitempty"`
 }
 
 // GetConversationArgs names a conversation by sid or by unique name.
@@ -333,10 +330,10 @@ type ConversationRef struct {
 // UpdateConversationArgs changes the fields that are set; UniqueName "" clears it when
 // ClearUniqueName is true.
 type UpdateConversationArgs struct {
-	ConversationSid string          `json:"conversationSid"`
-	FriendlyName    *string         `json:"friendlyName,omitempty"`
-	UniqueName      *string         `json:"uniqueName,omitempty"`
-	Attributes      json.RawMessage `json:"attributes,omitempty"`
+	ConversationSid string  `json:"conversationSid"`
+	FriendlyName    *string `json:"friendlyName,omitempty"`
+	UniqueName      *string `json:"uniqueName,omitempty"`
+	Attributes      RawJSON `json:"attributes,omitempty"`
 }
 
 // NotificationLevelArgs set the caller's notification level in a conversation.
@@ -388,27 +385,27 @@ type ConversationPage struct {
 
 // AddParticipantArgs are the arguments of OpParticipantAdd.
 type AddParticipantArgs struct {
-	ConversationSid string          `json:"conversationSid"`
-	Identity        string          `json:"identity"`
-	Attributes      json.RawMessage `json:"attributes,omitempty"`
+	ConversationSid string  `json:"conversationSid"`
+	Identity        string  `json:"identity"`
+	Attributes      RawJSON `json:"attributes,omitempty"`
 }
 
 // AddNonChatParticipantArgs add an SMS, WhatsApp or email participant: Address is theirs,
 // ProxyAddress the one the conversation uses towards them ("whatsapp:+1…" selects WhatsApp,
 // an address with "@" email, otherwise SMS).
 type AddNonChatParticipantArgs struct {
-	ConversationSid string          `json:"conversationSid"`
-	ProxyAddress    string          `json:"proxyAddress"`
-	Address         string          `json:"address"`
-	Attributes      json.RawMessage `json:"attributes,omitempty"`
-	Bindings        json.RawMessage `json:"bindings,omitempty"`
+	ConversationSid string  `json:"conversationSid"`
+	ProxyAddress    string  `json:"proxyAddress"`
+	Address         string  `json:"address"`
+	Attributes      RawJSON `json:"attributes,omitempty"`
+	Bindings        RawJSON `json:"bindings,omitempty"`
 }
 
 // UpdateParticipantArgs change a participant's attributes.
 type UpdateParticipantArgs struct {
-	ConversationSid string          `json:"conversationSid"`
-	ParticipantSid  string          `json:"participantSid"`
-	Attributes      json.RawMessage `json:"attributes"`
+	ConversationSid string  `json:"conversationSid"`
+	ParticipantSid  string  `json:"participantSid"`
+	Attributes      RawJSON `json:"attributes"`
 }
 
 // RemoveParticipantArgs name a participant by sid or identity.
@@ -430,7 +427,7 @@ type SendMessageArgs struct {
 	ConversationSid  string            `json:"conversationSid"`
 	Body             *string           `json:"body,omitempty"`
 	Subject          *string           `json:"subject,omitempty"`
-	Attributes       json.RawMessage   `json:"attributes,omitempty"`
+	Attributes       RawJSON           `json:"attributes,omitempty"`
 	MediaSids        []string          `json:"mediaSids,omitempty"`
 	ContentSid       string            `json:"contentSid,omitempty"`
 	ContentVariables []ContentVariable `json:"contentVariables,omitempty"`
@@ -468,10 +465,10 @@ type MessageRef struct {
 
 // UpdateMessageArgs change the fields that are set.
 type UpdateMessageArgs struct {
-	ConversationSid string          `json:"conversationSid"`
-	MessageSid      string          `json:"messageSid"`
-	Body            *string         `json:"body,omitempty"`
-	Attributes      json.RawMessage `json:"attributes,omitempty"`
+	ConversationSid string  `json:"conversationSid"`
+	MessageSid      string  `json:"messageSid"`
+	Body            *string `json:"body,omitempty"`
+	Attributes      RawJSON `json:"attributes,omitempty"`
 }
 
 // ReceiptPage lists a message's detailed receipts.
@@ -491,8 +488,8 @@ type UserRef struct {
 
 // UpdateUserArgs change the caller's own public fields that are set.
 type UpdateUserArgs struct {
-	FriendlyName *string         `json:"friendlyName,omitempty"`
-	Attributes   json.RawMessage `json:"attributes,omitempty"`
+	FriendlyName *string `json:"friendlyName,omitempty"`
+	Attributes   RawJSON `json:"attributes,omitempty"`
 }
 
 // MediaURLsArgs ask for temporary URLs of media the caller may read.

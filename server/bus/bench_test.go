@@ -1,7 +1,6 @@
 package bus_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -44,7 +43,7 @@ func BenchmarkNATSDeliver(b *testing.B) {
 	c := &counter{}
 	to.Attach(c)
 	batch := make([]store.Delivery, 100)
-	payload := json.RawMessage(`{"message":{"sid":"IMxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx","index":41,"author":"alice","body":"hello there, this is a chat message of ordinary length"}}`)
+	payload := wire.RawJSON(`{"message":{"sid":"IMxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx","index":41,"author":"alice","body":"hello there, this is a chat message of ordinary length"}}`)
 	for i := range batch {
 		batch[i] = store.Delivery{Identity: fmt.Sprintf("user%03d", i), Offset: 1, Event: wire.EventMessageAdded, Payload: payload, At: time.Now()}
 	}

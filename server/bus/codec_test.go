@@ -1,7 +1,6 @@
 package bus
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -16,7 +15,7 @@ import (
 
 func delivery(id string, off uint64, payload string) store.Delivery {
 	return store.Delivery{Identity: id, Offset: off, Event: wire.EventMessageAdded,
-		Payload: json.RawMessage(payload), At: time.Unix(1700000000, 123456789)}
+		Payload: wire.RawJSON(payload), At: time.Unix(1700000000, 123456789)}
 }
 
 // decodeAll reads the deliveries of every body as a receiver would.
@@ -33,7 +32,7 @@ func decodeAll(t *testing.T, bodies [][]byte) []store.Delivery {
 
 func TestDeliveriesRoundTripInOneBatch(t *testing.T) {
 	ds := []store.Delivery{delivery("alice", 1, `{"a":1}`), delivery("bob", 7, `{"b":"<&>"}`),
-		{Identity: "carol", Offset: 3, Event: wire.EventConversationJoined, Payload: json.RawMessage(`{}`)}}
+		{Identity: "carol", Offset: 3, Event: wire.EventConversationJoined, Payload: wire.RawJSON(`{}`)}}
 	bodies := deliveryBatches(ds, 1<<20)
 	require.Len(t, bodies, 1)
 	got := decodeAll(t, bodies)
@@ -74,7 +73,7 @@ func TestDeliveriesSplitAtTheLimitAndHintWhatCannotFit(t *testing.T) {
 }
 
 func TestSignalsAndStateRoundTrip(t *testing.T) {
-	f := &wire.Frame{Type: wire.TypeSignal, Event: wire.SignalTyping, Data: json.RawMessage(`{"identity":"a"}`)}
+	f := &wire.Frame{Type: wire.TypeSignal, Event: wire.SignalTyping, Data: wire.RawJSON(`{"identity":"a"}`)}
 	d := decoder{b: encodeSignal([]string{"b", "c"}, f)}
 	ids, g := decodeSignal(&d)
 	require.NoError(t, d.err)
@@ -129,7 +128,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	var e encoder
 	e.header(kindDeliver, "n", 1)
 	f.Add(append(e.b, deliveryBatches([]store.Delivery{delivery("a", 1, `{}`)}, 1000)[0]...))
-	f.Add(encodeSignal([]string{"a"}, &wire.Frame{Event: "typing", Data: json.RawMessage(`{}`)}))
+	f.Add(encodeSignal([]string{"a"}, &wire.Frame{Event: "typing", Data: wire.RawJSON(`{}`)}))
 	f.Add(stateChunks([]string{"a", "b"}, 100)[0])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d := decoder{b: b}

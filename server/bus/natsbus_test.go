@@ -1,7 +1,6 @@
 package bus_test
 
 import (
-	"encoding/json"
 	"slices"
 	"sync"
 	"testing"
@@ -140,13 +139,13 @@ func TestNATSCarriesDeliveriesAndSignalsToEveryOtherNode(t *testing.T) {
 	require.NoError(t, spy.Flush())
 
 	ds := []store.Delivery{
-		{Identity: "alice", Offset: 1, Event: wire.EventMessageAdded, Payload: json.RawMessage(`{"n":1}`), At: time.Now()},
-		{Identity: "bob", Offset: 4, Event: wire.EventMessageAdded, Payload: json.RawMessage(`{"n":1}`), At: time.Now()},
-		{Identity: "alice", Offset: 2, Event: wire.EventMessageAdded, Payload: json.RawMessage(`{"n":2}`), At: time.Now()},
+		{Identity: "alice", Offset: 1, Event: wire.EventMessageAdded, Payload: wire.RawJSON(`{"n":1}`), At: time.Now()},
+		{Identity: "bob", Offset: 4, Event: wire.EventMessageAdded, Payload: wire.RawJSON(`{"n":1}`), At: time.Now()},
+		{Identity: "alice", Offset: 2, Event: wire.EventMessageAdded, Payload: wire.RawJSON(`{"n":2}`), At: time.Now()},
 	}
 	a.Deliver(ds)
-	a.Signal([]string{"bob", "carol"}, &wire.Frame{Type: wire.TypeSignal, Event: wire.SignalTyping, Data: json.RawMessage(`{}`)})
-	a.SignalUser("alice", &wire.Frame{Type: wire.TypeSignal, Event: wire.SignalUserUpdated, Data: json.RawMessage(`{}`)})
+	a.Signal([]string{"bob", "carol"}, &wire.Frame{Type: wire.TypeSignal, Event: wire.SignalTyping, Data: wire.RawJSON(`{}`)})
+	a.SignalUser("alice", &wire.Frame{Type: wire.TypeSignal, Event: wire.SignalUserUpdated, Data: wire.RawJSON(`{}`)})
 
 	for _, r := range []*recorder{rb, rc} {
 		require.Eventually(t, func() bool {
@@ -264,7 +263,7 @@ func TestNATSOutageAndRestart(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		a.Deliver([]store.Delivery{{Identity: "bob", Offset: 1, Event: wire.EventMessageAdded, Payload: json.RawMessage(`{}`)}})
+		a.Deliver([]store.Delivery{{Identity: "bob", Offset: 1, Event: wire.EventMessageAdded, Payload: wire.RawJSON(`{}`)}})
 		a.Up("amy")
 	}()
 	select {
@@ -280,7 +279,7 @@ func TestNATSOutageAndRestart(t *testing.T) {
 	require.Eventually(t, func() bool { return ra.resyncCount() > 0 && rb.resyncCount() > 0 }, wait, poll)
 	knows(t, b, "alice", true)
 	knows(t, b, "amy", true)
-	a.Deliver([]store.Delivery{{Identity: "bob", Offset: 2, Event: wire.EventMessageAdded, Payload: json.RawMessage(`{}`)}})
+	a.Deliver([]store.Delivery{{Identity: "bob", Offset: 2, Event: wire.EventMessageAdded, Payload: wire.RawJSON(`{}`)}})
 	require.Eventually(t, func() bool {
 		rb.mu.Lock()
 		defer rb.mu.Unlock()

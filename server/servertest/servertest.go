@@ -253,7 +253,15 @@ func (c *Client) ReadFrame(ctx context.Context) (*wire.Frame, error) {
 func (c *Client) Call(ctx context.Context, op string, args, out any) error {
 	c.nextID++
 	id := c.nextID
-	f, err := wire.Request(id, op, args)
+	var data wire.Encoder
+	if args != nil {
+		b, err := json.Marshal(args)
+		if err != nil {
+			return err
+		}
+		data = wire.RawJSON(b)
+	}
+	f, err := wire.Request(id, op, data)
 	if err != nil {
 		return err
 	}
@@ -394,7 +402,7 @@ func (c *Client) Events(ctx context.Context, n int) ([]*wire.Frame, error) {
 	return out, nil
 }
 
-func marshal(v any) json.RawMessage {
+func marshal(v any) wire.RawJSON {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err)

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/convo-sdk/convo/wire"
 )
@@ -24,12 +23,12 @@ type ContentTemplateStore interface {
 type NewContentTemplate struct {
 	FriendlyName string
 	Variables    []wire.ContentVariable
-	Variants     json.RawMessage // empty: {}
+	Variants     wire.RawJSON // empty: {}
 }
 
 // ContentTemplateUpdate changes the fields that are non-nil.
 type ContentTemplateUpdate struct {
 	FriendlyName *string
 	Variables    *[]wire.ContentVariable
-	Variants     json.RawMessage
+	Variants     wire.RawJSON
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/convo-sdk/convo/wire"
 )
@@ -48,7 +47,7 @@ type ConversationStore interface {
 type NewConversation struct {
 	UniqueName   string // empty: none
 	FriendlyName string
-	Attributes   json.RawMessage // empty: {}
+	Attributes   wire.RawJSON // empty: {}
 	CreatedBy    string
 }
 
@@ -58,5 +57,5 @@ type ConversationUpdate struct {
 	Sid          string
 	FriendlyName *string
 	UniqueName   *string
-	Attributes   json.RawMessage // nil: unchanged
+	Attributes   wire.RawJSON // nil: unchanged
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/convo-sdk/convo/wire"
 )
@@ -47,7 +46,7 @@ type NewMessage struct {
 	Author          string
 	ParticipantSid  string
 	Body            *string
-	Attributes      json.RawMessage
+	Attributes      wire.RawJSON
 	IdempotencyKey  string // empty: none
 	Subject         *string
 	// MediaSids name media uploaded by Author and not attached yet (else
@@ -70,8 +69,8 @@ type MessageUpdate struct {
 	ConversationSid string
 	Sid             string
 	Body            *string
-	Attributes      json.RawMessage // nil: unchanged
-	By              string          // identity of the editor (lastUpdatedBy)
+	Attributes      wire.RawJSON // nil: unchanged
+	By              string       // identity of the editor (lastUpdatedBy)
 }
 
 // ReceiptUpsert is a delivery status report for UpsertReceipt.

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/convo-sdk/convo/wire"
 )
@@ -23,7 +22,7 @@ type ParticipantStore interface {
 	Participants(ctx context.Context, conversationSid string) ([]wire.Participant, error)
 	// UpdateParticipant replaces a participant's attributes and emits participantUpdated
 	// (attributes, dateUpdated) to every participant when they changed.
-	UpdateParticipant(ctx context.Context, conversationSid, participantSid string, attributes json.RawMessage) (wire.Participant, []Delivery, error)
+	UpdateParticipant(ctx context.Context, conversationSid, participantSid string, attributes wire.RawJSON) (wire.Participant, []Delivery, error)
 	// RemoveParticipant removes a participant, emits conversationLeft to it (chat
 	// participants) and participantLeft to every participant, itself included. With ban (a
 	// removal by someone else), a chat participant's identity may not be added again without
@@ -39,13 +38,13 @@ type NewParticipant struct {
 	ConversationSid string
 	Identity        string
 	Type            string // empty: "chat"
-	Attributes      json.RawMessage
+	Attributes      wire.RawJSON
 	// Address, ProxyAddress and Bindings describe a non-chat participant (Type sms,
 	// whatsapp or email), which has no Identity. ErrConflict when the conversation has a
 	// participant with the same address and proxy address.
 	Address      string
 	ProxyAddress string
-	Bindings     json.RawMessage
+	Bindings     wire.RawJSON
 	// Max is the participant limit checked in the same transaction; 0 means
 	// wire.MaxParticipantsPerConv.
 	Max int

@@ -2,8 +2,9 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"time"
+
+	"github.com/convo-sdk/convo/wire"
 )
 
 // StreamStore reads each user's event stream: the events a write appended for that user.
@@ -28,7 +29,7 @@ type Delivery struct {
 	Identity string
 	Offset   uint64
 	Event    string
-	Payload  json.RawMessage
+	Payload  wire.RawJSON
 	// At is when the store committed the event (zero for events read back from a stream);
 	// the server measures fan-out latency from it.
 	At time.Time

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/convo-sdk/convo/wire"
 )
@@ -16,5 +15,5 @@ type UserStore interface {
 	User(ctx context.Context, identity string) (wire.User, error)
 	// UpdateUser changes the fields that are set and returns the record and the update
 	// reasons (empty when nothing changed).
-	UpdateUser(ctx context.Context, identity string, friendlyName *string, attributes json.RawMessage) (wire.User, []string, error)
+	UpdateUser(ctx context.Context, identity string, friendlyName *string, attributes wire.RawJSON) (wire.User, []string, error)
 }

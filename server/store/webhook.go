@@ -2,8 +2,9 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"time"
+
+	"github.com/convo-sdk/convo/wire"
 )
 
 // WebhookStore keeps the dispatcher's cursor in the events log and its outbox. The store
@@ -44,7 +45,7 @@ type WebhookStore interface {
 type StoredEvent struct {
 	ID      int64
 	Name    string
-	Payload json.RawMessage
+	Payload wire.RawJSON
 	// Variant: a per-recipient copy of an earlier event (see StreamStore); report that one.
 	Variant bool
 }
@@ -54,7 +55,7 @@ type StoredEvent struct {
 type WebhookDelivery struct {
 	ID          string
 	Type        string
-	Body        json.RawMessage
+	Body        wire.RawJSON
 	Attempts    int
 	NextAttempt time.Time
 	Created     time.Time

@@ -14,7 +14,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 
 	"github.com/convo-sdk/convo/wire"
 )
@@ -43,10 +42,10 @@ const (
 
 // Body is the JSON body of every webhook request.
 type Body struct {
-	ID        string          `json:"id"`
-	Type      string          `json:"type"`
-	Timestamp int64           `json:"timestamp"` // Unix milliseconds when the event was dispatched
-	Data      json.RawMessage `json:"data"`
+	ID        string       `json:"id"`
+	Type      string       `json:"type"`
+	Timestamp int64        `json:"timestamp"` // Unix milliseconds when the event was dispatched
+	Data      wire.RawJSON `json:"data"`
 }
 
 // Webhook data payloads.

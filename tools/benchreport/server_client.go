@@ -171,7 +171,15 @@ func leadingInt(b []byte) (int, int) {
 // call sends a request and waits for its reply (setup and checks, not the load).
 func (c *loadClient) call(ctx context.Context, op string, args, out any) error {
 	id := c.nextID.Add(1)
-	f, err := wire.Request(id, op, args)
+	var data wire.Encoder
+	if args != nil {
+		b, err := json.Marshal(args)
+		if err != nil {
+			return err
+		}
+		data = wire.RawJSON(b)
+	}
+	f, err := wire.Request(id, op, data)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/convo-sdk/convo/server/auth"
+	"github.com/convo-sdk/convo/wire"
 )
 
 const adminUsage = `usage: convoctl COMMAND [flags]
@@ -174,14 +175,14 @@ func (c *adminCmd) call(method, path string, query url.Values, body any) error {
 }
 
 // jsonFlag is a flag holding raw JSON, checked when set.
-type jsonFlag struct{ v json.RawMessage }
+type jsonFlag struct{ v wire.RawJSON }
 
 func (j *jsonFlag) String() string { return string(j.v) }
 func (j *jsonFlag) Set(s string) error {
 	if !json.Valid([]byte(s)) {
 		return errors.New("not valid JSON")
 	}
-	j.v = json.RawMessage(s)
+	j.v = wire.RawJSON(s)
 	return nil
 }
 

@@ -335,7 +335,7 @@ func serverGauges(t *testing.T, ctx context.Context, addr string) serverSample {
 	return s
 }
 
-func mustMarshal(v any) json.RawMessage {
+func mustMarshal(v any) wire.RawJSON {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(err)

@@ -40,6 +40,7 @@ import (
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/servertest"
 	"github.com/convo-sdk/convo/server/store"
+	"github.com/convo-sdk/convo/wire"
 	"github.com/stretchr/testify/require"
 )
 
@@ -69,7 +70,7 @@ func (c benchConfig) pick(full, quick int) int {
 // record sets key in the JSON file to v, keeping what the other benchmarks wrote.
 func (c benchConfig) record(t *testing.T, key string, v any) {
 	t.Helper()
-	all := map[string]json.RawMessage{}
+	all := map[string]wire.RawJSON{}
 	if b, err := os.ReadFile(c.out); err == nil && len(b) > 0 {
 		require.NoError(t, json.Unmarshal(b, &all), "reading %s", c.out)
 	}

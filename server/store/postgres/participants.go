@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -143,7 +142,7 @@ func (s *Store) Participants(ctx context.Context, conv string) ([]wire.Participa
 	return storeutil.All(rows, scan.Participant)
 }
 
-func (s *Store) UpdateParticipant(ctx context.Context, conv, sid string, attributes json.RawMessage) (wire.Participant, []store.Delivery, error) {
+func (s *Store) UpdateParticipant(ctx context.Context, conv, sid string, attributes wire.RawJSON) (wire.Participant, []store.Delivery, error) {
 	var (
 		p  wire.Participant
 		ds []store.Delivery

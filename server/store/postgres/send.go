@@ -72,7 +72,7 @@ func (s *Store) send(ctx context.Context, nm store.NewMessage) (wire.Message, []
 		t := storeutil.Now()
 		m = wire.Message{Sid: store.NewSid(store.PrefixMessage), ConversationSid: nm.ConversationSid, Author: nm.Author,
 			ParticipantSid: nm.ParticipantSid, Body: clone(nm.Body), Subject: clone(nm.Subject),
-			Attributes: json.RawMessage(storeutil.Attrs(nm.Attributes)), ContentSid: nm.ContentSid,
+			Attributes: wire.RawJSON(storeutil.Attrs(nm.Attributes)), ContentSid: nm.ContentSid,
 			DateCreated: storeutil.FromMillis(t), DateUpdated: storeutil.FromMillis(t)}
 		if vars != nil {
 			m.ContentVariables = slices.Clone(nm.ContentVariables)

@@ -62,7 +62,7 @@ func (s *Store) sendFast(ctx context.Context, nm store.NewMessage) (wire.Message
 	t := storeutil.Now()
 	m := wire.Message{Sid: store.NewSid(store.PrefixMessage), ConversationSid: nm.ConversationSid, Author: nm.Author,
 		ParticipantSid: nm.ParticipantSid, Body: clone(nm.Body), Subject: clone(nm.Subject),
-		Attributes: json.RawMessage(storeutil.Attrs(nm.Attributes)), ContentSid: nm.ContentSid,
+		Attributes: wire.RawJSON(storeutil.Attrs(nm.Attributes)), ContentSid: nm.ContentSid,
 		DateCreated: storeutil.FromMillis(t), DateUpdated: storeutil.FromMillis(t)}
 	var vars *string
 	if len(nm.ContentVariables) > 0 {

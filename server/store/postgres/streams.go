@@ -40,7 +40,7 @@ func userRecord(ctx context.Context, q querier, identity string) (wire.User, err
 	u := wire.User{Identity: identity}
 	var a string
 	err := q.QueryRow(ctx, `SELECT friendly_name, attributes FROM users WHERE identity = $1`, identity).Scan(&u.FriendlyName, &a)
-	u.Attributes = json.RawMessage(a)
+	u.Attributes = wire.RawJSON(a)
 	return u, notFound(err)
 }
 
@@ -89,7 +89,7 @@ func (s *Store) ReadStream(ctx context.Context, identity string, after uint64, l
 		d := store.Delivery{Identity: identity}
 		var p string
 		err := row.Scan(&d.Offset, &d.Event, &p)
-		d.Payload = json.RawMessage(p)
+		d.Payload = wire.RawJSON(p)
 		return d, err
 	})
 }
@@ -167,7 +167,7 @@ func (l *eventLog) append(ctx context.Context, name string, v any, recipients []
 	if err != nil {
 		return nil, err
 	}
-	return l.appendFor(ctx, name, recipients, func(string) any { return json.RawMessage(payload) })
+	return l.appendFor(ctx, name, recipients, func(string) any { return wire.RawJSON(payload) })
 }
 
 // appendFor is append with a payload per recipient: recipients with identical payloads
@@ -223,7 +223,7 @@ func (l *eventLog) appendFor(ctx context.Context, name string, recipients []stri
 }
 
 func marshal(v any) ([]byte, error) {
-	if raw, ok := v.(json.RawMessage); ok {
+	if raw, ok := v.(wire.RawJSON); ok {
 		return raw, nil
 	}
 	return json.Marshal(v)

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/jackc/pgx/v5"
 
@@ -22,11 +21,11 @@ func userWithReach(ctx context.Context, q querier, identity string) (wire.User, 
 	err := q.QueryRow(ctx, `SELECT friendly_name, attributes,
 			EXISTS (SELECT 1 FROM push_registrations WHERE identity = $1)
 		FROM users WHERE identity = $1`, identity).Scan(&u.FriendlyName, &a, &u.IsNotifiable)
-	u.Attributes = json.RawMessage(a)
+	u.Attributes = wire.RawJSON(a)
 	return u, notFound(err)
 }
 
-func (s *Store) UpdateUser(ctx context.Context, identity string, friendlyName *string, attributes json.RawMessage) (wire.User, []string, error) {
+func (s *Store) UpdateUser(ctx context.Context, identity string, friendlyName *string, attributes wire.RawJSON) (wire.User, []string, error) {
 	var (
 		u       wire.User
 		reasons []string
@@ -41,7 +40,7 @@ func (s *Store) UpdateUser(ctx context.Context, identity string, friendlyName *s
 			Scan(&u.FriendlyName, &a); err != nil {
 			return err
 		}
-		name, attrs := u.FriendlyName, json.RawMessage(a)
+		name, attrs := u.FriendlyName, wire.RawJSON(a)
 		if friendlyName != nil && *friendlyName != name {
 			reasons, name = append(reasons, wire.ReasonFriendlyName), *friendlyName
 		}

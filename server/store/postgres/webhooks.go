@@ -3,7 +3,6 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"slices"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/server/store/internal/storeutil"
+	"github.com/convo-sdk/convo/wire"
 )
 
 // The webhook dispatcher reads the events log by position (store.StoredEvent.ID is an
@@ -113,7 +113,7 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]stor
 			p string
 		)
 		err := row.Scan(&e.ID, &e.Name, &p, &e.Variant)
-		e.Payload = json.RawMessage(p)
+		e.Payload = wire.RawJSON(p)
 		return e, err
 	})
 }
@@ -174,7 +174,7 @@ func (s *Store) WebhookDue(ctx context.Context, at time.Time, limit int) ([]stor
 			next, created int64
 		)
 		err := row.Scan(&d.seq, &d.ID, &d.Type, &body, &d.Attempts, &next, &created)
-		d.Body, d.NextAttempt, d.Created = json.RawMessage(body), storeutil.FromMillis(next), storeutil.FromMillis(created)
+		d.Body, d.NextAttempt, d.Created = wire.RawJSON(body), storeutil.FromMillis(next), storeutil.FromMillis(created)
 		return d, err
 	})
 	if err != nil {

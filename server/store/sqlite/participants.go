@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -181,7 +180,7 @@ func (s *Store) Participants(ctx context.Context, conv string) ([]wire.Participa
 	return storeutil.All(rows, scan.Participant)
 }
 
-func (s *Store) UpdateParticipant(ctx context.Context, conv, sid string, attributes json.RawMessage) (wire.Participant, []store.Delivery, error) {
+func (s *Store) UpdateParticipant(ctx context.Context, conv, sid string, attributes wire.RawJSON) (wire.Participant, []store.Delivery, error) {
 	var (
 		p  wire.Participant
 		ds []store.Delivery

@@ -41,7 +41,7 @@ func (s *Store) user(ctx context.Context, q querier, identity string) (wire.User
 	var a string
 	err := q.QueryRowContext(ctx, `SELECT friendly_name, attributes FROM users WHERE identity = ?`, identity).
 		Scan(&u.FriendlyName, &a)
-	u.Attributes = json.RawMessage(a)
+	u.Attributes = wire.RawJSON(a)
 	return u, notFound(err)
 }
 
@@ -144,7 +144,7 @@ func scanDeliveries(identity string, ds []store.Delivery, rows *sql.Rows, err er
 		if err := rows.Scan(&d.Offset, &d.Event, &p); err != nil {
 			return ds, err
 		}
-		d.Payload = json.RawMessage(p)
+		d.Payload = wire.RawJSON(p)
 		ds = append(ds, d)
 	}
 	return ds, rows.Err()
@@ -158,7 +158,7 @@ func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, name string, v any,
 	if err != nil {
 		return nil, err
 	}
-	return s.appendEventFor(ctx, tx, name, recipients, func(string) any { return json.RawMessage(payload) })
+	return s.appendEventFor(ctx, tx, name, recipients, func(string) any { return wire.RawJSON(payload) })
 }
 
 // appendEventFor is appendEvent with a payload per recipient: recipients with identical
@@ -173,7 +173,7 @@ func (s *Store) appendEventFor(ctx context.Context, tx *sql.Tx, name string, rec
 	eventFor := func(identity string) (row, error) {
 		var payload []byte
 		switch v := payloadFor(identity).(type) {
-		case json.RawMessage:
+		case wire.RawJSON:
 			payload = v
 		default:
 			var err error

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/server/store/internal/storeutil"
@@ -24,7 +23,7 @@ func (s *Store) userFrom(ctx context.Context, q querier, identity string) (wire.
 	return u, err
 }
 
-func (s *Store) UpdateUser(ctx context.Context, identity string, friendlyName *string, attributes json.RawMessage) (wire.User, []string, error) {
+func (s *Store) UpdateUser(ctx context.Context, identity string, friendlyName *string, attributes wire.RawJSON) (wire.User, []string, error) {
 	var reasons []string
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := ensureUser(ctx, tx, identity); err != nil {

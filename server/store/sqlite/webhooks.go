@@ -3,11 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"time"
 
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/server/store/internal/storeutil"
+	"github.com/convo-sdk/convo/wire"
 )
 
 func (s *Store) WebhookStart(ctx context.Context, enabled bool) (int64, error) {
@@ -58,7 +58,7 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]stor
 		if err := rows.Scan(&e.ID, &e.Name, &p, &e.Variant); err != nil {
 			return nil, err
 		}
-		e.Payload = json.RawMessage(p)
+		e.Payload = wire.RawJSON(p)
 		evs = append(evs, e)
 	}
 	return evs, rows.Err()
@@ -121,7 +121,7 @@ func (s *Store) WebhookDue(ctx context.Context, at time.Time, limit int) ([]stor
 			if err := rows.Scan(&seq, &d.ID, &d.Type, &body, &d.Attempts, &next, &created); err != nil {
 				return err
 			}
-			d.Body, d.NextAttempt, d.Created = json.RawMessage(body), storeutil.FromMillis(next), storeutil.FromMillis(created)
+			d.Body, d.NextAttempt, d.Created = wire.RawJSON(body), storeutil.FromMillis(next), storeutil.FromMillis(created)
 			ds, seqs = append(ds, d), append(seqs, seq)
 		}
 		if err := rows.Err(); err != nil || len(seqs) == 0 {

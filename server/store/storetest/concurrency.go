@@ -364,7 +364,7 @@ func testMixedWritesAcrossNodes(t *testing.T, h *harness) {
 					_, _, err = s.RemoveParticipant(ctx, c.Sid, p.Sid, false)
 				}
 			case 4:
-				_, _, err = s.UpdateConversation(ctx, store.ConversationUpdate{Sid: c.Sid, Attributes: json.RawMessage(fmt.Sprintf(`{"w":%d}`, w))})
+				_, _, err = s.UpdateConversation(ctx, store.ConversationUpdate{Sid: c.Sid, Attributes: wire.RawJSON(fmt.Sprintf(`{"w":%d}`, w))})
 			case 5:
 				_, _, err = s.SetNotificationLevel(ctx, c.Sid, me, wire.NotificationMuted)
 			}

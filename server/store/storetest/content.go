@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,7 +18,7 @@ func testContentTemplates(t *testing.T, h *harness) {
 	ctx, s := h.begin()
 	vars := []wire.ContentVariable{{Name: "1", Value: "name"}}
 	ct, err := s.CreateContentTemplate(ctx, store.NewContentTemplate{FriendlyName: "greeting", Variables: vars,
-		Variants: json.RawMessage(`{"twilio/text":{"body":"Hi {{1}}"}}`)})
+		Variants: wire.RawJSON(`{"twilio/text":{"body":"Hi {{1}}"}}`)})
 	require.NoError(t, err)
 	assert.Regexp(t, `^HX[0-9a-f]{32}$`, ct.Sid)
 	assert.Equal(t, vars, ct.Variables)

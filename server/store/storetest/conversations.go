@@ -23,7 +23,7 @@ var _ = register(
 func testConversationBasics(t *testing.T, h *harness) {
 	ctx, s := h.begin()
 	c, err := s.CreateConversation(ctx, store.NewConversation{UniqueName: "general", FriendlyName: "General", CreatedBy: "alice",
-		Attributes: json.RawMessage(`{"a":1}`)})
+		Attributes: wire.RawJSON(`{"a":1}`)})
 	require.NoError(t, err)
 	assert.Regexp(t, `^CH[0-9a-f]{32}$`, c.Sid)
 	assert.JSONEq(t, `{"a":1}`, string(c.Attributes))
@@ -166,7 +166,7 @@ func testUpdateConversation(t *testing.T, h *harness) {
 	require.NoError(t, err)
 
 	got, ds, err := s.UpdateConversation(ctx, store.ConversationUpdate{Sid: c.Sid, FriendlyName: ptr("renamed"),
-		UniqueName: ptr("mine"), Attributes: json.RawMessage(`{"x":1}`)})
+		UniqueName: ptr("mine"), Attributes: wire.RawJSON(`{"x":1}`)})
 	require.NoError(t, err)
 	assert.Equal(t, "renamed", got.FriendlyName)
 	assert.Equal(t, "mine", got.UniqueName)
@@ -187,7 +187,7 @@ func testUpdateConversation(t *testing.T, h *harness) {
 	assert.Equal(t, c.Sid, byName.Sid)
 
 	// Equal values change nothing and say nothing.
-	_, ds, err = s.UpdateConversation(ctx, store.ConversationUpdate{Sid: c.Sid, FriendlyName: ptr("renamed"), Attributes: json.RawMessage(`{ "x" : 1 }`)})
+	_, ds, err = s.UpdateConversation(ctx, store.ConversationUpdate{Sid: c.Sid, FriendlyName: ptr("renamed"), Attributes: wire.RawJSON(`{ "x" : 1 }`)})
 	require.NoError(t, err)
 	assert.Empty(t, ds)
 

@@ -151,7 +151,7 @@ func testUpdateAndRemoveMessage(t *testing.T, h *harness) {
 	send(t, s, c.Sid, "alice", "second")
 
 	got, ds, err := s.UpdateMessage(ctx, store.MessageUpdate{ConversationSid: c.Sid, Sid: m.Sid, Body: ptr("edited"),
-		Attributes: json.RawMessage(`{"e":1}`), By: "alice"})
+		Attributes: wire.RawJSON(`{"e":1}`), By: "alice"})
 	require.NoError(t, err)
 	assert.Equal(t, "edited", *got.Body)
 	assert.Equal(t, "alice", got.LastUpdatedBy)
@@ -198,7 +198,7 @@ func testMessageFields(t *testing.T, h *harness) {
 	require.NoError(t, err)
 	vars := []wire.ContentVariable{{Name: "1", Value: "x"}}
 	m, created, _, err := s.SendMessage(ctx, store.NewMessage{ConversationSid: c.Sid, Author: "alice", ParticipantSid: alice.Sid,
-		Subject: ptr("subj"), Attributes: json.RawMessage(`{"a":[1,2]}`), ContentSid: "HX1", ContentVariables: vars})
+		Subject: ptr("subj"), Attributes: wire.RawJSON(`{"a":[1,2]}`), ContentSid: "HX1", ContentVariables: vars})
 	require.NoError(t, err)
 	require.True(t, created)
 	assert.Nil(t, m.Body)
@@ -361,7 +361,7 @@ func testReceipts(t *testing.T, h *harness) {
 	meta, err := s.ChannelMetadata(ctx, c.Sid, m.Sid)
 	require.NoError(t, err)
 	assert.Nil(t, meta)
-	require.NoError(t, s.SetChannelMetadata(ctx, c.Sid, m.Sid, wire.ChannelMetadata{Type: "email", Data: json.RawMessage(`{"cc":["x"]}`)}))
+	require.NoError(t, s.SetChannelMetadata(ctx, c.Sid, m.Sid, wire.ChannelMetadata{Type: "email", Data: wire.RawJSON(`{"cc":["x"]}`)}))
 	meta, err = s.ChannelMetadata(ctx, c.Sid, m.Sid)
 	require.NoError(t, err)
 	require.NotNil(t, meta)

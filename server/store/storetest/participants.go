@@ -56,8 +56,8 @@ func testBans(t *testing.T, h *harness) {
 func testNonChatParticipants(t *testing.T, h *harness) {
 	ctx, s, c := h.room("alice")
 	p, ds, err := s.AddParticipant(ctx, store.NewParticipant{ConversationSid: c.Sid, Type: wire.ParticipantSMS,
-		Address: "+15550001", ProxyAddress: "+15550002", Bindings: json.RawMessage(`{"sms":{"address":"+15550001"}}`),
-		Attributes: json.RawMessage(`{"k":"v"}`)})
+		Address: "+15550001", ProxyAddress: "+15550002", Bindings: wire.RawJSON(`{"sms":{"address":"+15550001"}}`),
+		Attributes: wire.RawJSON(`{"k":"v"}`)})
 	require.NoError(t, err)
 	assert.Equal(t, wire.ParticipantSMS, p.Type)
 	assert.Empty(t, p.Identity, "no identity: an address")
@@ -98,7 +98,7 @@ func testUpdateParticipant(t *testing.T, h *harness) {
 	bob, err := s.Participant(ctx, c.Sid, "bob")
 	require.NoError(t, err)
 
-	p, ds, err := s.UpdateParticipant(ctx, c.Sid, bob.Sid, json.RawMessage(`{"role":"x"}`))
+	p, ds, err := s.UpdateParticipant(ctx, c.Sid, bob.Sid, wire.RawJSON(`{"role":"x"}`))
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"role":"x"}`, string(p.Attributes))
 	assert.Equal(t, []string{"alice", "bob"}, recipients(ds))
@@ -107,10 +107,10 @@ func testUpdateParticipant(t *testing.T, h *harness) {
 	assert.Equal(t, []string{wire.ReasonAttributes, wire.ReasonDateUpdated}, ev.UpdateReasons)
 	assert.Equal(t, bob.Sid, ev.Participant.Sid)
 
-	_, ds, err = s.UpdateParticipant(ctx, c.Sid, bob.Sid, json.RawMessage(`{ "role": "x" }`))
+	_, ds, err = s.UpdateParticipant(ctx, c.Sid, bob.Sid, wire.RawJSON(`{ "role": "x" }`))
 	require.NoError(t, err)
 	assert.Empty(t, ds, "same value: no event")
-	_, _, err = s.UpdateParticipant(ctx, c.Sid, "MBnope", json.RawMessage(`{}`))
+	_, _, err = s.UpdateParticipant(ctx, c.Sid, "MBnope", wire.RawJSON(`{}`))
 	assert.ErrorIs(t, err, store.ErrNotFound)
 	got, err := s.ParticipantBySid(ctx, c.Sid, bob.Sid)
 	require.NoError(t, err)

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -19,16 +18,16 @@ var _ = register(
 
 func testUpdateUser(t *testing.T, h *harness) {
 	ctx, s := h.begin()
-	u, reasons, err := s.UpdateUser(ctx, "alice", ptr("Alice"), json.RawMessage(`{"a":1}`))
+	u, reasons, err := s.UpdateUser(ctx, "alice", ptr("Alice"), wire.RawJSON(`{"a":1}`))
 	require.NoError(t, err, "the user is created when needed")
 	assert.Equal(t, []string{wire.ReasonFriendlyName, wire.ReasonAttributes}, reasons)
 	assert.Equal(t, "Alice", u.FriendlyName)
 	assert.JSONEq(t, `{"a":1}`, string(u.Attributes))
-	u, reasons, err = s.UpdateUser(ctx, "alice", ptr("Alice"), json.RawMessage(`{ "a": 1 }`))
+	u, reasons, err = s.UpdateUser(ctx, "alice", ptr("Alice"), wire.RawJSON(`{ "a": 1 }`))
 	require.NoError(t, err)
 	assert.Empty(t, reasons)
 	assert.Equal(t, "Alice", u.FriendlyName)
-	u, reasons, err = s.UpdateUser(ctx, "alice", nil, json.RawMessage(`{}`))
+	u, reasons, err = s.UpdateUser(ctx, "alice", nil, wire.RawJSON(`{}`))
 	require.NoError(t, err)
 	assert.Equal(t, []string{wire.ReasonAttributes}, reasons)
 	assert.Equal(t, "Alice", u.FriendlyName, "nil keeps the name")

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -21,7 +20,7 @@ var _ = register(
 )
 
 func delivery(id string, at time.Time) store.WebhookDelivery {
-	return store.WebhookDelivery{ID: id, Type: "message.added", Body: json.RawMessage(`{"id":"` + id + `"}`), NextAttempt: at, Created: at}
+	return store.WebhookDelivery{ID: id, Type: "message.added", Body: wire.RawJSON(`{"id":"` + id + `"}`), NextAttempt: at, Created: at}
 }
 
 func testPrunerKeepsWebhookEvents(t *testing.T, h *harness) {

@@ -1,7 +1,6 @@
 package storeutil
 
 import (
-	"encoding/json"
 	"errors"
 
 	"github.com/convo-sdk/convo/server/store"
@@ -36,7 +35,7 @@ func ReadHorizon(mode string, index, horizon *int64, last *wire.LastMessage) (ne
 
 // MessageEdit applies an update to a message as stored (old): the body and attributes to
 // store, and the update reasons; no reasons when nothing changes.
-func MessageEdit(old wire.Message, u store.MessageUpdate) (reasons []string, body *string, attrs json.RawMessage) {
+func MessageEdit(old wire.Message, u store.MessageUpdate) (reasons []string, body *string, attrs wire.RawJSON) {
 	body, attrs = old.Body, old.Attributes
 	if u.Body != nil && (old.Body == nil || *u.Body != *old.Body) {
 		reasons, body = append(reasons, wire.ReasonBody), u.Body

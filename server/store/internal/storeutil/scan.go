@@ -94,10 +94,10 @@ func (s Scans) Conversation(sc Scanner) (wire.Conversation, int64, error) {
 		c.State = &wire.ConversationState{Current: state, DateUpdated: FromMillis(*stateDate)}
 	}
 	if bindings != nil {
-		c.Bindings = json.RawMessage(*bindings)
+		c.Bindings = wire.RawJSON(*bindings)
 	}
 	c.UniqueName = Deref(uniq)
-	c.Attributes = json.RawMessage(a)
+	c.Attributes = wire.RawJSON(a)
 	c.DateCreated, c.DateUpdated = FromMillis(created), FromMillis(upd)
 	if lastIdx != nil && last != nil {
 		c.LastMessage = &wire.LastMessage{Index: *lastIdx, DateCreated: FromMillis(*last)}
@@ -135,7 +135,7 @@ func (s Scans) Participant(sc Scanner) (wire.Participant, error) {
 	if err != nil {
 		return wire.Participant{}, s.NotFound(err)
 	}
-	p.Attributes = json.RawMessage(a)
+	p.Attributes = wire.RawJSON(a)
 	p.DateCreated, p.DateUpdated = FromMillis(created), FromMillis(upd)
 	if lastReadDate != nil {
 		t := FromMillis(*lastReadDate)
@@ -146,7 +146,7 @@ func (s Scans) Participant(sc Scanner) (wire.Participant, error) {
 	}
 	p.Address, p.ProxyAddress, p.RoleSid = Deref(addr), Deref(proxy), Deref(roleID)
 	if bind != nil {
-		p.Bindings = json.RawMessage(*bind)
+		p.Bindings = wire.RawJSON(*bind)
 	}
 	return p, nil
 }
@@ -171,7 +171,7 @@ func (s Scans) Message(sc Scanner) (wire.Message, error) {
 	if vars != nil {
 		_ = json.Unmarshal([]byte(*vars), &m.ContentVariables)
 	}
-	m.Attributes = json.RawMessage(a)
+	m.Attributes = wire.RawJSON(a)
 	m.DateCreated, m.DateUpdated = FromMillis(created), FromMillis(upd)
 	return m, nil
 }
@@ -196,7 +196,7 @@ func (s Scans) Content(sc Scanner) (wire.ContentTemplate, int64, error) {
 	if t.Variables == nil {
 		t.Variables = []wire.ContentVariable{}
 	}
-	t.Variants = json.RawMessage(vnts)
+	t.Variants = wire.RawJSON(vnts)
 	t.DateCreated, t.DateUpdated = FromMillis(created), FromMillis(upd)
 	return t, id, nil
 }

@@ -19,7 +19,7 @@ func Now() int64 { return time.Now().UnixMilli() }
 func FromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
 
 // Attrs is the text stored for a JSON attributes value: {} when empty.
-func Attrs(a json.RawMessage) string {
+func Attrs(a wire.RawJSON) string {
 	if len(a) == 0 {
 		return "{}"
 	}
@@ -27,7 +27,7 @@ func Attrs(a json.RawMessage) string {
 }
 
 // JSONEqual compares two JSON documents by value.
-func JSONEqual(a, b json.RawMessage) bool {
+func JSONEqual(a, b wire.RawJSON) bool {
 	var x, y any
 	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
 		return string(a) == string(b)

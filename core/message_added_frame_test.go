@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"time"
@@ -10,13 +11,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// decodeMessageAddedJSON is the reference: encoding/json and the frame checks.
-func decodeMessageAddedJSON(raw []byte) (uint64, wire.Message, bool) {
-	var mf messageAddedFrame
-	if json.Unmarshal(raw, &mf) != nil || mf.Type != wire.TypeEvent || mf.Event != wire.EventMessageAdded || mf.Offset == 0 {
+// decodeMessageAddedGeneral is the reference: the general path, a frame and then its data.
+func decodeMessageAddedGeneral(raw []byte) (uint64, wire.Message, bool) {
+	f, err := wire.Decode(raw)
+	if err != nil || f.Type != wire.TypeEvent || f.Event != wire.EventMessageAdded {
 		return 0, wire.Message{}, false
 	}
-	return mf.Offset, mf.Data.Message, true
+	var ev wire.MessageEvent
+	if err := wire.Unmarshal(f.Data, &ev); err != nil {
+		return 0, wire.Message{}, false
+	}
+	return f.Offset, ev.Message, true
 }
 
 // serverFrame encodes m as the server does (wire.Encode: compact, no HTML escaping).
@@ -41,7 +46,7 @@ func fastFrames(t testing.TB) map[string][]byte {
 		"no body":    serverFrame(t, 7, with(func(m *wire.Message) { m.Body = nil })),
 		"empty body": serverFrame(t, 7, with(func(m *wire.Message) { m.Body = &empty })),
 		"attributes": serverFrame(t, 9, with(func(m *wire.Message) {
-			m.Attributes = json.RawMessage(`{"a":[1,2,{"b":"}]\""}],"n":null,"t":true,"x":-1.5e3}`)
+			m.Attributes = wire.RawJSON(`{"a":[1,2,{"b":"}]\""}],"n":null,"t":true,"x":-1.5e3}`)
 			m.Subject, m.ContentSid, m.LastUpdatedBy = &subject, "HX01", "carol"
 		})),
 		"index zero": serverFrame(t, 3, with(func(m *wire.Message) { m.Index = 0; m.ParticipantSid = "" })),
@@ -49,48 +54,33 @@ func fastFrames(t testing.TB) map[string][]byte {
 	}
 }
 
-// The frames the server writes take the fast path, and decode as encoding/json decodes them.
-func TestServerFramesDecodeFastAsEncodingJSONDoes(t *testing.T) {
+// The frames the server writes decode in one pass as the general path decodes them.
+func TestServerFramesDecodeInOnePass(t *testing.T) {
 	for name, f := range fastFrames(t) {
-		off, m, ok := decodeMessageAddedFast(f)
+		off, m, ok := decodeMessageAdded(f)
 		require.True(t, ok, "%s: %s", name, f)
-		wantOff, want, wantOK := decodeMessageAddedJSON(f)
+		wantOff, want, wantOK := decodeMessageAddedGeneral(f)
 		require.True(t, wantOK, name)
 		assert.Equal(t, wantOff, off, name)
 		assert.Equal(t, want, m, name)
 	}
 }
 
-// What the fast path does not handle, it leaves to encoding/json (and decodeMessageAdded
-// still decodes it); what is not a messageAdded frame, neither decodes.
-func TestFastPathGivesWayToEncodingJSON(t *testing.T) {
+// Unusual frames decode as the general path decodes them, or are refused by both.
+func TestOnePassAgreesWithTheGeneralPath(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	media := serverFrame(t, 5, wire.Message{Sid: "IM1", Index: 1, DateCreated: at, DateUpdated: at,
 		Media: []wire.Media{{Sid: "ME1", Filename: "a.png"}}})
-	for name, f := range map[string]string{
-		"media":       string(media),
-		"unknown key": `{"type":"event","event":"messageAdded","offset":5,"data":{"message":{"sid":"IM1","future":1}}}`,
-		"key case":    `{"type":"event","event":"messageAdded","offset":5,"data":{"message":{"SID":"IM1"}}}`,
-		"escaped key": `{"type":"event","event":"messageAdded","offset":5,"data":{"message":{"s\u0069d":"IM1"}}}`,
-		"spaces":      `{ "type" : "event" , "event":"messageAdded" ,"offset": 5 ,"data":{"message":{"sid":"IM1"}}}`,
-		"null string": `{"type":"event","event":"messageAdded","offset":5,"data":{"message":{"sid":null}}}`,
-		"null attrs":  `{"type":"event","event":"messageAdded","offset":5,"data":{"message":{"attributes":null}}}`,
-	} {
-		_, _, fast := decodeMessageAddedFast([]byte(f))
-		if name == "spaces" {
-			assert.True(t, fast, "whitespace is JSON too")
-		} else {
-			assert.False(t, fast, name)
-		}
-		wantOff, want, wantOK := decodeMessageAddedJSON([]byte(f))
-		off, m, ok := decodeMessageAdded([]byte(f))
-		if name != "spaces" { // no "event":"messageAdded" mark: takes the general path
-			assert.Equal(t, wantOK, ok, name)
-			assert.Equal(t, wantOff, off, name)
-			assert.Equal(t, want, m, name)
-		}
-	}
 	for _, f := range []string{
+		string(media),
+		`{"type":"event","event":"messageAdded","offset":5,"data":{"message":{"sid":"IM1","future":1}}}`,
+		`{"type":"event","event":"messageAdded","offset":5,"data":{"message":{"s\u0069d":"IM1"}}}`,
+		`{"type":"event","event":"messageAdded" ,"offset": 5 ,"data":{"message":{"sid":"IM1"}}}`,
+		`{"type":"event","event":"messageAdded","offset":5,"data":{"message":{"sid":null}}}`,
+		`{"type":"event","event":"messageAdded","offset":5,"data":{"message":{"attributes":null}}}`,
+		`{"type":"event","event":"messageAdded","offset":5,"data":null}`,
+		`{"type":"event","event":"messageAdded","offset":5,"id":"x","data":{}}`,
+		`{"type":"event","event":"messageAdded","offset":5,"error":{"code":"x"},"data":{}}`,
 		`{"type":"event","event":"messageAdded","offset":0,"data":{}}`,
 		`{"type":"reply","event":"messageAdded","offset":1,"data":{}}`,
 		`{"type":"event","event":"messageAdded","offset":1,"data":{}} x`,
@@ -102,32 +92,31 @@ func TestFastPathGivesWayToEncodingJSON(t *testing.T) {
 		`{"type":"event","event":"messageAdded","offset":1,"data":{"message":{"dateCreated":"yesterday"}}}`,
 		`{"type":"event","event":"messageAdded","offset":1,"data":{"message":{"sid":"IM1",}}}`,
 	} {
-		_, _, ok := decodeMessageAddedFast([]byte(f))
-		assert.False(t, ok, f)
+		requireSameDecode(t, []byte(f))
 	}
 }
 
-// Wherever the fast path decodes a frame, encoding/json decodes it to the same result.
-func FuzzDecodeMessageAddedFast(f *testing.F) {
+func requireSameDecode(t *testing.T, raw []byte) {
+	t.Helper()
+	off, m, ok := decodeMessageAdded(raw)
+	wantOff, want, wantOK := decodeMessageAddedGeneral(raw)
+	if !bytes.Contains(raw, messageAddedMark) {
+		require.False(t, ok, "%q", raw)
+		return
+	}
+	require.Equal(t, wantOK, ok, "%q", raw)
+	require.Equal(t, wantOff, off, "%q", raw)
+	require.Equal(t, want, m, "%q", raw)
+}
+
+// Any input decodes in one pass as the general path decodes it.
+func FuzzDecodeMessageAdded(f *testing.F) {
 	for _, fr := range fastFrames(f) {
 		f.Add(fr)
 	}
 	f.Add([]byte(`{"type":"event","event":"messageAdded","offset":5,"data":{"message":{"sid":"IM1","sid":"IM2","body":"x","body":null}}}`))
 	f.Add([]byte(`{"type":"event","event":"messageAdded","offset":5,"data":{"message":{"attributes":"s"}},"data":{"message":{"index":-0}}}`))
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		off, m, ok := decodeMessageAddedFast(raw)
-		if !ok {
-			return
-		}
-		wantOff, want, wantOK := decodeMessageAddedJSON(raw)
-		if !wantOK {
-			t.Fatalf("fast path decoded what encoding/json refuses: %q", raw)
-		}
-		if off != wantOff {
-			t.Fatalf("offset %d, encoding/json %d: %q", off, wantOff, raw)
-		}
-		assert.Equal(t, want, m, "%q", raw)
-	})
+	f.Fuzz(requireSameDecode)
 }
 
 // benchMessageAddedFrame is a messageAdded event frame carrying a typical chat message.
@@ -151,7 +140,7 @@ func BenchmarkFrameDecodeMessageEvent(b *testing.B) {
 			b.Fatal(err)
 		}
 		var ev wire.MessageEvent
-		if err := json.Unmarshal(f.Data, &ev); err != nil {
+		if err := wire.Unmarshal(f.Data, &ev); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -179,7 +168,7 @@ func TestMessageAddedFastPathDecodesAsTheGeneralPath(t *testing.T) {
 	f, err := wire.Decode(raw)
 	require.NoError(t, err)
 	var ev wire.MessageEvent
-	require.NoError(t, json.Unmarshal(f.Data, &ev))
+	require.NoError(t, wire.Unmarshal(f.Data, &ev))
 	require.Equal(t, ev.Message, m)
 }
 
