@@ -2,8 +2,6 @@ package core
 
 import (
 	"context"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/convo-sdk/convo/wire"
@@ -80,10 +78,42 @@ func sortByCreation[T interface {
 	DateCreated() time.Time
 	Sid() string
 }](list []T) {
-	slices.SortFunc(list, func(x, y T) int {
+	sortStable(list, func(x, y T) bool {
 		if c := x.DateCreated().Compare(y.DateCreated()); c != 0 {
-			return c
+			return c < 0
 		}
-		return strings.Compare(x.Sid(), y.Sid())
+		return x.Sid() < y.Sid()
 	})
+}
+
+// sortStable sorts s by less, keeping equal elements in order: a bottom-up merge sort, so the
+// SDK links one small sort rather than the slices package's pdqsort for each element type.
+func sortStable[T any](s []T, less func(a, b T) bool) {
+	if len(s) < 2 {
+		return
+	}
+	buf := make([]T, len(s))
+	src, dst := s, buf
+	for width := 1; width < len(s); width *= 2 {
+		for lo := 0; lo < len(s); lo += 2 * width {
+			mid, hi := min(lo+width, len(s)), min(lo+2*width, len(s))
+			i, j, k := lo, mid, lo
+			for i < mid && j < hi {
+				if less(src[j], src[i]) {
+					dst[k] = src[j]
+					j++
+				} else {
+					dst[k] = src[i]
+					i++
+				}
+				k++
+			}
+			k += copy(dst[k:], src[i:mid])
+			copy(dst[k:], src[j:hi])
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &s[0] {
+		copy(s, src)
+	}
 }

@@ -1,9 +1,6 @@
 package core
 
 import (
-	"cmp"
-	"slices"
-
 	"github.com/convo-sdk/convo/wire"
 )
 
@@ -161,7 +158,7 @@ func (c *Client) replayMissedMessages(sid string, after *int64) bool {
 			c.opts.Logf("convo: fetching missed messages of %s failed: %v", sid, err)
 			return false
 		}
-		slices.SortFunc(page.Items, func(a, b wire.Message) int { return cmp.Compare(a.Index, b.Index) })
+		sortStable(page.Items, func(a, b wire.Message) bool { return a.Index < b.Index })
 		for _, m := range page.Items {
 			c.emitMessageAdded(m)
 		}

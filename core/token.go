@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"encoding/base64"
 	"strings"
 	"time"
 
@@ -26,9 +25,9 @@ func ParseTokenClaims(token string) (TokenClaims, error) {
 	if len(parts) != 3 {
 		return TokenClaims{}, wire.Errorf(CodeClientArgument, "access token is not a JWT (expected three dot-separated parts, got %d)", len(parts))
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return TokenClaims{}, wire.Errorf(CodeClientArgument, "access token payload is not base64url: %v", err)
+	payload, ok := decodeBase64URL(strings.TrimRight(parts[1], "="))
+	if !ok {
+		return TokenClaims{}, wire.Errorf(CodeClientArgument, "access token payload is not base64url")
 	}
 	var raw tokenPayload
 	if err := wire.Unmarshal(payload, &raw); err != nil {
@@ -146,4 +145,40 @@ func (c *Client) UpdateToken(ctx context.Context, token string) error {
 	}
 	var res wire.UpdateTokenResult
 	return c.call(ctx, wire.OpSessionUpdateToken, &wire.UpdateTokenArgs{Token: token}, &res, resendAfterReconnect)
+}
+
+// decodeBase64URL decodes unpadded base64url, as base64.RawURLEncoding does (non-zero
+// trailing bits included), without linking encoding/base64 into the SDK.
+func decodeBase64URL(s string) ([]byte, bool) {
+	if len(s)%4 == 1 {
+		return nil, false
+	}
+	out := make([]byte, 0, len(s)*3/4)
+	var acc uint32
+	bits := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var v byte
+		switch {
+		case 'A' <= c && c <= 'Z':
+			v = c - 'A'
+		case 'a' <= c && c <= 'z':
+			v = c - 'a' + 26
+		case '0' <= c && c <= '9':
+			v = c - '0' + 52
+		case c == '-':
+			v = 62
+		case c == '_':
+			v = 63
+		default:
+			return nil, false
+		}
+		acc = acc<<6 | uint32(v)
+		bits += 6
+		if bits >= 8 {
+			bits -= 8
+			out = append(out, byte(acc>>bits))
+		}
+	}
+	return out, true
 }

@@ -494,7 +494,7 @@ func (d *Decoder) Uint64(p *uint64) {
 }
 
 // Time reads an RFC 3339 string into p, as time.Time's UnmarshalJSON does (escapes are not
-// unescaped); null leaves p alone.
+// unescaped; see time.go for the one difference); null leaves p alone.
 func (d *Decoder) Time(p *time.Time) {
 	if d.Null() || d.err != nil {
 		return
@@ -507,9 +507,12 @@ func (d *Decoder) Time(p *time.Time) {
 		d.fail("expected a time string")
 		return
 	}
-	if err := p.UnmarshalJSON(lit); err != nil {
-		d.fail("invalid time " + string(lit))
+	t, ok := parseRFC3339(lit[1 : len(lit)-1])
+	if !ok {
+		d.fail("invalid RFC 3339 time " + string(lit))
+		return
 	}
+	*p = t
 }
 
 // OptTime reads a time into *p, allocating it if nil; null sets *p to nil.

@@ -1,7 +1,6 @@
 package jsonc
 
 import (
-	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -79,15 +78,11 @@ func AppendInt(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) }
 func AppendUint(b []byte, v uint64) []byte { return strconv.AppendUint(b, v, 10) }
 
 // AppendTime appends t as a quoted RFC 3339 string with nanoseconds, as time.Time's
-// MarshalJSON does. A year outside 0–9999, which MarshalJSON refuses, is written as
-// AppendFormat writes it and reads back as an error.
+// MarshalJSON does. A year outside 0–9999, which MarshalJSON refuses, is written all the same
+// and reads back as an error.
 func AppendTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
-	if out, err := t.AppendText(b); err == nil {
-		b = out
-	} else {
-		b = t.AppendFormat(b, time.RFC3339Nano)
-	}
+	b = appendRFC3339(b, t)
 	return append(b, '"')
 }
 
@@ -124,7 +119,13 @@ func AppendStringMap(b []byte, m map[string]string) []byte {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys)
+	// Insertion sort: such maps are small (media URLs, at most 100), and the slices package's
+	// sort would link a pdqsort for strings into the SDK.
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
 	b = append(b, '{')
 	for i, k := range keys {
 		if i > 0 {
