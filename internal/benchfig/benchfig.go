@@ -21,7 +21,13 @@ type Ready struct {
 	// Warm: HTTP cache on (a return visit; files revalidated, bodies from the cache).
 	Cold ReadyPair `json:"cold"`
 	Warm ReadyPair `json:"warm"`
-	Init Init      `json:"init"`
+	// SlowCold and SlowWarm are the same on an emulated slow mobile link (SlowLink), over
+	// SlowLoads loads each.
+	SlowLink  string    `json:"slowLink"`
+	SlowLoads int       `json:"slowLoads"`
+	SlowCold  ReadyPair `json:"slowCold"`
+	SlowWarm  ReadyPair `json:"slowWarm"`
+	Init      Init      `json:"init"`
 }
 
 // ReadyPair is one cache mode of the ready comparison: convo's SDK and the vendor bundle,
@@ -53,12 +59,13 @@ type Init struct {
 // reading the same replayed frames in the same page.
 type Throughput struct {
 	Messages int `json:"messages"`
-	// SDKPerSec is the SDK; BarePerSec the ceiling (the faster of the two bare runs, one
-	// before and one after the SDK's).
+	Rounds   int `json:"rounds"`
+	// SDKPerSec is the SDK; BarePerSec the ceiling. Each is the median of Rounds runs, each
+	// round a bare run and then the SDK's over a fresh batch of Messages.
 	SDKPerSec  float64   `json:"sdkPerSec"`
 	BarePerSec float64   `json:"barePerSec"`
 	Ratio      float64   `json:"ratio"`
-	SDKMs      float64   `json:"sdkMs"`
+	SDKMs      []float64 `json:"sdkMs"`
 	BareMs     []float64 `json:"bareMs"`
 }
 

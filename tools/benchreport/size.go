@@ -48,7 +48,7 @@ func runSize(cfg config, r *Report) error {
 		return err
 	}
 	r.Size = &SizeFigures{Wasm: *wasm, Vendor: *vendor, Contributors: contrib}
-	r.Budgets = append(r.Budgets, budget("SDK size, brotli -q11", float64(wasm.Brotli)/1e6, 1.1, "MB", false))
+	r.Budgets = append(r.Budgets, budget("SDK size, brotli -q11", float64(wasm.Brotli)/1e3, 800, "KB", false))
 	return nil
 }
 

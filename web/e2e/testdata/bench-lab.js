@@ -43,6 +43,7 @@ let client = null;
 const conversations = [];
 
 // What the SDK's messageAdded listener saw; see watch and replay.
+// Each replay starts the counts again.
 const seen = { count: 0, bodyChars: 0, lastIndex: -1, target: 0, doneAt: 0 };
 
 window.lab = {
@@ -131,7 +132,8 @@ window.lab = {
   // the server replays what was committed meanwhile. Timed from the new socket's construction
   // to the nth messageAdded call.
   async replay(n, timeoutMs) {
-    if (seen.count !== 0) throw new Error('the SDK saw ' + seen.count + ' messages before the replay');
+    if (seen.count !== seen.target) throw new Error('the SDK saw ' + (seen.count - seen.target) + ' messages before the replay');
+    Object.assign(seen, { count: 0, bodyChars: 0, lastIndex: -1, doneAt: 0 });
     seen.target = n;
     const before = sockets.length;
     sockets[before - 1].ws.close();
