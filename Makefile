@@ -6,7 +6,7 @@ BIN       := bin
 DATA      ?= data
 ADDR      ?= 127.0.0.1:8080
 WASM      := $(BIN)/convo.wasm
-GOFLAGS_WASM := -ldflags='-s -w' -trimpath
+GOFLAGS_WASM := -ldflags='-s -w' -trimpath -gcflags=all=-l -gcflags=runtime=
 export PATH := $(shell $(GO) env GOPATH)/bin:$(PATH)
 
 .PHONY: all build server wasm web run test test-deps test-native test-wasm test-web lint bench fuzz soak clean

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/convo-sdk/convo/internal/wasmbuild"
 )
 
 // BuildDist compiles the wasm SDK from the current source and assembles the web folder
@@ -23,7 +24,7 @@ func BuildDist(dir string) error {
 		return err
 	}
 	wasm := filepath.Join(dir, "convo.wasm")
-	build := exec.Command("go", "build", "-ldflags=-s -w", "-trimpath", "-o", wasm, "./wasm")
+	build := exec.Command("go", append(append([]string{"build"}, wasmbuild.Flags...), "-o", wasm, "./wasm")...)
 	build.Dir = root
 	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := build.CombinedOutput(); err != nil {
