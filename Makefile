@@ -41,6 +41,7 @@ test-native:
 # jsapi runs compiled to js/wasm inside headless Chromium.
 test-wasm:
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -timeout 5m -exec wasmbrowsertest ./jsapi/...
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -timeout 5m -exec wasmbrowsertest -run 'IndexedDB' ./core
 
 # The npm package: packs, installs into a scratch folder, type-checks a vendor-style app (ES
 # module and CommonJS) and runs it in plain Node 20 through import and require. The browser side

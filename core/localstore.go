@@ -4,11 +4,12 @@ import "errors"
 
 // LocalStore keeps a client's state across restarts: named buckets of keyed values,
 // changed in atomic batches. One store serves one server and identity (StoreScope); the
-// implementations are OpenDiskStore natively (localstore_other.go) and IndexedDB in
-// browsers. A nil LocalStore means persistence is off.
+// implementations are OpenDiskStore natively (localstore_other.go) and
+// OpenIndexedDBStore in browsers (localstore_js.go). A nil LocalStore means persistence is off.
 type LocalStore interface {
-	// Scan calls fn for every key of bucket in ascending key order, with a value fn must not
-	// keep beyond the call. An error from fn ends the scan and is returned.
+	// Scan calls fn for every key of bucket in ascending key order (the same in every
+	// implementation for ASCII keys, which is what convo writes). An error from fn ends the
+	// scan and is returned.
 	Scan(bucket string, fn func(key string, value []byte) error) error
 	// Apply writes batch atomically and durably: once it returns nil, a crash or restart
 	// keeps all of it; when it fails, none of it is applied.

@@ -1,0 +1,189 @@
+//go:build js && wasm
+
+package core
+
+import (
+	"errors"
+	"strconv"
+	"sync"
+	"syscall/js"
+)
+
+// localStoreVersion is the IndexedDB schema version this code opens. A database of a newer
+// version is left alone (a warning says so) and the client runs without persistence.
+const localStoreVersion = 1
+
+// idb wraps IndexedDB in promises. One database per scope, named after it, holds one
+// object store "kv" whose keys are bucket + "\x00" + key and whose values are Uint8Arrays,
+// and one record "scope" in "meta" naming whose it is. Writes use strict durability, so
+// a batch that completes is on disk. A function rather than a sync.OnceValue variable, so
+// that a build which never opens a store links none of it.
+func idb() js.Value {
+	idbOnce.Do(func() { idbHelpers = js.Global().Get("Function").New(idbSource).Invoke() })
+	return idbHelpers
+}
+
+var (
+	idbOnce    sync.Once
+	idbHelpers js.Value
+)
+
+const idbSource = `
+const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+const done = (tx) => new Promise((ok, fail) => { tx.oncomplete = () => ok(); tx.onerror = tx.onabort = () => fail(tx.error || new Error("aborted")); });
+return {
+	available() { return typeof indexedDB === "object" && indexedDB !== null; },
+	open(name, version) {
+		return new Promise((ok, fail) => {
+			const r = indexedDB.open(name, version);
+			r.onupgradeneeded = () => { const db = r.result; if (!db.objectStoreNames.contains("kv")) db.createObjectStore("kv"); if (!db.objectStoreNames.contains("meta")) db.createObjectStore("meta"); };
+			r.onsuccess = () => { const db = r.result; db.onversionchange = () => db.close(); ok(db); };
+			r.onerror = (ev) => { if (r.error && r.error.name === "VersionError") { ev.preventDefault(); ok("newer"); } else fail(r.error); };
+			r.onblocked = () => {};
+		});
+	},
+	async meta(db, scope) {
+		const tx = db.transaction("meta", "readwrite", { durability: "strict" });
+		const s = tx.objectStore("meta");
+		const have = await req(s.get("scope"));
+		if (have === undefined) s.put(scope, "scope");
+		await done(tx);
+		return have === undefined || have === scope;
+	},
+	async scan(db, bucket) {
+		const tx = db.transaction("kv", "readonly");
+		const range = IDBKeyRange.bound(bucket + "\x00", bucket + "\x01", false, true);
+		const s = tx.objectStore("kv");
+		const [keys, values] = await Promise.all([req(s.getAllKeys(range)), req(s.getAll(range))]);
+		return { keys: keys.map((k) => k.slice(bucket.length + 1)), values };
+	},
+	async apply(db, keys, values) {
+		const tx = db.transaction("kv", "readwrite", { durability: "strict" });
+		const s = tx.objectStore("kv");
+		for (let i = 0; i < keys.length; i++) {
+			if (values[i] === null) s.delete(keys[i]); else s.put(values[i], keys[i]);
+		}
+		await done(tx);
+	},
+	close(db) { db.close(); },
+	remove(name) { return req(indexedDB.deleteDatabase(name)); },
+};`
+
+type indexedDBStore struct {
+	mu sync.Mutex
+	db js.Value // undefined once closed
+}
+
+func indexedDBName(scope StoreScope) string {
+	return "convo\x00" + scope.Server + "\x00" + scope.Identity
+}
+
+// OpenIndexedDBStore opens (or creates) the browser's store of scope. It returns a nil store
+// and no error, after a warning through logf, when persistence cannot be trusted here: no
+// IndexedDB, a database written by a newer schema, or one that names another scope. Call it
+// from a goroutine, never from a JS callback: it waits for IndexedDB's events.
+func OpenIndexedDBStore(scope StoreScope, logf func(string, ...any)) (LocalStore, error) {
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	h := idb()
+	if !h.Call("available").Bool() {
+		logf("convo: this environment has no IndexedDB; the client keeps its state in memory only")
+		return nil, nil
+	}
+	db, err := awaitPromise(h.Call("open", indexedDBName(scope), localStoreVersion))
+	if err != nil {
+		return nil, errors.New("convo: opening the local store: " + err.Error())
+	}
+	if db.Type() == js.TypeString {
+		logf("convo: the local store was written by a newer version of convo (schema above " + strconv.Itoa(localStoreVersion) + "); it is left as it is and the client keeps its state in memory only")
+		return nil, nil
+	}
+	scopeKey := indexedDBName(scope)
+	same, err := awaitPromise(h.Call("meta", db, scopeKey))
+	if err != nil {
+		h.Call("close", db)
+		return nil, errors.New("convo: opening the local store: " + err.Error())
+	}
+	if !same.Bool() {
+		h.Call("close", db)
+		logf("convo: the local store names another server or identity; it is not read and the client keeps its state in memory only")
+		return nil, nil
+	}
+	return &indexedDBStore{db: db}, nil
+}
+
+// EraseIndexedDBStore deletes the browser's store of scope (for log-out).
+func EraseIndexedDBStore(scope StoreScope) error {
+	if !idb().Call("available").Bool() {
+		return nil
+	}
+	_, err := awaitPromise(idb().Call("remove", indexedDBName(scope)))
+	return err
+}
+
+func (s *indexedDBStore) handle() (js.Value, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db.IsUndefined() {
+		return js.Value{}, ErrStoreClosed
+	}
+	return s.db, nil
+}
+
+func (s *indexedDBStore) Scan(bucket string, fn func(key string, value []byte) error) error {
+	db, err := s.handle()
+	if err != nil {
+		return err
+	}
+	res, err := awaitPromise(idb().Call("scan", db, bucket))
+	if err != nil {
+		return errors.New("convo: reading the local store: " + err.Error())
+	}
+	keys, values := res.Get("keys"), res.Get("values")
+	for i, n := 0, keys.Length(); i < n; i++ {
+		v := values.Index(i)
+		b := make([]byte, v.Get("length").Int())
+		js.CopyBytesToGo(b, v)
+		if err := fn(keys.Index(i).String(), b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *indexedDBStore) Apply(batch []StoreChange) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	db, err := s.handle()
+	if err != nil {
+		return err
+	}
+	keys, values := make([]any, len(batch)), make([]any, len(batch))
+	u8 := js.Global().Get("Uint8Array")
+	for i, c := range batch {
+		keys[i] = c.Bucket + "\x00" + c.Key
+		if c.Value == nil {
+			values[i] = nil
+			continue
+		}
+		a := u8.New(len(c.Value))
+		js.CopyBytesToJS(a, c.Value)
+		values[i] = a
+	}
+	if _, err := awaitPromise(idb().Call("apply", db, keys, values)); err != nil {
+		return errors.New("convo: writing the local store: " + err.Error())
+	}
+	return nil
+}
+
+func (s *indexedDBStore) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.db.IsUndefined() {
+		idb().Call("close", s.db)
+		s.db = js.Undefined()
+	}
+	return nil
+}
