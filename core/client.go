@@ -62,6 +62,10 @@ type Options struct {
 	// event, a page or a send's reply), before any event about it is emitted. jsapi keeps its
 	// copies of message fields fresh with it.
 	MessageChanged func(*Message)
+	// Store, if set, keeps the client's state across restarts (see LocalStore); the caller
+	// opens and closes it. Today it holds the outbox: sends not yet acknowledged are sent by
+	// the next client opened on the same store.
+	Store LocalStore
 	// AfterResult, if set, is handed a release function when a call whose vendor counterpart
 	// resolves before its events has returned; the events wait until release is called. jsapi
 	// calls it after the promise's reactions have run. Nil: release at once.

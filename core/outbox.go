@@ -1,7 +1,9 @@
 package core
 
 import (
+	"bytes"
 	"context"
+	"strconv"
 	"sync"
 	"time"
 
@@ -15,12 +17,25 @@ import (
 // anything behind it goes. Each carries an idempotency key, so a request
 // written twice is stored once. (One at a time costs little: the server takes 30 writes a
 // second per conversation.)
+//
+// With a LocalStore (Options.Store) every queued request is also stored, in bucket
+// "outbox" under its position in the queue, until its outcome is known, and a client opened
+// on the same store sends what an earlier one left, in order, with the same idempotency
+// keys: a send made offline survives a restart and is stored once.
 type outbox struct {
 	c      *Client
 	mu     sync.Mutex
 	queue  []*outItem
 	wakeup chan struct{}
+	// Stored keys are the client's start time and a counter, both zero-padded: a later
+	// client's sort after an earlier one's, and restore never races a new send for a key.
+	started int64
+	seq     uint64
 }
+
+// outboxBucket is the LocalStore bucket of stored requests (key: see outbox.started; value:
+// the op, a newline and the arguments' JSON).
+const outboxBucket = "outbox"
 
 type outItem struct {
 	op        string
@@ -32,10 +47,11 @@ type outItem struct {
 	gone      bool      // the caller stopped waiting before it was written
 	throttled int       // how many times the server said "too fast" or "unavailable"
 	notBefore time.Time // when a throttled request may go again
+	stored    string    // its key in the LocalStore's outbox, if it is stored
 }
 
 func newOutbox(c *Client) *outbox {
-	return &outbox{c: c, wakeup: make(chan struct{}, 1)}
+	return &outbox{c: c, wakeup: make(chan struct{}, 1), started: time.Now().UnixNano()}
 }
 
 func (o *outbox) wake() {
@@ -50,6 +66,7 @@ func (o *outbox) wake() {
 func (o *outbox) submit(ctx context.Context, op string, args wire.Encoder, out wire.Decodable) error {
 	it := &outItem{op: op, args: args, out: out, done: make(chan error, 1)}
 	o.mu.Lock()
+	o.store(it)
 	o.queue = append(o.queue, it)
 	o.mu.Unlock()
 	o.wake()
@@ -61,6 +78,7 @@ func (o *outbox) submit(ctx context.Context, op string, args wire.Encoder, out w
 		written := it.session != nil
 		if !written {
 			it.gone = true
+			o.unstore(it)
 		}
 		o.mu.Unlock()
 		o.wake()
@@ -77,6 +95,7 @@ func (o *outbox) submit(ctx context.Context, op string, args wire.Encoder, out w
 // replies arrive. It ends with the client.
 func (o *outbox) run() {
 	ctx := o.c.ctx
+	o.restore()
 	for {
 		s, err := o.c.currentSession(ctx)
 		if err != nil {
@@ -119,6 +138,7 @@ func (o *outbox) flush(s *session) {
 		if err != nil {
 			it.done <- err // refused before sending (too large): the next one may go
 			it.gone = true
+			o.unstore(it)
 			continue
 		}
 		it.session, it.replyCh = s, ch
@@ -164,6 +184,7 @@ func (o *outbox) collect() {
 			if err == nil {
 				err = decodeResult(it.op, r.data, it.out)
 			}
+			o.unstore(it)
 			it.done <- err
 		default:
 			kept = append(kept, it)
@@ -181,4 +202,71 @@ func (o *outbox) failAll(err error) {
 		}
 	}
 	o.queue = nil
+}
+
+// store writes it to the LocalStore, if there is one; a store that fails leaves the request
+// in memory only, with a warning. o.mu must be held.
+func (o *outbox) store(it *outItem) {
+	st := o.c.opts.Store
+	if st == nil {
+		return
+	}
+	key := padded(uint64(o.started)) + "-" + padded(o.seq)
+	value := it.args.AppendJSON(append([]byte(it.op), '\n'))
+	if err := st.Apply([]StoreChange{{Bucket: outboxBucket, Key: key, Value: value}}); err != nil {
+		o.c.opts.Logf("convo: %s is kept in memory only, the local store failed: %v", it.op, err)
+		return
+	}
+	o.seq++
+	it.stored = key
+}
+
+// unstore removes it from the LocalStore once its outcome is known (or it was withdrawn).
+// o.mu must be held.
+func (o *outbox) unstore(it *outItem) {
+	if it.stored == "" {
+		return
+	}
+	if err := o.c.opts.Store.Apply([]StoreChange{{Bucket: outboxBucket, Key: it.stored}}); err != nil {
+		// Sent again by the next client on this store: its idempotency key keeps it single.
+		o.c.opts.Logf("convo: the local store keeps a finished %s: %v", it.op, err)
+	}
+	it.stored = ""
+}
+
+func padded(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	return "00000000000000000000"[len(s):] + s
+}
+
+// restore queues the requests earlier clients left in the LocalStore ahead of any made
+// since this one started. Nobody waits for their outcome: it reaches the app as the events
+// it causes (messageAdded for a send). It runs on the outbox's goroutine, since a browser's
+// store answers through JS events.
+func (o *outbox) restore() {
+	st := o.c.opts.Store
+	if st == nil {
+		return
+	}
+	var restored []*outItem
+	err := st.Scan(outboxBucket, func(key string, value []byte) error {
+		op, args, ok := bytes.Cut(value, []byte{'\n'})
+		if !ok || len(op) == 0 {
+			o.c.opts.Logf("convo: the local store's outbox holds an unreadable entry %q; it is dropped", key)
+			st.Apply([]StoreChange{{Bucket: outboxBucket, Key: key}})
+			return nil
+		}
+		if key > padded(uint64(o.started)) {
+			return nil // this client's own, stored before the scan: queued already
+		}
+		restored = append(restored, &outItem{op: string(op), args: wire.RawJSON(bytes.Clone(args)),
+			done: make(chan error, 1), stored: key})
+		return nil
+	})
+	if err != nil {
+		o.c.opts.Logf("convo: reading the local store's outbox: %v", err)
+	}
+	o.mu.Lock()
+	o.queue = append(restored, o.queue...)
+	o.mu.Unlock()
 }
