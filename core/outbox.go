@@ -48,6 +48,7 @@ type outItem struct {
 	throttled int       // how many times the server said "too fast" or "unavailable"
 	notBefore time.Time // when a throttled request may go again
 	stored    string    // its key in the LocalStore's outbox, if it is stored
+	restored  bool      // left by an earlier client: nobody waits for its outcome
 }
 
 func newOutbox(c *Client) *outbox {
@@ -185,6 +186,9 @@ func (o *outbox) collect() {
 				err = decodeResult(it.op, r.data, it.out)
 			}
 			o.unstore(it)
+			if it.restored && err != nil {
+				o.c.opts.Logf("convo: a %s left by an earlier session failed: %v", it.op, err)
+			}
 			it.done <- err
 		default:
 			kept = append(kept, it)
@@ -260,7 +264,7 @@ func (o *outbox) restore() {
 			return nil // this client's own, stored before the scan: queued already
 		}
 		restored = append(restored, &outItem{op: string(op), args: wire.RawJSON(bytes.Clone(args)),
-			done: make(chan error, 1), stored: key})
+			done: make(chan error, 1), stored: key, restored: true})
 		return nil
 	})
 	if err != nil {
