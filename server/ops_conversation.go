@@ -61,7 +61,7 @@ func (s *Server) conversationGet(c *call, a wire.GetConversationArgs) (any, erro
 }
 
 // conversationPeek returns a conversation to any authenticated user who knows its sid. Sids
-// carry 128 random bits, so knowing one is the capability: this mirrors the vendor, where
+// carry 80 random bits (after their creation time), so knowing one is the capability: this mirrors the vendor, where
 // peekConversationBySid followed by join() is how a user enters an existing conversation.
 // Unique names are guessable, so peek takes a sid only.
 func (s *Server) conversationPeek(c *call, a wire.GetConversationArgs) (any, error) {

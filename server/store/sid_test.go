@@ -2,6 +2,7 @@ package store
 
 import (
 	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -22,4 +23,32 @@ func TestSidsAreUniqueAndSortByTime(t *testing.T) {
 	b := NewSid(PrefixMessage)
 	assert.Less(t, a, b, "a later sid sorts later")
 	assert.NotEqual(t, a[14:], b[14:], "the tail is random")
+}
+
+// docs/PROTOCOL.md says what a sid holds: 12 hex digits of creation time in milliseconds,
+// then 20 hex digits (80 bits) of randomness.
+func TestSidsHoldTheTimeThenEightyRandomBits(t *testing.T) {
+	before := time.Now().UnixMilli()
+	sid := NewSid(PrefixConversation)
+	after := time.Now().UnixMilli()
+	ms, err := strconv.ParseInt(sid[2:14], 16, 64)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, ms, before)
+	assert.LessOrEqual(t, ms, after)
+	// Every one of the 80 bits varies across sids.
+	var ones, zeros [80]bool
+	for range 2000 {
+		tail := NewSid(PrefixConversation)[14:]
+		for i := range 80 {
+			d, _ := strconv.ParseUint(tail[i/4:i/4+1], 16, 8)
+			if d>>(3-uint(i%4))&1 == 1 {
+				ones[i] = true
+			} else {
+				zeros[i] = true
+			}
+		}
+	}
+	for i := range 80 {
+		assert.True(t, ones[i] && zeros[i], "random bit %d never changes", i)
+	}
 }
