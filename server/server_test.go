@@ -312,6 +312,19 @@ func TestLimitsAndBadRequests(t *testing.T) {
 		})
 	}
 
+	// An error that quotes what it refuses quotes at most wire.MaxEchoChars of it.
+	for name, tc := range map[string]struct {
+		op   string
+		args any
+	}{
+		"cursor":     {wire.OpConversationList, wire.ListArgs{After: strings.Repeat("x", 100_000)}},
+		"unknown op": {strings.Repeat("o", 100_000), nil},
+	} {
+		err := alice.Call(ctx, tc.op, tc.args, nil)
+		require.Error(t, err, name)
+		assert.Less(t, len(err.Error()), 400, "%s: the error echoes the whole input", name)
+	}
+
 	// Right at the limits is fine.
 	require.NoError(t, alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid,
 		Body: str(strings.Repeat("b", 32<<10)), Attributes: attrs(4 << 10)}, nil))

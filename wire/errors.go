@@ -3,6 +3,7 @@ package wire
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Error is a failure with a stable numeric code. It travels in reply and bye frames, and the
@@ -14,9 +15,48 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("%s (code %d)", e.Message, e.Code) }
 
-// Errorf builds an Error.
+// Errorf builds an Error. A string or error argument of more than 2×MaxEchoChars
+// characters is cut to MaxEchoChars (Clip): messages often quote the input they refuse, and a
+// reply must not echo a 100 KB argument back, nor a log line hold it. (Input clipped already
+// passes through whole.)
 func Errorf(code Code, format string, args ...any) *Error {
+	copied := false
+	for i, a := range args {
+		var long string
+		switch v := a.(type) {
+		case string:
+			long = v
+		case error:
+			long = v.Error()
+		}
+		if len(long) <= 2*MaxEchoChars || utf8.RuneCountInString(long) <= 2*MaxEchoChars {
+			continue
+		}
+		if !copied { // the caller's slice stays as it was
+			args, copied = append([]any(nil), args...), true
+		}
+		args[i] = Clip(long)
+	}
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// MaxEchoChars bounds a client-supplied string (an argument, a token's kid, a client name)
+// quoted in errors and logs, so a client cannot flood them.
+const MaxEchoChars = 128
+
+// Clip shortens s to MaxEchoChars characters, marking a cut with "…".
+func Clip(s string) string {
+	if len(s) <= MaxEchoChars {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == MaxEchoChars {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
 }
 
 // Code is an error code. Its hundreds are an HTTP status (40101 is a 401, 50300 a 503); its

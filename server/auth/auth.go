@@ -188,24 +188,11 @@ func (kr *Keyring) Verify(token string) (*Claims, error) {
 	return &claims, nil
 }
 
-// MaxClientStringChars bounds a client-supplied string (a token's kid or alg, a client
-// name) quoted in errors and logs, so a client cannot flood them.
-const MaxClientStringChars = 128
+// MaxClientStringChars bounds a client-supplied string quoted in errors and logs.
+const MaxClientStringChars = wire.MaxEchoChars
 
 // Clip shortens s to MaxClientStringChars characters, marking a cut with "…".
-func Clip(s string) string {
-	if len(s) <= MaxClientStringChars {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == MaxClientStringChars {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
-}
+func Clip(s string) string { return wire.Clip(s) }
 
 // peekHeader reads alg and kid before verification, so a wrong algorithm gets its own
 // message instead of the parser's generic signature error.
