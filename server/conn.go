@@ -13,7 +13,6 @@ import (
 	"golang.org/x/time/rate"
 	"nhooyr.io/websocket"
 
-	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/wire"
 )
@@ -196,7 +195,7 @@ func (c *conn) hello(ctx context.Context) (*wire.WelcomeData, time.Time, bool) {
 	}
 	claims, err := s.cfg.Keys.Verify(h.Token)
 	if err != nil {
-		c.log.Info("hello refused", "err", err, "client", auth.Clip(h.Client))
+		c.log.Info("hello refused", "err", err, "client", wire.Clip(h.Client))
 		c.sayByeNow(asWireError(err))
 		return nil, time.Time{}, false
 	}

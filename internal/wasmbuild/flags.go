@@ -2,6 +2,8 @@
 // browser tests and the bench build the same module.
 package wasmbuild
 
+import "strings"
+
 // Flags are the `go build` flags of convo.wasm (GOOS=js GOARCH=wasm), beside `-o` and the
 // package. The Makefile's GOFLAGS_WASM spells the same list (flags_test.go checks).
 //
@@ -11,6 +13,14 @@ package wasmbuild
 // (docs/ARCHITECTURE.md, "The SDK's weight").
 var Flags = []string{"-ldflags=-s -w", "-trimpath", "-gcflags=all=-l", "-gcflags=runtime="}
 
-// SymbolFlags build the same code with its symbol names kept, for the bench's table of
-// what each package weighs.
-var SymbolFlags = []string{"-trimpath", "-gcflags=all=-l", "-gcflags=runtime="}
+// SymbolFlags are Flags without the linker's stripping: the same code with its symbol names
+// kept, for the bench's table of what each package weighs.
+func SymbolFlags() []string {
+	var out []string
+	for _, f := range Flags {
+		if !strings.HasPrefix(f, "-ldflags=") {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -169,7 +169,7 @@ func (kr *Keyring) Verify(token string) (*Claims, error) {
 		return nil, herr
 	}
 	if alg != jwt.SigningMethodHS256.Alg() {
-		return nil, wire.Errorf(wire.CodeTokenInvalid, "token algorithm %q is not accepted; convo tokens are signed with HS256", Clip(alg))
+		return nil, wire.Errorf(wire.CodeTokenInvalid, "token algorithm %q is not accepted; convo tokens are signed with HS256", wire.Clip(alg))
 	}
 	var claims Claims
 	parser := jwt.NewParser(
@@ -187,12 +187,6 @@ func (kr *Keyring) Verify(token string) (*Claims, error) {
 	}
 	return &claims, nil
 }
-
-// MaxClientStringChars bounds a client-supplied string quoted in errors and logs.
-const MaxClientStringChars = wire.MaxEchoChars
-
-// Clip shortens s to MaxClientStringChars characters, marking a cut with "…".
-func Clip(s string) string { return wire.Clip(s) }
 
 // peekHeader reads alg and kid before verification, so a wrong algorithm gets its own
 // message instead of the parser's generic signature error.
@@ -227,7 +221,7 @@ func (kr *Keyring) keyFor(t *jwt.Token) (any, error) {
 	}
 	k, ok := kr.byID[kid]
 	if !ok {
-		return nil, &keyError{fmt.Sprintf("token signed with unknown key id %q", Clip(kid))}
+		return nil, &keyError{fmt.Sprintf("token signed with unknown key id %q", wire.Clip(kid))}
 	}
 	return []byte(k.Secret), nil
 }
@@ -240,7 +234,7 @@ func verifyError(err error, kid string) *wire.Error {
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return wire.Errorf(wire.CodeTokenInvalid, "token is malformed: not a JWT (header.claims.signature, base64url JSON)")
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		return wire.Errorf(wire.CodeTokenInvalid, "token signature is invalid (signed with another secret than key %q?)", Clip(kid))
+		return wire.Errorf(wire.CodeTokenInvalid, "token signature is invalid (signed with another secret than key %q?)", wire.Clip(kid))
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return wire.Errorf(wire.CodeTokenExpired, "token has expired")
 	case errors.Is(err, jwt.ErrTokenNotValidYet):

@@ -27,7 +27,7 @@ type Contributor struct {
 // module's code and name sections are read here.
 func wasmContributors(root, scratch string) ([]Contributor, error) {
 	out := filepath.Join(scratch, "convo-symbols.wasm")
-	cmd := exec.Command("go", append(append([]string{"build"}, wasmbuild.SymbolFlags...), "-o", out, "./wasm")...)
+	cmd := exec.Command("go", append(append([]string{"build"}, wasmbuild.SymbolFlags()...), "-o", out, "./wasm")...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if b, err := cmd.CombinedOutput(); err != nil {
