@@ -62,9 +62,11 @@ type Options struct {
 	// event, a page or a send's reply), before any event about it is emitted. jsapi keeps its
 	// copies of message fields fresh with it.
 	MessageChanged func(*Message)
-	// Store, if set, keeps the client's state across restarts (see LocalStore); the caller
-	// opens and closes it. Today it holds the outbox: sends not yet acknowledged are sent by
-	// the next client opened on the same store.
+	// Store, if set, keeps the client's state across restarts (see LocalStore and
+	// persist.go); the caller opens and closes it. A client opened on a store that holds an
+	// earlier client's state is initialised from it before it connects, resumes the stream
+	// where that client left it, and sends the messages it left unsent. A store that is not
+	// Exclusive (another browser tab writes it) is read at the start and then left alone.
 	Store LocalStore
 	// AfterResult, if set, is handed a release function when a call whose vendor counterpart
 	// resolves before its events has returned; the events wait until release is called. jsapi
@@ -99,6 +101,14 @@ type Client struct {
 
 	resyncPending atomic.Bool       // a resync is queued or the last one did not finish (see resync)
 	resyncFrom    map[string]*int64 // where each conversation's gap starts, while resyncs fail; the event goroutine's
+
+	persist *persister // nil unless the client writes its state to Options.Store
+
+	// failedAttempts counts the connection attempts that failed since the last connection;
+	// netDown is the browser's word that the network is gone. Either, with no connection,
+	// makes the client offline (see offline).
+	failedAttempts atomic.Int32
+	netDown        atomic.Bool
 
 	sess     *session
 	outbox   *outbox
@@ -189,6 +199,9 @@ func (c *Client) Start() {
 	err := c.startErr
 	if err == nil {
 		c.scheduleTokenTimers()
+	}
+	if c.opts.Store != nil && c.opts.Store.Exclusive() {
+		c.persist = newPersister()
 	}
 	c.wg.Add(1)
 	go func() {
@@ -366,6 +379,7 @@ func (c *Client) Shutdown(ctx context.Context) error {
 		cancel()
 	}
 	c.stopTokenTimers()
+	c.saveState()
 	c.mu.Lock()
 	c.state = StateDisconnecting
 	c.mu.Unlock()
@@ -389,8 +403,13 @@ func (c *Client) Shutdown(ctx context.Context) error {
 // NetworkOnline tells the client the network is back, so it reconnects now instead of
 // waiting out its backoff.
 func (c *Client) NetworkOnline() {
+	c.netDown.Store(false)
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
 }
+
+// NetworkOffline tells the client the network is gone: until a connection is up again, calls
+// that need the server fail at once (see offline).
+func (c *Client) NetworkOffline() { c.netDown.Store(true) }

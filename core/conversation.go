@@ -73,6 +73,7 @@ func (c *Client) upsertConversation(d wire.Conversation) (*Conversation, bool) {
 		d.LastMessage = conv.data.LastMessage
 	}
 	conv.data = d
+	c.touchLocked("")
 	return conv, !ok
 }
 
@@ -330,6 +331,11 @@ func (c *Client) CreateConversation(ctx context.Context, opts CreateConversation
 // GetConversationBySid returns a conversation the user participates in or, as the vendor's
 // falls back to peeking, one whose sid the user knows.
 func (c *Client) GetConversationBySid(ctx context.Context, sid string) (*Conversation, error) {
+	if c.offline() && c.initialised() {
+		if conv := c.conversation(sid); conv != nil {
+			return conv, nil
+		}
+	}
 	conv, err := c.fetchConversation(ctx, wire.OpConversationGet, wire.GetConversationArgs{Sid: sid})
 	if wire.CodeOf(err) == wire.CodeForbidden {
 		return c.PeekConversationBySid(ctx, sid)
@@ -441,6 +447,7 @@ func (c *Client) removeConversation(sid string) *Conversation {
 	defer c.mu.Unlock()
 	conv := c.conversations[sid]
 	delete(c.conversations, sid)
+	c.touchLocked("")
 	return conv
 }
 

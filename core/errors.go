@@ -9,4 +9,5 @@ const (
 	CodeClientTimeout    wire.Code = 60001 // no reply in time
 	CodeClientInitFailed wire.Code = 60002 // a call after the client failed to initialise
 	CodeClientArgument   wire.Code = 60003 // an argument failed client-side validation
+	CodeClientOffline    wire.Code = 60004 // the call needs the server and the client is offline
 )

@@ -14,6 +14,11 @@ type LocalStore interface {
 	// Apply writes batch atomically and durably: once it returns nil, a crash or restart
 	// keeps all of it; when it fails, none of it is applied.
 	Apply(batch []StoreChange) error
+	// Exclusive reports whether this handle is the store's only writer of client state: a
+	// native store always is (a second process cannot open it); in a browser, the tab that
+	// holds the store's Web Lock is, and the others only read it and keep their unsent
+	// messages in it (see persist.go).
+	Exclusive() bool
 	// Close releases the store; the data stays.
 	Close() error
 }

@@ -65,6 +65,12 @@ return {
 		}
 		await done(tx);
 	},
+	lock(name) {
+		if (typeof navigator !== "object" || !navigator.locks) return Promise.resolve(null);
+		return new Promise((ok) => {
+			navigator.locks.request(name, { ifAvailable: true }, (l) => l ? new Promise((release) => ok(release)) : ok(null)).catch(() => ok(null));
+		});
+	},
 	close(db) { db.close(); },
 	remove(name) { return req(indexedDB.deleteDatabase(name)); },
 };`
@@ -72,6 +78,9 @@ return {
 type indexedDBStore struct {
 	mu sync.Mutex
 	db js.Value // undefined once closed
+	// release lets go of the store's Web Lock, held while the store is open by the one tab
+	// that writes client state; undefined in the other tabs (see LocalStore.Exclusive).
+	release js.Value
 }
 
 func indexedDBName(scope StoreScope) string {
@@ -110,7 +119,19 @@ func OpenIndexedDBStore(scope StoreScope, logf func(string, ...any)) (LocalStore
 		logf("convo: the local store names another server or identity; it is not read and the client keeps its state in memory only")
 		return nil, nil
 	}
-	return &indexedDBStore{db: db}, nil
+	// One tab writes the client state: the first to take the lock, until it closes the store.
+	release, err := awaitPromise(h.Call("lock", scopeKey))
+	if err != nil || release.Type() != js.TypeFunction {
+		logf("convo: another tab of this identity writes the local store (or this page cannot take a Web Lock); this client reads it at the start and keeps its own state in memory")
+		release = js.Undefined()
+	}
+	return &indexedDBStore{db: db, release: release}, nil
+}
+
+func (s *indexedDBStore) Exclusive() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.release.Type() == js.TypeFunction
 }
 
 // EraseIndexedDBStore deletes the browser's store of scope (for log-out).
@@ -184,6 +205,10 @@ func (s *indexedDBStore) Close() error {
 	if !s.db.IsUndefined() {
 		idb().Call("close", s.db)
 		s.db = js.Undefined()
+	}
+	if s.release.Type() == js.TypeFunction {
+		s.release.Invoke()
+		s.release = js.Undefined()
 	}
 	return nil
 }

@@ -172,6 +172,9 @@ func (s *diskStore) Scan(bucket string, fn func(key string, value []byte) error)
 	return nil
 }
 
+// Exclusive is true: the file lock keeps other processes out.
+func (s *diskStore) Exclusive() bool { return true }
+
 func (s *diskStore) Apply(batch []StoreChange) error {
 	if len(batch) == 0 {
 		return nil

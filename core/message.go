@@ -289,7 +289,7 @@ func (cv *Conversation) GetMessages(ctx context.Context, pageSize int, anchor *i
 	if direction != Backwards && direction != Forward {
 		return nil, wire.Errorf(CodeClientArgument, "direction must be %q or %q, got %q", Backwards, Forward, direction)
 	}
-	if cv.isLeft() {
+	if cv.isLeft() || cv.client.offline() {
 		return cv.heldMessages(pageSize, anchor, direction), nil
 	}
 	args := wire.ListMessagesArgs{ConversationSid: cv.sid, PageSize: pageSize, Anchor: anchor, Direction: string(direction)}
@@ -317,6 +317,7 @@ func (cv *Conversation) removeMessage(d wire.Message) *Message {
 	}
 	delete(cv.messages, d.Sid)
 	delete(cv.evicted, d.Sid)
+	cv.client.touchLocked(cv.sid)
 	cv.client.mu.Unlock()
 	return m
 }

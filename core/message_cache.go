@@ -60,6 +60,7 @@ func (cv *Conversation) upsertMessageLocked(m wire.Message) (*Message, bool) {
 	m.Author = cv.internLocked(m.Author)
 	m.ParticipantSid = cv.internLocked(m.ParticipantSid)
 	msg.data = compactMessage(m, cv.sid)
+	c.touchLocked(cv.sid)
 	if lm := cv.data.LastMessage; lm == nil || lm.Index < m.Index {
 		cv.data.LastMessage = &wire.LastMessage{Index: m.Index, DateCreated: m.DateCreated}
 	}

@@ -98,7 +98,7 @@ func (o *outbox) run() {
 	ctx := o.c.ctx
 	o.restore()
 	for {
-		s, err := o.c.currentSession(ctx)
+		s, err := o.c.currentSession(ctx, nil)
 		if err != nil {
 			o.failAll(errShutdown)
 			return
@@ -249,8 +249,8 @@ func padded(n uint64) string {
 // store answers through JS events.
 func (o *outbox) restore() {
 	st := o.c.opts.Store
-	if st == nil {
-		return
+	if st == nil || !st.Exclusive() {
+		return // another tab owns what is stored: it sends it
 	}
 	var restored []*outItem
 	err := st.Scan(outboxBucket, func(key string, value []byte) error {

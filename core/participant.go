@@ -34,6 +34,7 @@ func (cv *Conversation) upsertParticipant(p wire.Participant) (*Participant, boo
 	if p.Identity == c.claims.Identity {
 		cv.data.Joined = true
 	}
+	c.touchLocked(cv.sid)
 	return part, !ok
 }
 
@@ -132,7 +133,7 @@ func (cv *Conversation) GetParticipants(ctx context.Context) ([]*Participant, er
 	if err := cv.client.ready(ctx); err != nil {
 		return nil, err
 	}
-	if cv.isLeft() {
+	if cv.isLeft() || cv.client.offline() {
 		return cv.heldParticipants(), nil
 	}
 	var page wire.ParticipantPage
@@ -206,6 +207,7 @@ func (cv *Conversation) removeParticipant(d wire.Participant) *Participant {
 	if d.Identity == cv.client.claims.Identity {
 		cv.data.Joined = false
 	}
+	cv.client.touchLocked(cv.sid)
 	cv.client.mu.Unlock()
 	return p
 }

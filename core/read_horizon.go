@@ -82,6 +82,7 @@ func (cv *Conversation) SetReadHorizon(ctx context.Context, mode ReadMode, index
 	changed := !sameIndex(cur, next)
 	if changed {
 		cv.data.LastReadMessageIndex = next
+		cv.client.touchLocked("")
 		// A pending "set" must stay a set (it may move the horizon back); otherwise the
 		// call's own mode goes, so "advance" and "all" stay right against other devices.
 		report := &wire.ReadArgs{ConversationSid: cv.sid, Mode: string(mode), Index: index}

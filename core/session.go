@@ -41,6 +41,14 @@ var errLost = errors.New("connection lost")
 // exponential backoff until Shutdown.
 func (c *Client) run() {
 	var pos *streamPos
+	if c.opts.Store != nil {
+		// Initialised from the store before connecting; the stream resumes where it was.
+		if st := c.loadState(); st != nil {
+			at := st.pos
+			pos = &at
+			c.events.run1(c.ctx, func() { c.restoreState(st) })
+		}
+	}
 	failures := 0
 	for c.ctx.Err() == nil {
 		c.setState(StateConnecting)
@@ -59,10 +67,12 @@ func (c *Client) run() {
 				break
 			}
 			failures++
+			c.failedAttempts.Store(int32(min(failures, 1<<20)))
 			c.sleepBackoff(failures)
 			continue
 		}
 		failures = 0
+		c.failedAttempts.Store(0)
 		resumed := pos != nil && welcome.Resumed
 		if !resumed {
 			// Fresh start or a gap the server cannot replay: continue from its head (resync
@@ -72,7 +82,7 @@ func (c *Client) run() {
 		c.mu.Lock()
 		c.sess = s
 		c.mu.Unlock()
-		c.user.apply(welcome.User)
+		c.applyOwnUser(welcome.User)
 		c.setState(StateConnected)
 
 		first := !c.initialised()
@@ -82,6 +92,14 @@ func (c *Client) run() {
 			// attempt is still failing queues another.
 			c.resyncPending.Store(true)
 			c.events.push(c.resync)
+		}
+		if !resumed && c.persisting() {
+			head := *pos
+			c.events.push(func() {
+				if !c.resyncPending.Load() {
+					c.streamAt(head)
+				}
+			})
 		}
 		c.wg.Add(2)
 		go func() {
@@ -229,7 +247,8 @@ func (c *Client) readLoop(s *session, pos *streamPos) error {
 				return err
 			}
 			if fresh {
-				c.events.push(func() { c.emitMessageAdded(m) })
+				at := streamPos{epoch: pos.epoch, offset: offset}
+				c.events.push(func() { c.emitMessageAdded(m); c.streamAt(at) })
 			}
 			continue
 		}
@@ -248,8 +267,8 @@ func (c *Client) readLoop(s *session, pos *streamPos) error {
 			if !fresh {
 				continue // already seen (a replay overlapping live delivery)
 			}
-			name, data := f.Event, f.Data
-			c.events.push(func() { c.handleEvent(name, data) })
+			name, data, at := f.Event, f.Data, streamPos{epoch: pos.epoch, offset: f.Offset}
+			c.events.push(func() { c.handleEvent(name, data); c.streamAt(at) })
 		case wire.TypeSignal:
 			name, data := f.Event, f.Data
 			c.events.push(func() { c.handleSignal(name, data) })
@@ -289,8 +308,9 @@ func (s *session) end(err error) {
 	}
 }
 
-// currentSession waits until there is a live connection.
-func (c *Client) currentSession(ctx context.Context) (*session, error) {
+// currentSession waits until there is a live connection. With offlineErr set it gives up
+// with that error as soon as the client is offline (see offline).
+func (c *Client) currentSession(ctx context.Context, offlineErr error) (*session, error) {
 	for {
 		c.mu.Lock()
 		s := c.sess
@@ -300,6 +320,9 @@ func (c *Client) currentSession(ctx context.Context) (*session, error) {
 		}
 		if c.closing.Load() {
 			return nil, errShutdown
+		}
+		if offlineErr != nil && c.offline() {
+			return nil, offlineErr
 		}
 		t := time.NewTimer(50 * time.Millisecond)
 		select {

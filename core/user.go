@@ -32,6 +32,7 @@ func (u *User) Emitter() *Emitter { return u.emitter }
 func (u *User) apply(d wire.User) {
 	u.client.mu.Lock()
 	u.data = d
+	u.client.touchLocked("")
 	u.client.mu.Unlock()
 }
 
@@ -106,6 +107,7 @@ func (u *User) Unsubscribe(ctx context.Context) error {
 	was := u.subscribed
 	u.subscribed = false
 	c.removeSubscriptionLocked(u)
+	c.touchLocked("")
 	c.mu.Unlock()
 	if !was {
 		return nil
@@ -125,6 +127,14 @@ func (c *Client) GetUser(ctx context.Context, identity string) (*User, error) {
 	}
 	if identity == c.user.Identity() {
 		return c.user, nil
+	}
+	if c.offline() {
+		c.mu.Lock()
+		u := c.users[identity]
+		c.mu.Unlock()
+		if u != nil {
+			return u, nil
+		}
 	}
 	var d wire.User
 	if err := c.call(ctx, wire.OpUserSubscribe, &wire.UserRef{Identity: identity}, &d, resendAfterReconnect); err != nil {
@@ -147,6 +157,7 @@ func (c *Client) GetUser(ctx context.Context, identity string) (*User, error) {
 		evicted.subscribed = false
 		c.subscriptions = c.subscriptions[1:]
 	}
+	c.touchLocked("")
 	c.mu.Unlock()
 	if newly {
 		c.events.push(func() {
@@ -226,6 +237,19 @@ func (c *Client) announceOwnUser() {
 		EventUserUpdated.emit(c.emitter, UserUpdate{User: u, UpdateReasons: reach})
 	}
 	EventUserSubscribed.emit(c.emitter, u)
+}
+
+// applyOwnUser takes the signed-in user's record from a welcome. Before initialisation it
+// is part of what initialized announces; after (a reconnect, or a start from the local
+// store) what changed meanwhile is a userUpdated.
+func (c *Client) applyOwnUser(d wire.User) {
+	if !c.initialised() {
+		c.user.apply(d)
+		return
+	}
+	if reasons := userChanges(c.user.snapshot(), d); len(reasons) > 0 {
+		c.events.push(func() { c.applyUserUpdate(d, reasons) })
+	}
 }
 
 // refreshUsers re-subscribes the followed users after a reconnect (subscriptions live on the
