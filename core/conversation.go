@@ -337,6 +337,11 @@ func (c *Client) GetConversationBySid(ctx context.Context, sid string) (*Convers
 		}
 	}
 	conv, err := c.fetchConversation(ctx, wire.OpConversationGet, wire.GetConversationArgs{Sid: sid})
+	if wire.CodeOf(err) == CodeClientOffline { // went offline while waiting
+		if known := c.conversation(sid); known != nil {
+			return known, nil
+		}
+	}
 	if wire.CodeOf(err) == wire.CodeForbidden {
 		return c.PeekConversationBySid(ctx, sid)
 	}

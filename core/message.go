@@ -295,6 +295,9 @@ func (cv *Conversation) GetMessages(ctx context.Context, pageSize int, anchor *i
 	args := wire.ListMessagesArgs{ConversationSid: cv.sid, PageSize: pageSize, Anchor: anchor, Direction: string(direction)}
 	var page wire.MessagePage
 	if err := cv.client.call(ctx, wire.OpMessageList, &args, &page, resendAfterReconnect); err != nil {
+		if wire.CodeOf(err) == CodeClientOffline { // went offline while waiting
+			return cv.heldMessages(pageSize, anchor, direction), nil
+		}
 		return nil, err
 	}
 	items := make([]*Message, len(page.Items))

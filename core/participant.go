@@ -138,6 +138,9 @@ func (cv *Conversation) GetParticipants(ctx context.Context) ([]*Participant, er
 	}
 	var page wire.ParticipantPage
 	if err := cv.client.call(ctx, wire.OpParticipantList, &wire.ConversationRef{ConversationSid: cv.sid}, &page, resendAfterReconnect); err != nil {
+		if wire.CodeOf(err) == CodeClientOffline { // went offline while waiting
+			return cv.heldParticipants(), nil
+		}
 		return nil, err
 	}
 	out := make([]*Participant, len(page.Items))

@@ -29,9 +29,9 @@ const (
 	userBucket  = "user"
 )
 
-// persistDelay is how long state changes gather before one batch writes them: a burst of
+// PersistDelay is how long state changes gather before one batch writes them: a burst of
 // messages costs one write, and at most this much is redone from the stream after a crash.
-const persistDelay = 250 * time.Millisecond
+const PersistDelay = 250 * time.Millisecond
 
 // persister writes the client's state to the LocalStore. Its fields are guarded by the
 // client's mu; writes run in order on goroutines of their own (see write).
@@ -74,7 +74,7 @@ func (c *Client) touchLocked(sid string) {
 		return
 	}
 	p.scheduled = true
-	time.AfterFunc(persistDelay, func() { c.events.push(c.flushState) })
+	time.AfterFunc(PersistDelay, func() { c.events.push(c.flushState) })
 }
 
 // streamAt records, on the event goroutine, that the state now reflects every event up to
@@ -458,4 +458,17 @@ func (c *Client) markStoredLocked(p *persister, s *storedState) {
 	}
 	p.me = hashBytes(s.me.AppendJSON(nil))
 	p.pos = s.pos.epoch + "\n" + strconv.FormatUint(s.pos.offset, 10)
+}
+
+// StoreScope is whose state this client's store holds: its server and identity.
+func (c *Client) StoreScope() StoreScope {
+	return StoreScope{Server: c.serverURL(), Identity: c.claims.Identity}
+}
+
+// UseStore sets Options.Store after New, for bindings that open the store asynchronously
+// (a browser's IndexedDB); it must be called before Start, and does nothing after.
+func (c *Client) UseStore(st LocalStore) {
+	if !c.started.Load() {
+		c.opts.Store = st
+	}
 }

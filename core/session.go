@@ -42,7 +42,8 @@ var errLost = errors.New("connection lost")
 func (c *Client) run() {
 	var pos *streamPos
 	if c.opts.Store != nil {
-		// Initialised from the store before connecting; the stream resumes where it was.
+		// Initialised from the store while connecting; the stream resumes where it was.
+		c.setState(StateConnecting)
 		if st := c.loadState(); st != nil {
 			at := st.pos
 			pos = &at

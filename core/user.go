@@ -128,16 +128,19 @@ func (c *Client) GetUser(ctx context.Context, identity string) (*User, error) {
 	if identity == c.user.Identity() {
 		return c.user, nil
 	}
-	if c.offline() {
+	known := func() *User {
 		c.mu.Lock()
-		u := c.users[identity]
-		c.mu.Unlock()
-		if u != nil {
-			return u, nil
-		}
+		defer c.mu.Unlock()
+		return c.users[identity]
+	}
+	if u := known(); u != nil && c.offline() {
+		return u, nil
 	}
 	var d wire.User
 	if err := c.call(ctx, wire.OpUserSubscribe, &wire.UserRef{Identity: identity}, &d, resendAfterReconnect); err != nil {
+		if u := known(); u != nil && wire.CodeOf(err) == CodeClientOffline { // went offline while waiting
+			return u, nil
+		}
 		return nil, err
 	}
 	c.mu.Lock()

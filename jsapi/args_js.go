@@ -111,7 +111,19 @@ func (o options) field(name string) (js.Value, string) {
 func (o options) optionalString(name string) (string, bool) {
 	return decodeOptionalString(o.field(name))
 }
-func (o options) pageSize(name string) int      { return decodePageSize(o.field(name)) }
+func (o options) pageSize(name string) int { return decodePageSize(o.field(name)) }
+
+// optionalBool is the option's value, or def when it is absent (undefined or null).
+func (o options) optionalBool(name string, def bool) bool {
+	v, what := o.field(name)
+	switch v.Type() {
+	case js.TypeUndefined, js.TypeNull:
+		return def
+	case js.TypeBoolean:
+		return v.Bool()
+	}
+	panic(refuse("%s must be a boolean, got %s", what, describe(v)))
+}
 func (o options) json(name string) wire.RawJSON { return decodeJSON(o.field(name)) }
 
 func decodeString(v js.Value, what string) string {

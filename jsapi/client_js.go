@@ -4,6 +4,8 @@ package jsapi
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"syscall/js"
 
 	"github.com/convo-sdk/convo/core"
@@ -58,6 +60,19 @@ func newClientClass(parent *class) *class {
 		err := client.Shutdown(a.ctx)
 		clientShutDown(client)
 		return nil, err
+	})
+	// convo extensions: the local store (docs/MIGRATION.md, "Offline").
+	c.async("eraseLocalStore", func(self any, a *args) (any, error) {
+		client := cl(self)
+		err := client.Shutdown(a.ctx)
+		clientShutDown(client)
+		if err != nil {
+			return nil, err
+		}
+		return nil, core.EraseIndexedDBStore(client.StoreScope())
+	})
+	c.async("getPendingMessages", func(self any, _ *args) (any, error) {
+		return jsList(cl(self).PendingMessages(), func(p core.PendingMessage) any { return pendingMessageValue(p) }), nil
 	})
 	c.asyncSelf("updateToken", func(s any, a *args) error {
 		return cl(s).UpdateToken(a.ctx, a.string(0, "token"))
@@ -142,7 +157,9 @@ func temporaryURLs(a *args, client *core.Client, sids []string) (any, error) {
 // constructClient runs for `new Client(token, options)`.
 func constructClient(this js.Value, a *args) {
 	token := a.nonEmptyString(0, "token")
-	url, _ := a.options(1, "options").optionalString("websocketUrl")
+	options := a.options(1, "options")
+	url, _ := options.optionalString("websocketUrl")
+	persist := options.optionalBool("persistence", true)
 	opts := &core.Options{DeferStart: true, AfterResult: releaseAfterResult, ServerURL: url,
 		MessageChanged: func(m *core.Message) { reg.refresh(m, classes.message) }}
 	client := core.New(token, opts)
@@ -153,7 +170,12 @@ func constructClient(this js.Value, a *args) {
 	var start js.Func
 	start = js.FuncOf(func(js.Value, []js.Value) any {
 		start.Release()
-		go client.Start()
+		go func() {
+			if persist {
+				openStore(client)
+			}
+			client.Start()
+		}()
 		return nil
 	})
 	js.Global().Call("setTimeout", start, 0)
@@ -162,7 +184,39 @@ func constructClient(this js.Value, a *args) {
 		online := js.FuncOf(func(js.Value, []js.Value) any { client.NetworkOnline(); return nil })
 		js.Global().Call("addEventListener", "online", online)
 		onlineListeners[client] = online
+		offline := js.FuncOf(func(js.Value, []js.Value) any { client.NetworkOffline(); return nil })
+		js.Global().Call("addEventListener", "offline", offline)
+		offlineListeners[client] = offline
+		if nav := js.Global().Get("navigator"); nav.Type() == js.TypeObject && nav.Get("onLine").Type() == js.TypeBoolean && !nav.Get("onLine").Bool() {
+			client.NetworkOffline()
+		}
 	}
+}
+
+// offlineListeners holds each live client's listener of the window's "offline" event.
+var offlineListeners = map[*core.Client]js.Func{}
+
+// stores holds each client's open local store, closed when the client shuts down.
+var (
+	storesMu sync.Mutex
+	stores   = map[*core.Client]core.LocalStore{}
+)
+
+// openStore opens client's IndexedDB store, if the browser has one it may use; without, the
+// client keeps its state in memory, with a warning on the console.
+func openStore(client *core.Client) {
+	warn := func(format string, args ...any) { console.Call("warn", fmt.Sprintf(format, args...)) }
+	st, err := core.OpenIndexedDBStore(client.StoreScope(), warn)
+	if err != nil {
+		warn("%v; the client keeps its state in memory only", err)
+	}
+	if st == nil {
+		return
+	}
+	client.UseStore(st)
+	storesMu.Lock()
+	stores[client] = st
+	storesMu.Unlock()
 }
 
 // onlineListeners holds each live client's listener of the window's "online" event.
@@ -182,6 +236,18 @@ func clientShutDown(client *core.Client) {
 		js.Global().Call("removeEventListener", "online", online)
 		online.Release()
 		delete(onlineListeners, client)
+	}
+	if offline, ok := offlineListeners[client]; ok {
+		js.Global().Call("removeEventListener", "offline", offline)
+		offline.Release()
+		delete(offlineListeners, client)
+	}
+	storesMu.Lock()
+	st := stores[client]
+	delete(stores, client)
+	storesMu.Unlock()
+	if st != nil {
+		st.Close()
 	}
 }
 

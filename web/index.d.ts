@@ -892,6 +892,13 @@ export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "silent";
  */
 export interface ClientOptions {
   logLevel?: LogLevel;
+  /**
+   * convo: keep the client's state (conversations, participants, recent messages, followed
+   * users, stream position and unsent messages) in IndexedDB across reloads, so a returning
+   * page is initialised at once and reads work offline. Default `true`; `false` keeps
+   * everything in memory, as the vendor SDK does.
+   */
+  persistence?: boolean;
   /** convo: WebSocket URL of the server, overriding the one carried in the token. */
   websocketUrl?: string;
   /** Milliseconds of silence after which a remote typist's `typingEnded` fires. */
@@ -923,6 +930,18 @@ export interface ClientOptions {
   transport?: unknown;
   notificationsClient?: unknown;
   syncClient?: unknown;
+}
+
+/** convo extension: a message send not yet acknowledged (`Client.getPendingMessages`). */
+export interface PendingMessage {
+  readonly conversationSid: string;
+  readonly body: string | null;
+  readonly attributes: JSONValue;
+  readonly mediaSids: string[];
+  /** The key that makes the send apply once, however often it is written. */
+  readonly idempotencyKey: string;
+  /** Made by an earlier page (before a reload): nothing awaits it here. */
+  readonly fromEarlierSession: boolean;
 }
 
 /** Arguments of `Client.createConversation`. */
@@ -1026,6 +1045,18 @@ export declare class Client extends ReplayEventEmitter<ClientEvents> {
 
   /** Disconnects and releases everything; the client cannot be used afterwards. */
   shutdown(): Promise<void>;
+  /**
+   * convo extension: shuts the client down and deletes its local store (IndexedDB) of this
+   * server and identity, for log-out. The next `new Client` of this identity starts from the
+   * server. Sends still pending are deleted with it.
+   */
+  eraseLocalStore(): Promise<void>;
+  /**
+   * convo extension: the message sends not yet acknowledged by the server, in the order they
+   * go out. After a reload they include what the earlier page left (`fromEarlierSession`);
+   * each leaves the list when it is delivered, which `messageAdded` announces.
+   */
+  getPendingMessages(): Promise<PendingMessage[]>;
   /** Replaces the access token on the live connection (same identity required). */
   updateToken(token: string): Promise<Client>;
   /** A conversation the current user participates in. */
