@@ -3,7 +3,7 @@
 //
 // The profile is RFC 8265's username syntax with the UsernameCasePreserved profile of PRECIS:
 // one or more userparts separated by single spaces (U+0020), each made of letters and digits
-// of any script, printable ASCII, and combining marks after a base, in NFC, with no
+// of any script, printable ASCII and combining marks, in NFC, with no
 // full-width or half-width forms, and meeting the Bidi Rule of RFC 5893 when it holds
 // right-to-left text. That keeps out control and invisible format characters
 // (bidirectional overrides such as U+202E, zero-width characters such as U+200B),
