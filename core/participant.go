@@ -190,14 +190,16 @@ func (cv *Conversation) participantByIdentity(identity string) *Participant {
 	return nil
 }
 
-// RemoveParticipant removes a participant named by identity or by participant sid.
+// RemoveParticipant removes a participant named by identity or by participant sid. Which
+// one it is follows from its shape (wire.LooksLikeSid): the server refuses identities of a
+// sid's shape, so a sid-shaped string is only ever a sid.
 func (cv *Conversation) RemoveParticipant(ctx context.Context, identityOrSid string) error {
 	if err := cv.client.ready(ctx); err != nil {
 		return err
 	}
 	args := wire.RemoveParticipantArgs{ConversationSid: cv.sid, Identity: identityOrSid}
-	if p := cv.participantBySid(identityOrSid); p != nil {
-		args = wire.RemoveParticipantArgs{ConversationSid: cv.sid, ParticipantSid: p.sid}
+	if wire.LooksLikeSid(identityOrSid) {
+		args = wire.RemoveParticipantArgs{ConversationSid: cv.sid, ParticipantSid: identityOrSid}
 	}
 	return cv.client.callThenEvents(ctx, wire.OpParticipantRemove, &args, nil, resendRemoval, nil)
 }

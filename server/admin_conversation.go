@@ -175,13 +175,18 @@ func (s *Server) adminDeleteConversation(r *adminReq) (int, any, error) {
 	return http.StatusNoContent, nil, nil
 }
 
-// adminConversation resolves a conversation by sid or, failing that, by unique name.
+// adminConversation resolves a {conv} path value by its shape: a sid-shaped one as a sid
+// only, anything else as a unique name. Unique names of a sid's shape are refused, so one
+// can never stand for another conversation's sid (not even once that one is deleted).
 func (s *Server) adminConversation(ctx context.Context, ref string) (wire.Conversation, error) {
 	if ref == "" {
 		return wire.Conversation{}, wire.Errorf(wire.CodeBadRequest, "conversation sid or uniqueName is required")
 	}
-	conv, err := s.cfg.Store.Conversation(ctx, ref)
-	if errors.Is(err, store.ErrNotFound) {
+	var conv wire.Conversation
+	var err error
+	if wire.LooksLikeSid(ref) {
+		conv, err = s.cfg.Store.Conversation(ctx, ref)
+	} else {
 		conv, err = s.cfg.Store.ConversationByUniqueName(ctx, ref)
 	}
 	if errors.Is(err, store.ErrNotFound) {

@@ -150,10 +150,15 @@ func (s *Server) adminRemoveParticipant(r *adminReq) (int, any, error) {
 	return http.StatusNoContent, nil, nil
 }
 
-// adminParticipant resolves a participant of conv by sid or, failing that, by identity.
+// adminParticipant resolves a {p} path value of conv by its shape: a sid-shaped one as a
+// participant sid only, anything else as a chat participant's identity (identities of a
+// sid's shape are refused).
 func (s *Server) adminParticipant(ctx context.Context, conv, ref string) (wire.Participant, error) {
-	p, err := s.cfg.Store.ParticipantBySid(ctx, conv, ref)
-	if errors.Is(err, store.ErrNotFound) {
+	var p wire.Participant
+	var err error
+	if wire.LooksLikeSid(ref) {
+		p, err = s.cfg.Store.ParticipantBySid(ctx, conv, ref)
+	} else {
 		p, err = s.cfg.Store.Participant(ctx, conv, ref)
 	}
 	if errors.Is(err, store.ErrNotFound) {

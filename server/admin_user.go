@@ -10,7 +10,7 @@ import (
 
 func (s *Server) adminGetUser(r *adminReq) (int, any, error) {
 	id := r.path("identity")
-	if err := checkIdentityArg("identity", id); err != nil {
+	if err := checkIdentityRef("identity", id); err != nil {
 		return 0, nil, err
 	}
 	u, err := s.cfg.Store.User(r.ctx, id)

@@ -11,7 +11,7 @@ func (s *Server) conversationCreate(c *call, a wire.CreateConversationArgs) (any
 	if err := maxChars("friendlyName", a.FriendlyName, wire.MaxFriendlyNameChars); err != nil {
 		return nil, err
 	}
-	if err := maxChars("uniqueName", a.UniqueName, wire.MaxUniqueNameChars); err != nil {
+	if err := checkUniqueName(a.UniqueName); err != nil {
 		return nil, err
 	}
 	attrs, err := checkAttributes("attributes", a.Attributes, wire.MaxConversationAttrsBytes)

@@ -11,7 +11,7 @@ import (
 // changes (SignalUserUpdated). Any authenticated user may; at most maxSubscriptions per
 // connection, the oldest dropped.
 func (s *Server) userSubscribe(c *call, a wire.UserRef) (any, error) {
-	if err := checkIdentityArg("identity", a.Identity); err != nil {
+	if err := checkIdentityRef("identity", a.Identity); err != nil {
 		return nil, err
 	}
 	u, err := s.userRecord(c.ctx, a.Identity)

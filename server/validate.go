@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/convo-sdk/convo/server/auth"
+	"github.com/convo-sdk/convo/server/identifier"
 	"github.com/convo-sdk/convo/wire"
 )
 
@@ -39,15 +39,30 @@ func checkAttributes(field string, a wire.RawJSON, limit int) (wire.RawJSON, err
 	return a, nil
 }
 
+// checkIdentityArg checks an identity the request stores or acts as (a participant to add,
+// an author, a user to create): within the length limit and meeting the identifier profile.
 func checkIdentityArg(field, id string) error {
+	if err := checkIdentityRef(field, id); err != nil {
+		return err
+	}
+	if e := identifier.Check(field, id); e != nil {
+		return e
+	}
+	return nil
+}
+
+// checkIdentityRef checks an identity the request only looks up. It does not apply the
+// identifier profile, so records stored before the profile existed stay readable; no
+// lookup by identity also takes a sid, so none can be confused with one.
+func checkIdentityRef(field, id string) error {
 	if id == "" {
 		return wire.Errorf(wire.CodeBadRequest, "%s is required", field)
 	}
 	if err := maxChars(field, id, wire.MaxIdentityChars); err != nil {
 		return err
 	}
-	if e := auth.CheckIdentity(id); e != nil {
-		return wire.Errorf(wire.CodeBadRequest, "%s is invalid: %s", field, e.Message)
+	if !utf8.ValidString(id) {
+		return wire.Errorf(wire.CodeBadRequest, "%s is not valid UTF-8", field)
 	}
 	return nil
 }
@@ -82,7 +97,8 @@ func checkBody(body *string) error {
 	return nil
 }
 
-// checkNames checks a conversation's friendly and unique names, those that are set.
+// checkNames checks a conversation's friendly and unique names, those that are set. An
+// empty unique name means none (or, in an update, clears it).
 func checkNames(friendlyName, uniqueName *string) error {
 	if friendlyName != nil {
 		if err := maxChars("friendlyName", *friendlyName, wire.MaxFriendlyNameChars); err != nil {
@@ -90,7 +106,22 @@ func checkNames(friendlyName, uniqueName *string) error {
 		}
 	}
 	if uniqueName != nil {
-		return maxChars("uniqueName", *uniqueName, wire.MaxUniqueNameChars)
+		return checkUniqueName(*uniqueName)
+	}
+	return nil
+}
+
+// checkUniqueName checks a unique name to store: within the length limit and, unless
+// empty, meeting the identifier profile.
+func checkUniqueName(name string) error {
+	if err := maxChars("uniqueName", name, wire.MaxUniqueNameChars); err != nil {
+		return err
+	}
+	if name == "" {
+		return nil
+	}
+	if e := identifier.Check("uniqueName", name); e != nil {
+		return e
 	}
 	return nil
 }

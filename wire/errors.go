@@ -94,6 +94,9 @@ const (
 	CodeBadRequest Code = 40001 // the op's arguments are missing, of the wrong type or out of range
 	CodeUnknownOp  Code = 40002 // no such op
 	CodeNoHello    Code = 40003 // a frame other than hello came first
+	// An identity or unique name outside the identifier profile (docs/PROTOCOL.md,
+	// "Identifiers"), or shaped like a sid.
+	CodeBadIdentifier Code = 40004
 
 	// Authentication.
 	CodeTokenInvalid  Code = 40100 // malformed, badly signed, unknown key id or wrong algorithm

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -69,23 +68,6 @@ func MintAt(key Key, identity string, now time.Time, ttl time.Duration, wsURL st
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
 	tok.Header["kid"] = key.ID
 	return tok.SignedString([]byte(key.Secret))
-}
-
-// CheckIdentity reports whether identity is acceptable as a user identity: non-empty, valid
-// UTF-8, at most wire.MaxIdentityChars characters and free of control characters.
-func CheckIdentity(identity string) *wire.Error {
-	switch {
-	case identity == "":
-		return wire.Errorf(wire.CodeTokenIdentity, "identity is empty")
-	case !utf8.ValidString(identity):
-		return wire.Errorf(wire.CodeTokenIdentity, "identity is not valid UTF-8")
-	case utf8.RuneCountInString(identity) > wire.MaxIdentityChars:
-		return wire.Errorf(wire.CodeTokenIdentity, "identity has %d characters, the limit is %d",
-			utf8.RuneCountInString(identity), wire.MaxIdentityChars)
-	case strings.IndexFunc(identity, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
-		return wire.Errorf(wire.CodeTokenIdentity, "identity contains control characters")
-	}
-	return nil
 }
 
 func checkKey(key Key) error {

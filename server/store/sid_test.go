@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/convo-sdk/convo/wire"
 )
 
 func TestSidsAreUniqueAndSortByTime(t *testing.T) {
@@ -50,5 +52,15 @@ func TestSidsHoldTheTimeThenEightyRandomBits(t *testing.T) {
 	}
 	for i := range 80 {
 		assert.True(t, ones[i] && zeros[i], "random bit %d never changes", i)
+	}
+}
+
+// Every sid the server makes has the shape wire.LooksLikeSid recognises, which lookups
+// taking a sid or a name rely on.
+func TestSidsHaveTheShapeLookupsRecognise(t *testing.T) {
+	for _, prefix := range []string{PrefixConversation, PrefixParticipant, PrefixMessage, PrefixMedia, PrefixReceipt, PrefixContent} {
+		sid := NewSid(prefix)
+		assert.True(t, wire.LooksLikeSid(sid), sid)
+		assert.Len(t, sid, wire.SidChars)
 	}
 }
