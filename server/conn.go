@@ -40,7 +40,7 @@ type conn struct {
 	replySlots chan struct{} // bounds the replies waiting for the writer (maxReplies)
 	done       chan struct{} // closed when the writer stops for good (bye, write failure)
 	limiter    *rate.Limiter // requests of this connection; nil: unlimited
-	expiry     *time.Timer   // says bye when the token expires
+	expiry     *time.Timer   // says bye at the token's Deadline (exp + auth.Leeway)
 	pinger     *time.Timer   // next keep-alive ping; nil: none
 
 	mu       sync.Mutex
@@ -117,7 +117,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		c.sayByeNow(wire.Errorf(wire.CodeBadRequest, "the client must request WebSocket subprotocol %q", wire.Subprotocol))
 		return
 	}
-	welcome, expires, ok := c.hello(c.readCtx)
+	welcome, deadline, ok := c.hello(c.readCtx)
 	if !ok {
 		return
 	}
@@ -145,7 +145,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.log.Info("client connected", "identity", c.identity, "resumed", welcome.Resumed, "offset", welcome.Offset)
-	c.expiry = time.AfterFunc(time.Until(expires), func() {
+	c.expiry = time.AfterFunc(time.Until(deadline), func() {
 		c.sayBye(wire.Errorf(wire.CodeTokenExpired, "access token expired; reconnect with a new token"))
 	})
 	defer c.expiry.Stop()
@@ -161,7 +161,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	c.log.Info("client disconnected", "identity", c.identity)
 }
 
-// hello waits for the hello frame, verifies its token and prepares the welcome.
+// hello waits for the hello frame, verifies its token and prepares the welcome. It returns
+// the token's Deadline, when the session ends unless the token is renewed.
 func (c *conn) hello(ctx context.Context) (*wire.WelcomeData, time.Time, bool) {
 	s := c.srv
 	// A Read whose context ends closes the socket before a bye could be sent, so the
@@ -216,7 +217,7 @@ func (c *conn) hello(ctx context.Context) (*wire.WelcomeData, time.Time, bool) {
 		w.Epoch, w.Offset = h.Resume.Epoch, h.Resume.Offset // checked against the head in position
 		w.Resumed = true
 	}
-	return w, claims.ExpiresAt.Time, true
+	return w, claims.Deadline(), true
 }
 
 // position reads the stream head and decides where delivery starts: after the requested
@@ -321,10 +322,10 @@ func (c *conn) resync() {
 	c.mu.Unlock()
 }
 
-// renewed moves the token expiry to a renewed token's.
-func (c *conn) renewed(t time.Time) {
+// renewed moves the session's end to a renewed token's Deadline.
+func (c *conn) renewed(deadline time.Time) {
 	if c.expiry != nil {
-		c.expiry.Reset(time.Until(t))
+		c.expiry.Reset(time.Until(deadline))
 	}
 }
 
