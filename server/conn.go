@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -91,7 +92,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("websocket upgrade refused", "err", err, "remote", r.RemoteAddr)
 		return // Accept has written the HTTP error
 	}
-	ws.SetReadLimit(wire.MaxFrameBytes)
+	// readFrame enforces wire.MaxFrameBytes, so that an oversized frame gets a bye: the
+	// library's own limit would close with 1009 and no bye.
+	ws.SetReadLimit(-1)
 	c := &conn{
 		srv:        s,
 		ws:         ws,
@@ -172,9 +175,15 @@ func (c *conn) hello(ctx context.Context) (*wire.WelcomeData, time.Time, bool) {
 		defer close(timedOut)
 		c.sayByeNow(wire.Errorf(wire.CodeNoHello, "no hello frame within %v", s.cfg.HelloTimeout))
 	})
-	_, b, err := c.ws.Read(ctx)
+	b, err := c.readFrame(ctx)
 	if !timer.Stop() {
 		<-timedOut
+		return nil, time.Time{}, false
+	}
+	var we *wire.Error
+	if errors.As(err, &we) {
+		c.log.Info("hello refused", "err", we.Message)
+		c.sayByeNow(we)
 		return nil, time.Time{}, false
 	}
 	if err != nil {
@@ -237,10 +246,37 @@ func (c *conn) position(ctx context.Context, w *wire.WelcomeData) (uint64, error
 	return start, nil
 }
 
+// readFrame reads one message of at most wire.MaxFrameBytes. A larger one is left unread
+// beyond the limit and reported as a *wire.Error (CodeTooLarge); the connection must then
+// end with a bye, whose close handshake discards the rest.
+func (c *conn) readFrame(ctx context.Context) ([]byte, error) {
+	_, r, err := c.ws.Reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(r, wire.MaxFrameBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > wire.MaxFrameBytes {
+		return nil, wire.Errorf(wire.CodeTooLarge, "a frame from the client is at most %d bytes; this one is larger", wire.MaxFrameBytes)
+	}
+	return b, nil
+}
+
 func (c *conn) readLoop() {
 	broken := false
 	for {
-		_, b, err := c.ws.Read(c.readCtx)
+		b, err := c.readFrame(c.readCtx)
+		var we *wire.Error
+		if errors.As(err, &we) {
+			// The rest of the frame is unread, so nothing more can be read: wait for the
+			// writer to send the bye and close (or to fail).
+			c.log.Info("connection closed: frame too large", "err", we.Message)
+			c.sayBye(we)
+			<-c.done
+			return
+		}
 		if err != nil {
 			return
 		}
