@@ -21,9 +21,12 @@ type Config struct {
 	// Bus links this server to the other nodes sharing Store (bus.NewNATS); nil means
 	// bus.Local, a server alone. The Server owns it: Close closes it.
 	Bus bus.Bus
-	// AllowedOrigins are host patterns (path.Match syntax, e.g. "example.com",
-	// "*.example.com", "localhost:*") whose pages may open the WebSocket. Empty allows
-	// same-origin pages only; clients that send no Origin (native ones) are always allowed.
+	// AllowedOrigins are the other origins whose pages may open the WebSocket and upload
+	// media: host patterns (path.Match syntax, with the port when not the default, e.g.
+	// "example.com", "*.example.com", "localhost:*"), each optionally preceded by the one
+	// scheme it allows ("https://*.example.com"; without one, http and https). Empty allows
+	// same-origin pages only (the request's own origin and PublicOrigins, scheme, host and
+	// port alike); clients that send no Origin (native ones) are always allowed.
 	AllowedOrigins []string
 	// Static, when set, serves every path the API does not claim (demo page, /sdk/...).
 	Static fs.FS
@@ -34,7 +37,14 @@ type Config struct {
 	// DevTokenTTL is the lifetime of dev tokens; 0 means 24 hours.
 	DevTokenTTL time.Duration
 	// PublicURL is the WebSocket URL put into dev tokens. Empty derives it from the request.
+	// Its origin is one of PublicOrigins.
 	PublicURL string
+	// PublicOrigins are the origins (scheme://host[:port]) clients reach this server at,
+	// e.g. "https://chat.example.com" behind a proxy or load balancer. Every HTTP request
+	// must name one of their hosts in its Host header, or an IP address or localhost, else it
+	// gets HTTP 421 (CodeMisdirected): a page cannot then reach the server through a DNS name
+	// it rebound (origins.go). Pages of these origins are same-origin.
+	PublicOrigins []string
 
 	// HelloTimeout bounds the wait for the first frame; 0 means 10 s.
 	HelloTimeout time.Duration

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -40,7 +41,7 @@ type conn struct {
 	replySlots chan struct{} // bounds the replies waiting for the writer (maxReplies)
 	done       chan struct{} // closed when the writer stops for good (bye, write failure)
 	limiter    *rate.Limiter // requests of this connection; nil: unlimited
-	expiry     *time.Timer   // says bye when the token expires
+	expiry     *time.Timer   // says bye at the token's Deadline (exp + auth.Leeway)
 	pinger     *time.Timer   // next keep-alive ping; nil: none
 
 	mu       sync.Mutex
@@ -83,15 +84,17 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// refusal could.
 	refused := !s.originAllowed(r)
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		Subprotocols:       []string{wire.Subprotocol},
-		OriginPatterns:     s.cfg.AllowedOrigins,
-		InsecureSkipVerify: refused, // only to deliver the refusal below
+		Subprotocols: []string{wire.Subprotocol},
+		// originAllowed decided already; the library's own check ignores the scheme.
+		InsecureSkipVerify: true,
 	})
 	if err != nil {
 		s.log.Info("websocket upgrade refused", "err", err, "remote", r.RemoteAddr)
 		return // Accept has written the HTTP error
 	}
-	ws.SetReadLimit(wire.MaxFrameBytes)
+	// readFrame enforces wire.MaxFrameBytes, so that an oversized frame gets a bye: the
+	// library's own limit would close with 1009 and no bye.
+	ws.SetReadLimit(-1)
 	c := &conn{
 		srv:        s,
 		ws:         ws,
@@ -117,7 +120,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		c.sayByeNow(wire.Errorf(wire.CodeBadRequest, "the client must request WebSocket subprotocol %q", wire.Subprotocol))
 		return
 	}
-	welcome, expires, ok := c.hello(c.readCtx)
+	welcome, deadline, ok := c.hello(c.readCtx)
 	if !ok {
 		return
 	}
@@ -145,7 +148,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.log.Info("client connected", "identity", c.identity, "resumed", welcome.Resumed, "offset", welcome.Offset)
-	c.expiry = time.AfterFunc(time.Until(expires), func() {
+	c.expiry = time.AfterFunc(time.Until(deadline), func() {
 		c.sayBye(wire.Errorf(wire.CodeTokenExpired, "access token expired; reconnect with a new token"))
 	})
 	defer c.expiry.Stop()
@@ -161,7 +164,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	c.log.Info("client disconnected", "identity", c.identity)
 }
 
-// hello waits for the hello frame, verifies its token and prepares the welcome.
+// hello waits for the hello frame, verifies its token and prepares the welcome. It returns
+// the token's Deadline, when the session ends unless the token is renewed.
 func (c *conn) hello(ctx context.Context) (*wire.WelcomeData, time.Time, bool) {
 	s := c.srv
 	// A Read whose context ends closes the socket before a bye could be sent, so the
@@ -171,9 +175,15 @@ func (c *conn) hello(ctx context.Context) (*wire.WelcomeData, time.Time, bool) {
 		defer close(timedOut)
 		c.sayByeNow(wire.Errorf(wire.CodeNoHello, "no hello frame within %v", s.cfg.HelloTimeout))
 	})
-	_, b, err := c.ws.Read(ctx)
+	b, err := c.readFrame(ctx)
 	if !timer.Stop() {
 		<-timedOut
+		return nil, time.Time{}, false
+	}
+	var we *wire.Error
+	if errors.As(err, &we) {
+		c.log.Info("hello refused", "err", we.Message)
+		c.sayByeNow(we)
 		return nil, time.Time{}, false
 	}
 	if err != nil {
@@ -216,7 +226,7 @@ func (c *conn) hello(ctx context.Context) (*wire.WelcomeData, time.Time, bool) {
 		w.Epoch, w.Offset = h.Resume.Epoch, h.Resume.Offset // checked against the head in position
 		w.Resumed = true
 	}
-	return w, claims.ExpiresAt.Time, true
+	return w, claims.Deadline(), true
 }
 
 // position reads the stream head and decides where delivery starts: after the requested
@@ -236,10 +246,37 @@ func (c *conn) position(ctx context.Context, w *wire.WelcomeData) (uint64, error
 	return start, nil
 }
 
+// readFrame reads one message of at most wire.MaxFrameBytes. A larger one is left unread
+// beyond the limit and reported as a *wire.Error (CodeTooLarge); the connection must then
+// end with a bye, whose close handshake discards the rest.
+func (c *conn) readFrame(ctx context.Context) ([]byte, error) {
+	_, r, err := c.ws.Reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(r, wire.MaxFrameBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > wire.MaxFrameBytes {
+		return nil, wire.Errorf(wire.CodeTooLarge, "a frame from the client is at most %d bytes; this one is larger", wire.MaxFrameBytes)
+	}
+	return b, nil
+}
+
 func (c *conn) readLoop() {
 	broken := false
 	for {
-		_, b, err := c.ws.Read(c.readCtx)
+		b, err := c.readFrame(c.readCtx)
+		var we *wire.Error
+		if errors.As(err, &we) {
+			// The rest of the frame is unread, so nothing more can be read: wait for the
+			// writer to send the bye and close (or to fail).
+			c.log.Info("connection closed: frame too large", "err", we.Message)
+			c.sayBye(we)
+			<-c.done
+			return
+		}
 		if err != nil {
 			return
 		}
@@ -321,10 +358,10 @@ func (c *conn) resync() {
 	c.mu.Unlock()
 }
 
-// renewed moves the token expiry to a renewed token's.
-func (c *conn) renewed(t time.Time) {
+// renewed moves the session's end to a renewed token's Deadline.
+func (c *conn) renewed(deadline time.Time) {
 	if c.expiry != nil {
-		c.expiry.Reset(time.Until(t))
+		c.expiry.Reset(time.Until(deadline))
 	}
 }
 

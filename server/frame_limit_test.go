@@ -1,12 +1,14 @@
 package server_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"nhooyr.io/websocket"
 
 	"github.com/convo-sdk/convo/core"
 	"github.com/convo-sdk/convo/server/servertest"
@@ -84,4 +86,71 @@ func TestOversizedReplyIsRefused(t *testing.T) {
 	var page wire.MessagePage
 	require.NoError(t, alice.Call(ctx, wire.OpMessageList, wire.ListMessagesArgs{ConversationSid: conv.Sid, PageSize: 10}, &page))
 	assert.Len(t, page.Items, 10)
+}
+
+// sendRaw writes b as one text message in the background: the server stops reading an
+// oversized one, so the write finishes only as the server discards the rest while it closes.
+func sendRaw(ctx context.Context, ws *websocket.Conn, b []byte) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- ws.Write(ctx, websocket.MessageText, b) }()
+	return done
+}
+
+// paddedFrame is a frame of exactly n bytes: typ's frame with a string field padded out.
+func paddedFrame(t *testing.T, typ string, n int) []byte {
+	head := `{"type":"` + typ + `","id":1,"op":"conversation.list","data":{"token":"`
+	tail := `"}}`
+	b := []byte(head + strings.Repeat("a", n-len(head)-len(tail)) + tail)
+	require.Len(t, b, n)
+	return b
+}
+
+// A frame over wire.MaxFrameBytes, before or after the hello, gets a bye 41300 that says
+// so, then the close (4413): the client learns why, as with every other refusal.
+func TestOversizedClientFrameGetsBye(t *testing.T) {
+	ctx := ctxT(t)
+	env := servertest.Start(t)
+	checkBye := func(t *testing.T, ws *websocket.Conn, sent <-chan error) {
+		t.Helper()
+		_, b, err := ws.Read(ctx)
+		require.NoError(t, err, "a bye, not a bare close")
+		f, err := wire.Decode(b)
+		require.NoError(t, err)
+		require.Equal(t, wire.TypeBye, f.Type)
+		require.NotNil(t, f.Error)
+		assert.Equal(t, wire.CodeTooLarge, f.Error.Code)
+		assert.Contains(t, f.Error.Message, "at most 262144 bytes")
+		_, _, err = ws.Read(ctx)
+		assert.Equal(t, websocket.StatusCode(4413), websocket.CloseStatus(err), "%v", err)
+		select {
+		case <-sent: // written, or cut by the close: either way over
+		case <-ctx.Done():
+			t.Fatal("the oversized write never ended")
+		}
+	}
+
+	t.Run("10 MiB hello", func(t *testing.T) {
+		ws, err := servertest.DialRaw(ctx, env.URL)
+		require.NoError(t, err)
+		defer ws.CloseNow()
+		checkBye(t, ws, sendRaw(ctx, ws, paddedFrame(t, wire.TypeHello, 10<<20)))
+	})
+	t.Run("hello one byte over", func(t *testing.T) {
+		ws, err := servertest.DialRaw(ctx, env.URL)
+		require.NoError(t, err)
+		defer ws.CloseNow()
+		checkBye(t, ws, sendRaw(ctx, ws, paddedFrame(t, wire.TypeHello, wire.MaxFrameBytes+1)))
+	})
+	t.Run("request after login", func(t *testing.T) {
+		c := env.Connect(ctx, "alice")
+		defer c.Close()
+		// A frame of exactly the limit is read and answered; the connection stays.
+		require.NoError(t, <-sendRaw(ctx, c.WS, paddedFrame(t, wire.TypeRequest, wire.MaxFrameBytes)))
+		f, err := c.ReadFrame(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wire.TypeReply, f.Type)
+		assert.Equal(t, uint64(1), f.ID)
+		require.NoError(t, c.Call(ctx, wire.OpConversationList, wire.ListArgs{}, nil))
+		checkBye(t, c.WS, sendRaw(ctx, c.WS, paddedFrame(t, wire.TypeRequest, 1<<20)))
+	})
 }

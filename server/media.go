@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -33,40 +32,6 @@ const maxFilenameChars = 256
 
 func writeHTTPError(w http.ResponseWriter, status int, e *wire.Error) {
 	writeJSON(w, status, map[string]any{"error": e})
-}
-
-// originAllowed applies the WebSocket endpoint's origin rule: no Origin (native clients),
-// the same host, or a host matching Config.AllowedOrigins.
-func (s *Server) originAllowed(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	if err != nil {
-		return false
-	}
-	if strings.EqualFold(u.Host, r.Host) {
-		return true
-	}
-	for _, p := range s.cfg.AllowedOrigins {
-		if ok, _ := path.Match(strings.ToLower(p), strings.ToLower(u.Host)); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// originRefusal is the error a page from a disallowed origin gets, on the WebSocket (in a bye)
-// and from the media endpoints: it names the setting that would allow it.
-func originRefusal(origin string) *wire.Error {
-	host := origin
-	if u, err := url.Parse(origin); err == nil && u.Host != "" {
-		host = u.Host
-	}
-	return wire.Errorf(wire.CodeForbidden,
-		"this convo server does not accept pages from origin %q: list it in the server's allowed origins (convod --allowed-origins=%s or CONVO_ALLOWED_ORIGINS=%s)",
-		origin, host, host)
 }
 
 // cors checks the origin and, for a cross-origin request from an allowed one, sets the

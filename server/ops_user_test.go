@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/servertest"
 	"github.com/convo-sdk/convo/wire"
 )
@@ -194,8 +195,8 @@ func TestTokenRenewal(t *testing.T) {
 	assert.GreaterOrEqual(t, res.TokenExpires, minted.Add(time.Hour-time.Second).UnixMilli())
 	assert.LessOrEqual(t, res.TokenExpires, time.Now().Add(time.Hour).UnixMilli())
 	require.True(t, time.Now().Before(oldExpiry), "renewed before the old expiry")
-	// The old expiry passes and the connection lives on.
-	time.Sleep(time.Until(oldExpiry) + time.Second)
+	// The old token's deadline (exp + leeway) passes and the connection lives on.
+	time.Sleep(time.Until(oldExpiry.Add(auth.Leeway)) + time.Second)
 	require.NoError(t, c.Call(ctx, wire.OpConversationList, wire.ListArgs{}, nil))
 
 	// Without renewal the connection ends at expiry (TestLiveTokenExpiry covers the bye).

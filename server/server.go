@@ -7,7 +7,7 @@
 // ops.go (the op table and how an op runs), ops_<entity>.go (the ops of each entity),
 // admin.go and admin_<entity>.go (the admin REST API), errors.go (the errors ops and admin
 // routes answer with), conn.go and hub.go (connections and fan-out), limits.go (rate
-// limits), media.go (media over HTTP).
+// limits), media.go (media over HTTP), origins.go (the Host and Origin checks).
 package server
 
 import (
@@ -31,6 +31,12 @@ type Server struct {
 	hub *hub
 	ops map[string]handler
 	mux *http.ServeMux
+	// handler is mux behind the Host check (checkHost).
+	handler http.Handler
+	// publicOrigins are Config.PublicOrigins and PublicURL's origin, normalized;
+	// publicHosts their host names (origins.go).
+	publicOrigins []string
+	publicHosts   map[string]bool
 
 	metrics  *metrics            // Prometheus metrics (metrics.go)
 	webhooks *webhook.Dispatcher // outbound webhooks
@@ -60,8 +66,11 @@ func New(cfg Config) *Server {
 		stop: make(chan struct{})}
 	s.metrics = newMetrics(cfg.Store)
 	s.ops = s.instrumentOps(encodeResults(s.opTable()))
+	s.publicOrigins = publicOrigins(cfg)
+	s.publicHosts = publicHosts(s.publicOrigins)
 	s.mux = http.NewServeMux()
 	s.routes()
+	s.handler = s.checkHost(s.mux)
 	// Before New returns, that is before the server takes its first request (webhook.New).
 	s.webhooks = webhook.New(cfg.Store, s.log.With("component", "webhooks"), webhookMetrics{s.metrics}, webhook.Config{
 		URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Timeout: cfg.WebhookTimeout, Poll: cfg.WebhookPoll,
@@ -73,8 +82,8 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// Handler returns the HTTP handler serving every route.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler returns the HTTP handler serving every route, behind the Host check.
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Close shuts the server down gracefully: requests in flight finish and their events are
 // pushed, no new request starts, every client gets a bye (CodeUnavailable) and is closed,

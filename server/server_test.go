@@ -408,6 +408,9 @@ func TestNoHello(t *testing.T) {
 	})
 }
 
+// A session ends with bye 40101 at its token's Deadline (exp + auth.Leeway), the moment the
+// hello would start refusing the token: a token within the leeway gets a working session
+// until then, not a welcome followed at once by a bye, and one past it is refused at hello.
 func TestLiveTokenExpiry(t *testing.T) {
 	ctx := ctxT(t)
 	env := servertest.Start(t)
@@ -415,6 +418,26 @@ func TestLiveTokenExpiry(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	_, err = c.ReadFrame(ctx)
+	assert.Equal(t, wire.CodeTokenExpired, code(t, err))
+
+	// exp lies 2 s in the past (JWT times are whole seconds: 2 to 3 s).
+	now := time.Now()
+	late, err := auth.MintAt(env.Key, "alice", now.Add(-time.Hour), time.Hour-2*time.Second, env.URL)
+	require.NoError(t, err)
+	c, err = servertest.Dial(ctx, env.URL, late, nil)
+	require.NoError(t, err, "a token within the leeway is accepted")
+	defer c.Close()
+	exp := time.UnixMilli(c.Welcome.TokenExpires)
+	assert.True(t, exp.Before(now), "the welcome gives the token's own exp, %v", exp)
+	require.NoError(t, c.Call(ctx, wire.OpConversationList, wire.ListArgs{}, nil), "the session works")
+	_, err = c.ReadFrame(ctx)
+	assert.Equal(t, wire.CodeTokenExpired, code(t, err))
+	assert.False(t, time.Now().Before(exp.Add(auth.Leeway)), "the bye comes at exp + leeway, not before")
+
+	// exp lies further back than the leeway: refused at hello.
+	past, err := auth.MintAt(env.Key, "alice", time.Now().Add(-time.Hour), time.Hour-auth.Leeway-time.Second, env.URL)
+	require.NoError(t, err)
+	_, err = servertest.Dial(ctx, env.URL, past, nil)
 	assert.Equal(t, wire.CodeTokenExpired, code(t, err))
 }
 

@@ -112,6 +112,7 @@ const (
 	// Limits.
 	CodeTooLarge        Code = 41300 // a field or the frame exceeds its limit
 	CodeTooManyMembers  Code = 41301 // participant limit reached
+	CodeMisdirected     Code = 42100 // HTTP: the request's Host is not one this server answers for
 	CodeRateLimited     Code = 42900 // too many requests; retry later
 	CodeTooManySessions Code = 42901 // too many connections for this identity
 

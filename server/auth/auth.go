@@ -32,10 +32,6 @@ type Claims struct {
 	jwt.RegisteredClaims
 }
 
-// Leeway tolerates small clock differences between the app backend that mints tokens and the
-// server that checks them.
-const Leeway = 5 * time.Second
-
 // minSecretBytes rejects secrets too short to make HS256 meaningful.
 const minSecretBytes = 16
 
@@ -140,9 +136,23 @@ func ParseKeyring(s string) (*Keyring, error) {
 // Primary returns the key new tokens are signed with.
 func (kr *Keyring) Primary() Key { return kr.keys[0] }
 
-// Verify checks a token's algorithm, key, signature, times and identity. Every failure is a
-// *wire.Error whose message tells a developer what is wrong without repeating the token.
+// Verify checks a token's header, algorithm, key, signature, times and identity. Every
+// failure is a *wire.Error whose message tells a developer what is wrong without repeating
+// the token.
 func (kr *Keyring) Verify(token string) (*Claims, error) {
+	return kr.verifyAt(token, time.Now())
+}
+
+// tokenClaims is what verifyAt decodes: the identity stays untyped so that a claim of
+// another type than string is reported as an identity problem (CodeTokenIdentity), not as
+// a malformed token.
+type tokenClaims struct {
+	Identity any    `json:"identity"`
+	URL      string `json:"url,omitempty"`
+	jwt.RegisteredClaims
+}
+
+func (kr *Keyring) verifyAt(token string, now time.Time) (*Claims, error) {
 	if token == "" {
 		return nil, wire.Errorf(wire.CodeTokenInvalid, "token is empty")
 	}
@@ -153,25 +163,49 @@ func (kr *Keyring) Verify(token string) (*Claims, error) {
 	if alg != jwt.SigningMethodHS256.Alg() {
 		return nil, wire.Errorf(wire.CodeTokenInvalid, "token algorithm %q is not accepted; convo tokens are signed with HS256", wire.Clip(alg))
 	}
-	var claims Claims
-	parser := jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(Leeway),
-	)
-	_, err := parser.ParseWithClaims(token, &claims, kr.keyFor)
-	if err != nil {
+	var raw tokenClaims
+	// Times are checked by checkTimes, the one place Leeway is applied.
+	parser := jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), jwt.WithoutClaimsValidation())
+	if _, err := parser.ParseWithClaims(token, &raw, kr.keyFor); err != nil {
 		return nil, verifyError(err, kid)
+	}
+	claims := &Claims{URL: raw.URL, RegisteredClaims: raw.RegisteredClaims}
+	if e := checkTimes(claims, now); e != nil {
+		return nil, e
+	}
+	switch id := raw.Identity.(type) {
+	case nil:
+		return nil, wire.Errorf(wire.CodeTokenIdentity, "token has no identity claim")
+	case string:
+		claims.Identity = id
+	default:
+		return nil, wire.Errorf(wire.CodeTokenIdentity, "token identity claim must be a string, got %s", jsonKind(id))
 	}
 	if e := CheckIdentity(claims.Identity); e != nil {
 		return nil, wire.Errorf(wire.CodeTokenIdentity, "token identity claim is invalid: %s", e.Message)
 	}
-	return &claims, nil
+	return claims, nil
+}
+
+// jsonKind names the JSON type of a decoded value.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return "another type"
 }
 
 // peekHeader reads alg and kid before verification, so a wrong algorithm gets its own
-// message instead of the parser's generic signature error.
+// message instead of the parser's generic signature error. It also refuses any critical
+// extension (crit): convo understands none, and RFC 7515 §4.1.11 says a token that names
+// one the recipient does not understand must be rejected.
 func peekHeader(token string) (alg, kid string, _ *wire.Error) {
 	head, _, ok := strings.Cut(token, ".")
 	if !ok || strings.Count(token, ".") != 2 {
@@ -181,14 +215,18 @@ func peekHeader(token string) (alg, kid string, _ *wire.Error) {
 	if err != nil {
 		return "", "", wire.Errorf(wire.CodeTokenInvalid, "token is malformed: header is not base64url")
 	}
-	var h struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
-	}
-	if err := json.Unmarshal(raw, &h); err != nil {
+	// A map, not a struct: header parameter names are case-sensitive, and struct decoding
+	// is not.
+	var h map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &h); err != nil || h == nil {
 		return "", "", wire.Errorf(wire.CodeTokenInvalid, "token is malformed: header is not a JSON object")
 	}
-	return h.Alg, h.Kid, nil
+	if crit, ok := h["crit"]; ok {
+		return "", "", wire.Errorf(wire.CodeTokenInvalid, "token header lists critical extensions (crit %s) that convo does not understand; remove the crit header", wire.Clip(string(crit)))
+	}
+	_ = json.Unmarshal(h["alg"], &alg) // a non-string alg stays "" and is refused as such
+	_ = json.Unmarshal(h["kid"], &kid)
+	return alg, kid, nil
 }
 
 // keyError carries a key lookup failure through the jwt parser so Verify can report it as is.
@@ -208,25 +246,21 @@ func (kr *Keyring) keyFor(t *jwt.Token) (any, error) {
 	return []byte(k.Secret), nil
 }
 
+// verifyError explains a failure of the jwt parser, which checks structure, algorithm, key
+// and signature (times are checkTimes').
 func verifyError(err error, kid string) *wire.Error {
 	var ke *keyError
+	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &ke):
 		return wire.Errorf(wire.CodeTokenInvalid, "%s", ke.msg)
+	case errors.As(err, &te) && te.Field != "":
+		return wire.Errorf(wire.CodeTokenInvalid, "token claim %q has the wrong type (%s)", wire.Clip(te.Field), te.Value)
 	case errors.Is(err, jwt.ErrTokenMalformed):
-		return wire.Errorf(wire.CodeTokenInvalid, "token is malformed: not a JWT (header.claims.signature, base64url JSON)")
+		// The header decoded in peekHeader, so the claims or the signature did not.
+		return wire.Errorf(wire.CodeTokenInvalid, "token is malformed: its claims or signature do not decode (a JWT is base64url header.claims.signature; exp, nbf and iat are numbers of seconds)")
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
 		return wire.Errorf(wire.CodeTokenInvalid, "token signature is invalid (signed with another secret than key %q?)", wire.Clip(kid))
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return wire.Errorf(wire.CodeTokenExpired, "token has expired")
-	case errors.Is(err, jwt.ErrTokenNotValidYet):
-		return wire.Errorf(wire.CodeTokenNotYet, "token is not valid yet (nbf lies in the future)")
-	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return wire.Errorf(wire.CodeTokenNotYet, "token is issued in the future (iat); check the clock of the machine that minted it")
-	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return wire.Errorf(wire.CodeTokenInvalid, "token has no exp claim; convo tokens must expire")
-	case errors.Is(err, jwt.ErrInvalidType):
-		return wire.Errorf(wire.CodeTokenInvalid, "token has a claim of the wrong type")
 	default:
 		return wire.Errorf(wire.CodeTokenInvalid, "token is invalid")
 	}

@@ -33,6 +33,18 @@ func sign(t *testing.T, m jwt.SigningMethod, key Key, claims jwt.MapClaims) stri
 	return s
 }
 
+// signHeader signs valid claims with k1 under a header with extra parameters.
+func signHeader(t *testing.T, extra map[string]any) string {
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, validClaims())
+	tok.Header["kid"] = k1.ID
+	for k, v := range extra {
+		tok.Header[k] = v
+	}
+	s, err := tok.SignedString([]byte(k1.Secret))
+	require.NoError(t, err)
+	return s
+}
+
 func validClaims() jwt.MapClaims {
 	now := time.Now()
 	return jwt.MapClaims{"identity": "alice", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "x"}
@@ -111,7 +123,15 @@ func TestVerifyDefects(t *testing.T) {
 		{"missing identity", sign(t, jwt.SigningMethodHS256, k1, with(func(c jwt.MapClaims) { delete(c, "identity") })), wire.CodeTokenIdentity, "identity"},
 		{"empty identity", sign(t, jwt.SigningMethodHS256, k1, with(func(c jwt.MapClaims) { c["identity"] = "" })), wire.CodeTokenIdentity, "empty"},
 		{"long identity", sign(t, jwt.SigningMethodHS256, k1, with(func(c jwt.MapClaims) { c["identity"] = strings.Repeat("é", 257) })), wire.CodeTokenIdentity, "257 characters"},
-		{"identity not string", sign(t, jwt.SigningMethodHS256, k1, with(func(c jwt.MapClaims) { c["identity"] = 42 })), wire.CodeTokenInvalid, "malformed"},
+		{"identity a number", sign(t, jwt.SigningMethodHS256, k1, with(func(c jwt.MapClaims) { c["identity"] = 42 })), wire.CodeTokenIdentity, "must be a string, got a number"},
+		{"identity an array", sign(t, jwt.SigningMethodHS256, k1, with(func(c jwt.MapClaims) { c["identity"] = []string{"alice"} })), wire.CodeTokenIdentity, "must be a string, got an array"},
+		{"identity an object", sign(t, jwt.SigningMethodHS256, k1, with(func(c jwt.MapClaims) { c["identity"] = map[string]any{} })), wire.CodeTokenIdentity, "must be a string, got an object"},
+		{"identity null", sign(t, jwt.SigningMethodHS256, k1, with(func(c jwt.MapClaims) { c["identity"] = nil })), wire.CodeTokenIdentity, "no identity"},
+		{"exp a string", sign(t, jwt.SigningMethodHS256, k1, with(func(c jwt.MapClaims) { c["exp"] = "tomorrow" })), wire.CodeTokenInvalid, "exp"},
+		{"url a number", sign(t, jwt.SigningMethodHS256, k1, with(func(c jwt.MapClaims) { c["url"] = 7 })), wire.CodeTokenInvalid, `claim "url" has the wrong type`},
+		{"crit extension", signHeader(t, map[string]any{"crit": []string{"exp"}}), wire.CodeTokenInvalid, `crit ["exp"]`},
+		{"crit unknown extension", signHeader(t, map[string]any{"crit": []string{"x-convo"}, "x-convo": true}), wire.CodeTokenInvalid, "critical extensions"},
+		{"crit empty", signHeader(t, map[string]any{"crit": []string{}}), wire.CodeTokenInvalid, "critical extensions"},
 		{"no exp", sign(t, jwt.SigningMethodHS256, k1, with(func(c jwt.MapClaims) { delete(c, "exp") })), wire.CodeTokenInvalid, "exp"},
 		{"garbage", "not a token", wire.CodeTokenInvalid, "malformed"},
 		{"garbage dots", "a.b.c", wire.CodeTokenInvalid, "malformed"},
@@ -132,6 +152,38 @@ func TestVerifyDefects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Header parameter names are case-sensitive (RFC 7515 §4): "Crit" is an unknown, ignored
+// parameter, not a critical extension list.
+func TestVerifyCritIsCaseSensitive(t *testing.T) {
+	_, err := ring(t).Verify(signHeader(t, map[string]any{"Crit": []string{"x"}}))
+	require.NoError(t, err)
+}
+
+// Leeway is applied the same way to every time claim, and Deadline is where acceptance
+// ends: a token is good until exp + Leeway, nbf and iat may lie up to Leeway ahead.
+func TestVerifyLeeway(t *testing.T) {
+	kr := ring(t)
+	exp := time.Unix(2_000_000_000, 0)
+	tok := sign(t, jwt.SigningMethodHS256, k1, jwt.MapClaims{"identity": "alice", "iat": exp.Add(-time.Hour).Unix(), "exp": exp.Unix()})
+	c, err := kr.verifyAt(tok, exp.Add(Leeway-time.Millisecond))
+	require.NoError(t, err, "within the leeway after exp")
+	assert.Equal(t, exp.Add(Leeway), c.Deadline())
+	_, err = kr.verifyAt(tok, exp.Add(Leeway))
+	assert.Equal(t, wire.CodeTokenExpired, wire.CodeOf(err), "at the deadline")
+
+	nbf := sign(t, jwt.SigningMethodHS256, k1, jwt.MapClaims{"identity": "alice", "nbf": exp.Unix(), "exp": exp.Add(time.Hour).Unix()})
+	_, err = kr.verifyAt(nbf, exp.Add(-Leeway))
+	require.NoError(t, err, "nbf at most Leeway ahead")
+	_, err = kr.verifyAt(nbf, exp.Add(-Leeway-time.Millisecond))
+	assert.Equal(t, wire.CodeTokenNotYet, wire.CodeOf(err))
+
+	iat := sign(t, jwt.SigningMethodHS256, k1, jwt.MapClaims{"identity": "alice", "iat": exp.Unix(), "exp": exp.Add(time.Hour).Unix()})
+	_, err = kr.verifyAt(iat, exp.Add(-Leeway))
+	require.NoError(t, err, "iat at most Leeway ahead")
+	_, err = kr.verifyAt(iat, exp.Add(-Leeway-time.Millisecond))
+	assert.Equal(t, wire.CodeTokenNotYet, wire.CodeOf(err))
 }
 
 func TestMintRejectsBadInput(t *testing.T) {

@@ -45,6 +45,8 @@ func main() {
 type options struct {
 	addr, data, web, publicURL string
 	dev                        bool
+	// publicOrigins are the origins clients reach this server at (server.Config.PublicOrigins).
+	publicOrigins []string
 
 	webhookURL, webhookSecret string
 	webhookMaxAge             time.Duration
@@ -141,11 +143,26 @@ func parseFlags(args []string) (options, error) {
 	}
 	fs.Float64Var(&o.conversationRate, "conversation-write-rate", convRate, "writes a second one conversation takes from all its users together; negative: no limit (env CONVO_CONVERSATION_WRITE_RATE)")
 	fs.StringVar(&o.debugAddr, "debug-addr", env("CONVO_DEBUG_ADDR", ""), "loopback address that serves Go's profiler at /debug/pprof/, e.g. 127.0.0.1:6060 (env CONVO_DEBUG_ADDR; empty: off)")
+	public := fs.String("public-origins", env("CONVO_PUBLIC_ORIGINS", ""), "comma-separated origins clients reach this server at, e.g. https://chat.example.com behind a proxy; requests for other host names than these, IP addresses and localhost get 421 (env CONVO_PUBLIC_ORIGINS; --public-url's origin is one)")
 	origins := fs.String("allowed-origins", env("CONVO_ALLOWED_ORIGINS", ""), "comma-separated host patterns of pages that may open the WebSocket, e.g. app.example.com,*.example.com (env CONVO_ALLOWED_ORIGINS; empty: same origin only)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	o.maxMediaBytes = int64(maxMedia)
+	for _, p := range strings.Split(*public, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			if _, err := server.NormalizeOrigin(p); err != nil {
+				return o, fmt.Errorf("--public-origins: %w", err)
+			}
+			o.publicOrigins = append(o.publicOrigins, p)
+		}
+	}
+	if o.publicURL != "" {
+		u, err := url.Parse(o.publicURL)
+		if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" || u.User != nil {
+			return o, fmt.Errorf("--public-url must be a ws:// or wss:// URL, got %q", o.publicURL)
+		}
+	}
 	for _, p := range strings.Split(*origins, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			o.allowedOrigins = append(o.allowedOrigins, p)
@@ -220,7 +237,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("opening the store: %w", err)
 	}
 	defer st.Close()
-	cfg := server.Config{Store: st, Keys: keys, Logger: log, DevTokens: o.dev, PublicURL: o.publicURL,
+	cfg := server.Config{Store: st, Keys: keys, Logger: log, DevTokens: o.dev, PublicURL: o.publicURL, PublicOrigins: o.publicOrigins,
 		WebhookURL: o.webhookURL, WebhookSecret: o.webhookSecret, WebhookMaxAge: o.webhookMaxAge,
 		DisableMetrics: !o.metrics, MetricsAuthOnly: o.metricsAuthOnly,
 		AllowedOrigins: o.allowedOrigins, MaxConnsPerIdentity: o.maxConnsPerIdentity, MaxMediaBytes: o.maxMediaBytes,

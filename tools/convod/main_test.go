@@ -188,3 +188,31 @@ func TestDebugAddrServesTheProfilerOnLoopbackOnly(t *testing.T) {
 	res.Body.Close()
 	assert.NotEqual(t, 200, res.StatusCode, "the public listener does not serve the profiler")
 }
+
+// --public-origins (and --public-url's origin) name the hosts convod answers for besides IP
+// addresses and localhost; a bad origin stops it from starting.
+func TestPublicOriginsFlag(t *testing.T) {
+	t.Setenv("CONVO_API_KEYS", "k1:0123456789abcdef0123")
+	for _, bad := range []string{"chat.example.com", "https://chat.example.com/app", "ftp://x.example"} {
+		_, err := parseFlags([]string{"--public-origins", bad})
+		assert.ErrorContains(t, err, "--public-origins", bad)
+	}
+	_, err := parseFlags([]string{"--public-url", "https://chat.example.com/v1/ws"})
+	assert.ErrorContains(t, err, "ws:// or wss://")
+
+	t.Setenv("CONVO_PUBLIC_ORIGINS", "https://chat.example.com, https://chat.example.org")
+	base, _ := start(t, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--public-url", "wss://lb.example.net/v1/ws")
+	get := func(host string) int {
+		req, err := http.NewRequest("GET", base+"/healthz", nil)
+		require.NoError(t, err)
+		req.Host = host
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, host := range []string{"chat.example.com", "chat.example.org", "lb.example.net", strings.TrimPrefix(base, "http://"), "localhost:1"} {
+		assert.Equal(t, http.StatusOK, get(host), host)
+	}
+	assert.Equal(t, http.StatusMisdirectedRequest, get("rebind.attacker.example"))
+}
