@@ -97,6 +97,7 @@ type Client struct {
 	tokenTimers   []*time.Timer
 
 	initDone chan struct{} // closed when initialisation succeeded or failed
+	restored chan struct{} // closed when the messages of the local store are in place
 	initErr  error
 
 	resyncPending atomic.Bool       // a resync is queued or the last one did not finish (see resync)
@@ -130,6 +131,7 @@ func New(token string, opts *Options) *Client {
 		users:         make(map[string]*User),
 		mediaURLs:     make(map[string]cachedURL),
 		initDone:      make(chan struct{}),
+		restored:      make(chan struct{}),
 		wake:          make(chan struct{}, 1),
 		events:        newEventQueue(),
 	}

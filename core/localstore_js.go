@@ -55,7 +55,14 @@ return {
 		const range = IDBKeyRange.bound(bucket + "\x00", bucket + "\x01", false, true);
 		const s = tx.objectStore("kv");
 		const [keys, values] = await Promise.all([req(s.getAllKeys(range)), req(s.getAll(range))]);
-		return { keys: keys.map((k) => k.slice(bucket.length + 1)), values };
+		// One buffer and two strings cross into Go, not a value per record: a store of
+		// thousands of messages is read in a few calls.
+		let total = 0;
+		for (const v of values) total += v.length;
+		const blob = new Uint8Array(total);
+		let at = 0;
+		for (const v of values) { blob.set(v, at); at += v.length; }
+		return { keys: keys.map((k) => k.slice(bucket.length + 1)).join("\0"), lengths: values.map((v) => v.length).join(","), blob };
 	},
 	async apply(db, keys, values) {
 		const tx = db.transaction("kv", "readwrite", { durability: "strict" });
@@ -161,16 +168,38 @@ func (s *indexedDBStore) Scan(bucket string, fn func(key string, value []byte) e
 	if err != nil {
 		return errors.New("convo: reading the local store: " + err.Error())
 	}
-	keys, values := res.Get("keys"), res.Get("values")
-	for i, n := 0, keys.Length(); i < n; i++ {
-		v := values.Index(i)
-		b := make([]byte, v.Get("length").Int())
-		js.CopyBytesToGo(b, v)
-		if err := fn(keys.Index(i).String(), b); err != nil {
+	jsBlob := res.Get("blob")
+	blob := make([]byte, jsBlob.Get("length").Int())
+	js.CopyBytesToGo(blob, jsBlob)
+	keys, lengths := res.Get("keys").String(), res.Get("lengths").String()
+	if lengths == "" {
+		return nil
+	}
+	at := 0
+	for lengths != "" {
+		var l, key string
+		l, lengths, _ = cut(lengths, ',')
+		key, keys, _ = cut(keys, 0)
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 0 || at+n > len(blob) {
+			return errors.New("convo: reading the local store: a malformed scan")
+		}
+		if err := fn(key, blob[at:at+n:at+n]); err != nil {
 			return err
 		}
+		at += n
 	}
 	return nil
+}
+
+// cut splits s around the first sep (strings.Cut for one byte).
+func cut(s string, sep byte) (before, after string, found bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == sep {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
 }
 
 func (s *indexedDBStore) Apply(batch []StoreChange) error {

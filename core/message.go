@@ -289,6 +289,11 @@ func (cv *Conversation) GetMessages(ctx context.Context, pageSize int, anchor *i
 	if direction != Backwards && direction != Forward {
 		return nil, wire.Errorf(CodeClientArgument, "direction must be %q or %q, got %q", Backwards, Forward, direction)
 	}
+	select { // a start from the local store puts its messages in place just after initialized
+	case <-cv.client.restored:
+	case <-ctx.Done():
+		return nil, cv.client.callError(wire.OpMessageList, ctx.Err())
+	}
 	if cv.isLeft() || cv.client.offline() {
 		return cv.heldMessages(pageSize, anchor, direction), nil
 	}

@@ -269,7 +269,6 @@ type storedConversation struct {
 	data         wire.Conversation
 	streamLast   *int64
 	participants []wire.Participant
-	messages     []wire.Message // ascending index
 }
 
 // loadState reads the state an earlier client stored, and notes it as written so the first
@@ -337,18 +336,6 @@ func (c *Client) loadState() *storedState {
 		})
 	}
 	if err == nil {
-		err = st.Scan(msgBucket, func(key string, v []byte) error {
-			var d wire.Message
-			if err := wire.Unmarshal(v, &d); err != nil {
-				return bad("message "+key, err)
-			}
-			if sc := byConv[d.ConversationSid]; sc != nil {
-				sc.messages = append(sc.messages, d)
-			}
-			return nil
-		})
-	}
-	if err == nil {
 		err = st.Scan(userBucket, func(key string, v []byte) error {
 			var d wire.User
 			if err := wire.Unmarshal(v, &d); err != nil {
@@ -369,6 +356,61 @@ func (c *Client) loadState() *storedState {
 		s.convs[i] = *byConv[s.convs[i].data.Sid]
 	}
 	return &s
+}
+
+// loadMessages reads the stored messages of the conversations in s, which restoreMessages
+// puts in place after initialized: the server's start does not load messages either, so the
+// app's list is ready as soon. An unreadable message is skipped with a warning.
+func (c *Client) loadMessages(s *storedState) map[string][]wire.Message {
+	known := make(map[string]bool, len(s.convs))
+	for _, sc := range s.convs {
+		known[sc.data.Sid] = true
+	}
+	out := make(map[string][]wire.Message, len(s.convs))
+	err := c.opts.Store.Scan(msgBucket, func(key string, v []byte) error {
+		var d wire.Message
+		if err := wire.Unmarshal(v, &d); err != nil {
+			c.opts.Logf("convo: the local store's message %s cannot be read (%v); it is skipped", key, err)
+			return nil
+		}
+		if known[d.ConversationSid] {
+			out[d.ConversationSid] = append(out[d.ConversationSid], d)
+		}
+		return nil
+	})
+	if err != nil {
+		c.opts.Logf("convo: the local store's messages cannot be read (%v); the conversations start without them", err)
+	}
+	return out
+}
+
+// restoreMessages puts the stored messages in place, as history (announced by the earlier
+// client). It runs on the event goroutine, before the first connection's events.
+func (c *Client) restoreMessages(msgs map[string][]wire.Message) {
+	for sid, list := range msgs {
+		conv := c.conversation(sid)
+		if conv == nil {
+			continue
+		}
+		for _, m := range list {
+			msg, _ := conv.upsertMessageLocked(m)
+			c.mu.Lock()
+			msg.announced = true
+			c.mu.Unlock()
+		}
+		c.mu.Lock()
+		if p := c.persist; p != nil {
+			keys := p.convKeys[sid]
+			if keys == nil {
+				keys = map[string]uint64{}
+				p.convKeys[sid] = keys
+			}
+			for _, d := range list {
+				keys[msgBucket+sid+"/"+padded(uint64(d.Index))] = hashBytes(d.AppendJSON(nil))
+			}
+		}
+		c.mu.Unlock()
+	}
 }
 
 // discardState deletes the stored state (not the outbox).
@@ -401,12 +443,6 @@ func (c *Client) restoreState(s *storedState) {
 		c.mu.Unlock()
 		for _, p := range sc.participants {
 			conv.upsertParticipant(p)
-		}
-		for _, m := range sc.messages {
-			msg, _ := conv.upsertMessageLocked(m)
-			c.mu.Lock()
-			msg.announced = true // history: the earlier client announced it
-			c.mu.Unlock()
 		}
 		convs = append(convs, conv)
 	}
@@ -444,12 +480,9 @@ func (c *Client) restoreState(s *storedState) {
 func (c *Client) markStoredLocked(p *persister, s *storedState) {
 	for _, sc := range s.convs {
 		p.convRec[sc.data.Sid] = hashBytes(encodeConversationRecord(sc.streamLast, sc.data))
-		keys := make(map[string]uint64, len(sc.participants)+len(sc.messages))
+		keys := make(map[string]uint64, len(sc.participants))
 		for _, d := range sc.participants {
 			keys[partBucket+sc.data.Sid+"/"+d.Sid] = hashBytes(d.AppendJSON(nil))
-		}
-		for _, d := range sc.messages {
-			keys[msgBucket+sc.data.Sid+"/"+padded(uint64(d.Index))] = hashBytes(d.AppendJSON(nil))
 		}
 		p.convKeys[sc.data.Sid] = keys
 	}

@@ -48,8 +48,11 @@ func (c *Client) run() {
 			at := st.pos
 			pos = &at
 			c.events.run1(c.ctx, func() { c.restoreState(st) })
+			msgs := c.loadMessages(st)
+			c.events.run1(c.ctx, func() { c.restoreMessages(msgs) })
 		}
 	}
+	close(c.restored)
 	failures := 0
 	for c.ctx.Err() == nil {
 		c.setState(StateConnecting)

@@ -53,6 +53,14 @@ type Init struct {
 	WarmAll                 []float64 `json:"warmAll"`
 	// WarmReadyMs is when the same pages had the Client usable (warm), for the split.
 	WarmReadyMs float64 `json:"warmReadyMs"`
+	// WarmSinceReadyMs is the warm loads' initialized less their ready: the server's share.
+	WarmSinceReadyMs float64 `json:"warmSinceReadyMs"`
+	// StoredMs is initialized less ready for a client started on its local store holding
+	// the same conversations and messages (HTTP cache on); StoreBytes is what IndexedDB
+	// holds for it.
+	StoredMs   float64   `json:"storedMs"`
+	StoredAll  []float64 `json:"storedAll"`
+	StoreBytes int64     `json:"storeBytes"`
 }
 
 // Throughput: messages/s reaching the SDK's messageAdded listener against a bare WebSocket
