@@ -31,6 +31,8 @@ type outbox struct {
 	// client's sort after an earlier one's, and restore never races a new send for a key.
 	started int64
 	seq     uint64
+	// mediaBytes is what the stored files of unsent messages take (MaxStoredOutboxMedia).
+	mediaBytes int64
 }
 
 // outboxBucket is the LocalStore bucket of stored requests (key: see outbox.started; value:
@@ -49,6 +51,10 @@ type outItem struct {
 	notBefore time.Time // when a throttled request may go again
 	stored    string    // its key in the LocalStore's outbox, if it is stored
 	restored  bool      // left by an earlier client: nobody waits for its outcome
+	// media are files to upload before the request goes (a send made offline, see
+	// outbox_media.go); each upload adds its sid to the request's MediaSids.
+	media     []MediaUpload
+	mediaKeys []string // the stored keys of media, when stored
 }
 
 func newOutbox(c *Client) *outbox {
@@ -65,7 +71,11 @@ func (o *outbox) wake() {
 // submit queues a request and waits for its outcome. If ctx ends before the request was
 // written it is withdrawn; after that the outcome is unknown and reported as such.
 func (o *outbox) submit(ctx context.Context, op string, args wire.Encoder, out wire.Decodable) error {
-	it := &outItem{op: op, args: args, out: out, done: make(chan error, 1)}
+	return o.submitItem(ctx, &outItem{op: op, args: args, out: out, done: make(chan error, 1)})
+}
+
+func (o *outbox) submitItem(ctx context.Context, it *outItem) error {
+	op := it.op
 	o.mu.Lock()
 	o.store(it)
 	o.queue = append(o.queue, it)
@@ -103,6 +113,8 @@ func (o *outbox) run() {
 			o.failAll(errShutdown)
 			return
 		}
+		for o.uploadNext() {
+		}
 		o.flush(s)
 		select {
 		case <-o.wakeup:
@@ -126,6 +138,9 @@ func (o *outbox) flush(s *session) {
 		}
 		if it.session == s {
 			return // in flight: its reply comes first
+		}
+		if len(it.media) > 0 {
+			return // its files go first (uploadNext)
 		}
 		if wait := time.Until(it.notBefore); wait > 0 {
 			time.AfterFunc(wait, o.wake)
@@ -217,12 +232,22 @@ func (o *outbox) store(it *outItem) {
 	}
 	key := padded(uint64(o.started)) + "-" + padded(o.seq)
 	value := it.args.AppendJSON(append([]byte(it.op), '\n'))
-	if err := st.Apply([]StoreChange{{Bucket: outboxBucket, Key: key, Value: value}}); err != nil {
+	batch := []StoreChange{{Bucket: outboxBucket, Key: key, Value: value}}
+	media, ok := o.mediaChanges(key, it.media)
+	if !ok {
+		o.c.opts.Logf("convo: %s is kept in memory only: its files are over the %d bytes the local store keeps for unsent media", it.op, MaxStoredOutboxMedia)
+		return
+	}
+	if err := st.Apply(append(batch, media...)); err != nil {
 		o.c.opts.Logf("convo: %s is kept in memory only, the local store failed: %v", it.op, err)
 		return
 	}
 	o.seq++
 	it.stored = key
+	for i := range it.media {
+		it.mediaKeys = append(it.mediaKeys, mediaKey(key, i))
+	}
+	o.mediaBytes += mediaSize(it.media)
 }
 
 // unstore removes it from the LocalStore once its outcome is known (or it was withdrawn).
@@ -231,7 +256,13 @@ func (o *outbox) unstore(it *outItem) {
 	if it.stored == "" {
 		return
 	}
-	if err := o.c.opts.Store.Apply([]StoreChange{{Bucket: outboxBucket, Key: it.stored}}); err != nil {
+	batch := []StoreChange{{Bucket: outboxBucket, Key: it.stored}}
+	for _, k := range it.mediaKeys {
+		batch = append(batch, StoreChange{Bucket: outboxMediaBucket, Key: k})
+	}
+	o.mediaBytes -= mediaSize(it.media[len(it.media)-len(it.mediaKeys):])
+	it.mediaKeys = nil
+	if err := o.c.opts.Store.Apply(batch); err != nil {
 		// Sent again by the next client on this store: its idempotency key keeps it single.
 		o.c.opts.Logf("convo: the local store keeps a finished %s: %v", it.op, err)
 	}
@@ -253,6 +284,7 @@ func (o *outbox) restore() {
 		return // another tab owns what is stored: it sends it
 	}
 	var restored []*outItem
+	media := o.storedMedia(st)
 	err := st.Scan(outboxBucket, func(key string, value []byte) error {
 		op, args, ok := bytes.Cut(value, []byte{'\n'})
 		if !ok || len(op) == 0 {
@@ -263,12 +295,41 @@ func (o *outbox) restore() {
 		if key > padded(uint64(o.started)) {
 			return nil // this client's own, stored before the scan: queued already
 		}
-		restored = append(restored, &outItem{op: string(op), args: wire.RawJSON(bytes.Clone(args)),
-			done: make(chan error, 1), stored: key, restored: true})
+		it := &outItem{op: string(op), args: wire.RawJSON(bytes.Clone(args)), done: make(chan error, 1), stored: key, restored: true}
+		if files := media[key]; len(files) > 0 {
+			for _, f := range files {
+				it.media = append(it.media, f.file)
+				it.mediaKeys = append(it.mediaKeys, f.key)
+			}
+			o.mediaBytes += mediaSize(it.media)
+			var a wire.SendMessageArgs
+			if wire.Unmarshal(args, &a) != nil {
+				o.c.opts.Logf("convo: the local store's outbox holds an unreadable send %q; it is dropped", key)
+				o.unstore(it)
+				return nil
+			}
+			it.args = &a
+		}
+		restored = append(restored, it)
 		return nil
 	})
 	if err != nil {
 		o.c.opts.Logf("convo: reading the local store's outbox: %v", err)
+	}
+	var orphans []StoreChange // files whose send is gone
+	for _, it := range restored {
+		delete(media, it.stored)
+	}
+	for item, files := range media {
+		if item > padded(uint64(o.started)) {
+			continue // this client's own
+		}
+		for _, f := range files {
+			orphans = append(orphans, StoreChange{Bucket: outboxMediaBucket, Key: f.key})
+		}
+	}
+	if len(orphans) > 0 {
+		st.Apply(orphans)
 	}
 	o.mu.Lock()
 	o.queue = append(restored, o.queue...)

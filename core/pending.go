@@ -13,6 +13,15 @@ type PendingMessage struct {
 	MediaSids          []string
 	IdempotencyKey     string
 	FromEarlierSession bool
+	// Files are the attachments still to upload before the send goes (MediaSids are those
+	// uploaded already).
+	Files []PendingFile
+}
+
+// PendingFile is an attachment of a pending message, not uploaded yet.
+type PendingFile struct {
+	ContentType, Filename, Category string
+	Size                            int64
 }
 
 // PendingMessages lists the message sends not yet acknowledged, in the order they go out.
@@ -36,8 +45,12 @@ func (c *Client) PendingMessages() []PendingMessage {
 		default:
 			continue
 		}
-		out = append(out, PendingMessage{ConversationSid: a.ConversationSid, Body: a.Body, Attributes: a.Attributes,
-			MediaSids: a.MediaSids, IdempotencyKey: a.IdempotencyKey, FromEarlierSession: it.restored})
+		p := PendingMessage{ConversationSid: a.ConversationSid, Body: a.Body, Attributes: a.Attributes,
+			MediaSids: append([]string(nil), a.MediaSids...), IdempotencyKey: a.IdempotencyKey, FromEarlierSession: it.restored}
+		for _, f := range it.media {
+			p.Files = append(p.Files, PendingFile{ContentType: f.ContentType, Filename: f.Filename, Category: f.Category, Size: int64(len(f.Data))})
+		}
+		out = append(out, p)
 	}
 	return out
 }

@@ -160,8 +160,13 @@ func (u *UnsentMessage) Send(ctx context.Context, progress UploadProgress) (int6
 			base := done
 			each = func(sent, _ int64) { progress(base+sent, total) }
 		}
+		if u.conv.client.offline() {
+			break // the outbox uploads the rest when the connection is back
+		}
 		md, err := u.conv.client.UploadMedia(ctx, up, each)
-		if err != nil {
+		if wire.CodeOf(err) == wire.CodeUnavailable {
+			break // the server is out of reach: the outbox uploads the rest once it is back
+		} else if err != nil {
 			return 0, err
 		}
 		done += int64(len(up.Data))
@@ -169,7 +174,10 @@ func (u *UnsentMessage) Send(ctx context.Context, progress UploadProgress) (int6
 	}
 	args := wire.SendMessageArgs{
 		ConversationSid: u.conv.sid, Body: u.Body, Subject: u.Subject, Attributes: u.Attributes,
-		MediaSids: u.uploaded, ContentSid: u.ContentSid, ContentVariables: wireContentVariables(u.ContentVariables), IdempotencyKey: u.key,
+		MediaSids: append([]string(nil), u.uploaded...), ContentSid: u.ContentSid, ContentVariables: wireContentVariables(u.ContentVariables), IdempotencyKey: u.key,
+	}
+	if rest := u.Media[len(u.uploaded):]; len(rest) > 0 {
+		return u.conv.sendWithFiles(ctx, args, append([]MediaUpload(nil), rest...))
 	}
 	return u.conv.send(ctx, args)
 }

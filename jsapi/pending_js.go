@@ -27,5 +27,10 @@ func pendingMessageValue(p core.PendingMessage) js.Value {
 		"mediaSids":          jsList(p.MediaSids, func(s string) any { return s }),
 		"idempotencyKey":     p.IdempotencyKey,
 		"fromEarlierSession": p.FromEarlierSession,
+		"files": jsList(p.Files, func(f core.PendingFile) any {
+			return jsObject.Call("freeze", js.ValueOf(map[string]any{
+				"contentType": f.ContentType, "filename": f.Filename, "category": f.Category, "size": f.Size,
+			}))
+		}),
 	}))
 }

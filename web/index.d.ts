@@ -942,6 +942,8 @@ export interface PendingMessage {
   readonly idempotencyKey: string;
   /** Made by an earlier page (before a reload): nothing awaits it here. */
   readonly fromEarlierSession: boolean;
+  /** Attachments still to upload before the send goes (`mediaSids` are those uploaded). */
+  readonly files: ReadonlyArray<{ readonly contentType: string; readonly filename: string; readonly category: string; readonly size: number }>;
 }
 
 /** Arguments of `Client.createConversation`. */

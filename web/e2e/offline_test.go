@@ -20,9 +20,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// wsGate is a TCP proxy in front of the server that lets page loads through always and
-// WebSocket connections only while it is up: a page can be reloaded "offline" and find the
-// server unreachable, as a browser does with a cached page.
+// wsGate is a TCP proxy in front of the server that lets page loads through always and the
+// server's API (the WebSocket, media uploads) only while it is up: a page can be reloaded
+// "offline" and find the server unreachable, as a browser does with a cached page.
 type wsGate struct {
 	ln     net.Listener
 	target string
@@ -81,8 +81,10 @@ func (g *wsGate) pipe(in net.Conn) {
 		}
 	}
 	isWS := strings.Contains(strings.ToLower(head.String()), "upgrade: websocket")
+	_, path, _ := strings.Cut(head.String(), " ")
+	isAPI := isWS || strings.HasPrefix(path, "/v1/") // the WebSocket and media uploads
 	g.mu.Lock()
-	if isWS && g.down {
+	if isAPI && g.down {
 		g.mu.Unlock()
 		return
 	}
@@ -132,6 +134,7 @@ type offlineView struct {
 	Participants  int      `json:"participants"`
 	Pending       []string `json:"pending"`
 	Earlier       []bool   `json:"earlier"`
+	Files         []string `json:"files"`
 	OfflineCode   int      `json:"offlineCode"`
 	OfflineMillis float64  `json:"offlineMillis"`
 }
@@ -153,6 +156,7 @@ const offlineRead = `
 		participants: parts.length,
 		pending: pending.map((p) => p.body),
 		earlier: pending.map((p) => p.fromEarlierSession),
+		files: pending.flatMap((p) => p.files.map((f) => f.filename + ':' + f.size)),
 		offlineCode, offlineMillis: performance.now() - started,
 	};`
 
@@ -187,7 +191,8 @@ func TestOfflineReloadKeepsStateAndSends(t *testing.T) {
 		const conv = (await window.t.client.getSubscribedConversations()).items[0];
 		conv.sendMessage('offline 1').catch(() => {});
 		conv.sendMessage('offline 2').catch(() => {});
-		while ((await window.t.client.getPendingMessages()).length < 2) await new Promise((r) => setTimeout(r, 20));
+		conv.sendMessage({ contentType: 'text/plain', filename: 'notes.txt', media: new Blob(['typed offline, attached']) }).catch(() => {});
+		while ((await window.t.client.getPendingMessages()).length < 3) await new Promise((r) => setTimeout(r, 20));
 		return true;`)
 
 	tab.Do(chromedp.Reload())
@@ -196,21 +201,22 @@ func TestOfflineReloadKeepsStateAndSends(t *testing.T) {
 	assert.Equal(t, []string{"room"}, view.Conversations)
 	assert.Equal(t, []string{"one", "two", "three"}, view.Messages)
 	assert.Equal(t, 2, view.Participants)
-	assert.Equal(t, []string{"offline 1", "offline 2"}, view.Pending)
-	assert.Equal(t, []bool{true, true}, view.Earlier)
+	assert.Equal(t, []string{"offline 1", "offline 2", ""}, view.Pending)
+	assert.Equal(t, []bool{true, true, true}, view.Earlier)
+	assert.Equal(t, []string{"notes.txt:23"}, view.Files)
 	assert.Equal(t, int(core.CodeClientOffline), view.OfflineCode)
 	assert.Less(t, view.OfflineMillis, 1000.0, "a call that needs the server fails at once")
 	assert.Empty(t, MustEval[[]string](tab, `return window.t.messages;`), "stored messages are history")
 
 	gate.setDown(false)
 	MustEval[bool](tab, `window.dispatchEvent(new Event('online'));
-		while (window.t.messages.length < 2) await new Promise((r) => setTimeout(r, 20));
+		while (window.t.messages.length < 3) await new Promise((r) => setTimeout(r, 20));
 		while ((await window.t.client.getPendingMessages()).length > 0) await new Promise((r) => setTimeout(r, 20));
 		return true;`)
-	waitUntil(t, "bob to get both", func() bool { return len(bobSaw.list()) >= 5 })
+	waitUntil(t, "bob to get all three", func() bool { return len(bobSaw.list()) >= 6 })
 	time.Sleep(500 * time.Millisecond)
-	assert.Equal(t, []string{"one", "two", "three", "offline 1", "offline 2"}, bobSaw.list(), "delivered once, in order")
-	assert.Equal(t, []string{"offline 1", "offline 2"}, MustEval[[]string](tab, `return window.t.messages;`))
+	assert.Equal(t, []string{"one", "two", "three", "offline 1", "offline 2", "[notes.txt]"}, bobSaw.list(), "delivered once, in order")
+	assert.Equal(t, []string{"offline 1", "offline 2", ""}, MustEval[[]string](tab, `return window.t.messages.map((b) => b || '');`))
 	time.Sleep(2 * core.PersistDelay)
 
 	tab.Do(chromedp.Reload())
@@ -219,7 +225,7 @@ func TestOfflineReloadKeepsStateAndSends(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	assert.Empty(t, MustEval[[]string](tab, `return window.t.messages;`), "nothing announced again")
 	assert.Empty(t, MustEval[[]string](tab, `return (await window.t.client.getPendingMessages()).map((p) => p.body);`))
-	assert.Len(t, bobSaw.list(), 5)
+	assert.Len(t, bobSaw.list(), 6)
 }
 
 // Two tabs of one identity send at once: every message is delivered once; one tab writes
@@ -370,8 +376,15 @@ func (l *bodyLog) list() []string {
 func watchBodies(c *core.Client) *bodyLog {
 	l := &bodyLog{}
 	c.OnMessageAdded(func(m *core.Message) {
+		s := ""
+		if b := m.Body(); b != nil {
+			s = *b
+		}
+		for _, f := range m.AttachedMedia() {
+			s += "[" + f.Filename() + "]"
+		}
 		l.mu.Lock()
-		l.got = append(l.got, *m.Body())
+		l.got = append(l.got, s)
 		l.mu.Unlock()
 	})
 	return l
