@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -399,4 +400,46 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// The server's event log is pruned past the page's stored position while the page is away:
+// the returning page starts from its store, resynchronises (the missed messages once, in
+// order, and the rename), and its store then holds the corrected state, which an offline
+// reload shows.
+func TestAPrunedLogResyncsTheStoredState(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{Static: os.DirFS(dist), Retention: 2})
+	gate := newWSGate(t, strings.TrimPrefix(env.HTTPURL, "http://"))
+	token, err := auth.Mint(env.Key, "alice", time.Hour, "ws://"+gate.addr()+"/v1/ws")
+	require.NoError(t, err)
+	browser := NewBrowser(t, 120*time.Second)
+	tab := browser.NewTab("alice")
+	tab.Navigate("http://" + gate.addr() + "/")
+	MustEval[string](tab, offlineLogin(token))
+	_, room := nativeRoom(t, env, "bob", "alice")
+	_, err = room.SendMessage(context.Background(), "before", nil)
+	require.NoError(t, err)
+	MustEval[bool](tab, `while (window.t.messages.length < 1) await new Promise((r) => setTimeout(r, 20));
+		await window.t.client.shutdown(); return true;`)
+
+	missed := []string{"m1", "m2", "m3", "m4", "m5"}
+	for _, body := range missed {
+		_, err := room.SendMessage(context.Background(), body, nil)
+		require.NoError(t, err)
+	}
+	renamed := "renamed"
+	require.NoError(t, room.Update(context.Background(), core.UpdateConversationOptions{FriendlyName: &renamed}))
+
+	tab.Do(chromedp.Reload())
+	MustEval[string](tab, offlineLogin(token))
+	MustEval[bool](tab, `while (window.t.messages.length < 5) await new Promise((r) => setTimeout(r, 20)); return true;`)
+	time.Sleep(500 * time.Millisecond)
+	assert.Equal(t, missed, MustEval[[]string](tab, `return window.t.messages;`), "the missed messages, once, in order")
+	time.Sleep(2 * core.PersistDelay)
+
+	gate.setDown(true)
+	tab.Do(chromedp.Reload())
+	MustEval[string](tab, offlineLogin(token))
+	view := MustEval[offlineView](tab, offlineRead)
+	assert.Equal(t, []string{"renamed"}, view.Conversations)
+	assert.Equal(t, append([]string{"before"}, missed...), view.Messages)
 }
