@@ -29,6 +29,11 @@ const (
 	userBucket  = "user"
 )
 
+// stateFormat is the version of the layout above, stored as state/format. A store of a
+// newer format is neither read nor written (a newer convo wrote it); an older one would be
+// converted here when it is read.
+const stateFormat = 1
+
 // PersistDelay is how long state changes gather before one batch writes them: a burst of
 // messages costs one write, and at most this much is redone from the stream after a crash.
 const PersistDelay = 250 * time.Millisecond
@@ -215,6 +220,9 @@ func (c *Client) stateChangesLocked(p *persister) []StoreChange {
 		batch = append(batch, StoreChange{Bucket: stateBucket, Key: "me", Value: me})
 	}
 	if pos := p.at.epoch + "\n" + strconv.FormatUint(p.at.offset, 10); pos != p.pos || len(batch) > 0 {
+		if p.pos == "" {
+			batch = append(batch, StoreChange{Bucket: stateBucket, Key: "format", Value: strconv.AppendInt(nil, stateFormat, 10)})
+		}
 		p.pos = pos
 		batch = append(batch, StoreChange{Bucket: stateBucket, Key: "pos", Value: []byte(pos)})
 	}
@@ -281,8 +289,15 @@ func (c *Client) loadState() *storedState {
 	bad := func(what string, err error) error {
 		return wire.Errorf(wire.CodeInternal, "%s: %v", what, err)
 	}
+	format := 0
 	err := st.Scan(stateBucket, func(key string, v []byte) error {
 		switch key {
+		case "format":
+			n, err := strconv.Atoi(string(v))
+			if err != nil {
+				return bad("the state's format", err)
+			}
+			format = n
 		case "pos":
 			epoch, off, ok := bytes.Cut(v, []byte{'\n'})
 			n, err := strconv.ParseUint(string(off), 10, 64)
@@ -297,6 +312,15 @@ func (c *Client) loadState() *storedState {
 		}
 		return nil
 	})
+	if err == nil && format > stateFormat {
+		c.opts.Logf("convo: the local store's state was written by a newer convo (format %d, this one reads %d); it is left as it is and the client keeps its state in memory", format, stateFormat)
+		c.mu.Lock()
+		if c.persist != nil {
+			c.persist.off = true
+		}
+		c.mu.Unlock()
+		return nil
+	}
 	if err == nil && !havePos {
 		return nil
 	}

@@ -230,3 +230,39 @@ func TestAnUnreadableStoredStateIsDiscarded(t *testing.T) {
 	assert.Len(t, subs.Items, 1)
 	assert.NotEqual(t, core.StateConnected, third.ConnectionState())
 }
+
+// A state written by a newer convo is left alone: the client starts from the server and
+// writes nothing over it.
+func TestAStateOfANewerFormatIsLeftAlone(t *testing.T) {
+	env := servertest.Start(t)
+	dir := t.TempDir()
+	ctx := testCtx(t)
+	st, err := core.OpenDiskStore(dir, core.StoreScope{Server: env.URL, Identity: "alice"}, t.Logf)
+	require.NoError(t, err)
+	require.NoError(t, st.Apply([]core.StoreChange{
+		{Bucket: "state", Key: "format", Value: []byte("99")},
+		{Bucket: "state", Key: "pos", Value: []byte("future\n7")},
+	}))
+	require.NoError(t, st.Close())
+
+	var warnings events
+	st, err = core.OpenDiskStore(dir, core.StoreScope{Server: env.URL, Identity: "alice"}, t.Logf)
+	require.NoError(t, err)
+	alice := core.New(env.Token("alice", time.Hour), &core.Options{Store: st, Logf: func(f string, args ...any) {
+		warnings.add(fmt.Sprintf(f, args...))
+	}})
+	require.NoError(t, alice.WaitInitialized(ctx))
+	assert.Equal(t, core.StateConnected, alice.ConnectionState(), "initialised by the server")
+	_, err = alice.CreateConversation(ctx, core.CreateConversationOptions{FriendlyName: "new"})
+	require.NoError(t, err)
+	time.Sleep(2 * core.PersistDelay)
+	shutDownAndClose(t, alice, st)
+	assert.Contains(t, strings.Join(warnings.snapshot(), "\n"), "newer convo")
+
+	st, err = core.OpenDiskStore(dir, core.StoreScope{Server: env.URL, Identity: "alice"}, t.Logf)
+	require.NoError(t, err)
+	defer st.Close()
+	state := map[string]string{}
+	require.NoError(t, st.Scan("state", func(k string, v []byte) error { state[k] = string(v); return nil }))
+	assert.Equal(t, map[string]string{"format": "99", "pos": "future\n7"}, state, "untouched")
+}
