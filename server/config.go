@@ -8,6 +8,7 @@ import (
 
 	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/bus"
+	"github.com/convo-sdk/convo/server/mediastore"
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/wire"
 )
@@ -69,10 +70,12 @@ type Config struct {
 	// ConversationWriteRate limits the write actions on one conversation per second, from
 	// all users together (burst: the same number). 0 means 30; negative disables it.
 	ConversationWriteRate float64
-	// MediaDir holds uploaded media files, named by sid. Empty disables media uploads.
-	MediaDir string
-	// MediaKey signs media content URLs (HMAC-SHA256). Empty means a random key per
-	// process, so URLs stop working at restart.
+	// Media holds the content of uploaded media (mediastore.Local, mediastore.S3); every
+	// node of a cluster must use the same. Nil disables media uploads.
+	Media mediastore.Store
+	// MediaKey signs media content URLs (HMAC-SHA256); nodes of a cluster need the same one
+	// (Media.URLKey hands it out). Empty means a random key per process, so URLs stop working
+	// at restart.
 	MediaKey []byte
 	// MaxMediaBytes bounds one uploaded file; 0 means wire.DefaultMaxMediaBytes.
 	MaxMediaBytes int64
