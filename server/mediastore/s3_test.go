@@ -71,8 +71,8 @@ func TestS3(t *testing.T) {
 
 	t.Run("put, open from another client, remove", func(t *testing.T) {
 		for _, tc := range []struct {
-			name string
-			size int
+			name  string
+			size  int
 			known bool
 		}{{"small, size known", 1000, true}, {"empty", 0, true}, {"multipart, size unknown", 11 << 20, false}, {"multipart, size known", 6 << 20, true}} {
 			content := make([]byte, tc.size)
