@@ -58,9 +58,9 @@ type Config struct {
 	// MaxParticipants per conversation; 0 means wire.MaxParticipantsPerConv.
 	MaxParticipants int
 
-	// MaxConnsPerIdentity caps the live connections of one identity on this node (in a
-	// cluster, each node counts its own); the next one gets a bye with
-	// CodeTooManySessions. 0 means 20.
+	// MaxConnsPerIdentity caps the live connections of one identity, across the cluster
+	// when Bus links nodes (leases in Store, cluster_limits.go); the next one gets a bye
+	// with CodeTooManySessions. 0 means 20.
 	MaxConnsPerIdentity int
 	// RequestRate (per second) and RequestBurst limit each connection's requests with a
 	// token bucket; over the limit a request fails with CodeRateLimited and the connection
@@ -68,7 +68,8 @@ type Config struct {
 	RequestRate  float64
 	RequestBurst int
 	// ConversationWriteRate limits the write actions on one conversation per second, from
-	// all users together (burst: the same number). 0 means 30; negative disables it.
+	// all users together (burst: the same number), across the cluster when Bus links nodes
+	// (a token bucket in Store). 0 means 30; negative disables it.
 	ConversationWriteRate float64
 	// Media holds the content of uploaded media (mediastore.Local, mediastore.S3); every
 	// node of a cluster must use the same. Nil disables media uploads.

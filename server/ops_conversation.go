@@ -127,7 +127,7 @@ func (s *Server) conversationUpdate(c *call, a wire.UpdateConversationArgs) (any
 	if a.UniqueName != nil && !isCreator {
 		return nil, wire.Errorf(wire.CodeForbidden, "only the creator of conversation %q may change its uniqueName", a.ConversationSid)
 	}
-	if err := s.convWrite(a.ConversationSid); err != nil {
+	if err := s.convWrite(c.ctx, a.ConversationSid); err != nil {
 		return nil, err
 	}
 	_, ds, err := s.cfg.Store.UpdateConversation(c.ctx, store.ConversationUpdate{
@@ -175,7 +175,7 @@ func (s *Server) conversationLeave(c *call, a wire.ConversationRef) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.convWrite(a.ConversationSid); err != nil {
+	if err := s.convWrite(c.ctx, a.ConversationSid); err != nil {
 		return nil, err
 	}
 	return s.removeParticipant(c, a.ConversationSid, p.Sid, false) // leaving bans nobody

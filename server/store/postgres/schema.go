@@ -209,14 +209,16 @@ CREATE INDEX webhook_outbox_done ON webhook_outbox(done_at) WHERE done_at IS NOT
 `)
 
 // 0010_limits: what the nodes of a cluster count together (limits.go). rate_buckets: a
-// token bucket per key, its tokens as of at. leases: one row per held lease.
+// token bucket per key, its tokens as of at. leases: one row per held lease. UNLOGGED: a
+// commit that touches only these waits for no WAL flush (a write's limit check costs a round
+// trip, not a disk sync); a crash empties them, which frees every limit for a moment.
 var _ = register("0010_limits", `
-CREATE TABLE rate_buckets (
+CREATE UNLOGGED TABLE rate_buckets (
 	key    TEXT             PRIMARY KEY,
 	tokens DOUBLE PRECISION NOT NULL,
 	at     BIGINT           NOT NULL
 );
-CREATE TABLE leases (
+CREATE UNLOGGED TABLE leases (
 	key     TEXT   NOT NULL,
 	holder  TEXT   NOT NULL,
 	node    TEXT   NOT NULL,
