@@ -2,6 +2,9 @@
 // conversation's write rate are counted in the shared store, so N nodes allow what one
 // promises. A node alone (bus.Local) counts in memory only and pays nothing.
 //
+// Media uploads per identity and the typing throttle take from buckets there too, each after
+// the node's own check, so only what a node would allow costs a round trip.
+//
 // Connections hold leases (store.LimitStore.AcquireLease): one transaction per connect and
 // one delete per disconnect; each node renews its leases every leaseTTL/3, so the leases of
 // a node that died expire within leaseTTL. A write takes a token from the conversation's
@@ -90,7 +93,7 @@ func (s *Server) leaseLoop() {
 
 // takeConvToken takes one write of the conversation's budget in the store.
 func (s *Server) takeConvToken(ctx context.Context, sid string) error {
-	ok, err := s.cfg.Store.TakeToken(ctx, convKey(sid), float64(s.limits.convRate), s.limits.convBurst)
+	ok, err := s.clusterTake(ctx, convKey(sid), float64(s.limits.convRate), s.limits.convBurst)
 	if err != nil {
 		return err
 	}
@@ -99,6 +102,22 @@ func (s *Server) takeConvToken(ctx context.Context, sid string) error {
 	}
 	return nil
 }
+
+// clusterTake takes a token of the bucket key in the store; true, without asking, for a
+// node alone.
+func (s *Server) clusterTake(ctx context.Context, key string, rate float64, burst int) (bool, error) {
+	if s.cluster == nil {
+		return true, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	return s.cfg.Store.TakeToken(ctx, key, rate, burst)
+}
+
+// typingBucket and uploadBucket name the buckets of the typing throttle (one signal per identity
+// and conversation every wire.TypingThrottle) and of an identity's media uploads.
+func typingBucket(conv, identity string) string { return "typing:" + conv + "/" + identity }
+func uploadBucket(identity string) string       { return "upload:" + identity }
 
 func convRateError(sid string, rate float64) *wire.Error {
 	return wire.Errorf(wire.CodeRateLimited, "conversation %q takes at most %g write actions a second; retry in a moment", sid, rate)

@@ -3,6 +3,9 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +17,7 @@ import (
 	"github.com/convo-sdk/convo/internal/natstest"
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/auth"
+	"github.com/convo-sdk/convo/server/mediastore"
 	"github.com/convo-sdk/convo/server/servertest"
 	"github.com/convo-sdk/convo/wire"
 )
@@ -99,4 +103,42 @@ func TestClusterConversationWriteRateAcrossNodes(t *testing.T) {
 	var page wire.MessagePage
 	require.NoError(t, writers[1].Call(ctx, wire.OpMessageList, wire.ListMessagesArgs{ConversationSid: conv.Sid, PageSize: 100}, &page))
 	assert.Len(t, page.Items, int(accepted.Load()), "every accepted write is stored, no refused one")
+}
+
+func TestClusterTypingThrottleAndUploadsAcrossNodes(t *testing.T) {
+	ctx := ctxT(t)
+	media, err := mediastore.NewLocal(filepath.Join(t.TempDir(), "media"), filepath.Join(t.TempDir(), "media.key"))
+	require.NoError(t, err)
+	cl := startClusterWith(t, 3, natstest.Start(t), longTimeout, func(_ int, c *server.Config) {
+		c.Media, c.MediaKey = media, []byte("a shared media key of this test")
+		c.MediaUploadsPerMinute, c.MediaUploadBurst = 2, 2
+	})
+	alice0 := cl.connect(ctx, 0, "alice")
+	alice1 := cl.connect(ctx, 1, "alice")
+	bob := cl.connect(ctx, 2, "bob")
+	conv := room(t, ctx, alice0, "bob")
+	_, err = bob.WaitEvent(ctx, wire.EventConversationJoined)
+	require.NoError(t, err)
+
+	// Typing through node 0 signals bob; again at once through node 1 succeeds but is
+	// within the throttle, so bob hears nothing more.
+	ref := wire.ConversationRef{ConversationSid: conv.Sid}
+	require.NoError(t, alice0.Call(ctx, wire.OpConversationTyping, ref, nil))
+	f, err := bob.NextSignal(ctx)
+	require.NoError(t, err)
+	require.Equal(t, wire.SignalTyping, f.Event)
+	require.NoError(t, alice1.Call(ctx, wire.OpConversationTyping, ref, nil))
+	quiet, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	f, err = bob.NextSignal(quiet)
+	assert.Error(t, err, "a second typing signal within the throttle: %v", f)
+
+	// Two uploads a minute, wherever they go: the third, on a third node, is refused.
+	for node := range 2 {
+		res, _, e := upload(t, ctx, httpBase(cl, node), cl.key, "alice", strings.NewReader("x"), 1)
+		require.Equal(t, http.StatusCreated, res.StatusCode, "%v", e)
+	}
+	res, _, e := upload(t, ctx, httpBase(cl, 2), cl.key, "alice", strings.NewReader("x"), 1)
+	require.Equal(t, http.StatusTooManyRequests, res.StatusCode)
+	assert.Equal(t, wire.CodeRateLimited, e.Code)
 }

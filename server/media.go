@@ -148,7 +148,17 @@ func (s *Server) serveMediaUpload(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, http.StatusServiceUnavailable, wire.Errorf(wire.CodeUnavailable, "this server stores no media (no media store configured)"))
 		return
 	}
-	if !s.uploads.allow(claims.Identity) {
+	allowed := s.uploads.allow(claims.Identity)
+	if allowed && s.uploads.rate > 0 {
+		var err error
+		if allowed, err = s.clusterTake(r.Context(), uploadBucket(claims.Identity), float64(s.uploads.rate), s.uploads.burst); err != nil {
+			s.log.Warn("taking an upload token failed", "err", err)
+			w.Header().Set("Retry-After", "10")
+			writeHTTPError(w, http.StatusServiceUnavailable, wire.Errorf(wire.CodeUnavailable, "the database is unreachable; retry shortly"))
+			return
+		}
+	}
+	if !allowed {
 		w.Header().Set("Retry-After", "10")
 		writeHTTPError(w, http.StatusTooManyRequests, wire.Errorf(wire.CodeRateLimited,
 			"too many uploads (at most %g a minute); retry in a moment", s.cfg.MediaUploadsPerMinute))

@@ -256,6 +256,11 @@ func (s *Server) conversationTyping(c *call, a wire.ConversationRef) (any, error
 	if !s.limits.typingAllowed(a.ConversationSid, c.identity) {
 		return wire.Empty{}, nil
 	}
+	if ok, err := s.clusterTake(c.ctx, typingBucket(a.ConversationSid, c.identity), 1/wire.TypingThrottle.Seconds(), 1); err != nil {
+		return nil, err
+	} else if !ok {
+		return wire.Empty{}, nil // signalled through another node within the throttle
+	}
 	ps, err := s.cfg.Store.Participants(c.ctx, a.ConversationSid)
 	if err != nil {
 		return nil, err
