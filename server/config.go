@@ -81,8 +81,9 @@ type Config struct {
 	// MaxMediaBytes bounds one uploaded file; 0 means wire.DefaultMaxMediaBytes.
 	MaxMediaBytes int64
 	// MediaUploadsPerMinute and MediaUploadBurst limit each identity's media uploads with a
-	// token bucket (across the cluster when Bus links nodes); over the limit an upload gets HTTP 429 with CodeRateLimited. 0 means 10
-	// a minute and a burst of 10 (one message's media); a negative MediaUploadsPerMinute disables the limit.
+	// token bucket (across the cluster when Bus links nodes); over the limit an upload gets
+	// HTTP 429 with CodeRateLimited. 0 means 10 a minute and a burst of 10 (one message's
+	// media); a negative MediaUploadsPerMinute disables the limit.
 	MediaUploadsPerMinute float64
 	MediaUploadBurst      int
 	// UnattachedMediaTTL is how long an uploaded media may stay unattached to any message
