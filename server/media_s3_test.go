@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,21 @@ func TestClusterMediaInObjectStore(t *testing.T) {
 	assert.EqualValues(t, len(large), ml.Size)
 	require.NoError(t, alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, MediaSids: []string{ms.Sid, ml.Sid}}, nil))
 
+	// A 16 MiB upload, the most a file may be, streams: the process allocates far less than
+	// the file while it passes through (one 5 MiB part at a time).
+	for _, size := range []int64{16 << 20, -1} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		res, m, e := upload(t, ctx, http0, cl.key, "alice", io.LimitReader(zeros{}, 16<<20), size)
+		runtime.ReadMemStats(&after)
+		require.Equal(t, http.StatusCreated, res.StatusCode, "%v", e)
+		assert.EqualValues(t, 16<<20, m.Size)
+		allocated := after.TotalAlloc - before.TotalAlloc
+		t.Logf("a 16 MiB upload (length %d) allocated %.1f MiB", size, float64(allocated)/(1<<20))
+		assert.Less(t, allocated, uint64(12<<20), "the upload was held in memory whole")
+	}
+
 	// Signed by node 1 for bob, verified and served by node 2.
 	var urls wire.MediaURLs
 	require.NoError(t, bob.Call(ctx, wire.OpMediaURLs, wire.MediaURLsArgs{MediaSids: []string{ms.Sid, ml.Sid}}, &urls))
@@ -129,6 +145,14 @@ func TestClusterMediaInObjectStore(t *testing.T) {
 }
 
 func httpBase(c *cluster, i int) string { return c.nodes[i].hs.URL }
+
+// zeros reads as endless zero bytes without allocating.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
 
 // stallingReader yields first, then waits for go before it yields rest.
 type stallingReader struct {
