@@ -30,13 +30,15 @@ run: build
 
 test: test-deps lint test-native test-wasm test-web
 
-# Installs Chromium (Debian package), brotli and the Go test runners when they are missing.
+# Installs Chromium (Debian package), brotli, PostgreSQL, the Go test runners and SeaweedFS's weed
+# when they are missing.
 test-deps:
 	scripts/install-test-deps.sh
 
-# The scale-out tests start their own PostgreSQL and NATS on 127.0.0.1; here they must not skip.
+# The scale-out tests start their own PostgreSQL, NATS and S3-compatible object store (SeaweedFS)
+# on 127.0.0.1; here they must not skip.
 test-native:
-	CONVO_REQUIRE_POSTGRES=1 $(GO) test -count=1 -timeout 15m ./...
+	CONVO_REQUIRE_POSTGRES=1 CONVO_REQUIRE_S3=1 $(GO) test -count=1 -timeout 15m ./...
 
 # jsapi runs compiled to js/wasm inside headless Chromium.
 test-wasm:

@@ -3,7 +3,8 @@
 # browser tests, brotli for size figures, PostgreSQL's server binaries for the scale-out tests
 # (they start a throwaway cluster of their own; the package's default cluster is not used),
 # wasmbrowsertest and staticcheck from the Go module
-# proxy. Needs root (or sudo) for apt-get.
+# proxy, and SeaweedFS's weed (an S3-compatible object store the media tests start on
+# 127.0.0.1) built from its module on the proxy. Needs root (or sudo) for apt-get.
 set -euo pipefail
 
 apt_install=()
@@ -23,3 +24,13 @@ gobin=$(go env GOPATH)/bin
 # be installed with its own go.mod, not ours.
 [ -x "$gobin/wasmbrowsertest" ] || go install github.com/agnivade/wasmbrowsertest@v0.11.0
 [ -x "$gobin/staticcheck" ] || go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# SeaweedFS (Apache-2.0) is pinned. Its go.mod has replace directives, which `go install
+# module@version` refuses, so it is built inside its downloaded module instead; that takes
+# about 5 minutes on 2 cores the first time.
+weed_module=github.com/seaweedfs/seaweedfs@v0.0.0-20261109003541-7506e5f91cd6
+if [ ! -x "$gobin/weed" ]; then
+  echo "building SeaweedFS's weed ($weed_module)"
+  weed_dir=$(go mod download -json "$weed_module" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -n "$weed_dir" ] || { echo "could not download $weed_module" >&2; exit 1; }
+  (cd "$weed_dir" && GOFLAGS=-mod=mod go build -trimpath -ldflags='-s -w' -o "$gobin/weed" ./weed)
+fi

@@ -56,6 +56,12 @@ type clusterNode struct {
 // make the node fall silent.
 func startCluster(t *testing.T, n int, natsURL string, timeout time.Duration, ownLink ...int) *cluster {
 	t.Helper()
+	return startClusterWith(t, n, natsURL, timeout, nil, ownLink...)
+}
+
+// startClusterWith is startCluster with configure, when set, adjusting node i's Config.
+func startClusterWith(t *testing.T, n int, natsURL string, timeout time.Duration, configure func(i int, c *server.Config), ownLink ...int) *cluster {
+	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "convo.db"), sqlite.Options{Logger: logger})
 	require.NoError(t, err)
@@ -83,8 +89,11 @@ func startCluster(t *testing.T, n int, natsURL string, timeout time.Duration, ow
 		}
 		b, err := bus.NewNATS(o)
 		require.NoError(t, err)
-		nd.srv = server.New(server.Config{Store: st, Keys: keys, Logger: logger, Bus: b,
-			RequestRate: -1, ConversationWriteRate: -1})
+		cfg := server.Config{Store: st, Keys: keys, Logger: logger, Bus: b, RequestRate: -1, ConversationWriteRate: -1}
+		if configure != nil {
+			configure(i, &cfg)
+		}
+		nd.srv = server.New(cfg)
 		nd.hs = httptest.NewServer(nd.srv.Handler())
 		nd.url = "ws" + strings.TrimPrefix(nd.hs.URL, "http") + "/v1/ws"
 		c.nodes = append(c.nodes, nd)

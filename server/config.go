@@ -8,6 +8,7 @@ import (
 
 	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/bus"
+	"github.com/convo-sdk/convo/server/mediastore"
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/wire"
 )
@@ -67,9 +68,9 @@ type Config struct {
 	// MaxParticipants per conversation; 0 means wire.MaxParticipantsPerConv.
 	MaxParticipants int
 
-	// MaxConnsPerIdentity caps the live connections of one identity on this node (in a
-	// cluster, each node counts its own); the next one gets a bye with
-	// CodeTooManySessions. 0 means 20.
+	// MaxConnsPerIdentity caps the live connections of one identity, across the cluster
+	// when Bus links nodes (leases in Store, cluster_limits.go); the next one gets a bye
+	// with CodeTooManySessions. 0 means 20.
 	MaxConnsPerIdentity int
 	// RequestRate (per second) and RequestBurst limit each connection's requests with a
 	// token bucket; over the limit a request fails with CodeRateLimited and the connection
@@ -77,18 +78,22 @@ type Config struct {
 	RequestRate  float64
 	RequestBurst int
 	// ConversationWriteRate limits the write actions on one conversation per second, from
-	// all users together (burst: the same number). 0 means 30; negative disables it.
+	// all users together (burst: the same number), across the cluster when Bus links nodes
+	// (a token bucket in Store). 0 means 30; negative disables it.
 	ConversationWriteRate float64
-	// MediaDir holds uploaded media files, named by sid. Empty disables media uploads.
-	MediaDir string
-	// MediaKey signs media content URLs (HMAC-SHA256). Empty means a random key per
-	// process, so URLs stop working at restart.
+	// Media holds the content of uploaded media (mediastore.Local, mediastore.S3); every
+	// node of a cluster must use the same. Nil disables media uploads.
+	Media mediastore.Store
+	// MediaKey signs media content URLs (HMAC-SHA256); nodes of a cluster need the same one
+	// (Media.URLKey hands it out). Empty means a random key per process, so URLs stop working
+	// at restart.
 	MediaKey []byte
 	// MaxMediaBytes bounds one uploaded file; 0 means wire.DefaultMaxMediaBytes.
 	MaxMediaBytes int64
 	// MediaUploadsPerMinute and MediaUploadBurst limit each identity's media uploads with a
-	// token bucket; over the limit an upload gets HTTP 429 with CodeRateLimited. 0 means 10
-	// a minute and a burst of 10 (one message's media); a negative MediaUploadsPerMinute disables the limit.
+	// token bucket (across the cluster when Bus links nodes); over the limit an upload gets
+	// HTTP 429 with CodeRateLimited. 0 means 10 a minute and a burst of 10 (one message's
+	// media); a negative MediaUploadsPerMinute disables the limit.
 	MediaUploadsPerMinute float64
 	MediaUploadBurst      int
 	// UnattachedMediaTTL is how long an uploaded media may stay unattached to any message

@@ -124,6 +124,13 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	release, herr := s.acquireConn(c.readCtx, c.identity)
+	if herr != nil {
+		c.log.Info("connection refused", "err", herr.Message)
+		c.sayByeNow(herr)
+		return
+	}
+	defer release()
 	first, herr := s.hub.add(c, s.cfg.MaxConnsPerIdentity)
 	if herr != nil {
 		c.log.Info("connection refused", "err", herr.Message)

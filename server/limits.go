@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"math"
 	"sync"
 	"time"
@@ -56,8 +57,9 @@ func (l *limits) connLimiter() *rate.Limiter {
 	return rate.NewLimiter(l.reqRate, l.reqBurst)
 }
 
-// convWrite takes one write action of a conversation's budget, shared by all its users.
-func (s *Server) convWrite(sid string) error {
+// convWrite takes one write action of a conversation's budget, shared by all its users: on
+// this node, then, in a cluster, in the store (cluster_limits.go).
+func (s *Server) convWrite(ctx context.Context, sid string) error {
 	lm := s.limits
 	if lm.convRate == 0 {
 		return nil
@@ -81,7 +83,10 @@ func (s *Server) convWrite(sid string) error {
 	ok := l.lim.AllowN(now, 1)
 	lm.mu.Unlock()
 	if !ok {
-		return wire.Errorf(wire.CodeRateLimited, "conversation %q takes at most %g write actions a second; retry in a moment", sid, float64(lm.convRate))
+		return convRateError(sid, float64(lm.convRate))
+	}
+	if s.cluster != nil {
+		return s.takeConvToken(ctx, sid)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@
 package server
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,14 +14,13 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/convo-sdk/convo/server/mediastore"
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/wire"
 )
@@ -109,11 +109,21 @@ func (s *Server) serveMediaUpload(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, http.StatusUnauthorized, asWireError(err))
 		return
 	}
-	if s.cfg.MediaDir == "" {
-		writeHTTPError(w, http.StatusServiceUnavailable, wire.Errorf(wire.CodeUnavailable, "this server stores no media (no media directory configured)"))
+	if s.cfg.Media == nil {
+		writeHTTPError(w, http.StatusServiceUnavailable, wire.Errorf(wire.CodeUnavailable, "this server stores no media (no media store configured)"))
 		return
 	}
-	if !s.uploads.allow(claims.Identity) {
+	allowed := s.uploads.allow(claims.Identity)
+	if allowed && s.uploads.rate > 0 {
+		var err error
+		if allowed, err = s.clusterTake(r.Context(), uploadBucket(claims.Identity), float64(s.uploads.rate), s.uploads.burst); err != nil {
+			s.log.Warn("taking an upload token failed", "err", err)
+			w.Header().Set("Retry-After", "10")
+			writeHTTPError(w, http.StatusServiceUnavailable, wire.Errorf(wire.CodeUnavailable, "the database is unreachable; retry shortly"))
+			return
+		}
+	}
+	if !allowed {
 		w.Header().Set("Retry-After", "10")
 		writeHTTPError(w, http.StatusTooManyRequests, wire.Errorf(wire.CodeRateLimited,
 			"too many uploads (at most %g a minute); retry in a moment", s.cfg.MediaUploadsPerMinute))
@@ -145,37 +155,30 @@ func (s *Server) serveMediaUpload(w http.ResponseWriter, r *http.Request) {
 		tooLarge()
 		return
 	}
-	tmp, err := os.CreateTemp(s.cfg.MediaDir, ".upload-*")
-	if err != nil {
-		s.log.Error("creating media file failed", "err", err)
-		writeHTTPError(w, http.StatusInternalServerError, wire.Errorf(wire.CodeInternal, "could not store the file"))
-		return
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
-	n, err := tmp.ReadFrom(http.MaxBytesReader(w, r.Body, max))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
+	m := store.MediaRecord{Owner: claims.Identity, Media: wire.Media{
+		Sid: store.NewSid(store.PrefixMedia), Category: category, Filename: sanitizeFilename(q.Get("filename")),
+		ContentType: ctype}}
+	// The content is stored before the record, so no record ever names missing content.
+	n, err := s.cfg.Media.Put(r.Context(), m.Sid, http.MaxBytesReader(w, r.Body, max), r.ContentLength, ctype)
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
 		tooLarge()
+		return
+	case errors.Is(err, mediastore.ErrUnavailable):
+		s.log.Error("storing media failed", "store", s.cfg.Media.String(), "err", err)
+		w.Header().Set("Retry-After", "10")
+		writeHTTPError(w, http.StatusServiceUnavailable, wire.Errorf(wire.CodeUnavailable,
+			"the media store is unavailable, so the file was not stored; retry the upload in a moment"))
 		return
 	case err != nil:
 		s.log.Info("reading media upload failed", "err", err)
 		writeHTTPError(w, http.StatusBadRequest, wire.Errorf(wire.CodeBadRequest, "could not read the request body"))
 		return
 	}
-	m := store.MediaRecord{Owner: claims.Identity, Media: wire.Media{
-		Sid: store.NewSid(store.PrefixMedia), Category: category, Filename: sanitizeFilename(q.Get("filename")),
-		ContentType: ctype, Size: n}}
-	if err := os.Rename(tmp.Name(), filepath.Join(s.cfg.MediaDir, m.Sid)); err != nil {
-		s.log.Error("storing media file failed", "err", err)
-		writeHTTPError(w, http.StatusInternalServerError, wire.Errorf(wire.CodeInternal, "could not store the file"))
-		return
-	}
+	m.Size = n
 	if err := s.cfg.Store.CreateMedia(r.Context(), m); err != nil {
-		_ = os.Remove(filepath.Join(s.cfg.MediaDir, m.Sid))
+		s.removeMediaFiles([]string{m.Sid})
 		s.log.Error("recording media failed", "err", err)
 		writeHTTPError(w, http.StatusInternalServerError, wire.Errorf(wire.CodeInternal, "could not record the file"))
 		return
@@ -216,7 +219,7 @@ func (s *Server) serveMediaContent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, err := s.cfg.Store.Media(r.Context(), sid)
-	if errors.Is(err, store.ErrNotFound) || s.cfg.MediaDir == "" {
+	if errors.Is(err, store.ErrNotFound) || s.cfg.Media == nil {
 		writeHTTPError(w, http.StatusNotFound, errMediaNotFound(sid))
 		return
 	}
@@ -225,10 +228,16 @@ func (s *Server) serveMediaContent(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, http.StatusInternalServerError, wire.Errorf(wire.CodeInternal, "could not load the media"))
 		return
 	}
-	f, err := os.Open(filepath.Join(s.cfg.MediaDir, m.Sid))
-	if err != nil {
-		s.log.Warn("media file missing", "sid", sid, "err", err)
+	f, err := s.cfg.Media.Open(r.Context(), m.Sid)
+	if errors.Is(err, mediastore.ErrNotFound) {
+		s.log.Warn("media content missing", "sid", sid)
 		writeHTTPError(w, http.StatusNotFound, errMediaNotFound(sid))
+		return
+	}
+	if err != nil {
+		s.log.Error("opening media failed", "sid", sid, "err", err)
+		w.Header().Set("Retry-After", "10")
+		writeHTTPError(w, http.StatusServiceUnavailable, wire.Errorf(wire.CodeUnavailable, "the media store is unavailable; retry in a moment"))
 		return
 	}
 	defer f.Close()
@@ -280,14 +289,18 @@ func (s *Server) httpBase(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// removeMediaFiles deletes the files of media whose records are gone.
+// removeMediaFiles deletes the content of media whose records are gone. Content it cannot
+// delete stays unreachable (no record names it).
 func (s *Server) removeMediaFiles(sids []string) {
-	if s.cfg.MediaDir == "" {
+	if s.cfg.Media == nil {
 		return
 	}
 	for _, sid := range sids {
-		if err := os.Remove(filepath.Join(s.cfg.MediaDir, sid)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			s.log.Warn("removing media file failed", "sid", sid, "err", err)
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		err := s.cfg.Media.Remove(ctx, sid)
+		cancel()
+		if err != nil {
+			s.log.Warn("removing media content failed", "sid", sid, "err", err)
 		}
 	}
 }

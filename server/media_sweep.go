@@ -1,20 +1,17 @@
-// The media sweeper deletes media nobody attached to a message (and temporary files of
-// uploads that never finished), so that uploads cannot fill the disk.
+// The media sweeper deletes media nobody attached to a message (and what uploads that never
+// finished left in the media store), so that uploads cannot fill the disk.
 
 package server
 
 import (
 	"context"
-	"errors"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 )
 
 const (
-	// staleUploadAge is the age after which a temporary ".upload-*" file is abandoned: an
-	// upload that took this long has been cut by the server's read deadline long before.
+	// staleUploadAge is the age after which what an unfinished upload left (a temporary
+	// file, an incomplete multipart upload) is abandoned: an upload that took this long has
+	// been cut by the server's read deadline long before.
 	staleUploadAge = time.Hour
 	// sweepBatch is how many media records one sweep transaction deletes.
 	sweepBatch = 500
@@ -22,7 +19,7 @@ const (
 
 // mediaSweepLoop runs sweepMedia every MediaSweepInterval until the server closes.
 func (s *Server) mediaSweepLoop() {
-	if s.cfg.MediaDir == "" {
+	if s.cfg.Media == nil {
 		s.loops.Done()
 		return
 	}
@@ -30,7 +27,7 @@ func (s *Server) mediaSweepLoop() {
 }
 
 // sweepMedia deletes media unattached for longer than UnattachedMediaTTL (records, then
-// files) and stale temporary upload files.
+// content) and what stale unfinished uploads left.
 func (s *Server) sweepMedia(now time.Time, stop <-chan struct{}) {
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
@@ -53,21 +50,9 @@ func (s *Server) sweepMedia(now time.Time, stop <-chan struct{}) {
 			break
 		}
 	}
-	entries, err := os.ReadDir(s.cfg.MediaDir)
-	if err != nil {
-		s.log.Warn("listing the media directory failed", "err", err)
-		return
-	}
-	for _, e := range entries {
-		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), ".upload-") {
-			continue
-		}
-		info, err := e.Info()
-		if err != nil || now.Sub(info.ModTime()) < staleUploadAge {
-			continue
-		}
-		if err := os.Remove(filepath.Join(s.cfg.MediaDir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
-			s.log.Warn("removing a stale upload file failed", "file", e.Name(), "err", err)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	if err := s.cfg.Media.SweepIncomplete(ctx, now.Add(-staleUploadAge)); err != nil {
+		s.log.Warn("sweeping incomplete uploads failed", "store", s.cfg.Media.String(), "err", err)
 	}
 }

@@ -127,7 +127,7 @@ func (s *Server) conversationUpdate(c *call, a wire.UpdateConversationArgs) (any
 	if a.UniqueName != nil && !isCreator {
 		return nil, wire.Errorf(wire.CodeForbidden, "only the creator of conversation %q may change its uniqueName", a.ConversationSid)
 	}
-	if err := s.convWrite(a.ConversationSid); err != nil {
+	if err := s.convWrite(c.ctx, a.ConversationSid); err != nil {
 		return nil, err
 	}
 	_, ds, err := s.cfg.Store.UpdateConversation(c.ctx, store.ConversationUpdate{
@@ -175,7 +175,7 @@ func (s *Server) conversationLeave(c *call, a wire.ConversationRef) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.convWrite(a.ConversationSid); err != nil {
+	if err := s.convWrite(c.ctx, a.ConversationSid); err != nil {
 		return nil, err
 	}
 	return s.removeParticipant(c, a.ConversationSid, p.Sid, false) // leaving bans nobody
@@ -255,6 +255,11 @@ func (s *Server) conversationTyping(c *call, a wire.ConversationRef) (any, error
 	}
 	if !s.limits.typingAllowed(a.ConversationSid, c.identity) {
 		return wire.Empty{}, nil
+	}
+	if ok, err := s.clusterTake(c.ctx, typingBucket(a.ConversationSid, c.identity), 1/wire.TypingThrottle.Seconds(), 1); err != nil {
+		return nil, err
+	} else if !ok {
+		return wire.Empty{}, nil // signalled through another node within the throttle
 	}
 	ps, err := s.cfg.Store.Participants(c.ctx, a.ConversationSid)
 	if err != nil {

@@ -62,7 +62,7 @@ func (s *Server) messageSend(c *call, a wire.SendMessageArgs) (any, error) {
 			return nil, err
 		}
 	}
-	if err := s.convWrite(a.ConversationSid); err != nil {
+	if err := s.convWrite(c.ctx, a.ConversationSid); err != nil {
 		return nil, err
 	}
 	m, _, ds, err := s.cfg.Store.SendMessage(c.ctx, store.NewMessage{
@@ -166,7 +166,7 @@ func (s *Server) messageUpdate(c *call, a wire.UpdateMessageArgs) (any, error) {
 	if _, err := s.authored(c, a.ConversationSid, a.MessageSid, true); err != nil {
 		return nil, err
 	}
-	if err := s.convWrite(a.ConversationSid); err != nil {
+	if err := s.convWrite(c.ctx, a.ConversationSid); err != nil {
 		return nil, err
 	}
 	m, ds, err := s.cfg.Store.UpdateMessage(c.ctx, store.MessageUpdate{ConversationSid: a.ConversationSid, Sid: a.MessageSid,
@@ -186,7 +186,7 @@ func (s *Server) messageRemove(c *call, a wire.MessageRef) (any, error) {
 	if _, err := s.authored(c, a.ConversationSid, a.MessageSid, true); err != nil {
 		return nil, err
 	}
-	if err := s.convWrite(a.ConversationSid); err != nil {
+	if err := s.convWrite(c.ctx, a.ConversationSid); err != nil {
 		return nil, err
 	}
 	m, ds, err := s.cfg.Store.RemoveMessage(c.ctx, a.ConversationSid, a.MessageSid)

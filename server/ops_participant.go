@@ -28,7 +28,7 @@ func (s *Server) participantAdd(c *call, a wire.AddParticipantArgs) (any, error)
 	if p == nil && conv.CreatedBy != c.identity {
 		return nil, notParticipant(c.identity, a.ConversationSid)
 	}
-	if err := s.convWrite(a.ConversationSid); err != nil {
+	if err := s.convWrite(c.ctx, a.ConversationSid); err != nil {
 		return nil, err
 	}
 	// The creator may bring back someone removed, though not itself (the admin API removed it).
@@ -92,7 +92,7 @@ func (s *Server) participantAddNonChat(c *call, a wire.AddNonChatParticipantArgs
 	if _, err := s.participantOrCreator(c, a.ConversationSid); err != nil {
 		return nil, err
 	}
-	if err := s.convWrite(a.ConversationSid); err != nil {
+	if err := s.convWrite(c.ctx, a.ConversationSid); err != nil {
 		return nil, err
 	}
 	p, ds, err := s.cfg.Store.AddParticipant(c.ctx, store.NewParticipant{
@@ -131,7 +131,7 @@ func (s *Server) participantUpdate(c *call, a wire.UpdateParticipantArgs) (any, 
 	if _, err := s.target(c, a.ConversationSid, a.ParticipantSid, ""); err != nil {
 		return nil, err
 	}
-	if err := s.convWrite(a.ConversationSid); err != nil {
+	if err := s.convWrite(c.ctx, a.ConversationSid); err != nil {
 		return nil, err
 	}
 	p, ds, err := s.cfg.Store.UpdateParticipant(c.ctx, a.ConversationSid, a.ParticipantSid, attrs)
@@ -155,7 +155,7 @@ func (s *Server) participantRemove(c *call, a wire.RemoveParticipantArgs) (any, 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.convWrite(a.ConversationSid); err != nil {
+	if err := s.convWrite(c.ctx, a.ConversationSid); err != nil {
 		return nil, err
 	}
 	// Removed by someone else (the creator): it may not join again by sid.

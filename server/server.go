@@ -42,6 +42,7 @@ type Server struct {
 	webhooks *webhook.Dispatcher // outbound webhooks
 	limits   *limits             // requests, conversation writes, typing (limits.go)
 	uploads  *uploadLimits       // media uploads per identity (limits.go)
+	cluster  *clusterLimits      // limits shared through the store; nil alone (cluster_limits.go)
 
 	// stop ends the background loops (lifecycle timers, media sweeper); loops waits for them.
 	stop  chan struct{}
@@ -63,7 +64,7 @@ func New(cfg Config) *Server {
 	}
 	cfg.setDefaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, hub: newHub(cfg.Bus), limits: newLimits(cfg), uploads: newUploadLimits(cfg),
-		stop: make(chan struct{})}
+		cluster: newClusterLimits(cfg.Bus), stop: make(chan struct{})}
 	s.metrics = newMetrics(cfg.Store)
 	s.ops = s.instrumentOps(encodeResults(s.opTable()))
 	s.publicOrigins = publicOrigins(cfg)
@@ -75,9 +76,10 @@ func New(cfg Config) *Server {
 	s.webhooks = webhook.New(cfg.Store, s.log.With("component", "webhooks"), webhookMetrics{s.metrics}, webhook.Config{
 		URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Timeout: cfg.WebhookTimeout, Poll: cfg.WebhookPoll,
 		Backoff: cfg.WebhookBackoff, MaxBackoff: cfg.WebhookMaxBackoff, MaxAge: cfg.WebhookMaxAge})
-	s.loops.Add(2)
+	s.loops.Add(3)
 	go s.stateLoop()
 	go s.mediaSweepLoop()
+	go s.leaseLoop()
 	cfg.Bus.Attach(busReceiver{s})
 	return s
 }

@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/auth"
+	"github.com/convo-sdk/convo/server/mediastore"
 	"github.com/convo-sdk/convo/server/store/sqlite"
 	"github.com/convo-sdk/convo/wire"
 )
@@ -62,6 +62,7 @@ type Env struct {
 	t        testing.TB
 	opts     Options
 	mediaKey []byte
+	media    *mediastore.Local
 	hs       *httptest.Server
 	mu       sync.Mutex
 }
@@ -71,7 +72,8 @@ func Start(t testing.TB, opts ...Options) *Env {
 	t.Helper()
 	e := &Env{t: t, Dir: t.TempDir(), Key: auth.NewKey("test"), mediaKey: []byte(auth.NewKey("media").Secret)}
 	e.MediaDir = filepath.Join(e.Dir, "media")
-	if err := os.MkdirAll(e.MediaDir, 0o700); err != nil {
+	var err error
+	if e.media, err = mediastore.NewLocal(e.MediaDir, filepath.Join(e.Dir, "media.key")); err != nil {
 		t.Fatal(err)
 	}
 	if len(opts) > 0 {
@@ -80,7 +82,6 @@ func Start(t testing.TB, opts ...Options) *Env {
 	if e.opts.Logger == nil {
 		e.opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	var err error
 	if e.Keys, err = auth.NewKeyring(e.Key); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func (e *Env) start(addr string) {
 		Store: st, Keys: e.Keys, Logger: e.opts.Logger, Static: e.opts.Static,
 		DevTokens: e.opts.DevTokens, QueueSize: e.opts.QueueSize, MaxParticipants: e.opts.MaxParticipants,
 		HelloTimeout: e.opts.HelloTimeout,
-		MediaDir:     e.MediaDir, MediaKey: e.mediaKey,
+		Media:        e.media, MediaKey: e.mediaKey,
 	}
 	if e.opts.Configure != nil {
 		e.opts.Configure(&cfg)

@@ -58,6 +58,7 @@ type Store interface {
 	ContentTemplateStore
 	StreamStore
 	WebhookStore
+	LimitStore
 
 	// Ping runs a cheap query, for health checks.
 	Ping(ctx context.Context) error

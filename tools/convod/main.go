@@ -7,8 +7,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -30,6 +28,7 @@ import (
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/auth"
 	"github.com/convo-sdk/convo/server/bus"
+	"github.com/convo-sdk/convo/server/mediastore"
 	"github.com/convo-sdk/convo/server/store/storeopen"
 )
 
@@ -64,6 +63,9 @@ type options struct {
 
 	// store is an SQLite file path or a postgres:// URL; bus is "local" or a nats:// URL.
 	store, bus string
+	// media is a folder or an s3:// URL; s3 locates and opens the bucket of an s3:// one.
+	media string
+	s3    mediastore.S3Options
 
 	// debugAddr, when set, serves Go's profiler (net/http/pprof) there; loopback only.
 	debugAddr string
@@ -84,6 +86,11 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.data, "data", env("CONVO_DATA", "./data"), "data directory: media files and keys, and the SQLite database unless --store says otherwise; nodes of one cluster share it (env CONVO_DATA)")
 	fs.StringVar(&o.store, "store", env("CONVO_STORE", ""), "the store: an SQLite file path or a postgres:// URL (env CONVO_STORE; default DATA/convo.db)")
 	fs.StringVar(&o.bus, "bus", env("CONVO_BUS", "local"), "fan-out between server nodes: local (one node) or a nats:// URL (env CONVO_BUS)")
+	fs.StringVar(&o.media, "media", env("CONVO_MEDIA", ""), "where uploaded media live: a folder, or s3://BUCKET/PREFIX for an S3-compatible object store, which nodes of a cluster share (env CONVO_MEDIA; default DATA/media)")
+	fs.StringVar(&o.s3.Endpoint, "s3-endpoint", env("CONVO_S3_ENDPOINT", os.Getenv("AWS_ENDPOINT_URL_S3")), "the object store of an s3:// --media: host:port (https) or an http(s):// URL (env CONVO_S3_ENDPOINT or AWS_ENDPOINT_URL_S3)")
+	fs.StringVar(&o.s3.Region, "s3-region", env("CONVO_S3_REGION", os.Getenv("AWS_REGION")), "the bucket's region (env CONVO_S3_REGION or AWS_REGION; empty: asked of the server)")
+	fs.StringVar(&o.s3.AccessKey, "s3-access-key", env("CONVO_S3_ACCESS_KEY", os.Getenv("AWS_ACCESS_KEY_ID")), "access key id for the object store (env CONVO_S3_ACCESS_KEY or AWS_ACCESS_KEY_ID)")
+	fs.StringVar(&o.s3.SecretKey, "s3-secret-key", env("CONVO_S3_SECRET_KEY", os.Getenv("AWS_SECRET_ACCESS_KEY")), "secret key for the object store; prefer the env CONVO_S3_SECRET_KEY or AWS_SECRET_ACCESS_KEY (flags show in ps)")
 	fs.StringVar(&o.web, "web", env("CONVO_WEB", ""), "directory served at / (demo page, /sdk/...) (env CONVO_WEB)")
 	fs.BoolVar(&o.dev, "dev", devDefault, "development mode: POST /v1/dev/token hands out tokens (env CONVO_DEV)")
 	fs.StringVar(&o.publicURL, "public-url", env("CONVO_PUBLIC_URL", ""), "WebSocket URL put in dev tokens (env CONVO_PUBLIC_URL; default ws://ADDR/v1/ws)")
@@ -177,6 +184,18 @@ func parseFlags(args []string) (options, error) {
 	if o.store == "" {
 		o.store = filepath.Join(o.data, "convo.db")
 	}
+	if o.media == "" {
+		o.media = filepath.Join(o.data, "media")
+	}
+	if strings.HasPrefix(o.media, "s3:") {
+		o.s3.URL = o.media
+		if _, _, err := mediastore.ParseS3URL(o.media); err != nil {
+			return o, fmt.Errorf("--media: %w", err)
+		}
+		if o.s3.Endpoint == "" {
+			return o, errors.New("--media s3://... needs --s3-endpoint (or CONVO_S3_ENDPOINT): the object store's host:port or http(s):// URL")
+		}
+	}
 	if o.bus != "local" && !strings.HasPrefix(o.bus, "nats://") && !strings.HasPrefix(o.bus, "tls://") {
 		return o, fmt.Errorf("--bus must be local or a nats:// URL, got %q", o.bus)
 	}
@@ -251,13 +270,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		cfg.Bus = b
 	}
-	if cfg.MediaKey, err = loadMediaKey(o.data, log); err != nil {
+	if cfg.Media, err = openMedia(o); err != nil {
 		return err
 	}
-	cfg.MediaDir = filepath.Join(o.data, "media")
-	if err := os.MkdirAll(cfg.MediaDir, 0o700); err != nil {
-		return err
+	kctx, kcancel := context.WithTimeout(ctx, 30*time.Second)
+	cfg.MediaKey, err = cfg.Media.URLKey(kctx)
+	kcancel()
+	if err != nil {
+		return fmt.Errorf("the media URL key (%s): %w", cfg.Media, err)
 	}
+	log.Info("media store", "media", cfg.Media.String())
 	if o.webhookURL != "" && o.webhookSecret == "" {
 		log.Warn("webhooks are not signed: set CONVO_WEBHOOK_SECRET")
 	}
@@ -333,50 +355,13 @@ func debugHandler() http.Handler {
 	return mux
 }
 
-// loadMediaKey reads DATA/media.key, the secret that signs media URLs, creating it (0600)
-// on first start so URLs stay valid across restarts.
-func loadMediaKey(data string, log *slog.Logger) ([]byte, error) {
-	path := filepath.Join(data, "media.key")
-	b, err := os.ReadFile(path)
-	if err == nil {
-		k, err := hex.DecodeString(strings.TrimSpace(string(b)))
-		if err != nil || len(k) < 16 {
-			return nil, fmt.Errorf("%s: want at least 32 hex digits", path)
-		}
-		return k, nil
+// openMedia opens the media store --media names: an S3 bucket, or a folder whose URL key
+// is DATA/media.key.
+func openMedia(o options) (mediastore.Store, error) {
+	if o.s3.URL != "" {
+		return mediastore.NewS3(o.s3)
 	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	k := make([]byte, 32)
-	if _, err := rand.Read(k); err != nil {
-		return nil, err
-	}
-	// Nodes of a cluster share DATA: written to a temporary name and linked into place, the
-	// key appears whole, and a node that loses the race to create it uses the winner's.
-	tmp, err := os.CreateTemp(data, ".media.key-*")
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(hex.EncodeToString(k) + "\n"); err != nil {
-		tmp.Close()
-		return nil, err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return nil, err
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, err
-	}
-	if err := os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
-		return loadMediaKey(data, log)
-	} else if err != nil {
-		return nil, err
-	}
-	log.Info("created the media URL key", "path", path)
-	return k, nil
+	return mediastore.NewLocal(o.media, filepath.Join(o.data, "media.key"))
 }
 
 // loadKeys reads CONVO_API_KEYS. Without it, dev mode keeps one generated key in

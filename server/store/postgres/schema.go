@@ -207,3 +207,24 @@ CREATE TABLE webhook_outbox (
 CREATE INDEX webhook_outbox_due ON webhook_outbox(next_attempt, seq) WHERE done_at IS NULL;
 CREATE INDEX webhook_outbox_done ON webhook_outbox(done_at) WHERE done_at IS NOT NULL;
 `)
+
+// 0010_limits: what the nodes of a cluster count together (limits.go). rate_buckets: a
+// token bucket per key, its tokens as of at. leases: one row per held lease. UNLOGGED: a
+// commit that touches only these waits for no WAL flush (a write's limit check costs a round
+// trip, not a disk sync); a crash empties them, which frees every limit for a moment.
+var _ = register("0010_limits", `
+CREATE UNLOGGED TABLE rate_buckets (
+	key    TEXT             PRIMARY KEY,
+	tokens DOUBLE PRECISION NOT NULL,
+	at     BIGINT           NOT NULL
+);
+CREATE UNLOGGED TABLE leases (
+	key     TEXT   NOT NULL,
+	holder  TEXT   NOT NULL,
+	node    TEXT   NOT NULL,
+	expires BIGINT NOT NULL,
+	PRIMARY KEY (key, holder)
+);
+CREATE INDEX leases_node ON leases(node);
+CREATE INDEX leases_expires ON leases(expires);
+`)

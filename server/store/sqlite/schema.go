@@ -275,3 +275,22 @@ CREATE TABLE pending_links (
 // offsets out twice; it knows no 0009 and so refuses the file. Written by such a program,
 // the counts are exact floors already.
 var _ = register("0009_stream_floors", `SELECT 1;`)
+
+// 0010_limits: what the nodes of a cluster count together (limits.go). rate_buckets: a
+// token bucket per key, its tokens as of at. leases: one row per held lease.
+var _ = register("0010_limits", `
+CREATE TABLE rate_buckets (
+	key    TEXT   PRIMARY KEY,
+	tokens REAL   NOT NULL,
+	at     BIGINT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE leases (
+	key     TEXT   NOT NULL,
+	holder  TEXT   NOT NULL,
+	node    TEXT   NOT NULL,
+	expires BIGINT NOT NULL,
+	PRIMARY KEY (key, holder)
+) WITHOUT ROWID;
+CREATE INDEX leases_node ON leases(node);
+CREATE INDEX leases_expires ON leases(expires);
+`)
