@@ -311,6 +311,15 @@ func TestABadBrowserStoreIsDiscarded(t *testing.T) {
 	n := MustEval[int](tab, `return (await window.t.client.getSubscribedConversations()).items.length;`)
 	assert.Equal(t, 1, n, "started from the server")
 	assert.Equal(t, "connected", MustEval[string](tab, `return window.t.client.connectionState;`))
+
+	// Log-out erases the store.
+	left := MustEval[[]string](tab, `
+		await new Promise((r) => setTimeout(r, 600)); // the first write
+		if (!(await indexedDB.databases()).some((d) => d.name.startsWith('convo'))) throw new Error('nothing stored');
+		await window.t.client.eraseLocalStore();
+		return (await indexedDB.databases()).map((d) => d.name).filter((n) => n.startsWith('convo'));`)
+	assert.Empty(t, left, "eraseLocalStore deletes the database")
+	assert.Equal(t, "disconnected", MustEval[string](tab, `return window.t.client.connectionState;`))
 }
 
 // With a storage quota of one byte (Chromium refuses every IndexedDB write with
