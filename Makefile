@@ -9,7 +9,7 @@ WASM      := $(BIN)/convo.wasm
 GOFLAGS_WASM := -ldflags='-s -w' -trimpath -gcflags=all=-l -gcflags=runtime=
 export PATH := $(shell $(GO) env GOPATH)/bin:$(PATH)
 
-.PHONY: all build server wasm web run test test-deps test-native test-wasm test-web lint bench fuzz soak clean
+.PHONY: all build server wasm web run test test-deps test-native test-wasm test-web lint bench fuzz soak soak-browser clean
 
 all: build
 
@@ -86,6 +86,15 @@ SOAK_RATE     ?= 50
 
 soak: server
 	$(GO) run ./tools/soak -convod $(BIN)/convod -duration $(SOAK_DURATION) -rate $(SOAK_RATE)
+
+# A browser soak: one page sending and receiving at 20 messages/s for SOAK_BROWSER_DURATION
+# against the real server; fails on a lost or repeated message, or on wasm memory or JS heap
+# growth after the warm-up (web/e2e/soak_browser_test.go). Never part of `make test`.
+SOAK_BROWSER_DURATION ?= 10m
+
+soak-browser: test-deps web
+	CONVO_SOAK_BROWSER=1 CONVO_SOAK_BROWSER_DURATION=$(SOAK_BROWSER_DURATION) \
+		$(GO) test -count=1 -v -timeout 2h -run '^TestSoakBrowser$$' ./web/e2e
 
 clean:
 	rm -rf $(BIN) web/dist
