@@ -29,7 +29,7 @@ type wsGate struct {
 	target string
 	mu     sync.Mutex
 	down   bool
-	ws     map[net.Conn]bool
+	ws     map[net.Conn]bool // every open connection
 }
 
 func newWSGate(t *testing.T, target string) *wsGate {
@@ -43,7 +43,7 @@ func newWSGate(t *testing.T, target string) *wsGate {
 
 func (g *wsGate) addr() string { return g.ln.Addr().String() }
 
-// setDown closes the WebSocket connections and refuses new ones (true), or lets them
+// setDown closes every open connection and refuses new ones to the API (true), or lets them
 // through again (false).
 func (g *wsGate) setDown(down bool) {
 	g.mu.Lock()
@@ -95,9 +95,9 @@ func (g *wsGate) pipe(in net.Conn) {
 		return
 	}
 	defer out.Close()
-	if isWS {
-		g.ws[in], g.ws[out] = true, true
-	}
+	// Every connection is tracked, not only WebSockets: a kept-alive one that loaded the page
+	// would otherwise carry a later upload through.
+	g.ws[in], g.ws[out] = true, true
 	g.mu.Unlock()
 	defer func() {
 		g.mu.Lock()
