@@ -28,6 +28,19 @@ func storedClient(t *testing.T, env *servertest.Env, identity, dir string, d *di
 	return c, st
 }
 
+// warnedClient is a client of identity on the disk store in dir that keeps what it logs.
+func warnedClient(t *testing.T, env *servertest.Env, identity, dir string) (*core.Client, core.LocalStore, *events) {
+	t.Helper()
+	st, err := core.OpenDiskStore(dir, core.StoreScope{Server: env.URL, Identity: identity}, t.Logf)
+	require.NoError(t, err)
+	var warnings events
+	c := core.New(env.Token(identity, time.Hour), &core.Options{Store: st, Logf: func(f string, args ...any) {
+		warnings.add(fmt.Sprintf(f, args...))
+	}})
+	t.Cleanup(func() { shutDownAndClose(t, c, st) })
+	return c, st, &warnings
+}
+
 func shutDownAndClose(t *testing.T, c *core.Client, st core.LocalStore) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -206,12 +219,7 @@ func TestAnUnreadableStoredStateIsDiscarded(t *testing.T) {
 	require.NoError(t, st.Apply([]core.StoreChange{{Bucket: "conv", Key: a.Sid(), Value: []byte("7\n{not json")}}))
 	require.NoError(t, st.Close())
 
-	var warnings events
-	st, err = core.OpenDiskStore(dir, core.StoreScope{Server: env.URL, Identity: "alice"}, t.Logf)
-	require.NoError(t, err)
-	again := core.New(env.Token("alice", time.Hour), &core.Options{Store: st, Logf: func(f string, args ...any) {
-		warnings.add(fmt.Sprintf(f, args...))
-	}})
+	again, st, warnings := warnedClient(t, env, "alice", dir)
 	require.NoError(t, again.WaitInitialized(ctx))
 	assert.Equal(t, core.StateConnected, again.ConnectionState(), "initialised by the server")
 	subs, err := again.GetSubscribedConversations(ctx)
@@ -245,12 +253,7 @@ func TestAStateOfANewerFormatIsLeftAlone(t *testing.T) {
 	}))
 	require.NoError(t, st.Close())
 
-	var warnings events
-	st, err = core.OpenDiskStore(dir, core.StoreScope{Server: env.URL, Identity: "alice"}, t.Logf)
-	require.NoError(t, err)
-	alice := core.New(env.Token("alice", time.Hour), &core.Options{Store: st, Logf: func(f string, args ...any) {
-		warnings.add(fmt.Sprintf(f, args...))
-	}})
+	alice, st, warnings := warnedClient(t, env, "alice", dir)
 	require.NoError(t, alice.WaitInitialized(ctx))
 	assert.Equal(t, core.StateConnected, alice.ConnectionState(), "initialised by the server")
 	_, err = alice.CreateConversation(ctx, core.CreateConversationOptions{FriendlyName: "new"})

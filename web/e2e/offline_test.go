@@ -114,6 +114,17 @@ func (g *wsGate) pipe(in net.Conn) {
 	<-done
 }
 
+// gatedPage opens the server's page through a wsGate in a new browser, with a token whose
+// WebSocket URL goes through the gate too.
+func gatedPage(t *testing.T, env *servertest.Env, identity string) (*wsGate, *Tab, string) {
+	gate := newWSGate(t, strings.TrimPrefix(env.HTTPURL, "http://"))
+	token, err := auth.Mint(env.Key, identity, time.Hour, "ws://"+gate.addr()+"/v1/ws")
+	require.NoError(t, err)
+	tab := NewBrowser(t, 120*time.Second).NewTab(identity)
+	tab.Navigate("http://" + gate.addr() + "/")
+	return gate, tab, token
+}
+
 // offlineLogin starts a client in the page and waits for initialized, without waiting for a
 // connection; window.t keeps what the test inspects.
 func offlineLogin(token string) string {
@@ -166,12 +177,7 @@ const offlineRead = `
 // returns; a third load, online, announces nothing again.
 func TestOfflineReloadKeepsStateAndSends(t *testing.T) {
 	env := startServer(t)
-	gate := newWSGate(t, strings.TrimPrefix(env.HTTPURL, "http://"))
-	token, err := auth.Mint(env.Key, "alice", time.Hour, "ws://"+gate.addr()+"/v1/ws")
-	require.NoError(t, err)
-	browser := NewBrowser(t, 120*time.Second)
-	tab := browser.NewTab("alice")
-	tab.Navigate("http://" + gate.addr() + "/")
+	gate, tab, token := gatedPage(t, env, "alice")
 	assert.Equal(t, "connected", MustEval[string](tab, offlineLogin(token)), "a first start is initialised by the server")
 
 	bob, room := nativeRoom(t, env, "bob", "alice")
@@ -417,15 +423,10 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // reload shows.
 func TestAPrunedLogResyncsTheStoredState(t *testing.T) {
 	env := servertest.Start(t, servertest.Options{Static: os.DirFS(dist), Retention: 2})
-	gate := newWSGate(t, strings.TrimPrefix(env.HTTPURL, "http://"))
-	token, err := auth.Mint(env.Key, "alice", time.Hour, "ws://"+gate.addr()+"/v1/ws")
-	require.NoError(t, err)
-	browser := NewBrowser(t, 120*time.Second)
-	tab := browser.NewTab("alice")
-	tab.Navigate("http://" + gate.addr() + "/")
+	gate, tab, token := gatedPage(t, env, "alice")
 	MustEval[string](tab, offlineLogin(token))
 	_, room := nativeRoom(t, env, "bob", "alice")
-	_, err = room.SendMessage(context.Background(), "before", nil)
+	_, err := room.SendMessage(context.Background(), "before", nil)
 	require.NoError(t, err)
 	MustEval[bool](tab, `while (window.t.messages.length < 1) await new Promise((r) => setTimeout(r, 20));
 		await window.t.client.shutdown(); return true;`)
