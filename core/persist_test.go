@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -268,4 +269,57 @@ func TestAStateOfANewerFormatIsLeftAlone(t *testing.T) {
 	state := map[string]string{}
 	require.NoError(t, st.Scan("state", func(k string, v []byte) error { state[k] = string(v); return nil }))
 	assert.Equal(t, map[string]string{"format": "99", "pos": "future\n7"}, state, "untouched")
+}
+
+// countingStore is the disk store with a count of the batches written to it.
+type countingStore struct {
+	core.LocalStore
+	mu      sync.Mutex
+	batches int
+}
+
+func (s *countingStore) Apply(batch []core.StoreChange) error {
+	s.mu.Lock()
+	s.batches++
+	s.mu.Unlock()
+	return s.LocalStore.Apply(batch)
+}
+
+// The store holds the window the memory cache keeps, no more: older messages leave it as new
+// ones come, a removed message leaves it, and a burst is written in a few batches.
+func TestTheStoreHoldsTheCachedWindow(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := testCtx(t)
+	disk, err := core.OpenDiskStore(t.TempDir(), core.StoreScope{Server: env.URL, Identity: "alice"}, t.Logf)
+	require.NoError(t, err)
+	st := &countingStore{LocalStore: disk}
+	alice := startClient(t, env, "alice", &core.Options{Store: st, Logf: t.Logf})
+	bob := newClient(t, env, "bob", nil)
+	a, b := chatRoom(t, alice, bob)
+	stored := func() []string {
+		var keys []string
+		require.NoError(t, st.Scan("msg", func(k string, _ []byte) error { keys = append(keys, k); return nil }))
+		return keys
+	}
+	n := core.MessageCacheSize + 20
+	for i := range n {
+		_, err := b.SendMessage(ctx, fmt.Sprintf("m%d", i), nil)
+		require.NoError(t, err)
+	}
+	waitFor(t, "alice to have them all", func() bool { l := a.LastMessage(); return l != nil && l.Index == int64(n-1) })
+	waitFor(t, "the store to hold the window", func() bool {
+		keys := stored()
+		return len(keys) == core.MessageCacheSize && keys[0] == a.Sid()+"/00000000000000000020"
+	})
+	st.mu.Lock()
+	assert.Less(t, st.batches, n/2, "a burst is written in few batches")
+	st.mu.Unlock()
+
+	page, err := b.GetMessages(ctx, 1, nil, "")
+	require.NoError(t, err)
+	require.NoError(t, page.Items[0].Remove(ctx)) // by its author
+	waitFor(t, "the removed message to leave the store", func() bool {
+		keys := stored()
+		return len(keys) == core.MessageCacheSize-1 && keys[len(keys)-1] != fmt.Sprintf("%s/%020d", a.Sid(), n-1)
+	})
 }
