@@ -51,7 +51,7 @@ func (c *Client) call(ctx context.Context, op string, args wire.Encoder, out wir
 	}
 	maybeApplied := false // a previous attempt reached the server, for all the client knows
 	for throttled := 0; ; {
-		s, err := c.currentSession(ctx, c.offlineError(op))
+		s, err := c.currentSession(ctx, op)
 		if err != nil {
 			return c.callError(op, err)
 		}

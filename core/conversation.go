@@ -331,13 +331,8 @@ func (c *Client) CreateConversation(ctx context.Context, opts CreateConversation
 // GetConversationBySid returns a conversation the user participates in or, as the vendor's
 // falls back to peeking, one whose sid the user knows.
 func (c *Client) GetConversationBySid(ctx context.Context, sid string) (*Conversation, error) {
-	if c.offline() && c.initialised() {
-		if conv := c.conversation(sid); conv != nil {
-			return conv, nil
-		}
-	}
 	conv, err := c.fetchConversation(ctx, wire.OpConversationGet, wire.GetConversationArgs{Sid: sid})
-	if wire.CodeOf(err) == CodeClientOffline { // went offline while waiting
+	if wire.CodeOf(err) == CodeClientOffline { // offline: the one the client holds, if any
 		if known := c.conversation(sid); known != nil {
 			return known, nil
 		}

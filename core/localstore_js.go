@@ -172,9 +172,6 @@ func (s *indexedDBStore) Scan(bucket string, fn func(key string, value []byte) e
 	blob := make([]byte, jsBlob.Get("length").Int())
 	js.CopyBytesToGo(blob, jsBlob)
 	keys, lengths := res.Get("keys").String(), res.Get("lengths").String()
-	if lengths == "" {
-		return nil
-	}
 	at := 0
 	for lengths != "" {
 		var l, key string

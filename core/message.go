@@ -294,13 +294,13 @@ func (cv *Conversation) GetMessages(ctx context.Context, pageSize int, anchor *i
 	case <-ctx.Done():
 		return nil, cv.client.callError(wire.OpMessageList, ctx.Err())
 	}
-	if cv.isLeft() || cv.client.offline() {
+	if cv.isLeft() {
 		return cv.heldMessages(pageSize, anchor, direction), nil
 	}
 	args := wire.ListMessagesArgs{ConversationSid: cv.sid, PageSize: pageSize, Anchor: anchor, Direction: string(direction)}
 	var page wire.MessagePage
 	if err := cv.client.call(ctx, wire.OpMessageList, &args, &page, resendAfterReconnect); err != nil {
-		if wire.CodeOf(err) == CodeClientOffline { // went offline while waiting
+		if wire.CodeOf(err) == CodeClientOffline { // offline: what the client holds
 			return cv.heldMessages(pageSize, anchor, direction), nil
 		}
 		return nil, err

@@ -108,7 +108,7 @@ func (o *outbox) run() {
 	ctx := o.c.ctx
 	o.restore()
 	for {
-		s, err := o.c.currentSession(ctx, nil)
+		s, err := o.c.currentSession(ctx, "")
 		if err != nil {
 			o.failAll(errShutdown)
 			return

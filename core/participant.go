@@ -133,12 +133,12 @@ func (cv *Conversation) GetParticipants(ctx context.Context) ([]*Participant, er
 	if err := cv.client.ready(ctx); err != nil {
 		return nil, err
 	}
-	if cv.isLeft() || cv.client.offline() {
+	if cv.isLeft() {
 		return cv.heldParticipants(), nil
 	}
 	var page wire.ParticipantPage
 	if err := cv.client.call(ctx, wire.OpParticipantList, &wire.ConversationRef{ConversationSid: cv.sid}, &page, resendAfterReconnect); err != nil {
-		if wire.CodeOf(err) == CodeClientOffline { // went offline while waiting
+		if wire.CodeOf(err) == CodeClientOffline { // offline: what the client holds
 			return cv.heldParticipants(), nil
 		}
 		return nil, err

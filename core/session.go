@@ -312,9 +312,9 @@ func (s *session) end(err error) {
 	}
 }
 
-// currentSession waits until there is a live connection. With offlineErr set it gives up
-// with that error as soon as the client is offline (see offline).
-func (c *Client) currentSession(ctx context.Context, offlineErr error) (*session, error) {
+// currentSession waits until there is a live connection. For a call (op set) it gives up at
+// once while the client is offline (see offline); the outbox (op "") waits.
+func (c *Client) currentSession(ctx context.Context, op string) (*session, error) {
 	for {
 		c.mu.Lock()
 		s := c.sess
@@ -325,8 +325,8 @@ func (c *Client) currentSession(ctx context.Context, offlineErr error) (*session
 		if c.closing.Load() {
 			return nil, errShutdown
 		}
-		if offlineErr != nil && c.offline() {
-			return nil, offlineErr
+		if op != "" && c.offline() {
+			return nil, c.offlineError(op)
 		}
 		t := time.NewTimer(50 * time.Millisecond)
 		select {

@@ -128,18 +128,15 @@ func (c *Client) GetUser(ctx context.Context, identity string) (*User, error) {
 	if identity == c.user.Identity() {
 		return c.user, nil
 	}
-	known := func() *User {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.users[identity]
-	}
-	if u := known(); u != nil && c.offline() {
-		return u, nil
-	}
 	var d wire.User
 	if err := c.call(ctx, wire.OpUserSubscribe, &wire.UserRef{Identity: identity}, &d, resendAfterReconnect); err != nil {
-		if u := known(); u != nil && wire.CodeOf(err) == CodeClientOffline { // went offline while waiting
-			return u, nil
+		if wire.CodeOf(err) == CodeClientOffline { // offline: the one the client holds, if any
+			c.mu.Lock()
+			u := c.users[identity]
+			c.mu.Unlock()
+			if u != nil {
+				return u, nil
+			}
 		}
 		return nil, err
 	}

@@ -55,21 +55,18 @@ func newClientClass(parent *class) *class {
 	c.getter("version", func(any) any { return core.Version })
 	c.getter("reachabilityEnabled", func(any) any { return false })
 
-	c.async("shutdown", func(self any, a *args) (any, error) {
-		client := cl(self)
-		err := client.Shutdown(a.ctx)
+	shutdown := func(ctx context.Context, client *core.Client) error {
+		err := client.Shutdown(ctx)
 		clientShutDown(client)
-		return nil, err
-	})
+		return err
+	}
+	c.async("shutdown", func(self any, a *args) (any, error) { return nil, shutdown(a.ctx, cl(self)) })
 	// convo extensions: the local store (docs/MIGRATION.md, "Offline").
 	c.async("eraseLocalStore", func(self any, a *args) (any, error) {
-		client := cl(self)
-		err := client.Shutdown(a.ctx)
-		clientShutDown(client)
-		if err != nil {
+		if err := shutdown(a.ctx, cl(self)); err != nil {
 			return nil, err
 		}
-		return nil, core.EraseIndexedDBStore(client.StoreScope())
+		return nil, core.EraseIndexedDBStore(cl(self).StoreScope())
 	})
 	c.async("getPendingMessages", func(self any, _ *args) (any, error) {
 		return jsList(cl(self).PendingMessages(), func(p core.PendingMessage) any { return pendingMessageValue(p) }), nil
