@@ -178,7 +178,8 @@ async function logout() {
   el.state.textContent = 'logged out';
   if (client) {
     if (typeof client.removeAllListeners === 'function') client.removeAllListeners();
-    await client.shutdown();
+    // Log-out: nothing of this identity stays in the browser.
+    await client.eraseLocalStore();
   }
 }
 
