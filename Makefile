@@ -35,10 +35,10 @@ test: test-deps lint test-native test-wasm test-web
 test-deps:
 	scripts/install-test-deps.sh
 
-# The scale-out tests start their own PostgreSQL, NATS and S3-compatible object store (SeaweedFS)
-# on 127.0.0.1; here they must not skip.
+# The scale-out tests start their own PostgreSQL, NATS, S3-compatible object store (SeaweedFS)
+# and HAProxy on 127.0.0.1; here they must not skip.
 test-native:
-	CONVO_REQUIRE_POSTGRES=1 CONVO_REQUIRE_S3=1 $(GO) test -count=1 -timeout 15m ./...
+	CONVO_REQUIRE_POSTGRES=1 CONVO_REQUIRE_S3=1 CONVO_REQUIRE_HAPROXY=1 $(GO) test -count=1 -timeout 15m ./...
 
 # jsapi runs compiled to js/wasm inside headless Chromium.
 test-wasm:

@@ -2,6 +2,7 @@
 # Installs what the tests need on a Debian machine, only when it is missing: Chromium for the
 # browser tests, brotli for size figures, PostgreSQL's server binaries for the scale-out tests
 # (they start a throwaway cluster of their own; the package's default cluster is not used),
+# HAProxy for the load-balanced cluster test (it runs docs/haproxy.cfg in the foreground),
 # wasmbrowsertest and staticcheck from the Go module
 # proxy, and SeaweedFS's weed (an S3-compatible object store the media tests start on
 # 127.0.0.1) built from its module on the proxy. Needs root (or sudo) for apt-get.
@@ -11,6 +12,7 @@ apt_install=()
 command -v chromium >/dev/null 2>&1 || apt_install+=(chromium)
 command -v brotli >/dev/null 2>&1 || apt_install+=(brotli)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_install+=(postgresql)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || apt_install+=(haproxy)
 if ((${#apt_install[@]})); then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
