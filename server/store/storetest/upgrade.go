@@ -321,7 +321,7 @@ func CheckUpgrade(t *testing.T, s store.Store, rows UpgradeRows) {
 			return
 		}
 		want := wire.ContentTemplate{Sid: UpgradeTemplate, FriendlyName: "Greeting",
-			Variables: []wire.ContentVariable{{Name: "1", Value: "friend"}},
+			Variables:   []wire.ContentVariable{{Name: "1", Value: "friend"}},
 			DateCreated: ms(UpgradeT0 + 70), DateUpdated: ms(UpgradeT0 + 71)}
 		require.Len(t, ts, 1)
 		assert.JSONEq(t, `{"twilio/text":{"body":"Hi {{1}}"}}`, string(ts[0].Variants))
@@ -565,4 +565,3 @@ func CheckUpgrade(t *testing.T, s store.Store, rows UpgradeRows) {
 		assert.True(t, errors.Is(err, store.ErrNotFound), "deleted: %v", err)
 	})
 }
-
