@@ -164,3 +164,15 @@ func buildAt(t *testing.T, path, last string) storetest.UpgradeRows {
 	}
 	return rows
 }
+
+func TestMigrateToRefusesAnUnknownMigration(t *testing.T) {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "convo.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	err = migrateTo(db, "0002_no_such")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `no migration "0002_no_such"`)
+	var n int
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'conversations'`).Scan(&n))
+	assert.Zero(t, n, "nothing applied")
+}

@@ -280,13 +280,11 @@ func CheckUpgrade(t *testing.T, s store.Store, rows UpgradeRows) {
 	})
 
 	t.Run("media", func(t *testing.T) {
-		_, err := s.Media(ctx, UpgradeMedia)
+		m, err := s.Media(ctx, UpgradeMedia)
 		if !features {
 			assert.ErrorIs(t, err, store.ErrNotFound)
 			return
 		}
-		require.NoError(t, err)
-		m, err := s.Media(ctx, UpgradeMedia)
 		require.NoError(t, err)
 		assert.Equal(t, store.MediaRecord{Media: wire.Media{Sid: UpgradeMedia, Category: "media", Filename: "photo.png", ContentType: "image/png", Size: 1234},
 			Owner: "alice", ConversationSid: UpgradeConversation, MessageSid: UpgradeMessage0, DateCreated: ms(UpgradeT0 + 25)}, m)
