@@ -42,6 +42,7 @@ func TestPostgres(t *testing.T) {
 	t.Run("MigrationsApplyOnceAcrossNodes", func(t *testing.T) { testMigrationsApplyOnce(t, srv.NewDatabase(t)) })
 	t.Run("OpenRefusesADatabaseFromANewerVersion", func(t *testing.T) { testNewerVersion(t, srv.NewDatabase(t)) })
 	t.Run("OpenReportsAnUnreachableDatabase", testUnreachable)
+	t.Run("UpgradeFromEveryVersion", func(t *testing.T) { testUpgradeFromEveryVersion(t, srv) })
 	t.Run("WritesRetryAfterADeadlock", func(t *testing.T) { testDeadlockRetry(t, srv.NewDatabase(t)) })
 	// Last: it takes the server down for a moment.
 	t.Run("AnOutageIsReportedAsUnavailable", func(t *testing.T) { testOutage(t, srv) })

@@ -4,7 +4,7 @@ package sqlite
 // name order, inside one transaction that records its name in schema_migrations
 // (migrate.go). A name is recorded in every database that applied it, so it stays as it
 // shipped, and so does the migration: never edit one, add another, NNNN_what, numbered after
-// every existing one.
+// every existing one, with its entry in upgradeFixtures (upgrade_test.go).
 //
 // Times are Unix milliseconds (BIGINT) and attributes JSON text, so the queries stay close to
 // what a PostgreSQL store would run. Integer "id" columns give a stable insertion order for
