@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -175,4 +176,51 @@ func TestSendRetriesOnStorageFull(t *testing.T) {
 		assert.True(t, strings.HasPrefix(*m.Body, fmt.Sprintf("m%04d ", i)), "message %d", i)
 	}
 	assert.Equal(t, "after", *page.Items[len(sent)].Body)
+}
+
+// A message with a file, sent while the server's disk is full: the upload is refused with
+// 50301, the outbox uploads it again after a backoff, and once space returns the file is
+// stored and the message sent, once.
+func TestMediaSendRetriesOnStorageFull(t *testing.T) {
+	dir := servertest.SmallVolume(t, 16<<20)
+	var logs servertest.LogBuffer
+	env := servertest.Start(t, servertest.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Configure: func(c *server.Config) {
+			c.RequestRate, c.ConversationWriteRate, c.MediaUploadsPerMinute = -1, -1, -1
+		}})
+	ctx := testCtx(t)
+	alice, bob := newClient(t, env, "alice", nil), newClient(t, env, "bob", nil)
+	a, _ := chatRoom(t, alice, bob)
+	free := servertest.Fill(t, dir)
+
+	file := []byte(strings.Repeat("f", 64<<10))
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.PrepareMessage().SetBody("see attached").
+			AddMedia(core.MediaUpload{ContentType: "text/plain", Filename: "f.txt", Data: file}).BuildAndSend(ctx, nil)
+		done <- err
+	}()
+	refusals := func() int { return strings.Count(logs.String(), "storing media failed: the disk is full") }
+	waitFor(t, "the upload refused twice", func() bool { return refusals() >= 2 })
+	select {
+	case err := <-done:
+		t.Fatalf("the send ended while the disk was full: %v", err)
+	default:
+	}
+
+	free()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "the app never sees the full disk")
+	case <-ctx.Done():
+		t.Fatal("the send did not go through once space was back")
+	}
+	raw := env.Connect(ctx, "bob")
+	var page wire.MessagePage
+	require.NoError(t, raw.Call(ctx, wire.OpMessageList, wire.ListMessagesArgs{ConversationSid: a.Sid()}, &page))
+	require.Len(t, page.Items, 1, "sent once")
+	m := page.Items[0]
+	assert.Equal(t, "see attached", *m.Body)
+	require.Len(t, m.Media, 1, "with its file, uploaded once it could be stored")
+	assert.EqualValues(t, len(file), m.Media[0].Size)
 }
