@@ -80,7 +80,10 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, h adminHandl
 	status, body, err := h(&adminReq{ctx: ctx, r: r, key: key})
 	if err != nil {
 		var we *wire.Error
-		if !errors.As(err, &we) {
+		if we = storeOutage(err); we != nil {
+			s.log.Warn("admin request failed: "+we.Message, "method", r.Method, "path", r.URL.Path, "err", err)
+			w.Header().Set("Retry-After", "10")
+		} else if !errors.As(err, &we) {
 			s.log.Error("admin request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			s.metrics.internalError("admin")
 			we = wire.Errorf(wire.CodeInternal, "internal error; the server log has details")

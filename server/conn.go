@@ -223,6 +223,13 @@ func (c *conn) hello(ctx context.Context) (*wire.WelcomeData, time.Time, bool) {
 	if err == nil {
 		user, err = s.cfg.Store.User(ctx, c.identity) // with IsNotifiable
 	}
+	if we := storeOutage(err); we != nil {
+		// A first connection writes the user's record; a full disk or an unreachable
+		// database passes, and the client reconnects.
+		c.log.Warn("loading user failed: "+we.Message, "err", err)
+		c.sayByeNow(we)
+		return nil, time.Time{}, false
+	}
 	if err != nil {
 		c.log.Error("loading user failed", "err", err)
 		c.sayByeNow(wire.Errorf(wire.CodeInternal, "could not load your user record"))

@@ -33,6 +33,9 @@ import (
 
 // Options adjust the server Start runs. The zero value is the production defaults.
 type Options struct {
+	// Dir is the data directory (the SQLite files, media, the media key); empty means a
+	// new temporary directory. SmallVolume makes one on a small filesystem of its own.
+	Dir             string
 	Retention       int // events kept per user stream
 	MaxParticipants int
 	QueueSize       int // per-connection event queue
@@ -70,14 +73,18 @@ type Env struct {
 // Start runs a server until the test ends.
 func Start(t testing.TB, opts ...Options) *Env {
 	t.Helper()
-	e := &Env{t: t, Dir: t.TempDir(), Key: auth.NewKey("test"), mediaKey: []byte(auth.NewKey("media").Secret)}
+	e := &Env{t: t, Key: auth.NewKey("test"), mediaKey: []byte(auth.NewKey("media").Secret)}
+	if len(opts) > 0 {
+		e.opts = opts[0]
+	}
+	e.Dir = e.opts.Dir
+	if e.Dir == "" {
+		e.Dir = t.TempDir()
+	}
 	e.MediaDir = filepath.Join(e.Dir, "media")
 	var err error
 	if e.media, err = mediastore.NewLocal(e.MediaDir, filepath.Join(e.Dir, "media.key")); err != nil {
 		t.Fatal(err)
-	}
-	if len(opts) > 0 {
-		e.opts = opts[0]
 	}
 	if e.opts.Logger == nil {
 		e.opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
