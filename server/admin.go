@@ -66,8 +66,7 @@ func (s *Server) adminRoute(pattern string, h adminHandler) {
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, h adminHandler) int {
 	key, ok := s.adminAuth(r)
 	if !ok {
-		w.Header().Set("WWW-Authenticate", `Basic realm="convo", charset="UTF-8"`)
-		return writeAdminError(w, wire.Errorf(wire.CodeTokenInvalid, "admin API: give an API key id and its secret with HTTP Basic authentication"))
+		return refuseAdmin(w)
 	}
 	s.reqMu.RLock()
 	defer s.reqMu.RUnlock()
@@ -107,6 +106,12 @@ func (s *Server) adminAuth(r *http.Request) (string, bool) {
 		return "", false
 	}
 	return id, true
+}
+
+// refuseAdmin answers a request without good admin credentials.
+func refuseAdmin(w http.ResponseWriter) int {
+	w.Header().Set("WWW-Authenticate", `Basic realm="convo", charset="UTF-8"`)
+	return writeAdminError(w, wire.Errorf(wire.CodeTokenInvalid, "admin API: give an API key id and its secret with HTTP Basic authentication"))
 }
 
 // httpStatus maps a wire code to its HTTP status, or 500 for one that is not an error status.
