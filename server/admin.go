@@ -63,6 +63,17 @@ func (s *Server) adminRoute(pattern string, h adminHandler) {
 	})
 }
 
+// adminFileRoute registers an admin route whose answer is a file, not JSON: h checks the
+// credentials (adminAuth), writes the answer and returns its status.
+func (s *Server) adminFileRoute(pattern string, h func(http.ResponseWriter, *http.Request) int) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.mux.HandleFunc(method+" /v1/admin"+path, func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		status := h(w, r)
+		s.metrics.adminRequest(method, path, status, time.Since(start))
+	})
+}
+
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, h adminHandler) int {
 	key, ok := s.adminAuth(r)
 	if !ok {

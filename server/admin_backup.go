@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/wire"
@@ -22,18 +21,12 @@ import (
 // it consistently without stopping, and a restored copy must change its streams' epochs
 // (docs/DEPLOYMENT.md, "Backup and restore").
 //
-// Its answer is a file, not JSON, so it has its own handler rather than an adminRoute; it
-// holds the request lock (reqMu) only while the copy is made, so sending a large file to a
-// slow client never holds up a shutdown.
+// Its answer is a file, not JSON (adminFileRoute, not adminRoute); it holds the request lock
+// (reqMu) only while the copy is made, so sending a large file to a slow client never holds
+// up a shutdown.
 
 // backupContentType is the media type of an SQLite database file.
 const backupContentType = "application/vnd.sqlite3"
-
-func (s *Server) serveAdminBackup(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	status := s.adminBackup(w, r)
-	s.metrics.adminRequest(http.MethodPost, "/backup", status, time.Since(start))
-}
 
 func (s *Server) adminBackup(w http.ResponseWriter, r *http.Request) int {
 	key, ok := s.adminAuth(r)

@@ -44,7 +44,7 @@ func (s *Server) routes() {
 	s.adminRoute("PATCH /content/{sid}", s.adminUpdateContent)
 	s.adminRoute("DELETE /content/{sid}", s.adminDeleteContent)
 
-	s.mux.HandleFunc("POST /v1/admin/backup", s.serveAdminBackup) // streams a file (admin_backup.go)
+	s.adminFileRoute("POST /backup", s.adminBackup)
 
 	// Every path the API does not claim: the demo page, /sdk/...
 	s.mux.Handle("/", s.staticHandler())
