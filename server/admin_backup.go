@@ -46,7 +46,12 @@ func (s *Server) adminBackup(w http.ResponseWriter, r *http.Request) int {
 	path, err := s.takeBackup(r.Context(), b)
 	if err != nil {
 		var we *wire.Error
-		if !errors.As(err, &we) {
+		switch {
+		case r.Context().Err() != nil:
+			// The caller went away: nobody to answer, and nothing went wrong here.
+			s.log.Info("backup abandoned: the caller went away", "key", key)
+			we = wire.Errorf(wire.CodeUnavailable, "the backup was abandoned")
+		case !errors.As(err, &we):
 			s.log.Error("backup failed", "err", err)
 			s.metrics.internalError("admin")
 			we = wire.Errorf(wire.CodeInternal, "the backup failed; the server log has details")

@@ -76,6 +76,13 @@ func TestARestoredBackupHasTheSnapshotAndNewEpochsOnce(t *testing.T) {
 	_, err = os.Stat(backup)
 	require.NoError(t, err, "a refused backup leaves the file that was there")
 
+	gone, cancelled := context.WithCancel(ctx)
+	cancelled()
+	abandoned := filepath.Join(dir, "abandoned.db")
+	assert.Error(t, s.Backup(gone, abandoned))
+	_, err = os.Stat(abandoned)
+	assert.ErrorIs(t, err, os.ErrNotExist, "a failed backup leaves no file")
+
 	restored := filepath.Join(dir, "restored.db")
 	copyFile(t, backup, restored)
 	r := open(t, restored, Options{})
