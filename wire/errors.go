@@ -117,8 +117,9 @@ const (
 	CodeTooManySessions Code = 42901 // too many connections for this identity
 
 	// Server side.
-	CodeInternal    Code = 50000 // a bug or an unexpected failure; logged on the server
-	CodeUnavailable Code = 50300 // shutting down or overloaded; reconnect later
+	CodeInternal       Code = 50000 // a bug or an unexpected failure; logged on the server
+	CodeNotImplemented Code = 50100 // this server's configuration does not offer the feature (a backup of a PostgreSQL store)
+	CodeUnavailable    Code = 50300 // shutting down or overloaded; reconnect later
 	// The server's disk is full: the write was not applied; reads still work. Retry it
 	// later, with the same idempotency key for a send.
 	CodeStorageFull Code = 50301

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -153,6 +154,42 @@ func (e *Env) Restart() {
 	addr := strings.TrimPrefix(e.HTTPURL, "http://")
 	e.stop()
 	e.start(addr)
+}
+
+// RestartWith stops the server, replaces its database with a copy of the file at path, as
+// an operator restores a backup (the old database's -wal and -shm files go too), and
+// starts it again like Restart.
+func (e *Env) RestartWith(path string) {
+	e.t.Helper()
+	addr := strings.TrimPrefix(e.HTTPURL, "http://")
+	e.stop()
+	db := filepath.Join(e.Dir, "convo.db")
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			e.t.Fatalf("servertest: restore: %v", err)
+		}
+	}
+	if err := copyFile(path, db); err != nil {
+		e.t.Fatalf("servertest: restore %s: %v", path, err)
+	}
+	e.start(addr)
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // Token mints a token for identity signed with the Env's key.

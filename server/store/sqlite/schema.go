@@ -294,3 +294,13 @@ CREATE TABLE leases (
 CREATE INDEX leases_node ON leases(node);
 CREATE INDEX leases_expires ON leases(expires);
 `)
+
+// 0011_restore_marks: a backup's copy holds one row (Backup writes it into the copy, never
+// into the live database); the first Open of a restored copy changes every stream's epoch
+// and deletes the row (backup.go).
+var _ = register("0011_restore_marks", `
+CREATE TABLE restore_marks (
+	id    INTEGER PRIMARY KEY,
+	taken BIGINT NOT NULL
+);
+`)
