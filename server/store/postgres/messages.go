@@ -178,6 +178,9 @@ func (s *Store) RemoveMessage(ctx context.Context, conv, sid string) (wire.Messa
 		if m, err = message(ctx, tx, conv, sid); err != nil {
 			return err
 		}
+		if err := eraseMessage(ctx, tx, sid); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM media WHERE message_sid = $1`,
 			`DELETE FROM receipts WHERE message_sid = $1`,
@@ -191,7 +194,7 @@ func (s *Store) RemoveMessage(ctx context.Context, conv, sid string) (wire.Messa
 		if err != nil {
 			return err
 		}
-		ds, err = s.events(tx).append(ctx, wire.EventMessageRemoved, wire.MessageEvent{Message: m}, ids)
+		ds, err = s.events(tx).append(ctx, wire.EventMessageRemoved, wire.MessageEvent{Message: m.Redacted()}, ids)
 		return err
 	})
 	return m, ds, err
