@@ -338,6 +338,9 @@ func (d *Dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
 		}
+		if ev.Redacted {
+			return nil, nil // removed since: its content is gone, the removal is reported
+		}
 		return out, add(MessageUpdated, MessageData{
 			ConversationSid: ev.Message.ConversationSid, Message: ev.Message, UpdateReasons: ev.UpdateReasons})
 	case wire.EventMessageRemoved:
@@ -350,6 +353,9 @@ func (d *Dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 		var ev wire.MessageEvent
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
+		}
+		if ev.Redacted {
+			return nil, nil // removed since: its content is gone, the removal is reported
 		}
 		m := ev.Message
 		if err := add(MessageAdded, MessageData{ConversationSid: m.ConversationSid, Message: m}); err != nil {
