@@ -24,6 +24,11 @@ type MessageStore interface {
 	// unchanged) and emits messageRemoved with the message as it was to every participant.
 	RemoveMessage(ctx context.Context, conversationSid, sid string) (wire.Message, []Delivery, error)
 
+	// MessagesByAuthor lists up to limit messages written by author, in every conversation,
+	// with sids after after (empty: from the first), in sid order: what the admin API
+	// exports or erases of a user. It reads the whole messages table (no index by author).
+	MessagesByAuthor(ctx context.Context, author, after string, limit int) ([]wire.Message, error)
+
 	// Receipts lists a message's detailed delivery receipts, oldest first.
 	Receipts(ctx context.Context, conversationSid, messageSid string) ([]wire.DetailedReceipt, error)
 	// UpsertReceipt creates or updates the detailed receipt of a message for a non-chat

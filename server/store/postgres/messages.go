@@ -215,3 +215,21 @@ func (s *Store) messageByKey(ctx context.Context, nm store.NewMessage) (wire.Mes
 }
 
 var errDuplicateKey = errors.New("postgres: idempotency key already used")
+
+func (s *Store) MessagesByAuthor(ctx context.Context, author, after string, limit int) ([]wire.Message, error) {
+	var ms []wire.Message
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `SELECT `+messageSelect+` FROM messages WHERE author = $1 AND sid > $2 ORDER BY sid LIMIT $3`,
+			author, after, limit)
+		var err error
+		if ms, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (wire.Message, error) { return scan.Message(row) }); err != nil {
+			return err
+		}
+		ptrs := make([]*wire.Message, len(ms))
+		for i := range ms {
+			ptrs[i] = &ms[i]
+		}
+		return loadMessageExtras(ctx, tx, ptrs)
+	})
+	return ms, err
+}
