@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,3 +124,37 @@ func enqueueCarrying(t *testing.T, s store.Store, id string, m wire.Message) {
 	ds = append(ds, store.WebhookDelivery{ID: id + "-removed", Type: "message.removed", Body: body("message.removed", m.Redacted()), NextAttempt: now, Created: now})
 	require.NoError(t, s.WebhookEnqueue(ctxT(t), 0, ds))
 }
+
+var _ = register(test{"MessagesByAuthor", func(t *testing.T, h *harness) {
+	ctx, s := h.begin()
+	one, two := setup(t, s, "alice", "bob"), setup(t, s, "alice", "bob")
+	var want []string
+	for i := range 5 {
+		c := one
+		if i%2 == 1 {
+			c = two
+		}
+		m, _ := send(t, s, c.Sid, "alice", "a")
+		want = append(want, m.Sid)
+		send(t, s, c.Sid, "bob", "b")
+	}
+	var got []string
+	for after := ""; ; {
+		ms, err := s.MessagesByAuthor(ctx, "alice", after, 2)
+		require.NoError(t, err)
+		for _, m := range ms {
+			assert.Equal(t, "alice", m.Author)
+			assert.Equal(t, "a", *m.Body)
+			got = append(got, m.Sid)
+		}
+		if len(ms) < 2 {
+			break
+		}
+		after = ms[len(ms)-1].Sid
+	}
+	slices.Sort(want)
+	assert.Equal(t, want, got, "every conversation, in sid order")
+	ms, err := s.MessagesByAuthor(ctx, "nobody", "", 10)
+	require.NoError(t, err)
+	assert.Empty(t, ms)
+}})
