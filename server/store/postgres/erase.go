@@ -33,25 +33,24 @@ const (
 // (server/webhook names them).
 const messageWebhookTypes = `('message.added', 'message.updated', 'message.outbound', 'push.notification')`
 
-// eraseMessage redacts message sid's events and gives up its pending webhook deliveries.
-func eraseMessage(ctx context.Context, tx pgx.Tx, sid string) error {
-	if _, err := tx.Exec(ctx, redactMessageEvents+`= $1`, sid); err != nil {
-		return err
-	}
-	return giveUpWebhooks(ctx, tx, sid)
+// redactMessage redacts message sid's events.
+func redactMessage(ctx context.Context, tx pgx.Tx, sid string) error {
+	_, err := tx.Exec(ctx, redactMessageEvents+`= $1`, sid)
+	return err
 }
 
-// eraseConversationMessages does what eraseMessage does for every message of conversation
-// sid; it runs before the messages are deleted.
-func eraseConversationMessages(ctx context.Context, tx pgx.Tx, sid string) error {
-	if _, err := tx.Exec(ctx, redactMessageEvents+`IN (SELECT sid FROM messages WHERE conversation_sid = $1)`, sid); err != nil {
-		return err
-	}
-	return giveUpWebhooks(ctx, tx, sid)
+// redactConversationMessages redacts the events of every message of conversation sid; it
+// runs before the messages are deleted.
+func redactConversationMessages(ctx context.Context, tx pgx.Tx, sid string) error {
+	_, err := tx.Exec(ctx, redactMessageEvents+`IN (SELECT sid FROM messages WHERE conversation_sid = $1)`, sid)
+	return err
 }
 
 // giveUpWebhooks ends the pending message deliveries whose body names sid (a message's or a
-// conversation's) as WebhookDone does, body emptied, so that no node queues them again.
+// conversation's) as WebhookDone does, body emptied, so that no node queues them again. It
+// runs after the messages' rows are deleted: the delete waited for any WebhookEnqueue that
+// had found them (FOR SHARE), and this statement's snapshot, taken after, sees what that
+// enqueue queued.
 func giveUpWebhooks(ctx context.Context, tx pgx.Tx, sid string) error {
 	_, err := tx.Exec(ctx, `UPDATE webhook_outbox SET done_at = $2, body = ''
 		WHERE done_at IS NULL AND type IN `+messageWebhookTypes+` AND strpos(body, '"' || $1 || '"') > 0`,

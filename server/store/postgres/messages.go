@@ -178,7 +178,7 @@ func (s *Store) RemoveMessage(ctx context.Context, conv, sid string) (wire.Messa
 		if m, err = message(ctx, tx, conv, sid); err != nil {
 			return err
 		}
-		if err := eraseMessage(ctx, tx, sid); err != nil {
+		if err := redactMessage(ctx, tx, sid); err != nil {
 			return err
 		}
 		for _, q := range []string{
@@ -189,6 +189,9 @@ func (s *Store) RemoveMessage(ctx context.Context, conv, sid string) (wire.Messa
 			if _, err := tx.Exec(ctx, q, sid); err != nil {
 				return err
 			}
+		}
+		if err := giveUpWebhooks(ctx, tx, sid); err != nil {
+			return err
 		}
 		ids, err := participantIdentities(ctx, tx, conv)
 		if err != nil {

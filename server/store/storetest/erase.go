@@ -158,3 +158,26 @@ var _ = register(test{"MessagesByAuthor", func(t *testing.T, h *harness) {
 	require.NoError(t, err)
 	assert.Empty(t, ms)
 }})
+
+// The dispatcher may read a message's event, then the message is removed, then the
+// dispatcher queues what it made of the event: that must not be queued.
+var _ = register(test{"WebhookEnqueueSkipsRemovedMessages", func(t *testing.T, h *harness) {
+	ctx, s, c := h.room("alice")
+	gone, _ := send(t, s, c.Sid, "alice", "gone")
+	kept, _ := send(t, s, c.Sid, "alice", "kept")
+	_, _, err := s.RemoveMessage(ctx, c.Sid, gone.Sid)
+	require.NoError(t, err)
+	now := time.Now()
+	require.NoError(t, s.WebhookEnqueue(ctx, 0, []store.WebhookDelivery{
+		{ID: "gone", Type: "message.added", Body: wire.RawJSON(`{}`), NextAttempt: now, Created: now, MessageSid: gone.Sid},
+		{ID: "kept", Type: "message.added", Body: wire.RawJSON(`{}`), NextAttempt: now, Created: now, MessageSid: kept.Sid},
+		{ID: "other", Type: "conversation.updated", Body: wire.RawJSON(`{}`), NextAttempt: now, Created: now},
+	}))
+	due, err := s.WebhookDue(ctx, now.Add(time.Hour), 10)
+	require.NoError(t, err)
+	var ids []string
+	for _, d := range due {
+		ids = append(ids, d.ID)
+	}
+	assert.ElementsMatch(t, []string{"kept", "other"}, ids)
+}})
