@@ -11,7 +11,8 @@ import (
 // Removing a message or a conversation erases its content from every table in the
 // transaction of the removal, not when retention gets to it: the stream events that
 // carried the message are redacted in place (their offsets stay, so resumes stay valid)
-// and the webhook deliveries not yet made that carry it are given up. The rows' old
+// and the webhook deliveries not yet made that carry it are given up (WebhookEnqueue queues
+// none for a message that is gone). The rows' old
 // versions stay in the table files as dead tuples until vacuum reclaims their space.
 
 // redactMessageEvents is the SQL that reduces a messageAdded or messageUpdated payload to

@@ -10,8 +10,9 @@ import (
 // Removing a message or a conversation erases its content from every table in the
 // transaction of the removal, not when retention gets to it: the stream events that
 // carried the message are redacted in place (their offsets stay, so resumes stay valid)
-// and the webhook deliveries not yet made that carry it are given up. secure_delete (open.go)
-// zeroes what the rewritten and deleted rows leave in the file's pages.
+// and the webhook deliveries not yet made that carry it are given up (WebhookEnqueue queues
+// none for a message that is gone). secure_delete (open.go) zeroes what the rewritten and
+// deleted rows leave in the file's pages.
 
 // redactMessageEvents is the SQL that reduces a messageAdded or messageUpdated payload to
 // wire.Message.Redacted's fields and marks it redacted (wire.MessageEvent). The WHERE
