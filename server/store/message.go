@@ -21,7 +21,11 @@ type MessageStore interface {
 	// what changed plus lastUpdatedBy and dateUpdated) to every participant.
 	UpdateMessage(ctx context.Context, u MessageUpdate) (wire.Message, []Delivery, error)
 	// RemoveMessage deletes a message (and its media records and receipts; other indexes are
-	// unchanged) and emits messageRemoved with the message as it was to every participant.
+	// unchanged), erases its content from the events and the webhook outbox in the same
+	// transaction (its earlier messageAdded and messageUpdated events are redacted in place,
+	// see wire.MessageEvent; its pending webhook deliveries are given up) and emits
+	// messageRemoved, with the message reduced to wire.Message.Redacted, to every
+	// participant. It returns the message as it was (the caller deletes its media files).
 	RemoveMessage(ctx context.Context, conversationSid, sid string) (wire.Message, []Delivery, error)
 
 	// MessagesByAuthor lists up to limit messages written by author, in every conversation,
