@@ -11,7 +11,7 @@ import (
 )
 
 // outbox sends requests that must reach the server in the order they were made, even across
-// disconnections, throttling and short database outages: message sends. One request is in
+// disconnections, throttling, short database outages and a full server disk: message sends. One request is in
 // flight at a time, kept until its reply; after a reconnect it is written again, and a
 // throttled one (or one the server could not store yet) is retried after a backoff before
 // anything behind it goes. Each carries an idempotency key, so a request
@@ -47,7 +47,7 @@ type outItem struct {
 	session   *session   // where it was last written; nil when it must be (re)written
 	replyCh   chan reply
 	gone      bool      // the caller stopped waiting before it was written
-	throttled int       // how many times the server said "too fast" or "unavailable"
+	throttled int       // how many times the server said "too fast", "unavailable" or "storage full"
 	notBefore time.Time // when a throttled request may go again
 	stored    string    // its key in the LocalStore's outbox, if it is stored
 	restored  bool      // left by an earlier client: nobody waits for its outcome
@@ -187,9 +187,10 @@ func (o *outbox) collect() {
 				kept = append(kept, it)
 				continue
 			}
-			// Throttled, or the server's database is briefly out of reach: the same request
-			// (same idempotency key) goes again after a backoff, so it is stored once.
-			if code := wire.CodeOf(r.err); code == wire.CodeRateLimited || code == wire.CodeUnavailable {
+			// Throttled, or the server could not store it yet (its database out of reach,
+			// its disk full): the same request (same idempotency key) goes again after a
+			// backoff, so it is stored once.
+			if wire.CodeOf(r.err).IsRetryable() {
 				it.session, it.replyCh = nil, nil
 				it.notBefore = time.Now().Add(throttleBackoff(it.throttled))
 				it.throttled++

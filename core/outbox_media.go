@@ -98,8 +98,8 @@ func (o *outbox) storedMedia(st LocalStore) map[string][]storedFile {
 }
 
 // uploadNext uploads the next file of the first queued request, and reports whether one was
-// uploaded (so another may follow). A failure that may pass (no network, the server busy) is
-// retried after a backoff; any other fails the request.
+// uploaded (so another may follow). A failure that may pass (no network, the server busy or
+// its disk full) is retried after a backoff; any other fails the request.
 func (o *outbox) uploadNext() bool {
 	o.mu.Lock()
 	var it *outItem
@@ -129,8 +129,7 @@ func (o *outbox) uploadNext() bool {
 		return true
 	}
 	if err != nil {
-		switch wire.CodeOf(err) {
-		case wire.CodeUnavailable, wire.CodeRateLimited, CodeClientOffline, CodeClientTimeout:
+		if code := wire.CodeOf(err); code.IsRetryable() || code == CodeClientOffline || code == CodeClientTimeout {
 			it.notBefore = time.Now().Add(throttleBackoff(it.throttled))
 			it.throttled++
 			time.AfterFunc(time.Until(it.notBefore), o.wake)

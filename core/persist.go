@@ -49,10 +49,15 @@ const writeChunk = 1 << 20
 type persister struct {
 	dirty     map[string]bool // conversations whose participants or messages changed
 	scheduled bool
-	off       bool // a write failed (quota, say): the client keeps its state in memory only
-	at        *streamPos
-	last      chan struct{} // closed when the newest job handed to the writer chain is done
-	held      storeHeld
+	// writing: a snapshot is with the writer chain. A flush meanwhile only sets again, and
+	// the snapshot taken once that write ends carries both: at most one snapshot waits, so
+	// a store slower than the changes (IndexedDB while 100,000 messages load) never queues
+	// a copy of every conversation per PersistDelay.
+	writing, again bool
+	off            bool // a write failed (quota, say): the client keeps its state in memory only
+	at             *streamPos
+	last           chan struct{} // closed when the newest job handed to the writer chain is done
+	held           storeHeld
 }
 
 // storeHeld is what the store holds, as hashes of the values written, so that a flush writes
@@ -138,20 +143,30 @@ type conversationSnapshot struct {
 
 // flushState takes a snapshot of what changed and hands it to the writer chain. It runs on
 // the event goroutine, so the snapshot is one moment of the state.
-func (c *Client) flushState() {
+func (c *Client) flushState() { c.takeSnapshot() }
+
+// takeSnapshot is flushState; it reports false when it left the flush to the end of the
+// write in progress (see persister.writing).
+func (c *Client) takeSnapshot() bool {
 	c.mu.Lock()
 	p := c.persist
 	if p == nil {
 		c.mu.Unlock()
-		return
+		return true
 	}
 	p.scheduled = false
 	// While a resync has not finished, the conversations are ahead of the gap it fills: a
 	// store written now would resume past messages never fetched. It is written after.
 	if p.off || p.at == nil || !c.initialised() || c.resyncPending.Load() {
 		c.mu.Unlock()
-		return
+		return true
 	}
+	if p.writing {
+		p.again = true // p.dirty stays: the next snapshot takes it
+		c.mu.Unlock()
+		return false
+	}
+	p.writing, p.again = true, false
 	snap := &stateSnapshot{at: *p.at, me: c.user.data}
 	for sid, cv := range c.conversations {
 		if !cv.data.Joined || cv.left {
@@ -171,7 +186,17 @@ func (c *Client) flushState() {
 		snap.users = append(snap.users, u.data)
 	}
 	c.mu.Unlock()
-	c.onWriter(func(h *storeHeld) { c.writeSnapshot(h, snap) })
+	c.onWriter(func(h *storeHeld) {
+		c.writeSnapshot(h, snap)
+		c.mu.Lock()
+		p.writing = false
+		again := p.again
+		c.mu.Unlock()
+		if again {
+			c.events.push(c.flushState)
+		}
+	})
+	return true
 }
 
 // onWriter runs fn on the writer chain: after every job handed to it before, on a goroutine
@@ -215,11 +240,19 @@ func (c *Client) saveState() {
 	if !c.persisting() || !c.started.Load() {
 		return
 	}
-	c.events.run1(c.ctx, c.flushState)
-	c.mu.Lock()
-	last := c.persist.last
-	c.mu.Unlock()
-	<-last
+	for {
+		took := false
+		if !c.events.run1(c.ctx, func() { took = c.takeSnapshot() }) {
+			return
+		}
+		c.mu.Lock()
+		last := c.persist.last
+		c.mu.Unlock()
+		<-last
+		if took {
+			return
+		}
+	}
 }
 
 // writeSnapshot writes what differs between snap and what the store holds (h), in batches

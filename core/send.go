@@ -164,8 +164,8 @@ func (u *UnsentMessage) Send(ctx context.Context, progress UploadProgress) (int6
 			break // the outbox uploads the rest when the connection is back
 		}
 		md, err := u.conv.client.UploadMedia(ctx, up, each)
-		if wire.CodeOf(err) == wire.CodeUnavailable {
-			break // the server is out of reach: the outbox uploads the rest once it is back
+		if code := wire.CodeOf(err); code == wire.CodeUnavailable || code == wire.CodeStorageFull {
+			break // the server is out of reach or full: the outbox uploads the rest later
 		} else if err != nil {
 			return 0, err
 		}

@@ -14,7 +14,7 @@ import (
 	"github.com/convo-sdk/convo/wire"
 )
 
-// DialWebSocket opens the browser's (or Node's) WebSocket directly. nhooyr.io/websocket's
+// DialWebSocket opens the browser's (or Node's) WebSocket directly. github.com/coder/websocket's
 // browser adapter deadlocks when the peer closes while the client closes too: its close waits
 // for the close event while holding a lock that its error-event handler needs, and that
 // handler blocks the JS event loop. Here callbacks never block and Close never waits.

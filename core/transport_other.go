@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/coder/websocket"
 	"github.com/convo-sdk/convo/wire"
-	"nhooyr.io/websocket"
 )
 
-// DialWebSocket is the default DialFunc: natively, nhooyr.io/websocket. (The browser build
+// DialWebSocket is the default DialFunc: natively, github.com/coder/websocket. (The browser build
 // has its own, in transport_js.go.)
 func DialWebSocket(ctx context.Context, url string) (Conn, error) {
 	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{wire.Subprotocol}})

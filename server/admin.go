@@ -63,11 +63,21 @@ func (s *Server) adminRoute(pattern string, h adminHandler) {
 	})
 }
 
+// adminFileRoute registers an admin route whose answer is a file, not JSON: h checks the
+// credentials (adminAuth), writes the answer and returns its status.
+func (s *Server) adminFileRoute(pattern string, h func(http.ResponseWriter, *http.Request) int) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.mux.HandleFunc(method+" /v1/admin"+path, func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		status := h(w, r)
+		s.metrics.adminRequest(method, path, status, time.Since(start))
+	})
+}
+
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, h adminHandler) int {
 	key, ok := s.adminAuth(r)
 	if !ok {
-		w.Header().Set("WWW-Authenticate", `Basic realm="convo", charset="UTF-8"`)
-		return writeAdminError(w, wire.Errorf(wire.CodeTokenInvalid, "admin API: give an API key id and its secret with HTTP Basic authentication"))
+		return refuseAdmin(w)
 	}
 	s.reqMu.RLock()
 	defer s.reqMu.RUnlock()
@@ -80,7 +90,10 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request, h adminHandl
 	status, body, err := h(&adminReq{ctx: ctx, r: r, key: key})
 	if err != nil {
 		var we *wire.Error
-		if !errors.As(err, &we) {
+		if we = storeOutage(err); we != nil {
+			s.log.Warn("admin request failed: "+we.Message, "method", r.Method, "path", r.URL.Path, "err", err)
+			w.Header().Set("Retry-After", "10")
+		} else if !errors.As(err, &we) {
 			s.log.Error("admin request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			s.metrics.internalError("admin")
 			we = wire.Errorf(wire.CodeInternal, "internal error; the server log has details")
@@ -107,6 +120,12 @@ func (s *Server) adminAuth(r *http.Request) (string, bool) {
 		return "", false
 	}
 	return id, true
+}
+
+// refuseAdmin answers a request without good admin credentials.
+func refuseAdmin(w http.ResponseWriter) int {
+	w.Header().Set("WWW-Authenticate", `Basic realm="convo", charset="UTF-8"`)
+	return writeAdminError(w, wire.Errorf(wire.CodeTokenInvalid, "admin API: give an API key id and its secret with HTTP Basic authentication"))
 }
 
 // httpStatus maps a wire code to its HTTP status, or 500 for one that is not an error status.

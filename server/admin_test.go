@@ -24,6 +24,7 @@ func event[T any](t *testing.T, ctx context.Context, c *servertest.Client, name 
 }
 
 var adminRoutes = [][2]string{
+	{"POST", "/backup"},
 	{"POST", "/conversations"}, {"GET", "/conversations"}, {"GET", "/conversations/CHx"},
 	{"PATCH", "/conversations/CHx"}, {"POST", "/conversations/CHx"}, {"DELETE", "/conversations/CHx"},
 	{"GET", "/conversations/CHx/participants"}, {"POST", "/conversations/CHx/participants"},

@@ -26,9 +26,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"nhooyr.io/websocket"
 
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/auth"
@@ -445,7 +445,7 @@ func adminPatterns(t *testing.T) []string {
 			return true
 		}
 		sel, isSel := call.Fun.(*ast.SelectorExpr)
-		if !isSel || sel.Sel.Name != "adminRoute" {
+		if !isSel || (sel.Sel.Name != "adminRoute" && sel.Sel.Name != "adminFileRoute") {
 			return true
 		}
 		if lit, isLit := call.Args[0].(*ast.BasicLit); isLit && lit.Kind == token.STRING {
@@ -504,6 +504,7 @@ func azAdminRows() map[string]azAdminRow {
 		"GET /content/{sid}":                                  {content, nil, 200},
 		"PATCH /content/{sid}":                                {content, map[string]any{"friendlyName": "u"}, 200},
 		"DELETE /content/{sid}":                               {content, nil, 204},
+		"POST /backup":                                        {fixed("/backup"), nil, 200},
 	}
 }
 

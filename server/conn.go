@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
-	"nhooyr.io/websocket"
 
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/wire"
@@ -33,7 +33,7 @@ type conn struct {
 	identity string
 	base     string // scheme://host of this server as the client reached it (media URLs)
 	log      *slog.Logger
-	// readCtx governs every Read; cancelling it cuts the socket at once (nhooyr closes a
+	// readCtx governs every Read; cancelling it cuts the socket at once (the websocket library closes a
 	// connection whose read context ends). Used when a peer does not answer a close.
 	readCtx    context.Context
 	cancelRead context.CancelFunc
@@ -222,6 +222,13 @@ func (c *conn) hello(ctx context.Context) (*wire.WelcomeData, time.Time, bool) {
 	var user wire.User
 	if err == nil {
 		user, err = s.cfg.Store.User(ctx, c.identity) // with IsNotifiable
+	}
+	if we := storeOutage(err); we != nil {
+		// A first connection writes the user's record; a full disk or an unreachable
+		// database passes, and the client reconnects.
+		c.log.Warn("loading user failed: "+we.Message, "err", err)
+		c.sayByeNow(we)
+		return nil, time.Time{}, false
 	}
 	if err != nil {
 		c.log.Error("loading user failed", "err", err)
@@ -568,7 +575,7 @@ func (c *conn) writeBytes(f *wire.Frame, b []byte) (err error) {
 		c.writeTimer.Reset(c.srv.cfg.WriteTimeout)
 	}
 	// A write that overran leaves the context cancelled; the connection is closing then
-	// (nhooyr closes a connection whose write times out), and later writes fail at once.
+	// (the websocket library closes a connection whose write times out), and later writes fail at once.
 	err = c.ws.Write(c.writeCtx, websocket.MessageText, b)
 	if !c.writeTimer.Stop() && err == nil {
 		// The timer fired as the write finished in time: the next write needs a fresh context.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/convo-sdk/convo/server/mediastore"
 	"github.com/convo-sdk/convo/server/store"
 	"github.com/convo-sdk/convo/wire"
 )
@@ -71,4 +72,22 @@ func storeErr(err error, what thing) error {
 		return wire.Errorf(wire.CodeBadRequest, "%s: invalid paging cursor", what)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// storeOutage is the wire error for a store failure that is nobody's fault and passes: the
+// database's disk full (CodeStorageFull) or the database out of reach (CodeUnavailable).
+// It is nil for any other error. Every op, admin route and upload answers these through it,
+// so a client can tell "retry later" from a bug.
+func storeOutage(err error) *wire.Error {
+	switch {
+	case errors.Is(err, store.ErrFull), errors.Is(err, mediastore.ErrFull):
+		return errStorageFull()
+	case errors.Is(err, store.ErrUnavailable):
+		return wire.Errorf(wire.CodeUnavailable, "the database is unreachable; retry shortly")
+	}
+	return nil
+}
+
+func errStorageFull() *wire.Error {
+	return wire.Errorf(wire.CodeStorageFull, "storage full, retry later: the server's disk is full, so nothing was written (reads still work)")
 }

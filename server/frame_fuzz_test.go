@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"nhooyr.io/websocket"
+	"github.com/coder/websocket"
 
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/auth"

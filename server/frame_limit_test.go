@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"nhooyr.io/websocket"
 
 	"github.com/convo-sdk/convo/core"
 	"github.com/convo-sdk/convo/server/servertest"

@@ -165,6 +165,11 @@ func (s *Server) serveMediaUpload(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &mbe):
 		tooLarge()
 		return
+	case errors.Is(err, mediastore.ErrFull):
+		s.log.Warn("storing media failed: the disk is full", "store", s.cfg.Media.String(), "err", err)
+		w.Header().Set("Retry-After", "10")
+		writeHTTPError(w, http.StatusServiceUnavailable, errStorageFull())
+		return
 	case errors.Is(err, mediastore.ErrUnavailable):
 		s.log.Error("storing media failed", "store", s.cfg.Media.String(), "err", err)
 		w.Header().Set("Retry-After", "10")
@@ -179,6 +184,12 @@ func (s *Server) serveMediaUpload(w http.ResponseWriter, r *http.Request) {
 	m.Size = n
 	if err := s.cfg.Store.CreateMedia(r.Context(), m); err != nil {
 		s.removeMediaFiles([]string{m.Sid})
+		if we := storeOutage(err); we != nil {
+			s.log.Warn("recording media failed: "+we.Message, "err", err)
+			w.Header().Set("Retry-After", "10")
+			writeHTTPError(w, http.StatusServiceUnavailable, we)
+			return
+		}
 		s.log.Error("recording media failed", "err", err)
 		writeHTTPError(w, http.StatusInternalServerError, wire.Errorf(wire.CodeInternal, "could not record the file"))
 		return

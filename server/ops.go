@@ -99,10 +99,10 @@ func (s *Server) handle(c *conn, f *wire.Frame) *wire.Frame {
 		var we *wire.Error
 		switch {
 		case errors.As(err, &we):
-		case errors.Is(err, store.ErrUnavailable):
+		case storeOutage(err) != nil:
 			// Not the client's fault nor a bug: say so, so it retries (the outbox does).
-			c.log.Warn("op failed: database unavailable", "op", f.Op, "err", err)
-			we = wire.Errorf(wire.CodeUnavailable, "the database is unreachable; retry shortly")
+			we = storeOutage(err)
+			c.log.Warn("op failed: "+we.Message, "op", f.Op, "err", err)
 		default:
 			c.log.Error("op failed", "op", f.Op, "err", err)
 			we = wire.Errorf(wire.CodeInternal, "internal error in %s; the server log has details", f.Op)

@@ -46,6 +46,8 @@ func (s *Server) routes() {
 	s.adminRoute("PATCH /content/{sid}", s.adminUpdateContent)
 	s.adminRoute("DELETE /content/{sid}", s.adminDeleteContent)
 
+	s.adminFileRoute("POST /backup", s.adminBackup)
+
 	// Every path the API does not claim: the demo page, /sdk/...
 	s.mux.Handle("/", s.staticHandler())
 }

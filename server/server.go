@@ -53,6 +53,8 @@ type Server struct {
 	reqMu  sync.RWMutex
 	closed bool
 
+	backupMu sync.Mutex // held while a backup is taken and sent (admin_backup.go)
+
 	conns     sync.WaitGroup
 	closeOnce sync.Once
 }

@@ -70,7 +70,7 @@ func (c Code) Status() int { return int(c) / 100 }
 func (c Code) IsAuth() bool { return c.Status() == 401 }
 
 // IsRetryable reports a request that was not applied and may be sent again later: rate
-// limited (429xx) or the server unavailable (503xx).
+// limited (429xx) or the server unavailable (503xx, a full disk included).
 func (c Code) IsRetryable() bool { return c.Status() == 429 || c.Status() == 503 }
 
 // IsCallerError reports a problem with the request itself (4xxxx): sending it again
@@ -117,6 +117,10 @@ const (
 	CodeTooManySessions Code = 42901 // too many connections for this identity
 
 	// Server side.
-	CodeInternal    Code = 50000 // a bug or an unexpected failure; logged on the server
-	CodeUnavailable Code = 50300 // shutting down or overloaded; reconnect later
+	CodeInternal       Code = 50000 // a bug or an unexpected failure; logged on the server
+	CodeNotImplemented Code = 50100 // this server's configuration does not offer the feature (a backup of a PostgreSQL store)
+	CodeUnavailable    Code = 50300 // shutting down or overloaded; reconnect later
+	// The server's disk is full: the write was not applied; reads still work. Retry it
+	// later, with the same idempotency key for a send.
+	CodeStorageFull Code = 50301
 )

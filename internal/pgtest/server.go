@@ -166,6 +166,10 @@ func (s *Server) run(port int, create bool) error {
 	}
 }
 
+// Program is the path of one of the server's PostgreSQL programs (pg_dump, pg_restore, ...),
+// from the folder its initdb and postgres came from; it may not exist there.
+func (s *Server) Program(name string) string { return filepath.Join(s.bin, name) }
+
 // DSN is the URL of the database StartServer created.
 func (s *Server) DSN() string { return s.DatabaseDSN(Database) }
 

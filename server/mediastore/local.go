@@ -36,7 +36,7 @@ func (l *Local) String() string { return "folder " + l.dir }
 func (l *Local) Put(_ context.Context, sid string, r io.Reader, _ int64, _ string) (int64, error) {
 	tmp, err := os.CreateTemp(l.dir, tempPrefix+"*")
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return 0, failed(err)
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
 	src := &source{r: r}
@@ -48,7 +48,7 @@ func (l *Local) Put(_ context.Context, sid string, r io.Reader, _ int64, _ strin
 		return src.n, src.blame(err)
 	}
 	if err := os.Rename(tmp.Name(), l.path(sid)); err != nil {
-		return src.n, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return src.n, failed(err)
 	}
 	return src.n, nil
 }

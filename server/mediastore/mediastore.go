@@ -16,6 +16,9 @@ var (
 	// ErrUnavailable: the media store cannot be reached or refused the operation; retrying
 	// later may succeed.
 	ErrUnavailable = errors.New("mediastore: unavailable")
+	// ErrFull: the media folder's disk is full; nothing was stored, and the same upload
+	// succeeds once space is freed.
+	ErrFull = errors.New("mediastore: storage full")
 )
 
 // Store holds media content. Implementations are safe for concurrent use.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"syscall"
 )
 
 // source counts what an upload's reader yields and keeps its error, so that a failed Put
@@ -23,10 +24,18 @@ func (s *source) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// blame returns the reader's own error when it had one, else err as ErrUnavailable.
+// blame returns the reader's own error when it had one, else err as the store's (failed).
 func (s *source) blame(err error) error {
 	if s.err != nil {
 		return s.err
+	}
+	return failed(err)
+}
+
+// failed marks an error of the store's own: ErrFull for a full disk, else ErrUnavailable.
+func failed(err error) error {
+	if errors.Is(err, syscall.ENOSPC) {
+		return fmt.Errorf("%w: %v", ErrFull, err)
 	}
 	return fmt.Errorf("%w: %v", ErrUnavailable, err)
 }

@@ -16,13 +16,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"nhooyr.io/websocket"
+	"github.com/coder/websocket"
 
 	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/auth"
@@ -33,6 +34,9 @@ import (
 
 // Options adjust the server Start runs. The zero value is the production defaults.
 type Options struct {
+	// Dir is the data directory (the SQLite files, media, the media key); empty means a
+	// new temporary directory. SmallVolume makes one on a small filesystem of its own.
+	Dir             string
 	Retention       int // events kept per user stream
 	MaxParticipants int
 	QueueSize       int // per-connection event queue
@@ -70,14 +74,18 @@ type Env struct {
 // Start runs a server until the test ends.
 func Start(t testing.TB, opts ...Options) *Env {
 	t.Helper()
-	e := &Env{t: t, Dir: t.TempDir(), Key: auth.NewKey("test"), mediaKey: []byte(auth.NewKey("media").Secret)}
+	e := &Env{t: t, Key: auth.NewKey("test"), mediaKey: []byte(auth.NewKey("media").Secret)}
+	if len(opts) > 0 {
+		e.opts = opts[0]
+	}
+	e.Dir = e.opts.Dir
+	if e.Dir == "" {
+		e.Dir = t.TempDir()
+	}
 	e.MediaDir = filepath.Join(e.Dir, "media")
 	var err error
 	if e.media, err = mediastore.NewLocal(e.MediaDir, filepath.Join(e.Dir, "media.key")); err != nil {
 		t.Fatal(err)
-	}
-	if len(opts) > 0 {
-		e.opts = opts[0]
 	}
 	if e.opts.Logger == nil {
 		e.opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -146,6 +154,42 @@ func (e *Env) Restart() {
 	addr := strings.TrimPrefix(e.HTTPURL, "http://")
 	e.stop()
 	e.start(addr)
+}
+
+// RestartWith stops the server, replaces its database with a copy of the file at path, as
+// an operator restores a backup (the old database's -wal and -shm files go too), and
+// starts it again like Restart.
+func (e *Env) RestartWith(path string) {
+	e.t.Helper()
+	addr := strings.TrimPrefix(e.HTTPURL, "http://")
+	e.stop()
+	db := filepath.Join(e.Dir, "convo.db")
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			e.t.Fatalf("servertest: restore: %v", err)
+		}
+	}
+	if err := copyFile(path, db); err != nil {
+		e.t.Fatalf("servertest: restore %s: %v", path, err)
+	}
+	e.start(addr)
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // Token mints a token for identity signed with the Env's key.

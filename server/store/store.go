@@ -33,6 +33,10 @@ var (
 	// retrying it (with the same idempotency key for sends) is safe and should succeed once
 	// the database is back.
 	ErrUnavailable = errors.New("store: database unavailable")
+	// ErrFull: the database's disk is full. Nothing of the failed write was applied;
+	// reads keep working, and the same write (with the same idempotency key for sends)
+	// succeeds once space is freed, without a restart.
+	ErrFull = errors.New("store: storage full")
 	// ErrClosed: the conversation is closed and takes no new messages.
 	ErrClosed = errors.New("store: conversation closed")
 	// ErrMediaUnusable: a media sid given to SendMessage does not exist, was uploaded by

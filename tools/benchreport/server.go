@@ -154,7 +154,7 @@ const (
 	throughputBudget = 2000  // messages stored a second, at least
 	deliveryBudget   = 20000 // deliveries a second, at least
 	fanoutP99Budget  = 50    // ms, below
-	idleBudget       = 50    // KB per idle connection, at most
+	idleBudget       = 30    // KB per idle connection, at most (issue budget; goal 20)
 )
 
 func runServer(cfg config, r *Report) error {

@@ -39,7 +39,8 @@ Admin API commands (server from --url or CONVO_URL, default http://127.0.0.1:808
   user export IDENTITY
   user erase IDENTITY
   template create --friendly-name N [--variables JSON] [--variants JSON]
-  template list [--page-size N] [--after CURSOR]`
+  template list [--page-size N] [--after CURSOR]
+  backup --out FILE [--timeout 1h]               (SQLite store: a consistent copy, taken while it serves)`
 
 // adminCmd is one admin API command's connection settings and flags.
 type adminCmd struct {
@@ -154,14 +155,7 @@ func (c *adminCmd) call(method, path string, query url.Values, body any) error {
 		return err
 	}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		var e struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-		}
-		if json.Unmarshal(b, &e) == nil && e.Code != 0 {
-			return fmt.Errorf("%s (code %d, HTTP %d)", e.Message, e.Code, res.StatusCode)
-		}
-		return fmt.Errorf("HTTP %s", res.Status)
+		return errorAnswer(res, b)
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil
@@ -174,6 +168,18 @@ func (c *adminCmd) call(method, path string, query url.Values, body any) error {
 	pretty.WriteByte('\n')
 	_, err = c.out.Write(pretty.Bytes())
 	return err
+}
+
+// errorAnswer is the error an answer other than 2xx reports, with body b.
+func errorAnswer(res *http.Response, b []byte) error {
+	var e struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(b, &e) == nil && e.Code != 0 {
+		return fmt.Errorf("%s (code %d, HTTP %d)", e.Message, e.Code, res.StatusCode)
+	}
+	return fmt.Errorf("HTTP %s", res.Status)
 }
 
 // jsonFlag is a flag holding raw JSON, checked when set.

@@ -6,6 +6,7 @@
 //	CONVO_URL=http://127.0.0.1:8080 convoctl conversation create --friendly-name Support
 //	convoctl participant add CH... --identity alice
 //	convoctl message send CH... --author alice --body hello
+//	convoctl backup --out convo-backup.db
 //
 // Without --key-id/--secret it uses the first key of CONVO_API_KEYS. Run it without
 // arguments for every command.
@@ -48,6 +49,8 @@ func run(args []string, out io.Writer) error {
 		return userCmd(args[1:], out)
 	case "template", "templates":
 		return templateCmd(args[1:], out)
+	case "backup":
+		return backupCmd(args[1:], out)
 	default:
 		return fmt.Errorf("unknown command %q\n%s", args[0], usage)
 	}

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"nhooyr.io/websocket"
+	"github.com/coder/websocket"
 
 	"github.com/convo-sdk/convo/core"
 	"github.com/convo-sdk/convo/server/auth"

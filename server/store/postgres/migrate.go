@@ -26,10 +26,24 @@ func register(name, sql string) struct{} {
 // "migr" in ASCII).
 const migrateLock int64 = 0x636f6e766f6d6967
 
-// migrate applies the migrations the database lacks, in name order, in one transaction
-// that holds an advisory lock: a node starting while another migrates waits, then finds
-// the work done.
+// orderedMigrations returns the migrations in name order, the order they are applied in.
+func orderedMigrations() []migration {
+	ordered := slices.Clone(migrations)
+	slices.SortFunc(ordered, func(a, b migration) int { return strings.Compare(a.name, b.name) })
+	return ordered
+}
+
+// migrate brings the schema up to date: every migration the database lacks.
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	ordered := orderedMigrations()
+	return migrateTo(ctx, pool, ordered[len(ordered)-1].name)
+}
+
+// migrateTo applies the migrations the database lacks, in name order, up to and including
+// last, in one transaction that holds an advisory lock: a node starting while another
+// migrates waits, then finds the work done. The upgrade tests use it to build a database
+// as an earlier version left it.
+func migrateTo(ctx context.Context, pool *pgxpool.Pool, last string) error {
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
 			return err
@@ -53,9 +67,13 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 			}
 			applied[name] = true
 		}
-		ordered := slices.Clone(migrations)
-		slices.SortFunc(ordered, func(a, b migration) int { return strings.Compare(a.name, b.name) })
-		for _, m := range ordered {
+		if !known[last] {
+			return fmt.Errorf("no migration %q", last)
+		}
+		for _, m := range orderedMigrations() {
+			if m.name > last {
+				break
+			}
 			if applied[m.name] {
 				continue
 			}

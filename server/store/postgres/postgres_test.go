@@ -44,7 +44,9 @@ func TestPostgres(t *testing.T) {
 	t.Run("OpenReportsAnUnreachableDatabase", testUnreachable)
 	t.Run("RemovedContentIsInNoTable", func(t *testing.T) { testRemovedContentInNoTable(t, srv.NewDatabase(t)) })
 	t.Run("RedactionCanUseTheEventsByMessageIndex", func(t *testing.T) { testRedactionIndex(t, srv.NewDatabase(t)) })
+	t.Run("UpgradeFromEveryVersion", func(t *testing.T) { testUpgradeFromEveryVersion(t, srv) })
 	t.Run("WritesRetryAfterADeadlock", func(t *testing.T) { testDeadlockRetry(t, srv.NewDatabase(t)) })
+	t.Run("ARestoredDumpGetsNewEpochsByTheDocumentedRule", func(t *testing.T) { testRestoreEpochRule(t, srv) })
 	// Last: it takes the server down for a moment.
 	t.Run("AnOutageIsReportedAsUnavailable", func(t *testing.T) { testOutage(t, srv) })
 }

@@ -1,7 +1,8 @@
 package postgres
 
 // Migrations are named; each is applied once, in name order (migrate.go). Never edit one
-// that has shipped: add another, NNNN_what, numbered after every existing one.
+// that has shipped: add another, NNNN_what, numbered after every existing one, with its
+// entry in upgradeFixtures (upgrade_test.go).
 //
 // The tables mirror the sqlite store's (times are Unix milliseconds, JSON is kept as the
 // text the client sent), so both stores answer alike. Integer "id" columns give the

@@ -17,8 +17,8 @@ import (
 )
 
 // db is the pool with every error that means "the database cannot be reached" marked as
-// store.ErrUnavailable, so the server can tell clients to retry instead of reporting an
-// internal error. Transactions are marked where they end (write, read, pipeline).
+// store.ErrUnavailable (and "its disk is full" as store.ErrFull, full.go), so the server
+// can tell clients to retry instead of reporting an internal error. Transactions are marked where they end (write, read, pipeline).
 type db struct{ *pgxpool.Pool }
 
 func (d db) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
@@ -54,8 +54,12 @@ func (r markedRow) Scan(dest ...any) error { return unavailable(r.Row.Scan(dest.
 
 // unavailable wraps err in store.ErrUnavailable when it says the database is out of reach:
 // no connection could be made, the server is shutting down or starting up, the connection
-// broke, or the database did not answer in time. Other errors pass through untouched.
+// broke, or the database did not answer in time; a full disk is marked store.ErrFull.
+// Other errors pass through untouched.
 func unavailable(err error) error {
+	if diskFull(err) && !errors.Is(err, store.ErrFull) {
+		return fmt.Errorf("%w: %w", store.ErrFull, err)
+	}
 	if err == nil || errors.Is(err, store.ErrUnavailable) || !unreachable(err) {
 		return err
 	}

@@ -33,7 +33,7 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	return <-req.done
+	return s.full(<-req.done)
 }
 
 var errStoreClosed = errors.New("sqlite: store closed")
@@ -192,8 +192,10 @@ func (s *Store) rollback(tx *sql.Tx) {
 
 func (s *Store) commit(tx *sql.Tx) error {
 	if err := tx.Commit(); err != nil {
-		// A failed COMMIT may have rolled back; if it did not, the next begin's
-		// data_version check cannot tell, so forget every head.
+		// A COMMIT that fails on a full disk or an I/O error can leave SQLite's
+		// transaction open; the driver rolls it back before returning, so the writer's
+		// connection is clean for the next write (TestWritesResumeAfterAFullDisk). The
+		// heads cannot tell from data_version what happened: every one is forgotten.
 		s.heads.rollback()
 		s.heads.forget()
 		return err

@@ -20,7 +20,23 @@ func register(name, sql string) struct{} {
 	return struct{}{}
 }
 
+// orderedMigrations returns the migrations in name order, the order they are applied in.
+func orderedMigrations() []migration {
+	ordered := slices.Clone(migrations)
+	slices.SortFunc(ordered, func(a, b migration) int { return strings.Compare(a.name, b.name) })
+	return ordered
+}
+
+// migrate brings the schema up to date: every migration the database lacks.
 func migrate(db *sql.DB) error {
+	ordered := orderedMigrations()
+	return migrateTo(db, ordered[len(ordered)-1].name)
+}
+
+// migrateTo applies the migrations the database lacks, in name order, up to and including
+// last, in one transaction. The upgrade tests use it to build a database as an earlier
+// version left it.
+func migrateTo(db *sql.DB, last string) error {
 	ctx := context.Background()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -53,9 +69,13 @@ func migrate(db *sql.DB) error {
 			return fmt.Errorf("the database has migration %q that this program does not know: it was written by a newer version", name)
 		}
 	}
-	ordered := slices.Clone(migrations)
-	slices.SortFunc(ordered, func(a, b migration) int { return strings.Compare(a.name, b.name) })
-	for _, m := range ordered {
+	if !known[last] {
+		return fmt.Errorf("no migration %q", last)
+	}
+	for _, m := range orderedMigrations() {
+		if m.name > last {
+			break
+		}
 		if applied[m.name] {
 			continue
 		}

@@ -43,6 +43,7 @@ const DefaultRetention = 10000
 
 // Store is the SQLite store. It is safe for concurrent use.
 type Store struct {
+	path      string
 	w, r      *sql.DB
 	cp        *sql.DB // checkpoints (checkpointLoop)
 	retention uint64
@@ -132,11 +133,18 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	cp.SetMaxOpenConns(1)
-	s := &Store{w: w, r: r, cp: cp, retention: uint64(opts.Retention), log: opts.Logger,
+	s := &Store{path: path, w: w, r: r, cp: cp, retention: uint64(opts.Retention), log: opts.Logger,
 		stop: make(chan struct{}), pruneDone: make(chan struct{}),
 		writes: make(chan *writeReq), commitDone: make(chan struct{}),
 		committed: make(chan struct{}, 1), checkpointDone: make(chan struct{}), finishCkpt: make(chan struct{}, 1), linkDone: make(chan struct{}),
 		heads: newStreamHeads(), space: openSpaceReserver(path, opts.Logger)}
+	if err := s.clearRestoreMark(); err != nil {
+		w.Close()
+		r.Close()
+		cp.Close()
+		s.space.close()
+		return nil, fmt.Errorf("sqlite: %s: changing the epochs of a restored backup: %w", path, err)
+	}
 	s.space.reserve()
 	go s.commitLoop()
 	go s.linkLoop(cmp.Or(opts.moveEvery, linkTick))

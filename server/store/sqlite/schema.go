@@ -4,7 +4,7 @@ package sqlite
 // name order, inside one transaction that records its name in schema_migrations
 // (migrate.go). A name is recorded in every database that applied it, so it stays as it
 // shipped, and so does the migration: never edit one, add another, NNNN_what, numbered after
-// every existing one.
+// every existing one, with its entry in upgradeFixtures (upgrade_test.go).
 //
 // Times are Unix milliseconds (BIGINT) and attributes JSON text, so the queries stay close to
 // what a PostgreSQL store would run. Integer "id" columns give a stable insertion order for
@@ -293,6 +293,16 @@ CREATE TABLE leases (
 ) WITHOUT ROWID;
 CREATE INDEX leases_node ON leases(node);
 CREATE INDEX leases_expires ON leases(expires);
+`)
+
+// 0011_restore_marks: a backup's copy holds one row (Backup writes it into the copy, never
+// into the live database); the first Open of a restored copy changes every stream's epoch
+// and deletes the row (backup.go).
+var _ = register("0011_restore_marks", `
+CREATE TABLE restore_marks (
+	id    INTEGER PRIMARY KEY,
+	taken BIGINT NOT NULL
+);
 `)
 
 // 0012_events_by_message: removing a message redacts the messageAdded and messageUpdated
