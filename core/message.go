@@ -316,9 +316,19 @@ func (cv *Conversation) GetMessages(ctx context.Context, pageSize int, anchor *i
 	return p, nil
 }
 
-// removeMessage forgets a message and returns its object as it last was.
+// removeMessage forgets a message and returns its object as it last was: the one the client
+// holds, unchanged (a removal carries the message without its content), else one made
+// from d.
 func (cv *Conversation) removeMessage(d wire.Message) *Message {
-	m, _ := cv.upsertMessage(d)
+	cv.client.mu.Lock()
+	m := cv.messages[d.Sid]
+	if w, held := cv.evicted[d.Sid]; m == nil && held {
+		m = w.Value()
+	}
+	cv.client.mu.Unlock()
+	if m == nil {
+		m, _ = cv.upsertMessage(d)
+	}
 	cv.client.mu.Lock()
 	if _, cached := cv.messages[d.Sid]; cached {
 		cv.dropOrderLocked(m)

@@ -15,6 +15,7 @@ type messageAddedFrame struct {
 	typ, event, op string
 	id, offset     uint64
 	message        wire.Message
+	redacted       bool
 	err            wire.Error
 }
 
@@ -35,11 +36,14 @@ func (f *messageAddedFrame) DecodeJSON(d *jsonc.Decoder) {
 			f.err.DecodeJSON(d)
 		case "data":
 			// A frame's data is a raw value: the last one named wins.
-			f.message = wire.Message{}
+			f.message, f.redacted = wire.Message{}, false
 			for m := 0; d.Member(m); m++ {
-				if string(d.Key) == "message" {
+				switch string(d.Key) {
+				case "message":
 					f.message.DecodeJSON(d)
-				} else {
+				case "redacted":
+					d.Bool(&f.redacted)
+				default:
 					d.Skip()
 				}
 			}
@@ -52,13 +56,13 @@ func (f *messageAddedFrame) DecodeJSON(d *jsonc.Decoder) {
 var messageAddedMark = []byte(`"event":"` + wire.EventMessageAdded + `"`)
 
 // decodeMessageAdded decodes raw if it is a well-formed messageAdded event frame; anything
-// else (a body that merely contains the mark included) is left to the general path.
+// else (a body that merely contains the mark, a redacted event) is left to the general path.
 func decodeMessageAdded(raw []byte) (offset uint64, m wire.Message, ok bool) {
 	if !bytes.Contains(raw, messageAddedMark) {
 		return 0, m, false
 	}
 	var mf messageAddedFrame
-	if wire.Unmarshal(raw, &mf) != nil || mf.typ != wire.TypeEvent || mf.event != wire.EventMessageAdded || mf.offset == 0 {
+	if wire.Unmarshal(raw, &mf) != nil || mf.typ != wire.TypeEvent || mf.event != wire.EventMessageAdded || mf.offset == 0 || mf.redacted {
 		return 0, m, false
 	}
 	return mf.offset, mf.message, true

@@ -100,14 +100,16 @@ func (c *Client) handleEvent(name string, data wire.RawJSON) {
 				ParticipantEventUpdated.emit(p.emitter, u)
 			}
 		}
+	// A redacted messageAdded or messageUpdated is of a message removed since: the
+	// messageRemoved after it in the stream reports the removal, and the content is gone.
 	case wire.EventMessageAdded:
 		var ev wire.MessageEvent
-		if c.decodeEvent(name, data, &ev) {
+		if c.decodeEvent(name, data, &ev) && !ev.Redacted {
 			c.emitMessageAdded(ev.Message)
 		}
 	case wire.EventMessageUpdated:
 		var ev wire.MessageUpdatedEvent
-		if c.decodeEvent(name, data, &ev) {
+		if c.decodeEvent(name, data, &ev) && !ev.Redacted {
 			if conv := c.conversation(ev.Message.ConversationSid); conv != nil {
 				m, _ := conv.upsertMessage(ev.Message)
 				u := MessageUpdate{Message: m, UpdateReasons: ev.UpdateReasons}

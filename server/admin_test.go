@@ -34,7 +34,7 @@ var adminRoutes = [][2]string{
 	{"GET", "/conversations/CHx/messages/IMx"}, {"PATCH", "/conversations/CHx/messages/IMx"},
 	{"DELETE", "/conversations/CHx/messages/IMx"}, {"GET", "/conversations/CHx/messages/IMx/receipts"},
 	{"PUT", "/conversations/CHx/messages/IMx/receipts/MBx"},
-	{"GET", "/users/alice"}, {"PATCH", "/users/alice"},
+	{"GET", "/users/alice"}, {"PATCH", "/users/alice"}, {"GET", "/users/alice/export"}, {"DELETE", "/users/alice/data"},
 	{"POST", "/content"}, {"GET", "/content"}, {"GET", "/content/HXx"}, {"PATCH", "/content/HXx"}, {"DELETE", "/content/HXx"},
 }
 

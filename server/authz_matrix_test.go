@@ -497,6 +497,8 @@ func azAdminRows() map[string]azAdminRow {
 		"PUT /conversations/{conv}/messages/{m}/receipts/{p}": {func(f *azAdminFixture) string { return msg(f) + "/receipts/" + f.smsP }, map[string]any{"status": "delivered"}, 200},
 		"GET /users/{identity}":                               {fixed("/users/alice"), nil, 200},
 		"PATCH /users/{identity}":                             {fixed("/users/alice"), map[string]any{"friendlyName": "A"}, 200},
+		"GET /users/{identity}/export":                        {fixed("/users/alice/export"), nil, 200},
+		"DELETE /users/{identity}/data":                       {fixed("/users/zoe/data"), nil, 204}, // not alice: the other rows need her
 		"POST /content":                                       {fixed("/content"), map[string]any{"friendlyName": "t"}, 201},
 		"GET /content":                                        {fixed("/content"), nil, 200},
 		"GET /content/{sid}":                                  {content, nil, 200},

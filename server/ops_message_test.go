@@ -173,7 +173,9 @@ func TestMessageUpdateAndRemove(t *testing.T) {
 		assert.Equal(t, wire.EventMessageRemoved, f.Event)
 		e := decode[wire.MessageEvent](t, f)
 		assert.Equal(t, msgs[1].Sid, e.Message.Sid)
-		assert.Equal(t, "edited", *e.Message.Body, "the message as it was")
+		assert.Equal(t, msgs[1].Index, e.Message.Index)
+		assert.Nil(t, e.Message.Body, "a removal carries no content")
+		assert.Empty(t, e.Message.Attributes)
 	}
 	var page wire.MessagePage
 	require.NoError(t, bob.Call(ctx, wire.OpMessageList, wire.ListMessagesArgs{ConversationSid: conv.Sid}, &page))

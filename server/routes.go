@@ -37,6 +37,8 @@ func (s *Server) routes() {
 
 	s.adminRoute("GET /users/{identity}", s.adminGetUser)
 	s.adminRoute("PATCH /users/{identity}", s.adminUpdateUser)
+	s.adminRoute("GET /users/{identity}/export", s.adminExportUser)
+	s.adminRoute("DELETE /users/{identity}/data", s.adminEraseUser)
 
 	s.adminRoute("POST /content", s.adminCreateContent)
 	s.adminRoute("GET /content", s.adminListContent)

@@ -539,6 +539,7 @@ func (v *Message) DecodeJSON(d *jsonc.Decoder) { d.Struct(&schemaMessage, unsafe
 var schemaMessageEvent = jsonc.Schema{
 	Fields: []jsonc.Field{
 		{Name: "message", Key: `,"message":`, Offset: unsafe.Offsetof(MessageEvent{}.Message), Kind: jsonc.Struct, Schema: &schemaMessage},
+		{Name: "redacted", Key: `,"redacted":`, Offset: unsafe.Offsetof(MessageEvent{}.Redacted), Kind: jsonc.Bool, OmitEmpty: true},
 	},
 }
 
@@ -585,6 +586,7 @@ var schemaMessageUpdatedEvent = jsonc.Schema{
 	Fields: []jsonc.Field{
 		{Name: "message", Key: `,"message":`, Offset: unsafe.Offsetof(MessageUpdatedEvent{}.Message), Kind: jsonc.Struct, Schema: &schemaMessage},
 		{Name: "updateReasons", Key: `,"updateReasons":`, Offset: unsafe.Offsetof(MessageUpdatedEvent{}.UpdateReasons), Kind: jsonc.Strings},
+		{Name: "redacted", Key: `,"redacted":`, Offset: unsafe.Offsetof(MessageUpdatedEvent{}.Redacted), Kind: jsonc.Bool, OmitEmpty: true},
 	},
 }
 

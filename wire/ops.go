@@ -560,14 +560,33 @@ type ParticipantUpdatedEvent struct {
 }
 
 // MessageEvent is the payload of messageAdded and messageRemoved.
+//
+// Removing a message (or its conversation) redacts its earlier messageAdded and
+// messageUpdated events in place: Redacted is true and Message keeps only what identifies it
+// (sid, conversationSid, index, author, participantSid, lastUpdatedBy, dates), with a null
+// body and no attributes, media, subject or content variables. A client skips a redacted
+// event; the messageRemoved that follows it in the stream reports the removal. messageRemoved
+// itself carries the message in that same reduced form.
 type MessageEvent struct {
-	Message Message `json:"message"`
+	Message  Message `json:"message"`
+	Redacted bool    `json:"redacted,omitempty"`
 }
 
-// MessageUpdatedEvent is the payload of messageUpdated.
+// MessageUpdatedEvent is the payload of messageUpdated; Redacted as for [MessageEvent].
 type MessageUpdatedEvent struct {
 	Message       Message  `json:"message"`
 	UpdateReasons []string `json:"updateReasons"`
+	Redacted      bool     `json:"redacted,omitempty"`
+}
+
+// Redacted returns m reduced to what identifies it: the form of a removed message in
+// messageRemoved and in the redacted events before it.
+func (m Message) Redacted() Message {
+	return Message{
+		Sid: m.Sid, ConversationSid: m.ConversationSid, Index: m.Index, Author: m.Author,
+		ParticipantSid: m.ParticipantSid, LastUpdatedBy: m.LastUpdatedBy,
+		DateCreated: m.DateCreated, DateUpdated: m.DateUpdated,
+	}
 }
 
 // TypingSignal says a participant is typing in a conversation.

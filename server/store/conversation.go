@@ -28,8 +28,10 @@ type ConversationStore interface {
 	// when the unique name is taken. Nothing changed: no event.
 	UpdateConversation(ctx context.Context, u ConversationUpdate) (wire.Conversation, []Delivery, error)
 	// DeleteConversation deletes a conversation with its participants, messages, receipts
-	// and media records, emits conversationRemoved to every participant and returns the sids
-	// of the media whose files the caller should delete.
+	// and media records, erases its messages' content from the events and the webhook outbox
+	// as RemoveMessage does (with no messageRemoved: conversationRemoved says it all), emits
+	// conversationRemoved to every participant and returns the sids of the media whose files
+	// the caller should delete.
 	DeleteConversation(ctx context.Context, sid string) (media []string, ds []Delivery, err error)
 	// SetNotificationLevel sets identity's level and emits conversationUpdated (reason
 	// notificationLevel) to identity only. ErrNotFound when identity is not a participant.

@@ -21,8 +21,17 @@ type MessageStore interface {
 	// what changed plus lastUpdatedBy and dateUpdated) to every participant.
 	UpdateMessage(ctx context.Context, u MessageUpdate) (wire.Message, []Delivery, error)
 	// RemoveMessage deletes a message (and its media records and receipts; other indexes are
-	// unchanged) and emits messageRemoved with the message as it was to every participant.
+	// unchanged), erases its content from the events and the webhook outbox in the same
+	// transaction (its earlier messageAdded and messageUpdated events are redacted in place,
+	// see wire.MessageEvent; its pending webhook deliveries are given up) and emits
+	// messageRemoved, with the message reduced to wire.Message.Redacted, to every
+	// participant. It returns the message as it was (the caller deletes its media files).
 	RemoveMessage(ctx context.Context, conversationSid, sid string) (wire.Message, []Delivery, error)
+
+	// MessagesByAuthor lists up to limit messages written by author, in every conversation,
+	// with sids after after (empty: from the first), in sid order: what the admin API
+	// exports or erases of a user. It reads the whole messages table (no index by author).
+	MessagesByAuthor(ctx context.Context, author, after string, limit int) ([]wire.Message, error)
 
 	// Receipts lists a message's detailed delivery receipts, oldest first.
 	Receipts(ctx context.Context, conversationSid, messageSid string) ([]wire.DetailedReceipt, error)

@@ -59,6 +59,10 @@ type WebhookDelivery struct {
 	Attempts    int
 	NextAttempt time.Time
 	Created     time.Time
+	// MessageSid names the message whose content the delivery carries (empty: none).
+	// WebhookEnqueue does not queue it once that message is gone: removed after the
+	// dispatcher read its event, it must not be sent. Not stored: WebhookDue leaves it empty.
+	MessageSid string
 }
 
 // Webhook outbox timings shared by every store.

@@ -334,3 +334,35 @@ func ctxT(t *testing.T) context.Context {
 }
 
 func str(s string) *string { return &s }
+
+// A message removed before the dispatcher read its events leaves redacted events: they are
+// reported by nobody (the removal is).
+func TestWebhookSkipsRedactedMessageEvents(t *testing.T) {
+	ctx := ctxT(t)
+	h := servertest.NewHook(t)
+	env := servertest.StartWithHook(t, h)
+	alice := env.Connect(ctx, "alice")
+	var conv wire.Conversation
+	require.NoError(t, alice.Call(ctx, wire.OpConversationCreate, wire.CreateConversationArgs{FriendlyName: "r"}, &conv))
+	require.NoError(t, alice.Call(ctx, wire.OpConversationJoin, wire.ConversationRef{ConversationSid: conv.Sid}, nil))
+	h.WaitN("participant.added", 1)
+
+	for _, name := range []string{wire.EventMessageAdded, wire.EventMessageUpdated} {
+		_, err := env.DB(t).ExecContext(ctx, `INSERT INTO events (name, payload, webhook_only) VALUES (?, ?, 1)`, name,
+			`{"message":{"sid":"IMgone","conversationSid":"`+conv.Sid+`","index":0,"author":"alice","body":null},"redacted":true}`)
+		require.NoError(t, err)
+	}
+	require.NoError(t, alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("after")}, nil))
+	// The events before "after" were converted before it (the dispatcher reads in order).
+	h.WaitN("message.added", 1)
+	h.Mu.Lock()
+	defer h.Mu.Unlock()
+	var types []string
+	for _, b := range h.OK {
+		if strings.HasPrefix(b.Type, "message.") {
+			types = append(types, b.Type)
+			assert.NotContains(t, string(b.Data), "IMgone")
+		}
+	}
+	assert.Equal(t, []string{"message.added"}, types, "the redacted events are not reported")
+}

@@ -268,6 +268,7 @@ func (d *Dispatcher) convertFailed(e store.StoredEvent, err error) bool {
 // event is expanded.
 func (d *Dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.Time) ([]store.WebhookDelivery, error) {
 	var out []store.WebhookDelivery
+	carries := "" // the message whose content the deliveries carry
 	add := func(typ string, data any) error {
 		raw, err := json.Marshal(data)
 		if err != nil {
@@ -278,7 +279,7 @@ func (d *Dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 		if err != nil {
 			return err
 		}
-		out = append(out, store.WebhookDelivery{ID: id, Type: typ, Body: body, NextAttempt: now, Created: now})
+		out = append(out, store.WebhookDelivery{ID: id, Type: typ, Body: body, NextAttempt: now, Created: now, MessageSid: carries})
 		return nil
 	}
 	if e.Variant {
@@ -338,6 +339,10 @@ func (d *Dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
 		}
+		if ev.Redacted {
+			return nil, nil // removed since: its content is gone, the removal is reported
+		}
+		carries = ev.Message.Sid
 		return out, add(MessageUpdated, MessageData{
 			ConversationSid: ev.Message.ConversationSid, Message: ev.Message, UpdateReasons: ev.UpdateReasons})
 	case wire.EventMessageRemoved:
@@ -351,7 +356,11 @@ func (d *Dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
 		}
+		if ev.Redacted {
+			return nil, nil // removed since: its content is gone, the removal is reported
+		}
 		m := ev.Message
+		carries = m.Sid
 		if err := add(MessageAdded, MessageData{ConversationSid: m.ConversationSid, Message: m}); err != nil {
 			return nil, err
 		}

@@ -36,6 +36,8 @@ Admin API commands (server from --url or CONVO_URL, default http://127.0.0.1:808
   message list CONVERSATION [--page-size N] [--anchor I] [--direction backwards|forward]
   user get IDENTITY
   user update IDENTITY [--friendly-name N] [--attributes JSON]
+  user export IDENTITY
+  user erase IDENTITY
   template create --friendly-name N [--variables JSON] [--variants JSON]
   template list [--page-size N] [--after CURSOR]
   backup --out FILE [--timeout 1h]               (SQLite store: a consistent copy, taken while it serves)`
@@ -396,6 +398,18 @@ func userCmd(args []string, out io.Writer) error {
 		setIf(body, "friendlyName", friendly)
 		setJSON(body, "attributes", attrs)
 		return c.call("PATCH", "/users/"+esc(pos[0]), nil, body)
+	case "export":
+		pos, err := c.parse(args[1:], "IDENTITY")
+		if err != nil {
+			return err
+		}
+		return c.call("GET", "/users/"+esc(pos[0])+"/export", nil, nil)
+	case "erase":
+		pos, err := c.parse(args[1:], "IDENTITY")
+		if err != nil {
+			return err
+		}
+		return c.call("DELETE", "/users/"+esc(pos[0])+"/data", nil, nil)
 	}
 	return fmt.Errorf("unknown command user %q\n%s", args[0], adminUsage)
 }

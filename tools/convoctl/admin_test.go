@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/convo-sdk/convo/server"
 	"github.com/convo-sdk/convo/server/servertest"
 	"github.com/convo-sdk/convo/wire"
 )
@@ -72,6 +73,15 @@ func TestAdminCommandsAgainstARealServer(t *testing.T) {
 	assert.Equal(t, "Alice", u.FriendlyName)
 	ctl(t, &u, "user", "get", "alice")
 	assert.JSONEq(t, `{"x":true}`, string(u.Attributes))
+	var ex server.UserExport
+	ctl(t, &ex, "user", "export", "alice")
+	require.NotNil(t, ex.User)
+	assert.Equal(t, "Alice", ex.User.FriendlyName)
+	ctl(t, nil, "user", "erase", "alice")
+	var erased wire.User
+	ctl(t, &erased, "user", "get", "alice")
+	assert.Empty(t, erased.FriendlyName, "erased")
+	assert.JSONEq(t, `{}`, string(erased.Attributes))
 
 	var ct wire.ContentTemplate
 	ctl(t, &ct, "template", "create", "--friendly-name", "hi", "--variants", `{"twilio/text":{"body":"Hi {{1}}"}}`, "--variables", `[{"name":"1","value":"you"}]`)

@@ -177,6 +177,9 @@ func (s *Store) DeleteConversation(ctx context.Context, sid string) ([]string, [
 		if media, err = queryStrings(ctx, tx, `DELETE FROM media WHERE conversation_sid = $1 RETURNING sid`, sid); err != nil {
 			return err
 		}
+		if err := redactConversationMessages(ctx, tx, sid); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM receipts WHERE conversation_sid = $1`,
 			`DELETE FROM messages WHERE conversation_sid = $1`,
@@ -187,6 +190,9 @@ func (s *Store) DeleteConversation(ctx context.Context, sid string) ([]string, [
 			if _, err := tx.Exec(ctx, q, sid); err != nil {
 				return err
 			}
+		}
+		if err := giveUpWebhooks(ctx, tx, sid); err != nil {
+			return err
 		}
 		ds, err = s.events(tx).append(ctx, wire.EventConversationRemoved, wire.ConversationRefEvent{ConversationSid: sid}, ids)
 		return err

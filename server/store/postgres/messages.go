@@ -178,6 +178,9 @@ func (s *Store) RemoveMessage(ctx context.Context, conv, sid string) (wire.Messa
 		if m, err = message(ctx, tx, conv, sid); err != nil {
 			return err
 		}
+		if err := redactMessage(ctx, tx, sid); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM media WHERE message_sid = $1`,
 			`DELETE FROM receipts WHERE message_sid = $1`,
@@ -187,11 +190,14 @@ func (s *Store) RemoveMessage(ctx context.Context, conv, sid string) (wire.Messa
 				return err
 			}
 		}
+		if err := giveUpWebhooks(ctx, tx, sid); err != nil {
+			return err
+		}
 		ids, err := participantIdentities(ctx, tx, conv)
 		if err != nil {
 			return err
 		}
-		ds, err = s.events(tx).append(ctx, wire.EventMessageRemoved, wire.MessageEvent{Message: m}, ids)
+		ds, err = s.events(tx).append(ctx, wire.EventMessageRemoved, wire.MessageEvent{Message: m.Redacted()}, ids)
 		return err
 	})
 	return m, ds, err
@@ -212,3 +218,21 @@ func (s *Store) messageByKey(ctx context.Context, nm store.NewMessage) (wire.Mes
 }
 
 var errDuplicateKey = errors.New("postgres: idempotency key already used")
+
+func (s *Store) MessagesByAuthor(ctx context.Context, author, after string, limit int) ([]wire.Message, error) {
+	var ms []wire.Message
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `SELECT `+messageSelect+` FROM messages WHERE author = $1 AND sid > $2 ORDER BY sid LIMIT $3`,
+			author, after, limit)
+		var err error
+		if ms, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (wire.Message, error) { return scan.Message(row) }); err != nil {
+			return err
+		}
+		ptrs := make([]*wire.Message, len(ms))
+		for i := range ms {
+			ptrs[i] = &ms[i]
+		}
+		return loadMessageExtras(ctx, tx, ptrs)
+	})
+	return ms, err
+}

@@ -229,3 +229,10 @@ CREATE UNLOGGED TABLE leases (
 CREATE INDEX leases_node ON leases(node);
 CREATE INDEX leases_expires ON leases(expires);
 `)
+
+// 0012_events_by_message: removing a message redacts the messageAdded and messageUpdated
+// events that carried it (erase.go); this finds them by the message's sid.
+var _ = register("0012_events_by_message", `
+CREATE INDEX events_by_message ON events ((payload::jsonb -> 'message' ->> 'sid'))
+	WHERE name IN ('messageAdded', 'messageUpdated');
+`)

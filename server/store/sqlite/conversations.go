@@ -218,6 +218,9 @@ func (s *Store) DeleteConversation(ctx context.Context, sid string) ([]string, [
 			media = append(media, m)
 		}
 		rows.Close()
+		if err := eraseConversationMessages(ctx, tx, sid); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM media WHERE conversation_sid = ?`,
 			`DELETE FROM receipts WHERE conversation_sid = ?`,

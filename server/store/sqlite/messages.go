@@ -208,6 +208,9 @@ func (s *Store) RemoveMessage(ctx context.Context, conv, sid string) (wire.Messa
 		if m, err = s.message(ctx, tx, conv, sid); err != nil {
 			return err
 		}
+		if err := eraseMessage(ctx, tx, sid); err != nil {
+			return err
+		}
 		for _, q := range []string{
 			`DELETE FROM media WHERE message_sid = ?`,
 			`DELETE FROM receipts WHERE message_sid = ?`,
@@ -221,8 +224,37 @@ func (s *Store) RemoveMessage(ctx context.Context, conv, sid string) (wire.Messa
 		if err != nil {
 			return err
 		}
-		ds, err = s.appendEvent(ctx, tx, wire.EventMessageRemoved, wire.MessageEvent{Message: m}, ids)
+		ds, err = s.appendEvent(ctx, tx, wire.EventMessageRemoved, wire.MessageEvent{Message: m.Redacted()}, ids)
 		return err
 	})
 	return m, ds, err
+}
+
+func (s *Store) MessagesByAuthor(ctx context.Context, author, after string, limit int) ([]wire.Message, error) {
+	var ms []wire.Message
+	err := s.read(ctx, func(tx *sql.Tx) error {
+		ms = nil
+		rows, err := tx.QueryContext(ctx, `SELECT `+messageSelect+` FROM messages WHERE author = ? AND sid > ? ORDER BY sid LIMIT ?`,
+			author, after, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scan.Message(rows)
+			if err != nil {
+				return err
+			}
+			ms = append(ms, m)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		ptrs := make([]*wire.Message, len(ms))
+		for i := range ms {
+			ptrs[i] = &ms[i]
+		}
+		return loadMessageExtras(ctx, tx, ptrs)
+	})
+	return ms, err
 }

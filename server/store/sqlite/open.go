@@ -85,7 +85,9 @@ func Open(path string, opts Options) (*Store, error) {
 		opts.Logger = slog.Default()
 	}
 	pragmas := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+	// secure_delete: what a write deletes or rewrites (a removed message, a redacted event)
+	// is zeroed in the file's pages, not left in free space.
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)", "secure_delete(1)"} {
 		pragmas.Add("_pragma", p)
 	}
 	wq := url.Values{"_txlock": {"immediate"}}

@@ -304,3 +304,10 @@ CREATE TABLE restore_marks (
 	taken BIGINT NOT NULL
 );
 `)
+
+// 0012_events_by_message: removing a message redacts the messageAdded and messageUpdated
+// events that carried it (erase.go); this finds them by the message's sid.
+var _ = register("0012_events_by_message", `
+CREATE INDEX events_by_message ON events(json_extract(payload, '$.message.sid'))
+	WHERE name IN ('messageAdded', 'messageUpdated');
+`)

@@ -99,6 +99,8 @@ INSERT INTO leases (key, holder, node, expires) VALUES ('upgrade:lease', 'h1', '
 	// row, and the first Open of the copy deletes it (backup.go, backup_test.go). A row here
 	// would give the streams new epochs, which CheckUpgrade rightly finds unchanged.
 	"0011_restore_marks": {},
+	// An index only: built over the message events of the earlier parts.
+	"0012_events_by_message": {},
 }
 
 func TestEveryMigrationHasAnUpgradeFixture(t *testing.T) {

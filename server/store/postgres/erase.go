@@ -1,0 +1,60 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/convo-sdk/convo/server/store/internal/storeutil"
+)
+
+// Removing a message or a conversation erases its content from every table in the
+// transaction of the removal, not when retention gets to it: the stream events that
+// carried the message are redacted in place (their offsets stay, so resumes stay valid)
+// and the webhook deliveries not yet made that carry it are given up (WebhookEnqueue queues
+// none for a message that is gone). The rows' old
+// versions stay in the table files as dead tuples until vacuum reclaims their space.
+
+// redactMessageEvents is the SQL that reduces a messageAdded or messageUpdated payload to
+// wire.Message.Redacted's fields and marks it redacted (wire.MessageEvent). The WHERE
+// clause that selects the events must repeat redactableEvent and messageSidOf, so that it
+// uses the events_by_message index (schema.go 0012).
+const redactMessageEvents = `UPDATE events SET payload = (jsonb_set(payload::jsonb
+		#- '{message,subject}' #- '{message,attributes}' #- '{message,media}'
+		#- '{message,contentSid}' #- '{message,contentVariables}' #- '{message,receipts}',
+	'{message,body}', 'null') || '{"redacted": true}')::text
+	WHERE ` + redactableEvent + ` AND ` + messageSidOf + ` `
+
+const (
+	redactableEvent = `name IN ('messageAdded', 'messageUpdated')`
+	messageSidOf    = `(payload::jsonb -> 'message' ->> 'sid')`
+)
+
+// messageWebhookTypes are the webhook deliveries that carry a message's content
+// (server/webhook names them).
+const messageWebhookTypes = `('message.added', 'message.updated', 'message.outbound', 'push.notification')`
+
+// redactMessage redacts message sid's events.
+func redactMessage(ctx context.Context, tx pgx.Tx, sid string) error {
+	_, err := tx.Exec(ctx, redactMessageEvents+`= $1`, sid)
+	return err
+}
+
+// redactConversationMessages redacts the events of every message of conversation sid; it
+// runs before the messages are deleted.
+func redactConversationMessages(ctx context.Context, tx pgx.Tx, sid string) error {
+	_, err := tx.Exec(ctx, redactMessageEvents+`IN (SELECT sid FROM messages WHERE conversation_sid = $1)`, sid)
+	return err
+}
+
+// giveUpWebhooks ends the pending message deliveries whose body names sid (a message's or a
+// conversation's) as WebhookDone does, body emptied, so that no node queues them again. It
+// runs after the messages' rows are deleted: the delete waited for any WebhookEnqueue that
+// had found them (FOR SHARE), and this statement's snapshot, taken after, sees what that
+// enqueue queued.
+func giveUpWebhooks(ctx context.Context, tx pgx.Tx, sid string) error {
+	_, err := tx.Exec(ctx, `UPDATE webhook_outbox SET done_at = $2, body = ''
+		WHERE done_at IS NULL AND type IN `+messageWebhookTypes+` AND strpos(body, '"' || $1 || '"') > 0`,
+		sid, storeutil.Now())
+	return err
+}
