@@ -83,7 +83,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// acted on (the hello, with its token, is never looked at), so it can do no more than the
 	// refusal could.
 	refused := !s.originAllowed(r)
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
 		Subprotocols: []string{wire.Subprotocol},
 		// originAllowed decided already; the library's own check ignores the scheme.
 		InsecureSkipVerify: true,
@@ -107,11 +107,28 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		// the hub, signals and events are queued for it (kick leaves them pending).
 		writing: true,
 	}
-	c.readCtx, c.cancelRead = context.WithCancel(r.Context())
+	// The connection runs on a goroutine of its own and the handler returns: net/http's
+	// goroutine (a deep stack that an idle reader would keep) and the request's objects
+	// go, and an idle connection keeps only its reader's stack. The request's context ends
+	// when the handler returns, so the connection's own contexts do not derive from it.
+	origin := r.Header.Get("Origin")
+	s.conns.Add(1)
+	s.metrics.connections.Inc()
+	go func() {
+		defer s.conns.Done()
+		defer s.metrics.connections.Dec()
+		s.runConn(c, refused, origin)
+	}()
+}
+
+// runConn is one WebSocket connection's life after the upgrade: hello, welcome, then the
+// reader (here) and the writer (writeLoop) until either ends.
+func (s *Server) runConn(c *conn, refused bool, origin string) {
+	ws := c.ws
+	c.readCtx, c.cancelRead = context.WithCancel(context.Background())
 	defer c.cancelRead()
 	defer ws.CloseNow()
 	if refused {
-		origin := r.Header.Get("Origin")
 		c.log.Info("websocket refused: origin not allowed", "origin", origin)
 		c.sayByeNow(originRefusal(origin))
 		return
@@ -148,7 +165,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	welcome.User.IsOnline = true
 	// Registered before reading the head: anything committed from here on is pushed, and
 	// anything before is in the store; the writer's offset check removes the overlap.
-	start, err := c.position(r.Context(), welcome)
+	start, err := c.position(c.readCtx, welcome)
 	if err != nil {
 		c.log.Error("reading stream head failed", "err", err)
 		c.sayByeNow(wire.Errorf(wire.CodeInternal, "could not read your event stream"))

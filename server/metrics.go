@@ -132,15 +132,6 @@ func (s *Server) instrumentOps(ops map[string]handler) map[string]handler {
 	return ops
 }
 
-// countConnections wraps the WebSocket handler to keep the connection gauge.
-func (s *Server) countConnections(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		s.metrics.connections.Inc()
-		defer s.metrics.connections.Dec()
-		h(w, r)
-	}
-}
-
 // serveMetrics answers loopback clients (unless Config.MetricsAuthOnly) and requests with
 // admin Basic credentials.
 func (s *Server) serveMetrics() http.Handler {

@@ -2,7 +2,7 @@ package server
 
 // routes registers every HTTP route of the server.
 func (s *Server) routes() {
-	s.mux.HandleFunc("GET /v1/ws", s.countConnections(s.serveWS))
+	s.mux.HandleFunc("GET /v1/ws", s.serveWS)
 	s.mux.HandleFunc("GET /healthz", s.serveHealth)
 	if !s.cfg.DisableMetrics {
 		s.mux.Handle("GET /metrics", s.serveMetrics())

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -423,6 +424,14 @@ func runIdle(ctx context.Context, cfg config, spec clusterSpec) (*IdleFigures, e
 	}
 	slices.Sort(samples)
 	after := samples[len(samples)/2]
+	if *serverProfile != "" { // what the idle connections hold, by allocation site
+		for i, n := range cl.nodes {
+			path := filepath.Join(*serverProfile, fmt.Sprintf("idle-node%d.heap.pprof", i))
+			if err := n.writeHeapProfile(path); err != nil {
+				return f, err
+			}
+		}
+	}
 	if err := cl.alive(); err != nil {
 		return f, err
 	}

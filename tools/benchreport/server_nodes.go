@@ -32,7 +32,7 @@ var (
 	serverLoads = flag.String("server-loads", "throughput,fanout,idle", "server section: which loads to run")
 	serverBin   = flag.String("server-bin", "", "server section: a convod binary to measure (empty: build ./tools/convod into the scratch folder)")
 	// Where a budget is missed, the profile of the step that missed it shows why.
-	serverProfile = flag.String("server-profile", "", "server section: write a CPU and an allocation profile of every node for each fan-out step's measured window into this folder (fanout-RATE-nodeN.pprof, fanout-RATE-nodeN.allocs.pprof)")
+	serverProfile = flag.String("server-profile", "", "server section: write a CPU and an allocation profile of every node for each fan-out step's measured window (fanout-RATE-nodeN.pprof, fanout-RATE-nodeN.allocs.pprof) and the idle load's live heap (idle-nodeN.heap.pprof) into this folder")
 )
 
 // cluster is the convod processes of one measurement, all with the same API key.
@@ -364,14 +364,27 @@ func (c *cluster) profile(prefix string, d time.Duration) (wait func() error) {
 	}
 }
 
+// writeHeapProfile saves the node's live heap, after a collection.
+func (n *node) writeHeapProfile(path string) error {
+	return n.fetchProfile(path, "heap?gc=1", time.Minute)
+}
+
 // writeProfile saves the node's profile of kind ("profile" for CPU, "allocs" for the
 // allocations) over the next d.
 func (n *node) writeProfile(path, kind string, d time.Duration) error {
 	if n.debug == "" {
 		return fmt.Errorf("node %s serves no profiler", n.addr)
 	}
-	hc := &http.Client{Timeout: d + 30*time.Second}
-	res, err := hc.Get(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", n.debug, kind, int(d.Seconds())))
+	return n.fetchProfile(path, fmt.Sprintf("%s?seconds=%d", kind, int(d.Seconds())), d+30*time.Second)
+}
+
+// fetchProfile saves /debug/pprof/<query> of the node's profiler into path.
+func (n *node) fetchProfile(path, query string, timeout time.Duration) error {
+	if n.debug == "" {
+		return fmt.Errorf("node %s serves no profiler", n.addr)
+	}
+	hc := &http.Client{Timeout: timeout}
+	res, err := hc.Get(fmt.Sprintf("http://%s/debug/pprof/%s", n.debug, query))
 	if err != nil {
 		return err
 	}
