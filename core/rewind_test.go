@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/convo-sdk/convo/core"
@@ -162,4 +164,56 @@ func TestResyncAfterARestoreToFewerMessagesRemovesTheLostOnes(t *testing.T) {
 	added := saw.waitFor(t, core.EventMessageAdded, 7)
 	assert.Equal(t, "m3 again", *added[6].args[0].(*core.Message).Body())
 	assertCacheIsTheServers(t, env, a, append(numbered("m", 0, 2), "m3 again"))
+}
+
+// A resync where nothing went back costs what it did before rewinds were checked: no page
+// when no message is new, one page for a few missed messages, and no removal.
+func TestAResyncWithoutARewindReadsOnlyTheMissedPages(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{Retention: 2})
+	ctx := testCtx(t)
+	var d dialer
+	var pages atomic.Int64
+	d.onWrite = func(frame []byte, _ core.Conn) {
+		if strings.Contains(string(frame), `"op":"`+wire.OpMessageList+`"`) {
+			pages.Add(1)
+		}
+	}
+	alice, bob := newClient(t, env, "alice", &d), newClient(t, env, "bob", nil)
+	a, b := chatRoom(t, alice, bob)
+	var saw recorder
+	saw.watch(alice, core.EventMessageAdded, core.EventMessageRemoved)
+	sendAll(t, b, numbered("m", 0, 2)...)
+	saw.waitFor(t, core.EventMessageAdded, 3)
+
+	// Away while the conversation is renamed more often than the server keeps events.
+	d.setRefuse(true)
+	d.cut()
+	waitFor(t, "alice offline", func() bool { return alice.ConnectionState() == core.StateConnecting })
+	for i := range 3 {
+		name := fmt.Sprintf("room %d", i)
+		require.NoError(t, b.Update(ctx, core.UpdateConversationOptions{FriendlyName: &name}))
+	}
+	pages.Store(0)
+	d.setRefuse(false)
+	alice.NetworkOnline()
+	waitFor(t, "the rename", func() bool { return a.FriendlyName() == "room 2" })
+	// Live events wait behind the resync: once this one is seen, the resync is over.
+	sendAll(t, b, "live0")
+	saw.waitFor(t, core.EventMessageAdded, 4)
+	assert.Zero(t, pages.Load(), "no page read when no message is new")
+
+	d.setRefuse(true)
+	d.cut()
+	waitFor(t, "alice offline", func() bool { return alice.ConnectionState() == core.StateConnecting })
+	sendAll(t, b, numbered("missed", 0, 4)...)
+	pages.Store(0)
+	d.setRefuse(false)
+	alice.NetworkOnline()
+	saw.waitFor(t, core.EventMessageAdded, 9)
+	assert.EqualValues(t, 1, pages.Load(), "one page for the missed messages")
+	sendAll(t, b, "live1")
+	added := saw.waitFor(t, core.EventMessageAdded, 10)
+	assert.Equal(t, append(append(numbered("m", 0, 2), "live0"), append(numbered("missed", 0, 4), "live1")...), messageBodies(added))
+	assert.Empty(t, saw.named(core.EventMessageRemoved))
+	assertCacheIsTheServers(t, env, a, messageBodies(added))
 }
