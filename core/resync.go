@@ -149,8 +149,8 @@ func sameState(a, b *wire.ConversationState) bool {
 // case the server has moved on from last and its messages after last are announced, with no
 // request beyond the pages of those. When the conversation went back instead (a store
 // restored from a backup: see rewind.go), the messages the server no longer has are removed
-// and those now in their place announced. False when a page could not be fetched; nothing
-// was emitted for conv then, unless it was already consistent.
+// and those now in their place announced. False when a page could not be fetched: a later
+// attempt runs it again, and announces nothing twice.
 func (c *Client) resyncMessages(conv *Conversation, before, d wire.Conversation, last *int64) bool {
 	if last == nil {
 		if d.LastMessage == nil {
