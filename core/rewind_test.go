@@ -240,3 +240,35 @@ func TestAfterARestoreNewMessagesAtTheLostIndexesArriveLive(t *testing.T) {
 	assert.Equal(t, []string{"n5", "n6"}, messageBodies(added[8:]))
 	assertCacheIsTheServers(t, env, a, append(numbered("m", 0, 4), "n5", "n6"))
 }
+
+// The message at the newest index the client knows was deleted while the client was away
+// for longer than the server keeps events: the resync finds it gone and removes it too.
+func TestResyncRemovesTheNewestKnownMessageDeletedWhileAway(t *testing.T) {
+	env := servertest.Start(t, servertest.Options{Retention: 2})
+	var d dialer
+	alice, bob := newClient(t, env, "alice", &d), newClient(t, env, "bob", nil)
+	a, b := chatRoom(t, alice, bob)
+	var saw recorder
+	saw.watch(alice, core.EventMessageAdded, core.EventMessageRemoved)
+	sendAll(t, b, numbered("m", 0, 2)...)
+	saw.waitFor(t, core.EventMessageAdded, 3)
+	var bobSaw []*core.Message
+	waitFor(t, "bob's copy of m2", func() bool {
+		bobSaw = core.CachedMessages(b)
+		return len(bobSaw) == 3
+	})
+
+	d.setRefuse(true)
+	d.cut()
+	waitFor(t, "alice offline", func() bool { return alice.ConnectionState() == core.StateConnecting })
+	require.NoError(t, bobSaw[2].Remove(testCtx(t)))
+	sendAll(t, b, numbered("m", 3, 5)...)
+	d.setRefuse(false)
+	alice.NetworkOnline()
+
+	removed := saw.waitFor(t, core.EventMessageRemoved, 1)
+	assert.Equal(t, []string{"m2"}, messageBodies(removed))
+	added := saw.waitFor(t, core.EventMessageAdded, 6)
+	assert.Equal(t, numbered("m", 3, 5), messageBodies(added[3:]))
+	assertCacheIsTheServers(t, env, a, []string{"m0", "m1", "m3", "m4", "m5"})
+}
