@@ -89,14 +89,14 @@ func (c *Client) resyncOnce() bool {
 		case len(reasons) > 0:
 			c.emitConversationUpdated(conv, reasons)
 		}
-		if d.LastMessage == nil || (last != nil && *last >= d.LastMessage.Index) {
-			continue
-		}
-		if !c.replayMissedMessages(d.Sid, last) {
+		if !c.resyncMessages(conv, before, d, last) {
 			complete = false
 			continue
 		}
-		i := d.LastMessage.Index
+		i := int64(-1)
+		if d.LastMessage != nil {
+			i = d.LastMessage.Index
+		}
 		c.resyncFrom[d.Sid] = &i // a later attempt need not replay this conversation again
 	}
 
@@ -144,27 +144,104 @@ func sameState(a, b *wire.ConversationState) bool {
 	return current(a) == current(b)
 }
 
-// replayMissedMessages emits messageAdded for every message after index `after`; false when
-// a page could not be fetched.
-func (c *Client) replayMissedMessages(sid string, after *int64) bool {
-	anchor := int64(0)
-	if after != nil {
-		anchor = *after + 1
+// resyncMessages brings conv's messages in line with the server's view d of it, last being
+// the newest index the application was told of before the gap (nil: none). In the common
+// case the server has moved on from last and its messages after last are announced, with no
+// request beyond the pages of those. When the conversation went back instead (a store
+// restored from a backup: see rewind.go), the messages the server no longer has are removed
+// and those now in their place announced. False when a page could not be fetched: a later
+// attempt runs it again, and announces nothing twice.
+func (c *Client) resyncMessages(conv *Conversation, before, d wire.Conversation, last *int64) bool {
+	if last == nil {
+		if d.LastMessage == nil {
+			return true
+		}
+		ok, _ := c.replayMissedMessages(conv, nil)
+		return ok
 	}
-	for {
-		args := wire.ListMessagesArgs{ConversationSid: sid, PageSize: wire.MaxPageSize, Anchor: &anchor, Direction: wire.Forward}
-		var page wire.MessagePage
-		if err := c.call(c.ctx, wire.OpMessageList, &args, &page, resendAfterReconnect); err != nil {
-			c.opts.Logf("convo: fetching missed messages of %s failed: %v", sid, err)
+	serverLast := int64(-1)
+	if d.LastMessage != nil {
+		serverLast = d.LastMessage.Index
+	}
+	check := *last    // the index whose message must still be the one the client knows
+	from := int64(-1) // where the client's messages and the server's part (-1: they do not)
+	if serverLast < check {
+		from, check = serverLast+1, serverLast
+	}
+	switch {
+	case serverLast < 0: // no message now: nothing to check or replay
+	case serverLast == check:
+		if !conv.changedAt(check, before, d.LastMessage) {
+			break
+		}
+		p, ok := c.divergence(conv, check)
+		if !ok {
 			return false
 		}
-		sortStable(page.Items, func(a, b wire.Message) bool { return a.Index < b.Index })
-		for _, m := range page.Items {
+		from = p
+	default: // the server has messages after check
+		ok, diverged := c.replayMissedMessages(conv, &check)
+		if !ok {
+			return false
+		}
+		if diverged {
+			p, ok := c.divergence(conv, check)
+			if !ok {
+				return false
+			}
+			from = p
+		}
+	}
+	if from < 0 {
+		return true
+	}
+	return c.rewind(conv, from, d.LastMessage)
+}
+
+// replayMissedMessages emits messageAdded for every message after index `after` (all of
+// them when after is nil); false when a page could not be fetched. When the client holds
+// the message at after, the first page starts there to check that the server still has that
+// message; diverged reports that it has not, and then nothing was emitted.
+func (c *Client) replayMissedMessages(conv *Conversation, after *int64) (ok, diverged bool) {
+	anchor := int64(0)
+	checkSid := ""
+	if after != nil {
+		anchor = *after + 1
+		if m := conv.cachedAt(*after); m != nil {
+			anchor, checkSid = *after, m.sid
+		}
+	}
+	for {
+		page, ok := c.messagePage(conv.sid, anchor, wire.Forward)
+		if !ok {
+			return false, false
+		}
+		items := page.Items
+		if checkSid != "" {
+			if len(items) == 0 || items[0].Index != anchor || items[0].Sid != checkSid {
+				return true, true
+			}
+			items, checkSid = items[1:], ""
+		}
+		for _, m := range items {
 			c.emitMessageAdded(m)
 		}
 		if !page.HasNext || len(page.Items) == 0 {
-			return true
+			return true, false
 		}
 		anchor = page.Items[len(page.Items)-1].Index + 1
 	}
+}
+
+// messagePage fetches one page of sid's messages from anchor in direction, in index order;
+// false (logged) when it could not be fetched.
+func (c *Client) messagePage(sid string, anchor int64, direction string) (wire.MessagePage, bool) {
+	args := wire.ListMessagesArgs{ConversationSid: sid, PageSize: wire.MaxPageSize, Anchor: &anchor, Direction: direction}
+	var page wire.MessagePage
+	if err := c.call(c.ctx, wire.OpMessageList, &args, &page, resendAfterReconnect); err != nil {
+		c.opts.Logf("convo: fetching missed messages of %s failed: %v", sid, err)
+		return page, false
+	}
+	sortStable(page.Items, func(a, b wire.Message) bool { return a.Index < b.Index })
+	return page, true
 }
