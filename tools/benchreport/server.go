@@ -32,6 +32,10 @@ type ServerFigures struct {
 	Clusters []ClusterFigures `json:"clusters,omitempty"`
 	// ClusterNote says why there are no cluster figures, when there are none.
 	ClusterNote string `json:"clusterNote,omitempty"`
+	// Centrifugo is the anchor: the same fan-out and idle loads against Centrifugo
+	// (centrifugo.go); CentrifugoNote says why it is missing, when it is.
+	Centrifugo     *CentrifugoFigures `json:"centrifugo,omitempty"`
+	CentrifugoNote string             `json:"centrifugoNote,omitempty"`
 }
 
 // ClusterFigures are the loads against nodes sharing a store (and a bus).
@@ -187,7 +191,7 @@ func runServer(cfg config, r *Report) error {
 		f.Limits += "; per-conversation writes: convod has no flag, default 30/s stays (one sender per conversation in the throughput load)"
 	}
 	r.Server = f
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
 	defer cancel()
 	var errs []string
 	loads := strings.Split(*serverLoads, ",")
@@ -225,6 +229,13 @@ func runServer(cfg config, r *Report) error {
 	if spec.nodes == 1 && spec.store == "" && spec.bus == "" {
 		fmt.Fprintln(os.Stderr, "benchreport: server: PostgreSQL (1 node) and 3 nodes on PostgreSQL + NATS...")
 		errs = append(errs, runClusters(ctx, cfg, f, loads)...)
+		if *serverCentrifugo {
+			fmt.Fprintln(os.Stderr, "benchreport: server: Centrifugo under the same loads...")
+			errs = append(errs, runCentrifugo(ctx, cfg, f, loads)...)
+		}
+	}
+	if b, ok := centrifugoRatio(f); ok {
+		r.Budgets = append(r.Budgets, b)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
@@ -321,6 +332,7 @@ func printServer(f *ServerFigures) {
 		}
 	}
 	printClusters(f)
+	printComparison(f)
 }
 
 // printClusters puts the cluster figures beside the single node's.
