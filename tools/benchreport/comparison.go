@@ -103,20 +103,8 @@ func printComparison(f *ServerFigures) {
 	}
 	fmt.Printf("\n  side by side (%s): highest fan-out step sustained with p99 < %d ms, and idle memory\n", f.Centrifugo.Setup, fanoutP99Budget)
 	fmt.Printf("  %-44s %10s %13s %13s %9s %13s\n", "", "offered/s", "deliveries/s", "deliv/core-s", "p99", "idle KB/conn")
-	for _, s := range systems(f) {
-		offered, deliv, perCore, p99, idle := "none", "-", "-", "-", "-"
-		if st, ok := bestStep(s.Fanout); ok {
-			offered = fmt.Sprintf("%.0f", st.OfferedMsgsPerSec)
-			deliv = fmt.Sprintf("%.0f", sustainedDeliveries(st, s.Fanout.Members))
-			perCore = fmt.Sprintf("%.0f", st.DeliveriesPerCore)
-			p99 = fmt.Sprintf("%.1fms", st.P99Ms)
-		} else if s.Fanout == nil {
-			offered = "-"
-		}
-		if s.Idle != nil {
-			idle = fmt.Sprintf("%.1f (%d)", s.Idle.KBPerConn, s.Idle.Connections)
-		}
-		fmt.Printf("  %-44s %10s %13s %13s %9s %13s\n", s.Name, offered, deliv, perCore, p99, idle)
+	for _, row := range summaryRows(f) {
+		fmt.Printf("  %-44s %10s %13s %13s %9s %13s\n", row.Name, row.Offered, row.Deliveries, row.PerCore, row.P99, row.Idle)
 	}
 	if b, ok := centrifugoRatio(f); ok {
 		fmt.Printf("  convod (1 node, SQLite) / Centrifugo, deliveries/s at p99 < %d ms: %.2f× (budget ≥ %.1f×)\n", fanoutP99Budget, b.Value, centrifugoBudget)
@@ -131,4 +119,31 @@ func printComparison(f *ServerFigures) {
 			}
 		}
 	}
+}
+
+// summaryRow is one system's line of the side-by-side table.
+type summaryRow struct {
+	Name, Offered, Deliveries, PerCore, P99, Idle string
+}
+
+// summaryRows: each system's best fan-out step ("none" when no step met the budget) and its
+// idle memory per connection.
+func summaryRows(f *ServerFigures) []summaryRow {
+	var rows []summaryRow
+	for _, s := range systems(f) {
+		row := summaryRow{Name: s.Name, Offered: "none", Deliveries: "-", PerCore: "-", P99: "-", Idle: "-"}
+		if st, ok := bestStep(s.Fanout); ok {
+			row.Offered = fmt.Sprintf("%.0f", st.OfferedMsgsPerSec)
+			row.Deliveries = fmt.Sprintf("%.0f", sustainedDeliveries(st, s.Fanout.Members))
+			row.PerCore = fmt.Sprintf("%.0f", st.DeliveriesPerCore)
+			row.P99 = fmt.Sprintf("%.1fms", st.P99Ms)
+		} else if s.Fanout == nil {
+			row.Offered = "-"
+		}
+		if s.Idle != nil {
+			row.Idle = fmt.Sprintf("%.1f (%d)", s.Idle.KBPerConn, s.Idle.Connections)
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
