@@ -212,7 +212,7 @@ func startCentrifugo(cfg config, bin, name string) (*centrifugoRun, error) {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
 				// A key Centrifugo does not know is a warning in its log, not an error.
-				if log := readFile(r.logPath); bytes.Contains(bytes.ToLower(log), []byte("unknown")) {
+				if log := readFile(r.logPath); bytes.Contains(log, []byte("unknown key in configuration")) {
 					return r, fmt.Errorf("centrifugo does not know a key of the bench's config: %s", lastLines(log, 5))
 				}
 				return r, nil
