@@ -99,7 +99,8 @@ func runCentrifugo(ctx context.Context, cfg config, f *ServerFigures, loads []st
 func installCentrifugo(ctx context.Context, cfg config) (string, error) {
 	dir := filepath.Join(cfg.scratch, "centrifugo-bin")
 	bin := filepath.Join(dir, "centrifugo")
-	if out, err := exec.CommandContext(ctx, bin, "version").Output(); err == nil && strings.Contains(string(out), strings.TrimPrefix(centrifugoVersion, "v")) {
+	// go install leaves the binary's own version unset; its build info names the module's.
+	if out, err := exec.CommandContext(ctx, "go", "version", "-m", bin).Output(); err == nil && strings.Contains(string(out), centrifugoModule+"\t"+centrifugoVersion) {
 		return bin, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
