@@ -93,7 +93,10 @@ func closeAll(cs []*centrifuge.Client) {
 // runFanout: channels of members subscribers, each subscriber its own connection and user,
 // publications at a paced rate by the subscribers in turn, each through the publisher's own
 // subscription (the client protocol's publish), delivered to every subscriber, the publisher
-// included. Steps and the sustained rule are convod's (benchreport's runFanout).
+// included. Steps and the sustained rule are convod's (benchreport's runFanout). A writer
+// waits for its publish's reply before its next (centrifuge-go has no fire-and-forget
+// publish); at 2 publishes a second per connection and 4 handed sends queued per writer, only
+// a server slower than half a second to answer makes the pacer skip.
 func runFanout(ctx context.Context, o options) (*FanoutFigures, error) {
 	f := &FanoutFigures{Conversations: o.channels, Members: o.members, Connections: o.channels * o.members}
 	clients := make([]*centrifuge.Client, f.Connections)
