@@ -194,7 +194,7 @@ svg .budget{stroke:#b00;stroke-dasharray:6 4}
 <p>Highest step sustained with p99 &lt; {{.Budget}} ms (every delivery arrived, the offered rate went out), and memory per idle connection.{{if .Setup}} Centrifugo: {{.Setup}}.{{end}}</p>
 <table><tr><th>system</th><th>offered msg/s</th><th>deliveries/s</th><th>deliveries/core-s</th><th>p99</th><th>idle KB/conn</th></tr>
 {{range .Rows}}<tr><td>{{.Name}}</td><td>{{.Offered}}</td><td>{{.Deliveries}}</td><td>{{.PerCore}}</td><td>{{.P99}}</td><td>{{.Idle}}</td></tr>
-{{end}}</table>{{end}}
+{{end}}</table>{{range .Comparison}}<p>{{.}}</p>{{end}}{{end}}
 {{if .Plots}}<div class="plots">{{range .Plots}}{{.}}{{end}}</div>{{end}}
 {{if .Budgets}}<h2>Budgets</h2>
 <table><tr><th>budget</th><th>value</th><th>limit</th><th>met</th></tr>
@@ -209,6 +209,7 @@ func writeHTML(w io.Writer, r Report) error {
 		Date, Machine, Note, Setup string
 		Budget                     int
 		Rows                       []summaryRow
+		Comparison                 []string
 		Plots                      []template.HTML
 		Budgets                    []Budget
 	}{
@@ -223,6 +224,7 @@ func writeHTML(w io.Writer, r Report) error {
 			data.Setup = f.Centrifugo.Setup
 		}
 		data.Rows = summaryRows(f)
+		data.Comparison = comparisonLines(f)
 		if p99, deliv := fanoutSeries(f); len(p99) > 0 {
 			// The SVG is built from numbers and escaped names only.
 			data.Plots = append(data.Plots,

@@ -58,6 +58,8 @@ func TestHTMLReportPlotsEverySystem(t *testing.T) {
 	assert.Contains(t, page, "<td>Centrifugo v6.9.1, memory engine</td><td>2000</td><td>20000</td>")
 	assert.Contains(t, page, "12.2 (10000)")
 	assert.Contains(t, page, "a budget &lt;b&gt;", "names are escaped")
+	assert.Contains(t, page, "Centrifugo, deliveries/s at p99 &lt; 50 ms: 0.50×")
+	assert.Contains(t, page, "at 1500 msg/s offered, the highest rate both sustained: convod 15000, Centrifugo 15000: 1.00×")
 }
 
 func TestCentrifugoRatio(t *testing.T) {
