@@ -225,14 +225,16 @@ func runServer(cfg config, r *Report) error {
 	if id := f.Idle; id != nil && id.KBPerConn > 0 {
 		r.Budgets = append(r.Budgets, budget(fmt.Sprintf("server: memory per idle connection (%d)", id.Connections), id.KBPerConn, idleBudget, "KB", false))
 	}
-	// The cluster figures run when the section measures the default single SQLite node.
+	// Centrifugo and the cluster figures run when the section measures the default single
+	// SQLite node; Centrifugo first, so that the two systems compared run minutes apart, not
+	// with the cluster loads between them.
 	if spec.nodes == 1 && spec.store == "" && spec.bus == "" {
-		fmt.Fprintln(os.Stderr, "benchreport: server: PostgreSQL (1 node) and 3 nodes on PostgreSQL + NATS...")
-		errs = append(errs, runClusters(ctx, cfg, f, loads)...)
 		if *serverCentrifugo {
 			fmt.Fprintln(os.Stderr, "benchreport: server: Centrifugo under the same loads...")
 			errs = append(errs, runCentrifugo(ctx, cfg, f, loads)...)
 		}
+		fmt.Fprintln(os.Stderr, "benchreport: server: PostgreSQL (1 node) and 3 nodes on PostgreSQL + NATS...")
+		errs = append(errs, runClusters(ctx, cfg, f, loads)...)
 	}
 	if b, ok := centrifugoRatio(f); ok {
 		r.Budgets = append(r.Budgets, b)
