@@ -59,7 +59,8 @@ lint:
 	staticcheck ./...
 	GOOS=js GOARCH=wasm staticcheck ./core/... ./jsapi/... ./wasm/...
 
-# Prints size, speed and memory figures; see README. Never part of `make test`.
+# Prints size, speed and memory figures (bin/bench.json, plotted in bin/bench.html); see README.
+# Never part of `make test`.
 bench: web
 	scripts/install-test-deps.sh
 	$(GO) run ./tools/benchreport -wasm $(WASM) -out $(BIN)/bench.json

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -121,10 +122,22 @@ func main() {
 	if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
 		fail(err)
 	}
-	fmt.Printf("\nfigures written to %s\n", *out)
+	page := strings.TrimSuffix(*out, ".json") + ".html"
+	if err := writeHTMLFile(page, r); err != nil {
+		fail(err)
+	}
+	fmt.Printf("\nfigures written to %s, plots to %s\n", *out, page)
 	if failed {
 		os.Exit(1)
 	}
+}
+
+func writeHTMLFile(path string, r Report) error {
+	var b bytes.Buffer
+	if err := writeHTML(&b, r); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 func fail(err error) {

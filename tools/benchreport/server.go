@@ -32,6 +32,10 @@ type ServerFigures struct {
 	Clusters []ClusterFigures `json:"clusters,omitempty"`
 	// ClusterNote says why there are no cluster figures, when there are none.
 	ClusterNote string `json:"clusterNote,omitempty"`
+	// Centrifugo is the anchor: the same fan-out and idle loads against Centrifugo
+	// (centrifugo.go); CentrifugoNote says why it is missing, when it is.
+	Centrifugo     *CentrifugoFigures `json:"centrifugo,omitempty"`
+	CentrifugoNote string             `json:"centrifugoNote,omitempty"`
 }
 
 // ClusterFigures are the loads against nodes sharing a store (and a bus).
@@ -187,7 +191,7 @@ func runServer(cfg config, r *Report) error {
 		f.Limits += "; per-conversation writes: convod has no flag, default 30/s stays (one sender per conversation in the throughput load)"
 	}
 	r.Server = f
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
 	defer cancel()
 	var errs []string
 	loads := strings.Split(*serverLoads, ",")
@@ -221,10 +225,19 @@ func runServer(cfg config, r *Report) error {
 	if id := f.Idle; id != nil && id.KBPerConn > 0 {
 		r.Budgets = append(r.Budgets, budget(fmt.Sprintf("server: memory per idle connection (%d)", id.Connections), id.KBPerConn, idleBudget, "KB", false))
 	}
-	// The cluster figures run when the section measures the default single SQLite node.
+	// Centrifugo and the cluster figures run when the section measures the default single
+	// SQLite node; Centrifugo first, so that the two systems compared run minutes apart, not
+	// with the cluster loads between them.
 	if spec.nodes == 1 && spec.store == "" && spec.bus == "" {
+		if *serverCentrifugo {
+			fmt.Fprintln(os.Stderr, "benchreport: server: Centrifugo under the same loads...")
+			errs = append(errs, runCentrifugo(ctx, cfg, f, loads)...)
+		}
 		fmt.Fprintln(os.Stderr, "benchreport: server: PostgreSQL (1 node) and 3 nodes on PostgreSQL + NATS...")
 		errs = append(errs, runClusters(ctx, cfg, f, loads)...)
+	}
+	if b, ok := centrifugoRatio(f); ok {
+		r.Budgets = append(r.Budgets, b)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
@@ -321,6 +334,7 @@ func printServer(f *ServerFigures) {
 		}
 	}
 	printClusters(f)
+	printComparison(f)
 }
 
 // printClusters puts the cluster figures beside the single node's.

@@ -174,13 +174,17 @@ func runThroughput(ctx context.Context, cfg config, spec clusterSpec) (*Throughp
 
 // ---- fan-out: deliveries per second and latency
 
+// fanoutRates are the offered messages a second the fan-out load steps through (Centrifugo's
+// load too, centrifugo.go).
+var fanoutRates = []float64{500, 1000, 1500, 2000, 2500, 3000, 4000}
+
 // runFanout: conversations of members participants, every participant connected (its own
 // identity, clients spread over the nodes), messages sent at a paced rate by the members in
 // turn. Each message is delivered to all members, the sender included. The rate steps up
 // until a step is not sustained or misses the latency budget.
 func runFanout(ctx context.Context, cfg config, spec clusterSpec) (*FanoutFigures, error) {
 	f := &FanoutFigures{Conversations: 200, Members: 10}
-	rates := []float64{500, 1000, 1500, 2000, 2500, 3000, 4000} // messages a second
+	rates := fanoutRates
 	warm, measure := 2*time.Second, 6*time.Second
 	if cfg.quick {
 		f.Conversations, rates, warm, measure = 20, []float64{100, 200}, 500*time.Millisecond, 2*time.Second
