@@ -72,7 +72,7 @@ func (m *Message) Fields() MessageFields {
 	defer m.conv.client.mu.Unlock()
 	d := &m.data
 	return MessageFields{Index: d.Index, Author: d.Author, ParticipantSid: d.ParticipantSid, Body: d.Body,
-		DateCreated: d.DateCreated, DateUpdated: d.DateUpdated}
+		DateCreated: d.created.time(), DateUpdated: d.updated.time()}
 }
 
 // Sid returns the message's sid.

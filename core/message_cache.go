@@ -1,6 +1,7 @@
 package core
 
 import (
+	"math"
 	"runtime"
 	"slices"
 	"time"
@@ -130,12 +131,32 @@ func (cv *Conversation) internLocked(s string) string {
 // in Message and Conversation, and the fields most messages leave empty sit behind one
 // pointer. A hundred thousand cached messages make the difference count.
 type messageData struct {
-	Index                    int64
-	Author, ParticipantSid   string
-	Body                     *string
-	Attributes               wire.RawJSON
-	DateCreated, DateUpdated time.Time
-	rare                     *rareMessageFields
+	Index                  int64
+	Author, ParticipantSid string
+	Body                   *string
+	Attributes             wire.RawJSON
+	created, updated       packedTime // 8 bytes each rather than time.Time's 24
+	rare                   *rareMessageFields
+}
+
+// packedTime is a UTC time as Unix nanoseconds, the zero time as math.MinInt64. The wire's
+// times are UTC (RFC 3339 with Z), so unpack gives back the time that was packed.
+type packedTime int64
+
+const zeroPackedTime = packedTime(math.MinInt64)
+
+func packTime(t time.Time) packedTime {
+	if t.IsZero() {
+		return zeroPackedTime
+	}
+	return packedTime(t.UnixNano())
+}
+
+func (p packedTime) time() time.Time {
+	if p == zeroPackedTime {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(p)).UTC()
 }
 
 type rareMessageFields struct {
@@ -151,7 +172,7 @@ type rareMessageFields struct {
 
 func compactMessage(m wire.Message, convSid string) messageData {
 	d := messageData{Index: m.Index, Author: m.Author, ParticipantSid: m.ParticipantSid, Body: m.Body,
-		Attributes: m.Attributes, DateCreated: m.DateCreated, DateUpdated: m.DateUpdated}
+		Attributes: m.Attributes, created: packTime(m.DateCreated), updated: packTime(m.DateUpdated)}
 	r := rareMessageFields{Subject: m.Subject, Media: m.Media, ContentSid: m.ContentSid,
 		ContentVariables: m.ContentVariables, LastUpdatedBy: m.LastUpdatedBy, Receipts: m.Receipts}
 	if m.ConversationSid != convSid {
@@ -167,7 +188,7 @@ func compactMessage(m wire.Message, convSid string) messageData {
 // wire returns the message as decoded from the wire.
 func (d *messageData) wire(sid, convSid string) wire.Message {
 	m := wire.Message{Sid: sid, ConversationSid: convSid, Index: d.Index, Author: d.Author, ParticipantSid: d.ParticipantSid,
-		Body: d.Body, Attributes: d.Attributes, DateCreated: d.DateCreated, DateUpdated: d.DateUpdated}
+		Body: d.Body, Attributes: d.Attributes, DateCreated: d.created.time(), DateUpdated: d.updated.time()}
 	if r := d.rare; r != nil {
 		if r.otherConv {
 			m.ConversationSid = r.ConversationSid

@@ -290,3 +290,19 @@ func (s *pageServer) Close() error {
 	s.once.Do(func() { close(s.closed) })
 	return nil
 }
+
+// A cached message's dates come back as the wire decoded them, the zero time included.
+func TestPackedTimesComeBackEqual(t *testing.T) {
+	for _, s := range []string{"2026-01-02T03:04:05.006Z", "2026-12-08T01:02:03.123456789Z", "1969-07-20T20:17:40Z", "2262-04-11T23:47:16Z"} {
+		want, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := packTime(want).time(); got != want {
+			t.Errorf("%s came back as %v", s, got)
+		}
+	}
+	if got := packTime(time.Time{}).time(); !got.IsZero() {
+		t.Errorf("the zero time came back as %v", got)
+	}
+}

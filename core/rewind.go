@@ -38,7 +38,7 @@ func (cv *Conversation) changedAt(i int64, before wire.Conversation, lm *wire.La
 	if m := cv.cachedAt(i); m != nil {
 		cv.client.mu.Lock()
 		defer cv.client.mu.Unlock()
-		return !m.data.DateCreated.Equal(lm.DateCreated)
+		return !m.data.created.time().Equal(lm.DateCreated)
 	}
 	if b := before.LastMessage; b != nil && b.Index == i {
 		return !b.DateCreated.Equal(lm.DateCreated)
