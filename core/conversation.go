@@ -24,7 +24,6 @@ type Conversation struct {
 	// Guarded by client.mu.
 	data         wire.Conversation
 	participants map[string]*Participant // by sid
-	messages     map[string]*Message     // by sid: the newest MessageCacheSize (see trimLocked)
 	byIndex      []*Message              // messages' values in ascending index order, so trimming finds the oldest at once
 	// evicted holds messages trimmed from messages that may still be referenced, until they
 	// are collected; evictedAnnounced is the highest index of an announced one collected.
@@ -62,7 +61,6 @@ func (c *Client) upsertConversation(d wire.Conversation) (*Conversation, bool) {
 			client:           c,
 			sid:              d.Sid,
 			participants:     make(map[string]*Participant),
-			messages:         make(map[string]*Message),
 			evictedAnnounced: -1,
 			reporting:        make(chan struct{}, 1),
 		}

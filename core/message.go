@@ -321,7 +321,7 @@ func (cv *Conversation) GetMessages(ctx context.Context, pageSize int, anchor *i
 // from d.
 func (cv *Conversation) removeMessage(d wire.Message) *Message {
 	cv.client.mu.Lock()
-	m := cv.messages[d.Sid]
+	m := cv.cachedLocked(d.Sid)
 	if w, held := cv.evicted[d.Sid]; m == nil && held {
 		m = w.Value()
 	}
@@ -330,10 +330,9 @@ func (cv *Conversation) removeMessage(d wire.Message) *Message {
 		m, _ = cv.upsertMessage(d)
 	}
 	cv.client.mu.Lock()
-	if _, cached := cv.messages[d.Sid]; cached {
+	if cv.cachedLocked(d.Sid) != nil {
 		cv.dropOrderLocked(m)
 	}
-	delete(cv.messages, d.Sid)
 	delete(cv.evicted, d.Sid)
 	cv.client.touchLocked(cv.sid)
 	cv.client.mu.Unlock()

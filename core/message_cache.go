@@ -35,7 +35,8 @@ func (cv *Conversation) upsertMessageLocked(m wire.Message) (*Message, bool) {
 	c := cv.client
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	msg, ok := cv.messages[m.Sid]
+	msg := cv.cachedLocked(m.Sid)
+	ok := msg != nil
 	if !ok {
 		if w, held := cv.evicted[m.Sid]; held {
 			msg = w.Value() // evicted, but the application still holds it: keep it the one object
@@ -47,7 +48,6 @@ func (cv *Conversation) upsertMessageLocked(m wire.Message) (*Message, bool) {
 			ok = true
 		}
 		delete(cv.evicted, m.Sid)
-		cv.messages[m.Sid] = msg
 		// Live messages arrive in index order, so this is nearly always an append.
 		i := firstIndex(len(cv.byIndex), func(i int) bool { return cv.byIndex[i].data.Index > m.Index })
 		cv.byIndex = slices.Insert(cv.byIndex, i, msg)
@@ -70,7 +70,7 @@ func (cv *Conversation) upsertMessageLocked(m wire.Message) (*Message, bool) {
 
 // trimLocked evicts the oldest messages beyond MessageCacheSize. cv.client.mu must be held.
 func (cv *Conversation) trimLocked() {
-	for len(cv.messages) > MessageCacheSize {
+	for len(cv.byIndex) > MessageCacheSize {
 		// Resliced rather than shifted: a shift moves every cached pointer (each behind a
 		// GC write barrier while the collector runs) at every message. The slot is cleared
 		// so the backing array does not keep the message alive; the next append that
@@ -78,13 +78,24 @@ func (cv *Conversation) trimLocked() {
 		oldest := cv.byIndex[0]
 		cv.byIndex[0] = nil
 		cv.byIndex = cv.byIndex[1:]
-		delete(cv.messages, oldest.sid)
 		if cv.evicted == nil {
 			cv.evicted = make(map[string]weak.Pointer[Message])
 		}
 		cv.evicted[oldest.sid] = weak.Make(oldest)
 		runtime.AddCleanup(oldest, cv.forgetEvicted, evictedMessage{oldest.sid, oldest.data.Index, oldest.announced})
 	}
+}
+
+// cachedLocked returns the cached message sid, or nil. The cache is cv.byIndex, at most
+// MessageCacheSize messages, searched from the newest (most events are about recent ones):
+// a map beside it cost 45 bytes a message. cv.client.mu must be held.
+func (cv *Conversation) cachedLocked(sid string) *Message {
+	for i := len(cv.byIndex) - 1; i >= 0; i-- {
+		if m := cv.byIndex[i]; m.sid == sid {
+			return m
+		}
+	}
+	return nil
 }
 
 // dropOrderLocked removes m from cv.byIndex. cv.client.mu must be held.

@@ -117,7 +117,6 @@ func (c *Client) rewind(cv *Conversation, from int64, lm *wire.LastMessage) bool
 	for _, m := range cv.byIndex {
 		if i, ok := onServer[m.sid]; m.data.Index >= from && (!ok || i != m.data.Index) {
 			gone = append(gone, m)
-			delete(cv.messages, m.sid)
 			continue
 		}
 		kept = append(kept, m)
