@@ -291,12 +291,18 @@ func (d *Dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
 		}
+		if ev.Redacted {
+			return nil, nil // removed since: its content is gone, the removal is reported
+		}
 		ev.Conversation = sharedConversation(ev.Conversation)
 		return out, add(ConversationAdded, ConversationData{Conversation: ev.Conversation})
 	case wire.EventConversationUpdated:
 		var ev wire.ConversationUpdatedEvent
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
+		}
+		if ev.Redacted {
+			return nil, nil // removed since: its content is gone, the removal is reported
 		}
 		// Read horizon and notification level changes concern one user: not reported.
 		shared := slices.DeleteFunc(slices.Clone(ev.UpdateReasons), func(r string) bool {
@@ -319,6 +325,9 @@ func (d *Dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
 		}
+		if ev.Redacted {
+			return nil, nil // removed since: its content is gone, the removal is reported
+		}
 		typ := ParticipantAdded
 		if e.Name == wire.EventParticipantLeft {
 			typ = ParticipantRemoved
@@ -328,6 +337,9 @@ func (d *Dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 		var ev wire.ParticipantUpdatedEvent
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
+		}
+		if ev.Redacted {
+			return nil, nil // removed since: its content is gone, the removal is reported
 		}
 		if !slices.Contains(ev.UpdateReasons, wire.ReasonAttributes) {
 			return nil, nil // read horizons: not reported
