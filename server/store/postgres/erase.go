@@ -82,9 +82,9 @@ func redactConversation(ctx context.Context, tx pgx.Tx, sid string) error {
 
 // giveUpWebhooks ends the pending deliveries of the given types whose body names sid (a
 // message's or a conversation's) as WebhookDone does, body emptied, so that no node queues them again. It
-// runs after the messages' rows are deleted: the delete waited for any WebhookEnqueue that
-// had found them (FOR SHARE), and this statement's snapshot, taken after, sees what that
-// enqueue queued.
+// runs after the messages' rows (and the conversation's) are deleted: the delete waited for
+// any WebhookEnqueue that had found them (FOR SHARE, FOR KEY SHARE), and this statement's
+// snapshot, taken after, sees what that enqueue queued.
 func giveUpWebhooks(ctx context.Context, tx pgx.Tx, types, sid string) error {
 	_, err := tx.Exec(ctx, `UPDATE webhook_outbox SET done_at = $2, body = ''
 		WHERE done_at IS NULL AND type IN `+types+` AND strpos(body, '"' || $1 || '"') > 0`,

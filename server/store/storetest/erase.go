@@ -258,3 +258,26 @@ var _ = register(test{"WebhookEnqueueSkipsRemovedMessages", func(t *testing.T, h
 	}
 	assert.ElementsMatch(t, []string{"kept", "other"}, ids)
 }})
+
+// The same for a conversation removed after the dispatcher read an event of its fields or
+// its participants'.
+var _ = register(test{"WebhookEnqueueSkipsRemovedConversations", func(t *testing.T, h *harness) {
+	ctx, s, gone := h.room("alice")
+	kept := setup(t, s, "alice")
+	_, _, err := s.DeleteConversation(ctx, gone.Sid)
+	require.NoError(t, err)
+	now := time.Now()
+	require.NoError(t, s.WebhookEnqueue(ctx, 0, []store.WebhookDelivery{
+		{ID: "gone", Type: "conversation.updated", Body: wire.RawJSON(`{}`), NextAttempt: now, Created: now, ConversationSid: gone.Sid},
+		{ID: "gone-participant", Type: "participant.added", Body: wire.RawJSON(`{}`), NextAttempt: now, Created: now, ConversationSid: gone.Sid},
+		{ID: "kept", Type: "conversation.updated", Body: wire.RawJSON(`{}`), NextAttempt: now, Created: now, ConversationSid: kept.Sid},
+		{ID: "removal", Type: "conversation.removed", Body: wire.RawJSON(`{}`), NextAttempt: now, Created: now},
+	}))
+	due, err := s.WebhookDue(ctx, now.Add(time.Hour), 10)
+	require.NoError(t, err)
+	var ids []string
+	for _, d := range due {
+		ids = append(ids, d.ID)
+	}
+	assert.ElementsMatch(t, []string{"kept", "removal"}, ids)
+}})
