@@ -28,10 +28,13 @@ func (pos *streamPos) advance(offset uint64) (bool, error) {
 // handleEvent applies one server event to the object model and emits what the application
 // sees. It runs on the event goroutine, in stream order.
 func (c *Client) handleEvent(name string, data wire.RawJSON) {
+	// A redacted conversation or participant event is of a conversation removed since (and
+	// a redacted messageAdded or messageUpdated of a message removed since): the removal
+	// after it in the stream reports it, and the content is gone.
 	switch name {
 	case wire.EventConversationJoined:
 		var ev wire.ConversationEvent
-		if c.decodeEvent(name, data, &ev) {
+		if c.decodeEvent(name, data, &ev) && !ev.Redacted {
 			ev.Conversation.Joined = true
 			conv, isNew := c.upsertConversation(ev.Conversation)
 			conv.markStreamHistory(ev.Conversation.LastMessage)
@@ -47,7 +50,7 @@ func (c *Client) handleEvent(name string, data wire.RawJSON) {
 		}
 	case wire.EventConversationUpdated:
 		var ev wire.ConversationUpdatedEvent
-		if c.decodeEvent(name, data, &ev) {
+		if c.decodeEvent(name, data, &ev) && !ev.Redacted {
 			var before *int64
 			if known := c.conversation(ev.Conversation.Sid); known != nil {
 				before = known.LastReadMessageIndex()
@@ -66,7 +69,7 @@ func (c *Client) handleEvent(name string, data wire.RawJSON) {
 		}
 	case wire.EventParticipantJoined:
 		var ev wire.ParticipantEvent
-		if c.decodeEvent(name, data, &ev) {
+		if c.decodeEvent(name, data, &ev) && !ev.Redacted {
 			if conv := c.conversation(ev.Participant.ConversationSid); conv != nil {
 				p, _ := conv.upsertParticipant(ev.Participant)
 				// The vendor's client loads a conversation's participants silently once
@@ -80,7 +83,7 @@ func (c *Client) handleEvent(name string, data wire.RawJSON) {
 		}
 	case wire.EventParticipantLeft:
 		var ev wire.ParticipantEvent
-		if c.decodeEvent(name, data, &ev) {
+		if c.decodeEvent(name, data, &ev) && !ev.Redacted {
 			// The user's own departure is the conversationLeft that comes with it.
 			if conv := c.conversation(ev.Participant.ConversationSid); conv != nil && ev.Participant.Identity != c.claims.Identity {
 				// Its typing, if any, runs out by its timer, as with the vendor.
@@ -91,7 +94,7 @@ func (c *Client) handleEvent(name string, data wire.RawJSON) {
 		}
 	case wire.EventParticipantUpdated:
 		var ev wire.ParticipantUpdatedEvent
-		if c.decodeEvent(name, data, &ev) {
+		if c.decodeEvent(name, data, &ev) && !ev.Redacted {
 			if conv := c.conversation(ev.Participant.ConversationSid); conv != nil {
 				p, _ := conv.upsertParticipant(ev.Participant)
 				u := ParticipantUpdate{Participant: p, UpdateReasons: ev.UpdateReasons}
@@ -100,8 +103,6 @@ func (c *Client) handleEvent(name string, data wire.RawJSON) {
 				ParticipantEventUpdated.emit(p.emitter, u)
 			}
 		}
-	// A redacted messageAdded or messageUpdated is of a message removed since: the
-	// messageRemoved after it in the stream reports the removal, and the content is gone.
 	case wire.EventMessageAdded:
 		var ev wire.MessageEvent
 		if c.decodeEvent(name, data, &ev) && !ev.Redacted {

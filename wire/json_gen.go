@@ -175,6 +175,7 @@ func (v *Conversation) DecodeJSON(d *jsonc.Decoder) { d.Struct(&schemaConversati
 var schemaConversationEvent = jsonc.Schema{
 	Fields: []jsonc.Field{
 		{Name: "conversation", Key: `,"conversation":`, Offset: unsafe.Offsetof(ConversationEvent{}.Conversation), Kind: jsonc.Struct, Schema: &schemaConversation},
+		{Name: "redacted", Key: `,"redacted":`, Offset: unsafe.Offsetof(ConversationEvent{}.Redacted), Kind: jsonc.Bool, OmitEmpty: true},
 	},
 }
 
@@ -259,6 +260,7 @@ var schemaConversationUpdatedEvent = jsonc.Schema{
 	Fields: []jsonc.Field{
 		{Name: "conversation", Key: `,"conversation":`, Offset: unsafe.Offsetof(ConversationUpdatedEvent{}.Conversation), Kind: jsonc.Struct, Schema: &schemaConversation},
 		{Name: "updateReasons", Key: `,"updateReasons":`, Offset: unsafe.Offsetof(ConversationUpdatedEvent{}.UpdateReasons), Kind: jsonc.Strings},
+		{Name: "redacted", Key: `,"redacted":`, Offset: unsafe.Offsetof(ConversationUpdatedEvent{}.Redacted), Kind: jsonc.Bool, OmitEmpty: true},
 	},
 }
 
@@ -648,6 +650,7 @@ func (v *Participant) DecodeJSON(d *jsonc.Decoder) { d.Struct(&schemaParticipant
 var schemaParticipantEvent = jsonc.Schema{
 	Fields: []jsonc.Field{
 		{Name: "participant", Key: `,"participant":`, Offset: unsafe.Offsetof(ParticipantEvent{}.Participant), Kind: jsonc.Struct, Schema: &schemaParticipant},
+		{Name: "redacted", Key: `,"redacted":`, Offset: unsafe.Offsetof(ParticipantEvent{}.Redacted), Kind: jsonc.Bool, OmitEmpty: true},
 	},
 }
 
@@ -681,6 +684,7 @@ var schemaParticipantUpdatedEvent = jsonc.Schema{
 	Fields: []jsonc.Field{
 		{Name: "participant", Key: `,"participant":`, Offset: unsafe.Offsetof(ParticipantUpdatedEvent{}.Participant), Kind: jsonc.Struct, Schema: &schemaParticipant},
 		{Name: "updateReasons", Key: `,"updateReasons":`, Offset: unsafe.Offsetof(ParticipantUpdatedEvent{}.UpdateReasons), Kind: jsonc.Strings},
+		{Name: "redacted", Key: `,"redacted":`, Offset: unsafe.Offsetof(ParticipantUpdatedEvent{}.Redacted), Kind: jsonc.Bool, OmitEmpty: true},
 	},
 }
 

@@ -533,8 +533,14 @@ type UpdateTokenResult struct {
 }
 
 // ConversationEvent is the payload of conversationJoined.
+//
+// Removing a conversation redacts its earlier conversationJoined and conversationUpdated
+// events in place, and its participants' events ([ParticipantEvent]): Redacted is true and
+// Conversation keeps only its sid. A client skips a redacted event; the conversationRemoved
+// that follows it in the stream reports the removal.
 type ConversationEvent struct {
 	Conversation Conversation `json:"conversation"`
+	Redacted     bool         `json:"redacted,omitempty"`
 }
 
 // ConversationRefEvent is the payload of conversationLeft and conversationRemoved.
@@ -543,20 +549,28 @@ type ConversationRefEvent struct {
 }
 
 // ConversationUpdatedEvent is the payload of conversationUpdated.
+// Redacted as for [ConversationEvent] (a redacted event has no update reasons).
 type ConversationUpdatedEvent struct {
 	Conversation  Conversation `json:"conversation"`
 	UpdateReasons []string     `json:"updateReasons"`
+	Redacted      bool         `json:"redacted,omitempty"`
 }
 
 // ParticipantEvent is the payload of participantJoined and participantLeft.
+//
+// Removing the conversation redacts them as it does [ConversationEvent]: Redacted is true
+// and Participant keeps only its sid, conversationSid, identity and type.
 type ParticipantEvent struct {
 	Participant Participant `json:"participant"`
+	Redacted    bool        `json:"redacted,omitempty"`
 }
 
 // ParticipantUpdatedEvent is the payload of participantUpdated.
+// Redacted as for [ParticipantEvent].
 type ParticipantUpdatedEvent struct {
 	Participant   Participant `json:"participant"`
 	UpdateReasons []string    `json:"updateReasons"`
+	Redacted      bool        `json:"redacted,omitempty"`
 }
 
 // MessageEvent is the payload of messageAdded and messageRemoved.

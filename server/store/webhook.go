@@ -63,6 +63,10 @@ type WebhookDelivery struct {
 	// WebhookEnqueue does not queue it once that message is gone: removed after the
 	// dispatcher read its event, it must not be sent. Not stored: WebhookDue leaves it empty.
 	MessageSid string
+	// ConversationSid names the conversation whose own or participants' fields the delivery
+	// carries (empty: none); WebhookEnqueue does not queue it once that conversation is gone,
+	// as for MessageSid.
+	ConversationSid string
 }
 
 // Webhook outbox timings shared by every store.

@@ -366,3 +366,38 @@ func TestWebhookSkipsRedactedMessageEvents(t *testing.T) {
 	}
 	assert.Equal(t, []string{"message.added"}, types, "the redacted events are not reported")
 }
+
+// A conversation removed before the dispatcher read its events leaves its conversation and
+// participant events redacted: they are reported by nobody either.
+func TestWebhookSkipsRedactedConversationEvents(t *testing.T) {
+	ctx := ctxT(t)
+	h := servertest.NewHook(t)
+	env := servertest.StartWithHook(t, h)
+	alice := env.Connect(ctx, "alice")
+	var conv wire.Conversation
+	require.NoError(t, alice.Call(ctx, wire.OpConversationCreate, wire.CreateConversationArgs{FriendlyName: "r"}, &conv))
+	require.NoError(t, alice.Call(ctx, wire.OpConversationJoin, wire.ConversationRef{ConversationSid: conv.Sid}, nil))
+	h.WaitN("participant.added", 1)
+
+	// The conversation is still there, so only the redaction keeps these from being reported.
+	for name, payload := range map[string]string{
+		store.EventConversationCreated: `{"conversation":{"sid":"` + conv.Sid + `"},"redacted":true}`,
+		wire.EventParticipantJoined:    `{"participant":{"sid":"MBgone","conversationSid":"` + conv.Sid + `","identity":"bob","type":"chat"},"redacted":true}`,
+		wire.EventParticipantLeft:      `{"participant":{"sid":"MBgone","conversationSid":"` + conv.Sid + `","identity":"bob","type":"chat"},"redacted":true}`,
+	} {
+		_, err := env.DB(t).ExecContext(ctx, `INSERT INTO events (name, payload, webhook_only) VALUES (?, ?, 1)`, name, payload)
+		require.NoError(t, err)
+	}
+	require.NoError(t, alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("after")}, nil))
+	h.WaitN("message.added", 1)
+	h.Mu.Lock()
+	defer h.Mu.Unlock()
+	var types []string
+	for _, b := range h.OK {
+		if strings.HasPrefix(b.Type, "conversation.added") || strings.HasPrefix(b.Type, "participant.") {
+			types = append(types, b.Type)
+			assert.NotContains(t, string(b.Data), "MBgone")
+		}
+	}
+	assert.ElementsMatch(t, []string{"conversation.added", "participant.added"}, types, "the redacted events are not reported")
+}

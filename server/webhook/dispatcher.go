@@ -268,7 +268,8 @@ func (d *Dispatcher) convertFailed(e store.StoredEvent, err error) bool {
 // event is expanded.
 func (d *Dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.Time) ([]store.WebhookDelivery, error) {
 	var out []store.WebhookDelivery
-	carries := "" // the message whose content the deliveries carry
+	carries := ""  // the message whose content the deliveries carry
+	carriesC := "" // the conversation whose fields (or participants') the deliveries carry
 	add := func(typ string, data any) error {
 		raw, err := json.Marshal(data)
 		if err != nil {
@@ -279,7 +280,8 @@ func (d *Dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 		if err != nil {
 			return err
 		}
-		out = append(out, store.WebhookDelivery{ID: id, Type: typ, Body: body, NextAttempt: now, Created: now, MessageSid: carries})
+		out = append(out, store.WebhookDelivery{ID: id, Type: typ, Body: body, NextAttempt: now, Created: now,
+			MessageSid: carries, ConversationSid: carriesC})
 		return nil
 	}
 	if e.Variant {
@@ -291,12 +293,19 @@ func (d *Dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
 		}
+		if ev.Redacted {
+			return nil, nil // removed since: its content is gone, the removal is reported
+		}
 		ev.Conversation = sharedConversation(ev.Conversation)
+		carriesC = ev.Conversation.Sid
 		return out, add(ConversationAdded, ConversationData{Conversation: ev.Conversation})
 	case wire.EventConversationUpdated:
 		var ev wire.ConversationUpdatedEvent
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
+		}
+		if ev.Redacted {
+			return nil, nil // removed since: its content is gone, the removal is reported
 		}
 		// Read horizon and notification level changes concern one user: not reported.
 		shared := slices.DeleteFunc(slices.Clone(ev.UpdateReasons), func(r string) bool {
@@ -306,6 +315,7 @@ func (d *Dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 		if len(shared) == 0 {
 			return nil, nil
 		}
+		carriesC = ev.Conversation.Sid
 		return out, add(ConversationUpdated, ConversationData{
 			Conversation: sharedConversation(ev.Conversation), UpdateReasons: ev.UpdateReasons})
 	case wire.EventConversationRemoved:
@@ -319,6 +329,10 @@ func (d *Dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
 		}
+		if ev.Redacted {
+			return nil, nil // removed since: its content is gone, the removal is reported
+		}
+		carriesC = ev.Participant.ConversationSid
 		typ := ParticipantAdded
 		if e.Name == wire.EventParticipantLeft {
 			typ = ParticipantRemoved
@@ -329,9 +343,13 @@ func (d *Dispatcher) expand(ctx context.Context, e store.StoredEvent, now time.T
 		if err := json.Unmarshal(e.Payload, &ev); err != nil {
 			return nil, err
 		}
+		if ev.Redacted {
+			return nil, nil // removed since: its content is gone, the removal is reported
+		}
 		if !slices.Contains(ev.UpdateReasons, wire.ReasonAttributes) {
 			return nil, nil // read horizons: not reported
 		}
+		carriesC = ev.Participant.ConversationSid
 		return out, add(ParticipantUpdated, ParticipantData{
 			ConversationSid: ev.Participant.ConversationSid, Participant: ev.Participant, UpdateReasons: ev.UpdateReasons})
 	case wire.EventMessageUpdated:

@@ -177,7 +177,7 @@ func (s *Store) DeleteConversation(ctx context.Context, sid string) ([]string, [
 		if media, err = queryStrings(ctx, tx, `DELETE FROM media WHERE conversation_sid = $1 RETURNING sid`, sid); err != nil {
 			return err
 		}
-		if err := redactConversationMessages(ctx, tx, sid); err != nil {
+		if err := redactConversation(ctx, tx, sid); err != nil {
 			return err
 		}
 		for _, q := range []string{
@@ -191,7 +191,7 @@ func (s *Store) DeleteConversation(ctx context.Context, sid string) ([]string, [
 				return err
 			}
 		}
-		if err := giveUpWebhooks(ctx, tx, sid); err != nil {
+		if err := giveUpWebhooks(ctx, tx, conversationWebhookTypes, sid); err != nil {
 			return err
 		}
 		ds, err = s.events(tx).append(ctx, wire.EventConversationRemoved, wire.ConversationRefEvent{ConversationSid: sid}, ids)

@@ -11,7 +11,7 @@ import (
 	"github.com/convo-sdk/convo/server/store/storetest"
 )
 
-// A removed message's content is in no row of any table of the database.
+// A removed message's or conversation's content is in no row of any table of the database.
 func testRemovedContentInNoTable(t *testing.T, dsn string) {
 	ctx := ctxT(t)
 	s := open(t, dsn, Options{})
@@ -53,5 +53,24 @@ func testRedactionIndex(t *testing.T, dsn string) {
 		require.NoError(t, err)
 		require.NoError(t, tx.Rollback(ctx))
 		assert.Contains(t, strings.Join(plan, "\n"), "events_by_message", where)
+	}
+}
+
+// Redacting a conversation's and its participants' events can find them by index too.
+func testConversationRedactionIndexes(t *testing.T, dsn string) {
+	ctx := ctxT(t)
+	s := open(t, dsn, Options{})
+	for q, index := range map[string]string{redactConversationEvents: "events_by_conversation",
+		redactParticipantEvents: "events_by_participant_conversation"} {
+		tx, err := s.pool.Begin(ctx)
+		require.NoError(t, err)
+		_, err = tx.Exec(ctx, `SET LOCAL enable_seqscan = off`)
+		require.NoError(t, err)
+		rows, err := tx.Query(ctx, `EXPLAIN `+q, "x")
+		require.NoError(t, err)
+		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		require.NoError(t, err)
+		require.NoError(t, tx.Rollback(ctx))
+		assert.Contains(t, strings.Join(plan, "\n"), " "+index+" ", index)
 	}
 }

@@ -190,7 +190,7 @@ func (s *Store) RemoveMessage(ctx context.Context, conv, sid string) (wire.Messa
 				return err
 			}
 		}
-		if err := giveUpWebhooks(ctx, tx, sid); err != nil {
+		if err := giveUpWebhooks(ctx, tx, messageWebhookTypes, sid); err != nil {
 			return err
 		}
 		ids, err := participantIdentities(ctx, tx, conv)

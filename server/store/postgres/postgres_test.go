@@ -44,6 +44,7 @@ func TestPostgres(t *testing.T) {
 	t.Run("OpenReportsAnUnreachableDatabase", testUnreachable)
 	t.Run("RemovedContentIsInNoTable", func(t *testing.T) { testRemovedContentInNoTable(t, srv.NewDatabase(t)) })
 	t.Run("RedactionCanUseTheEventsByMessageIndex", func(t *testing.T) { testRedactionIndex(t, srv.NewDatabase(t)) })
+	t.Run("RedactionCanUseTheEventsByConversationIndexes", func(t *testing.T) { testConversationRedactionIndexes(t, srv.NewDatabase(t)) })
 	t.Run("UpgradeFromEveryVersion", func(t *testing.T) { testUpgradeFromEveryVersion(t, srv) })
 	t.Run("WritesRetryAfterADeadlock", func(t *testing.T) { testDeadlockRetry(t, srv.NewDatabase(t)) })
 	t.Run("ARestoredDumpGetsNewEpochsByTheDocumentedRule", func(t *testing.T) { testRestoreEpochRule(t, srv) })

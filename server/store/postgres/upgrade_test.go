@@ -84,6 +84,8 @@ INSERT INTO leases (key, holder, node, expires) VALUES ('upgrade:lease', 'h1', '
 `},
 	// An index only: built over the message events of the earlier parts.
 	"0012_events_by_message": {},
+	// Indexes only: built over the conversation and participant events of the earlier parts.
+	"0013_events_by_conversation": {},
 }
 
 func TestEveryMigrationHasAnUpgradeFixture(t *testing.T) {

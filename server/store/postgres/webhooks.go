@@ -120,10 +120,10 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]stor
 
 func (s *Store) WebhookEnqueue(ctx context.Context, cursor int64, ds []store.WebhookDelivery) error {
 	n := len(ds)
-	ids, types, bodies, msgs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	ids, types, bodies, msgs, convs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	attempts, next, created := make([]int32, n), make([]int64, n), make([]int64, n)
 	for i, d := range ds {
-		ids[i], types[i], bodies[i], msgs[i] = d.ID, d.Type, string(d.Body), d.MessageSid
+		ids[i], types[i], bodies[i], msgs[i], convs[i] = d.ID, d.Type, string(d.Body), d.MessageSid, d.ConversationSid
 		attempts[i], next[i], created[i] = int32(d.Attempts), d.NextAttempt.UnixMilli(), d.Created.UnixMilli()
 	}
 	return s.write(ctx, func(tx pgx.Tx) error {
@@ -133,15 +133,17 @@ func (s *Store) WebhookEnqueue(ctx context.Context, cursor int64, ds []store.Web
 		// An id there already, done or not, was queued by a node that read the same events
 		// first (done rows stay a while for this).
 		if n > 0 {
-			// A message removed since the dispatcher read its event is not sent. FOR SHARE
+			// A message or a conversation removed since the dispatcher read its event is not
+			// sent. FOR SHARE (FOR KEY SHARE for a conversation, which sends keep updating)
 			// waits for a removal deleting the row; a removal that comes after waits for this
 			// commit and then gives up what it queued (erase.go).
 			if _, err := tx.Exec(ctx, `INSERT INTO webhook_outbox (delivery_id, type, body, attempts, next_attempt, created)
 				SELECT u.id, u.type, u.body, u.attempts, u.next, u.created
-				FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::text[])
-					AS u(id, type, body, attempts, next, created, msg)
-				WHERE u.msg = '' OR EXISTS (SELECT 1 FROM messages m WHERE m.sid = u.msg FOR SHARE)
-				ON CONFLICT (delivery_id) DO NOTHING`, ids, types, bodies, attempts, next, created, msgs); err != nil {
+				FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::text[], $8::text[])
+					AS u(id, type, body, attempts, next, created, msg, conv)
+				WHERE (u.msg = '' OR EXISTS (SELECT 1 FROM messages m WHERE m.sid = u.msg FOR SHARE))
+					AND (u.conv = '' OR EXISTS (SELECT 1 FROM conversations c WHERE c.sid = u.conv FOR KEY SHARE))
+				ON CONFLICT (delivery_id) DO NOTHING`, ids, types, bodies, attempts, next, created, msgs, convs); err != nil {
 				return err
 			}
 		}

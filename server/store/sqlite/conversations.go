@@ -218,7 +218,7 @@ func (s *Store) DeleteConversation(ctx context.Context, sid string) ([]string, [
 			media = append(media, m)
 		}
 		rows.Close()
-		if err := eraseConversationMessages(ctx, tx, sid); err != nil {
+		if err := eraseConversation(ctx, tx, sid); err != nil {
 			return err
 		}
 		for _, q := range []string{

@@ -12,7 +12,7 @@ import (
 	"github.com/convo-sdk/convo/server/store/storetest"
 )
 
-// A removed message's content is in no byte of the database files once the WAL is
+// A removed message's or conversation's content is in no byte of the database files once the WAL is
 // checkpointed: not in a table, not in free space, not in an old page version.
 func TestRemovedContentIsInNoByteOfTheFiles(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.db")
@@ -53,5 +53,25 @@ func TestRedactionUsesTheEventsByMessageIndex(t *testing.T) {
 		require.NoError(t, rows.Err())
 		rows.Close()
 		assert.Contains(t, plan, "events_by_message", plan)
+	}
+}
+
+// Redacting a conversation's and its participants' events finds them by index too.
+func TestRedactionUsesTheEventsByConversationIndexes(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "c.db"), Options{})
+	for q, index := range map[string]string{redactConversationEvents: "events_by_conversation",
+		redactParticipantEvents: "events_by_participant_conversation"} {
+		rows, err := s.w.Query(`EXPLAIN QUERY PLAN `+q, "x")
+		require.NoError(t, err)
+		var plan string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
+			plan += detail + "\n"
+		}
+		require.NoError(t, rows.Err())
+		rows.Close()
+		assert.Contains(t, plan, "INDEX "+index+" ", plan)
 	}
 }

@@ -311,3 +311,12 @@ var _ = register("0012_events_by_message", `
 CREATE INDEX events_by_message ON events(json_extract(payload, '$.message.sid'))
 	WHERE name IN ('messageAdded', 'messageUpdated');
 `)
+
+// 0013_events_by_conversation: removing a conversation redacts the events that carried its
+// own content and its participants' (erase.go); these find them by the conversation's sid.
+var _ = register("0013_events_by_conversation", `
+CREATE INDEX events_by_conversation ON events(json_extract(payload, '$.conversation.sid'))
+	WHERE name IN ('conversationCreated', 'conversationJoined', 'conversationUpdated');
+CREATE INDEX events_by_participant_conversation ON events(json_extract(payload, '$.participant.conversationSid'))
+	WHERE name IN ('participantJoined', 'participantLeft', 'participantUpdated');
+`)

@@ -67,17 +67,19 @@ func (s *Store) EventsAfter(ctx context.Context, after int64, limit int) ([]stor
 func (s *Store) WebhookEnqueue(ctx context.Context, cursor int64, ds []store.WebhookDelivery) error {
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// An id done lately was queued by another node that read the same events first.
-		// A message removed since the dispatcher read its event is not sent (erase.go).
+		// A message or a conversation removed since the dispatcher read its event is not
+		// sent (erase.go).
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO webhook_outbox (delivery_id, type, body, attempts, next_attempt, created)
 			SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS (SELECT 1 FROM webhook_done WHERE delivery_id = ?1)
 				AND (?7 = '' OR EXISTS (SELECT 1 FROM messages WHERE sid = ?7))
+				AND (?8 = '' OR EXISTS (SELECT 1 FROM conversations WHERE sid = ?8))
 			ON CONFLICT (delivery_id) DO NOTHING`)
 		if err != nil {
 			return err
 		}
 		defer ins.Close()
 		for _, d := range ds {
-			if _, err := ins.ExecContext(ctx, d.ID, d.Type, string(d.Body), d.Attempts, d.NextAttempt.UnixMilli(), d.Created.UnixMilli(), d.MessageSid); err != nil {
+			if _, err := ins.ExecContext(ctx, d.ID, d.Type, string(d.Body), d.Attempts, d.NextAttempt.UnixMilli(), d.Created.UnixMilli(), d.MessageSid, d.ConversationSid); err != nil {
 				return err
 			}
 		}
