@@ -127,9 +127,13 @@ func runThroughput(ctx context.Context, cfg config, spec clusterSpec) (*Throughp
 	time.Sleep(warm)
 	measuring.Store(true)
 	start, cpu1 := time.Now(), cpuSnapshot(cl)
+	profiled := cl.profile("throughput-"+spec.label(), measure)
 	time.Sleep(measure)
 	measuring.Store(false)
 	f.Seconds, f.CPU = time.Since(start).Seconds(), cpu1.usage(cpuSnapshot(cl))
+	if err := profiled(); err != nil {
+		return f, err
+	}
 	close(stop)
 	senders.Wait()
 	// Every request sent gets its reply before the store is checked.

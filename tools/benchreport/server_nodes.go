@@ -32,7 +32,7 @@ var (
 	serverLoads = flag.String("server-loads", "throughput,fanout,idle", "server section: which loads to run")
 	serverBin   = flag.String("server-bin", "", "server section: a convod binary to measure (empty: build ./tools/convod into the scratch folder)")
 	// Where a budget is missed, the profile of the step that missed it shows why.
-	serverProfile = flag.String("server-profile", "", "server section: write a CPU and an allocation profile of every node for each fan-out step's measured window (fanout-RATE-nodeN.pprof, fanout-RATE-nodeN.allocs.pprof) and the idle load's live heap (idle-nodeN.heap.pprof) into this folder")
+	serverProfile = flag.String("server-profile", "", "server section: write a CPU and an allocation profile of every node for each fan-out step's and the throughput load's measured window (fanout-SETUP-RATE-nodeN.pprof, throughput-SETUP-nodeN.pprof, and .allocs.pprof beside each) and the idle load's live heap (idle-nodeN.heap.pprof) into this folder")
 )
 
 // cluster is the convod processes of one measurement, all with the same API key.
