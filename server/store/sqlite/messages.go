@@ -107,22 +107,12 @@ func (s *Store) Messages(ctx context.Context, q store.MessageQuery) (wire.Messag
 		default:
 			query = `ORDER BY idx DESC`
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+messageSelect+` FROM messages WHERE conversation_sid = ? `+query+` LIMIT ?`,
+		items, err := queryMessages(ctx, tx, `SELECT `+messageSelect+` FROM messages WHERE conversation_sid = ? `+query+` LIMIT ?`,
 			append(args, q.PageSize+1)...)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			m, err := scan.Message(rows)
-			if err != nil {
-				return err
-			}
-			page.Items = append(page.Items, m)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
+		page.Items = items
 		more := len(page.Items) > q.PageSize
 		if more {
 			page.Items = page.Items[:q.PageSize]
@@ -132,11 +122,7 @@ func (s *Store) Messages(ctx context.Context, q store.MessageQuery) (wire.Messag
 				page.Items[i], page.Items[j] = page.Items[j], page.Items[i]
 			}
 		}
-		ptrs := make([]*wire.Message, len(page.Items))
-		for i := range page.Items {
-			ptrs[i] = &page.Items[i]
-		}
-		if err := loadMessageExtras(ctx, tx, ptrs); err != nil {
+		if err := loadMessageExtras(ctx, tx, pointers(page.Items)); err != nil {
 			return err
 		}
 		// The side the query walked towards is known from the extra row; look at the other.
@@ -233,28 +219,40 @@ func (s *Store) RemoveMessage(ctx context.Context, conv, sid string) (wire.Messa
 func (s *Store) MessagesByAuthor(ctx context.Context, author, after string, limit int) ([]wire.Message, error) {
 	var ms []wire.Message
 	err := s.read(ctx, func(tx *sql.Tx) error {
-		ms = nil
-		rows, err := tx.QueryContext(ctx, `SELECT `+messageSelect+` FROM messages WHERE author = ? AND sid > ? ORDER BY sid LIMIT ?`,
+		var err error
+		ms, err = queryMessages(ctx, tx, `SELECT `+messageSelect+` FROM messages WHERE author = ? AND sid > ? ORDER BY sid LIMIT ?`,
 			author, after, limit)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			m, err := scan.Message(rows)
-			if err != nil {
-				return err
-			}
-			ms = append(ms, m)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		ptrs := make([]*wire.Message, len(ms))
-		for i := range ms {
-			ptrs[i] = &ms[i]
-		}
-		return loadMessageExtras(ctx, tx, ptrs)
+		return loadMessageExtras(ctx, tx, pointers(ms))
 	})
 	return ms, err
+}
+
+// queryMessages runs a SELECT of messageSelect's columns and scans every row.
+func queryMessages(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]wire.Message, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ms := []wire.Message{} // a page of none is [], not null
+	for rows.Next() {
+		m, err := scan.Message(rows)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
+	}
+	return ms, rows.Err()
+}
+
+// pointers returns a pointer to each of ms, for loadMessageExtras to fill in.
+func pointers(ms []wire.Message) []*wire.Message {
+	ptrs := make([]*wire.Message, len(ms))
+	for i := range ms {
+		ptrs[i] = &ms[i]
+	}
+	return ptrs
 }
