@@ -35,10 +35,15 @@ func (cv *Conversation) cachedAtLocked(i int64) *Message {
 // conversation as the client knew it). Their creation times tell, so no request is needed;
 // when the client knows neither, it takes the message to be the same.
 func (cv *Conversation) changedAt(i int64, before wire.Conversation, lm *wire.LastMessage) bool {
-	if m := cv.cachedAt(i); m != nil {
-		cv.client.mu.Lock()
-		defer cv.client.mu.Unlock()
-		return !m.data.created.time().Equal(lm.DateCreated)
+	cv.client.mu.Lock()
+	m := cv.cachedAtLocked(i)
+	var created packedTime
+	if m != nil {
+		created = m.data.created
+	}
+	cv.client.mu.Unlock()
+	if m != nil {
+		return !created.time().Equal(lm.DateCreated)
 	}
 	if b := before.LastMessage; b != nil && b.Index == i {
 		return !b.DateCreated.Equal(lm.DateCreated)
