@@ -236,15 +236,16 @@ func (m *Message) emailPart(category, contentType string) *Media {
 // mediaObject keeps one *Media per sid.
 func (m *Message) mediaObject(d wire.Media) *Media {
 	c := m.conv.client
+	x := m.extension()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if m.media == nil {
-		m.media = make(map[string]*Media)
+	if x.media == nil {
+		x.media = make(map[string]*Media)
 	}
-	md, ok := m.media[d.Sid]
+	md, ok := x.media[d.Sid]
 	if !ok {
 		md = &Media{client: c, data: d}
-		m.media[d.Sid] = md
+		x.media[d.Sid] = md
 	}
 	return md
 }

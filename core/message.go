@@ -10,36 +10,53 @@ import (
 )
 
 // Message is a message of a conversation. One sid maps to one *Message per client.
+//
+// A client caches up to MessageCacheSize of them per conversation, so the struct is kept to
+// the 112-byte size class: what few messages use lives behind ext and data.rare.
 type Message struct {
-	emitter   atomic.Pointer[Emitter] // nil until first used: most cached messages never are
+	ext       atomic.Pointer[messageExt] // nil until first used: most cached messages never are
 	conv      *Conversation
 	sid       string
 	data      messageData // guarded by client.mu
 	announced bool        // messageAdded was emitted; guarded by client.mu
-	media     map[string]*Media
+	bindingID int32       // see BindingID
+}
+
+// messageExt is what a message gets once an app listens to it or reads its media.
+type messageExt struct {
+	emitter *Emitter
+	media   map[string]*Media // one *Media per sid; guarded by client.mu
+}
+
+// extension returns m.ext, creating it on first use.
+func (m *Message) extension() *messageExt {
+	if x := m.ext.Load(); x != nil {
+		return x
+	}
+	x := &messageExt{emitter: m.conv.client.newEmitter()}
+	if m.ext.CompareAndSwap(nil, x) {
+		return x
+	}
+	return m.ext.Load()
 }
 
 // Emitter returns the message's string-named emitter, for bindings (see EventSource), created
 // on first use. An emit creates it too, so a replay listener added later still receives the
 // latest value.
-func (m *Message) Emitter() *Emitter {
-	if e := m.emitter.Load(); e != nil {
-		return e
-	}
-	e := m.conv.client.newEmitter()
-	if m.emitter.CompareAndSwap(nil, e) {
-		return e
-	}
-	return m.emitter.Load()
-}
+func (m *Message) Emitter() *Emitter { return m.extension().emitter }
 
 // ListenerCount returns how many listeners event has, without creating the emitter.
 func (m *Message) ListenerCount(event string) int {
-	if e := m.emitter.Load(); e != nil {
-		return e.ListenerCount(event)
+	if x := m.ext.Load(); x != nil {
+		return x.emitter.ListenerCount(event)
 	}
 	return 0
 }
+
+// BindingID is a slot for a binding's handle on the message (jsapi keeps the id of the
+// message's JS wrapper here, so a cached message needs no map entry for it). Core never reads
+// it; the binding guards it with its own lock.
+func (m *Message) BindingID() *int32 { return &m.bindingID }
 
 // markAnnounced records that messageAdded is being emitted and reports whether it was not yet.
 func (m *Message) markAnnounced() bool {

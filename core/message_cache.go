@@ -145,9 +145,10 @@ type messageData struct {
 	Index                  int64
 	Author, ParticipantSid string
 	Body                   *string
-	Attributes             wire.RawJSON
 	created, updated       packedTime // 8 bytes each rather than time.Time's 24
-	rare                   *rareMessageFields
+	// rare holds what most messages lack, attributes other than {} included: with them out
+	// of line a cached Message fits the 112-byte size class.
+	rare *rareMessageFields
 }
 
 // packedTime is a UTC time as Unix nanoseconds, the zero time as math.MinInt64. The wire's
@@ -171,7 +172,8 @@ func (p packedTime) time() time.Time {
 }
 
 type rareMessageFields struct {
-	ConversationSid  string // when it is not the conversation's (never, from a sane server)
+	Attributes       wire.RawJSON // nil for {}
+	ConversationSid  string       // when it is not the conversation's (never, from a sane server)
 	otherConv        bool
 	Subject          *string
 	Media            []wire.Media
@@ -183,13 +185,16 @@ type rareMessageFields struct {
 
 func compactMessage(m wire.Message, convSid string) messageData {
 	d := messageData{Index: m.Index, Author: m.Author, ParticipantSid: m.ParticipantSid, Body: m.Body,
-		Attributes: m.Attributes, created: packTime(m.DateCreated), updated: packTime(m.DateUpdated)}
+		created: packTime(m.DateCreated), updated: packTime(m.DateUpdated)}
 	r := rareMessageFields{Subject: m.Subject, Media: m.Media, ContentSid: m.ContentSid,
 		ContentVariables: m.ContentVariables, LastUpdatedBy: m.LastUpdatedBy, Receipts: m.Receipts}
+	if a := m.Attributes; len(a) > 0 && string(a) != "{}" {
+		r.Attributes = a
+	}
 	if m.ConversationSid != convSid {
 		r.ConversationSid, r.otherConv = m.ConversationSid, true
 	}
-	if r.otherConv || r.Subject != nil || r.Media != nil || r.ContentSid != "" ||
+	if r.otherConv || r.Attributes != nil || r.Subject != nil || r.Media != nil || r.ContentSid != "" ||
 		r.ContentVariables != nil || r.LastUpdatedBy != "" || r.Receipts != nil {
 		d.rare = &r
 	}
@@ -199,8 +204,9 @@ func compactMessage(m wire.Message, convSid string) messageData {
 // wire returns the message as decoded from the wire.
 func (d *messageData) wire(sid, convSid string) wire.Message {
 	m := wire.Message{Sid: sid, ConversationSid: convSid, Index: d.Index, Author: d.Author, ParticipantSid: d.ParticipantSid,
-		Body: d.Body, Attributes: d.Attributes, DateCreated: d.created.time(), DateUpdated: d.updated.time()}
+		Body: d.Body, DateCreated: d.created.time(), DateUpdated: d.updated.time()}
 	if r := d.rare; r != nil {
+		m.Attributes = r.Attributes
 		if r.otherConv {
 			m.ConversationSid = r.ConversationSid
 		}

@@ -24,13 +24,13 @@ func TestMessageEmitterIsCreatedOnFirstUse(t *testing.T) {
 	c := New("", &Options{DeferStart: true, Logf: t.Logf})
 	conv, _ := c.upsertConversation(wire.Conversation{Sid: "CH1", Joined: true})
 	msg, _ := conv.upsertMessage(wire.Message{Sid: "IM1", ConversationSid: "CH1"})
-	if msg.emitter.Load() != nil {
+	if msg.ext.Load() != nil {
 		t.Fatal("a new message already has an emitter")
 	}
 	if n := msg.ListenerCount(MessageEventUpdated.Name()); n != 0 {
 		t.Fatalf("ListenerCount = %d", n)
 	}
-	if msg.emitter.Load() != nil {
+	if msg.ext.Load() != nil {
 		t.Fatal("ListenerCount created an emitter")
 	}
 	msg.Emitter().Emit(MessageEventUpdated.Name(), "first")
@@ -304,5 +304,13 @@ func TestPackedTimesComeBackEqual(t *testing.T) {
 	}
 	if got := packTime(time.Time{}).time(); !got.IsZero() {
 		t.Errorf("the zero time came back as %v", got)
+	}
+}
+
+// A client caches 100 messages per conversation, and thousands of conversations: a field
+// added to Message costs a size class for every one (wasm and amd64 have 8-byte pointers).
+func TestACachedMessageFitsItsSizeClass(t *testing.T) {
+	if n := unsafe.Sizeof(Message{}); n > 112 {
+		t.Fatalf("Message is %d bytes; keep it within 112 (move what few messages use behind ext or data.rare)", n)
 	}
 }

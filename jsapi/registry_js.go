@@ -17,10 +17,14 @@ const handleKey = "__convoHandle"
 // code holds can be collected, and a FinalizationRegistry then tells Go (release) to drop its
 // entry, which frees the Go object unless core still holds it. Until then the same Go object
 // keeps returning the same wrapper. Other objects are held for the life of the page.
+//
+// A page that reads 100,000 messages makes as many wrappers, so an entry costs no map slot
+// where it can: ids index a slice whose released slots are reused, and a Go object with a
+// binding slot (core.Message) keeps its wrapper's id itself.
 type registry struct {
 	mu      sync.Mutex
-	next    int
-	byID    map[int]any // a live wrapper's Go object, so methods find it
+	byID    []any   // by id, a live wrapper's Go object, so methods find it; byID[0] is unused
+	free    []int32 // released ids, to reuse
 	objects map[any]wrapped
 
 	// last is the weak wrapper returned most recently, held strongly: the emits of one
@@ -29,15 +33,33 @@ type registry struct {
 	lastJS js.Value
 }
 
+// slotted is a Go object that keeps its weak wrapper's id (0 for none) instead of an entry
+// in registry.objects; registry.mu guards the slot.
+type slotted interface{ BindingID() *int32 }
+
 // wrapped is the registry's entry for one Go object: obj for a strong one, or the id its
 // wrapper carries for a weak one (obj is then undefined: holding it would pin it).
 type wrapped struct {
-	id   int
+	id   int32
 	obj  js.Value
 	weak bool
 }
 
-var reg = &registry{byID: make(map[int]any), objects: make(map[any]wrapped)}
+var reg = &registry{byID: make([]any, 1), objects: make(map[any]wrapped)}
+
+// newIDLocked returns an id for goObj, a released one if there is one. r.mu must be held.
+// An id is reused only after the FinalizationRegistry reported its wrapper collected, so no
+// live JS object carries it.
+func (r *registry) newIDLocked(goObj any) int32 {
+	if n := len(r.free); n > 0 {
+		id := r.free[n-1]
+		r.free = r.free[:n-1]
+		r.byID[id] = goObj
+		return id
+	}
+	r.byID = append(r.byID, goObj)
+	return int32(len(r.byID) - 1)
+}
 
 // wrap returns the JS object for goObj, creating it from class the first time (or again,
 // after a weak wrapper was collected).
@@ -47,9 +69,7 @@ func (r *registry) wrap(goObj any, c *class) js.Value {
 	if obj, ok := r.liveLocked(goObj); ok {
 		return obj
 	}
-	r.next++
-	id := r.next
-	r.byID[id] = goObj
+	id := r.newIDLocked(goObj)
 	var obj js.Value
 	switch {
 	case c.weak:
@@ -58,7 +78,11 @@ func (r *registry) wrap(goObj any, c *class) js.Value {
 			args = append(append(args, c.fieldNames), c.values(goObj)...)
 		}
 		obj = jsHelpers.Call("makeWeak", args...)
-		r.objects[goObj] = wrapped{id: id, weak: true}
+		if s, ok := goObj.(slotted); ok {
+			*s.BindingID() = id
+		} else {
+			r.objects[goObj] = wrapped{id: id, weak: true}
+		}
 		r.lastGo, r.lastJS = goObj, obj
 	case c.values == nil:
 		obj = jsHelpers.Call("make", c.proto, id)
@@ -72,9 +96,32 @@ func (r *registry) wrap(goObj any, c *class) js.Value {
 	return obj
 }
 
+// entryLocked returns goObj's entry, if it has one. r.mu must be held.
+func (r *registry) entryLocked(goObj any) (wrapped, bool) {
+	if s, ok := goObj.(slotted); ok {
+		if id := *s.BindingID(); id != 0 {
+			return wrapped{id: id, weak: true}, true
+		}
+	}
+	w, ok := r.objects[goObj]
+	return w, ok
+}
+
+// forgetLocked drops goObj's link to the wrapper id. r.mu must be held.
+func (r *registry) forgetLocked(goObj any, id int32) {
+	if s, ok := goObj.(slotted); ok {
+		if p := s.BindingID(); *p == id {
+			*p = 0
+		}
+	}
+	if w, ok := r.objects[goObj]; ok && w.id == id {
+		delete(r.objects, goObj)
+	}
+}
+
 // liveLocked returns goObj's JS object if it has one that is alive. r.mu must be held.
 func (r *registry) liveLocked(goObj any) (js.Value, bool) {
-	w, ok := r.objects[goObj]
+	w, ok := r.entryLocked(goObj)
 	switch {
 	case !ok:
 		return js.Undefined(), false
@@ -85,29 +132,31 @@ func (r *registry) liveLocked(goObj any) (js.Value, bool) {
 	}
 	obj := jsHelpers.Call("deref", w.id)
 	if obj.IsUndefined() {
-		// Collected; its release is still to come and will find a newer id here.
-		delete(r.byID, w.id)
-		delete(r.objects, goObj)
+		// Collected; its release is still to come and frees the id. The Go object is let go
+		// now.
+		r.byID[w.id] = nil
+		r.forgetLocked(goObj, w.id)
 		return obj, false
 	}
 	r.lastGo, r.lastJS = goObj, obj
 	return obj, true
 }
 
-// release drops the entries of collected weak wrappers (ids from the FinalizationRegistry).
+// release drops the entries of collected weak wrappers (ids from the FinalizationRegistry)
+// and frees their ids.
 func (r *registry) release(ids js.Value) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i, n := 0, ids.Length(); i < n; i++ {
-		id := ids.Index(i).Int()
-		goObj, ok := r.byID[id]
-		if !ok {
+		id := int32(ids.Index(i).Int())
+		if id <= 0 || int(id) >= len(r.byID) {
 			continue
 		}
-		delete(r.byID, id)
-		if w, ok := r.objects[goObj]; ok && w.id == id {
-			delete(r.objects, goObj)
+		if goObj := r.byID[id]; goObj != nil {
+			r.forgetLocked(goObj, id)
+			r.byID[id] = nil
 		}
+		r.free = append(r.free, id)
 	}
 }
 
@@ -132,9 +181,7 @@ func (r *registry) attach(obj js.Value, goObj any) {
 }
 
 func (r *registry) attachLocked(obj js.Value, goObj any) {
-	r.next++
-	id := r.next
-	r.byID[id] = goObj
+	id := r.newIDLocked(goObj)
 	r.objects[goObj] = wrapped{id: id, obj: obj}
 	jsHelpers.Call("attach", obj, id)
 }
@@ -158,8 +205,10 @@ func (r *registry) lookup(obj js.Value) (any, bool) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	v, ok := r.byID[h.Int()]
-	return v, ok
+	if id := h.Int(); id > 0 && id < len(r.byID) && r.byID[id] != nil {
+		return r.byID[id], true
+	}
+	return nil, false
 }
 
 // jsHelpers are the JS halves of object creation and plain fields (see class.fields).

@@ -16,7 +16,12 @@ import (
 var weakTestClass = func() *class {
 	c := newClass("WeakTest", nil)
 	c.weak = true
-	c.fields([]string{"n"}, func(self any) []any { return []any{*self.(*int)} })
+	c.fields([]string{"n"}, func(self any) []any {
+		if n, ok := self.(*int); ok {
+			return []any{*n}
+		}
+		return []any{-1}
+	})
 	return c
 }()
 
@@ -47,10 +52,10 @@ func TestCollectedWeakWrapperReleasesItsGoObject(t *testing.T) {
 	// What the FinalizationRegistry reports once the wrapper is collected.
 	reg.release(js.ValueOf([]any{id}))
 	reg.mu.Lock()
-	_, byID := reg.byID[id]
+	byID := reg.byID[id]
 	_, byObj := reg.objects[g]
 	reg.mu.Unlock()
-	require.False(t, byID)
+	require.Nil(t, byID)
 	require.False(t, byObj)
 	_, ok := reg.lookup(w)
 	require.False(t, ok, "a released id no longer finds the Go object")
@@ -87,6 +92,36 @@ func TestWeakWrapperCollectedBeforeItsReleaseIsRecreated(t *testing.T) {
 	require.True(t, ok)
 	require.Same(t, g, back)
 }
+
+// A released id is reused, and the Go object with a binding slot keeps its wrapper's id in
+// the slot rather than in the registry's map.
+func TestReleasedIDsAreReusedAndSlottedObjectsUseNoMapEntry(t *testing.T) {
+	g := &slottedObj{}
+	w := reg.wrap(g, weakTestClass)
+	id := int32(w.Get(handleKey).Int())
+	require.Equal(t, id, g.id, "the wrapper's id is in the object's slot")
+	reg.mu.Lock()
+	_, inMap := reg.objects[any(g)]
+	reg.mu.Unlock()
+	require.False(t, inMap)
+	displaceLast()
+	require.True(t, reg.wrap(g, weakTestClass).Equal(w), "the slot finds the same wrapper")
+
+	reg.release(js.ValueOf([]any{int(id)}))
+	require.Zero(t, g.id, "release clears the slot")
+	_, ok := reg.lookup(w)
+	require.False(t, ok)
+	other := new(int)
+	ow := reg.wrap(other, weakTestClass)
+	require.Equal(t, int(id), ow.Get(handleKey).Int(), "the released id is reused")
+	back, ok := reg.lookup(ow)
+	require.True(t, ok)
+	require.Same(t, other, back)
+}
+
+type slottedObj struct{ id int32 }
+
+func (s *slottedObj) BindingID() *int32 { return &s.id }
 
 // Strings many messages repeat cross into JS once; an empty one is null.
 func TestSharedStringsAreMadeOnce(t *testing.T) {
