@@ -16,9 +16,10 @@ import (
 type Message struct {
 	ext       atomic.Pointer[messageExt] // nil until first used: most cached messages never are
 	conv      *Conversation
-	sid       string
+	sidHex    messageSid  // the sid, unless oddSid (see messageSid)
 	data      messageData // guarded by client.mu
 	announced bool        // messageAdded was emitted; guarded by client.mu
+	oddSid    bool        // the sid is not of the packable form: it is ext.sid
 	bindingID int32       // see BindingID
 }
 
@@ -26,6 +27,7 @@ type Message struct {
 type messageExt struct {
 	emitter *Emitter
 	media   map[string]*Media // one *Media per sid; guarded by client.mu
+	sid     string            // for a message with oddSid, set when the message is made
 }
 
 // extension returns m.ext, creating it on first use.
@@ -72,7 +74,7 @@ func (m *Message) markAnnounced() bool {
 func (m *Message) snapshot() wire.Message {
 	m.conv.client.mu.Lock()
 	defer m.conv.client.mu.Unlock()
-	return m.data.wire(m.sid, m.conv.sid)
+	return m.data.wire(m.Sid(), m.conv.sid)
 }
 
 // MessageFields are the fields of a message that a listener reads first, read at once.
@@ -93,7 +95,12 @@ func (m *Message) Fields() MessageFields {
 }
 
 // Sid returns the message's sid.
-func (m *Message) Sid() string { return m.sid }
+func (m *Message) Sid() string {
+	if m.oddSid {
+		return m.ext.Load().sid
+	}
+	return m.sidHex.String()
+}
 
 // Conversation returns the conversation the message belongs to.
 func (m *Message) Conversation() *Conversation { return m.conv }
@@ -171,7 +178,7 @@ func (m *Message) Remove(ctx context.Context) error {
 	if err := c.ready(ctx); err != nil {
 		return err
 	}
-	return c.callThenEvents(ctx, wire.OpMessageRemove, &wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, nil, resendRemoval, nil)
+	return c.callThenEvents(ctx, wire.OpMessageRemove, &wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.Sid()}, nil, resendRemoval, nil)
 }
 
 // UpdateBody changes the text (its author only).
@@ -192,7 +199,7 @@ func (m *Message) update(ctx context.Context, args wire.UpdateMessageArgs) error
 	if err := c.ready(ctx); err != nil {
 		return err
 	}
-	args.ConversationSid, args.MessageSid = m.conv.sid, m.sid
+	args.ConversationSid, args.MessageSid = m.conv.sid, m.Sid()
 	var d wire.Message
 	return c.callThenEvents(ctx, wire.OpMessageUpdate, &args, &d, resendAfterReconnect, func() { m.conv.upsertMessage(d) })
 }
@@ -217,7 +224,7 @@ func (m *Message) GetDetailedDeliveryReceipts(ctx context.Context) ([]DetailedDe
 		return nil, err
 	}
 	var page wire.ReceiptPage
-	err := c.call(ctx, wire.OpMessageReceipts, &wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, &page, resendAfterReconnect)
+	err := c.call(ctx, wire.OpMessageReceipts, &wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.Sid()}, &page, resendAfterReconnect)
 	return convertAll(page.Items, func(r wire.DetailedReceipt) DetailedDeliveryReceipt { return DetailedDeliveryReceipt(r) }), err
 }
 
@@ -235,7 +242,7 @@ func (m *Message) GetChannelMetadata(ctx context.Context) (*ChannelMetadata, err
 		return nil, err
 	}
 	var meta optChannelMetadata
-	err := c.call(ctx, wire.OpMessageChannelMeta, &wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.sid}, &meta, resendAfterReconnect)
+	err := c.call(ctx, wire.OpMessageChannelMeta, &wire.MessageRef{ConversationSid: m.conv.sid, MessageSid: m.Sid()}, &meta, resendAfterReconnect)
 	return (*ChannelMetadata)(meta.v), err
 }
 
@@ -265,7 +272,7 @@ type Recipient struct {
 
 // GetMessageRecipients lists who the (email) message went to.
 func (m *Message) GetMessageRecipients(ctx context.Context) ([]Recipient, error) {
-	return m.conv.GetMessageRecipients(ctx, m.sid)
+	return m.conv.GetMessageRecipients(ctx, m.Sid())
 }
 
 // GetMessageRecipients lists who an (email) message went to.

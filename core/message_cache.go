@@ -42,7 +42,7 @@ func (cv *Conversation) upsertMessageLocked(m wire.Message) (*Message, bool) {
 			msg = w.Value() // evicted, but the application still holds it: keep it the one object
 		}
 		if msg == nil {
-			msg = &Message{conv: cv, sid: m.Sid}
+			msg = newMessage(cv, m.Sid)
 			msg.announced = m.Index <= cv.evictedAnnounced
 		} else {
 			ok = true
@@ -81,8 +81,9 @@ func (cv *Conversation) trimLocked() {
 		if cv.evicted == nil {
 			cv.evicted = make(map[string]weak.Pointer[Message])
 		}
-		cv.evicted[oldest.sid] = weak.Make(oldest)
-		runtime.AddCleanup(oldest, cv.forgetEvicted, evictedMessage{oldest.sid, oldest.data.Index, oldest.announced})
+		sid := oldest.Sid()
+		cv.evicted[sid] = weak.Make(oldest)
+		runtime.AddCleanup(oldest, cv.forgetEvicted, evictedMessage{sid, oldest.data.Index, oldest.announced})
 	}
 }
 
@@ -90,8 +91,9 @@ func (cv *Conversation) trimLocked() {
 // MessageCacheSize messages, searched from the newest (most events are about recent ones):
 // a map beside it cost 45 bytes a message. cv.client.mu must be held.
 func (cv *Conversation) cachedLocked(sid string) *Message {
+	match := matchSid(sid)
 	for i := len(cv.byIndex) - 1; i >= 0; i-- {
-		if m := cv.byIndex[i]; m.sid == sid {
+		if m := cv.byIndex[i]; match.matches(m) {
 			return m
 		}
 	}

@@ -18,12 +18,12 @@ import (
 	"github.com/convo-sdk/convo/wire"
 )
 
-// A cached message carries no emitter until something listens or emits, and an emit before
-// the first listener is still replayed to it.
+// A cached message (with a sid of the server's form, see messageSid) carries no emitter until
+// something listens or emits, and an emit before the first listener is still replayed to it.
 func TestMessageEmitterIsCreatedOnFirstUse(t *testing.T) {
 	c := New("", &Options{DeferStart: true, Logf: t.Logf})
 	conv, _ := c.upsertConversation(wire.Conversation{Sid: "CH1", Joined: true})
-	msg, _ := conv.upsertMessage(wire.Message{Sid: "IM1", ConversationSid: "CH1"})
+	msg, _ := conv.upsertMessage(wire.Message{Sid: "IM0123456789abcdef0123456789abcdef", ConversationSid: "CH1"})
 	if msg.ext.Load() != nil {
 		t.Fatal("a new message already has an emitter")
 	}
@@ -82,8 +82,8 @@ func TestCachedMessagesStayInIndexOrder(t *testing.T) {
 		t.Fatalf("%d cached, more than %d", len(conv.byIndex), MessageCacheSize)
 	}
 	for i, m := range conv.byIndex {
-		if conv.cachedLocked(m.sid) != m {
-			t.Fatalf("%s is cached twice", m.sid)
+		if conv.cachedLocked(m.Sid()) != m {
+			t.Fatalf("%s is cached twice", m.Sid())
 		}
 		if i > 0 && conv.byIndex[i-1].data.Index > m.data.Index {
 			t.Fatalf("out of order at %d", i)

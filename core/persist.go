@@ -358,7 +358,7 @@ func (c *Client) writeMessages(h *storeHeld, cs *conversationSnapshot, add func(
 	j := 0
 	for _, m := range cs.messages {
 		c.mu.Lock()
-		w := m.data.wire(m.sid, cs.sid)
+		w := m.data.wire(m.Sid(), cs.sid)
 		c.mu.Unlock()
 		for ; j < len(old.index) && old.index[j] < w.Index; j++ {
 			add(StoreChange{Bucket: msgBucket, Key: cs.sid + "/" + padded(uint64(old.index[j]))})

@@ -208,7 +208,7 @@ func (c *Client) replayMissedMessages(conv *Conversation, after *int64) (ok, div
 	if after != nil {
 		anchor = *after + 1
 		if m := conv.cachedAt(*after); m != nil {
-			anchor, checkSid = *after, m.sid
+			anchor, checkSid = *after, m.Sid()
 		}
 	}
 	for {

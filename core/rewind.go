@@ -64,7 +64,7 @@ func (c *Client) divergence(cv *Conversation, at int64) (int64, bool) {
 		sid   string
 	}, n)
 	for k, m := range cv.byIndex[:n] {
-		known[k].index, known[k].sid = m.data.Index, m.sid
+		known[k].index, known[k].sid = m.data.Index, m.Sid()
 	}
 	c.mu.Unlock()
 	if len(known) == 0 {
@@ -120,7 +120,7 @@ func (c *Client) rewind(cv *Conversation, from int64, lm *wire.LastMessage) bool
 	var gone []*Message
 	kept := cv.byIndex[:0]
 	for _, m := range cv.byIndex {
-		if i, ok := onServer[m.sid]; m.data.Index >= from && (!ok || i != m.data.Index) {
+		if i, ok := onServer[m.Sid()]; m.data.Index >= from && (!ok || i != m.data.Index) {
 			gone = append(gone, m)
 			continue
 		}
