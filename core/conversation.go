@@ -27,7 +27,7 @@ type Conversation struct {
 	byIndex      []*Message              // messages' values in ascending index order, so trimming finds the oldest at once
 	// evicted holds messages trimmed from messages that may still be referenced, until they
 	// are collected; evictedAnnounced is the highest index of an announced one collected.
-	evicted          map[string]weak.Pointer[Message]
+	evicted          map[sidKey]weak.Pointer[Message]
 	evictedAnnounced int64
 	lastTyping       time.Time // when Typing last sent a signal
 	// streamLast is the newest message index the event stream has accounted for: announced

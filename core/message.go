@@ -346,7 +346,8 @@ func (cv *Conversation) GetMessages(ctx context.Context, pageSize int, anchor *i
 func (cv *Conversation) removeMessage(d wire.Message) *Message {
 	cv.client.mu.Lock()
 	m := cv.cachedLocked(d.Sid)
-	if w, held := cv.evicted[d.Sid]; m == nil && held {
+	key := keyOfSid(d.Sid)
+	if w, held := cv.evicted[key]; m == nil && held {
 		m = w.Value()
 	}
 	cv.client.mu.Unlock()
@@ -357,7 +358,7 @@ func (cv *Conversation) removeMessage(d wire.Message) *Message {
 	if cv.cachedLocked(d.Sid) != nil {
 		cv.dropOrderLocked(m)
 	}
-	delete(cv.evicted, d.Sid)
+	delete(cv.evicted, key)
 	cv.client.touchLocked(cv.sid)
 	cv.client.mu.Unlock()
 	return m

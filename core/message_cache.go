@@ -38,7 +38,8 @@ func (cv *Conversation) upsertMessageLocked(m wire.Message) (*Message, bool) {
 	msg := cv.cachedLocked(m.Sid)
 	ok := msg != nil
 	if !ok {
-		if w, held := cv.evicted[m.Sid]; held {
+		key := keyOfSid(m.Sid)
+		if w, held := cv.evicted[key]; held {
 			msg = w.Value() // evicted, but the application still holds it: keep it the one object
 		}
 		if msg == nil {
@@ -47,7 +48,7 @@ func (cv *Conversation) upsertMessageLocked(m wire.Message) (*Message, bool) {
 		} else {
 			ok = true
 		}
-		delete(cv.evicted, m.Sid)
+		delete(cv.evicted, key)
 		// Live messages arrive in index order, so this is nearly always an append.
 		i := firstIndex(len(cv.byIndex), func(i int) bool { return cv.byIndex[i].data.Index > m.Index })
 		cv.byIndex = slices.Insert(cv.byIndex, i, msg)
@@ -79,11 +80,11 @@ func (cv *Conversation) trimLocked() {
 		cv.byIndex[0] = nil
 		cv.byIndex = cv.byIndex[1:]
 		if cv.evicted == nil {
-			cv.evicted = make(map[string]weak.Pointer[Message])
+			cv.evicted = make(map[sidKey]weak.Pointer[Message])
 		}
-		sid := oldest.Sid()
-		cv.evicted[sid] = weak.Make(oldest)
-		runtime.AddCleanup(oldest, cv.forgetEvicted, evictedMessage{sid, oldest.data.Index, oldest.announced})
+		key := oldest.sidKey()
+		cv.evicted[key] = weak.Make(oldest)
+		runtime.AddCleanup(oldest, cv.forgetEvicted, evictedMessage{key, oldest.data.Index, oldest.announced})
 	}
 }
 
@@ -108,7 +109,7 @@ func (cv *Conversation) dropOrderLocked(m *Message) {
 }
 
 type evictedMessage struct {
-	sid       string
+	sid       sidKey
 	index     int64
 	announced bool
 }

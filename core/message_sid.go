@@ -75,3 +75,24 @@ func (s *sidMatch) matches(m *Message) bool {
 	}
 	return !m.oddSid && m.sidHex == s.packed
 }
+
+// sidKey is a message sid as a map key: packed, or as the string for an odd sid. Keying by it
+// lets an evicted message be filed without building its sid's string.
+type sidKey struct {
+	packed messageSid
+	odd    string
+}
+
+func keyOfSid(sid string) sidKey {
+	if p, ok := packMessageSid(sid); ok {
+		return sidKey{packed: p}
+	}
+	return sidKey{odd: sid}
+}
+
+func (m *Message) sidKey() sidKey {
+	if m.oddSid {
+		return sidKey{odd: m.ext.Load().sid}
+	}
+	return sidKey{packed: m.sidHex}
+}

@@ -54,8 +54,9 @@ type persister struct {
 	// a store slower than the changes (IndexedDB while 100,000 messages load) never queues
 	// a copy of every conversation per PersistDelay.
 	writing, again bool
-	off            bool // a write failed (quota, say): the client keeps its state in memory only
-	at             *streamPos
+	off            bool      // a write failed (quota, say): the client keeps its state in memory only
+	at             streamPos // the position the state reflects, once atSet (a value: it is set per event)
+	atSet          bool
 	last           chan struct{} // closed when the newest job handed to the writer chain is done
 	held           storeHeld
 }
@@ -114,7 +115,7 @@ func (c *Client) streamAt(pos streamPos) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.persist.at = &pos
+	c.persist.at, c.persist.atSet = pos, true
 	c.touchLocked("")
 }
 
@@ -157,7 +158,7 @@ func (c *Client) takeSnapshot() bool {
 	p.scheduled = false
 	// While a resync has not finished, the conversations are ahead of the gap it fills: a
 	// store written now would resume past messages never fetched. It is written after.
-	if p.off || p.at == nil || !c.initialised() || c.resyncPending.Load() {
+	if p.off || !p.atSet || !c.initialised() || c.resyncPending.Load() {
 		c.mu.Unlock()
 		return true
 	}
@@ -167,7 +168,7 @@ func (c *Client) takeSnapshot() bool {
 		return false
 	}
 	p.writing, p.again = true, false
-	snap := &stateSnapshot{at: *p.at, me: c.user.data}
+	snap := &stateSnapshot{at: p.at, me: c.user.data}
 	for sid, cv := range c.conversations {
 		if !cv.data.Joined || cv.left {
 			continue

@@ -226,7 +226,7 @@ func (c *Client) restoreState(s *storedState) {
 		c.subscriptions = append(c.subscriptions, u)
 	}
 	if p := c.persist; p != nil {
-		p.at = &s.pos
+		p.at, p.atSet = s.pos, true
 	}
 	c.mu.Unlock()
 	if c.persisting() {
