@@ -92,9 +92,9 @@ func (cv *Conversation) trimLocked() {
 // MessageCacheSize messages, searched from the newest (most events are about recent ones):
 // a map beside it cost 45 bytes a message. cv.client.mu must be held.
 func (cv *Conversation) cachedLocked(sid string) *Message {
-	match := matchSid(sid)
+	key := keyOfSid(sid)
 	for i := len(cv.byIndex) - 1; i >= 0; i-- {
-		if m := cv.byIndex[i]; match.matches(m) {
+		if m := cv.byIndex[i]; m.sidKey() == key {
 			return m
 		}
 	}

@@ -57,27 +57,9 @@ func newMessage(cv *Conversation, sid string) *Message {
 	return m
 }
 
-// sidMatch finds a message by sid, packing the sid once for a search over many messages.
-type sidMatch struct {
-	sid    string
-	packed messageSid
-	odd    bool
-}
-
-func matchSid(sid string) sidMatch {
-	p, ok := packMessageSid(sid)
-	return sidMatch{sid: sid, packed: p, odd: !ok}
-}
-
-func (s *sidMatch) matches(m *Message) bool {
-	if s.odd {
-		return m.oddSid && m.ext.Load().sid == s.sid
-	}
-	return !m.oddSid && m.sidHex == s.packed
-}
-
-// sidKey is a message sid as a map key: packed, or as the string for an odd sid. Keying by it
-// lets an evicted message be filed without building its sid's string.
+// sidKey is a message sid as a comparable value: packed, or as the string for an odd sid. The
+// cache's search packs the sid it looks for once, and an evicted message is filed under it
+// without building its sid's string.
 type sidKey struct {
 	packed messageSid
 	odd    string
