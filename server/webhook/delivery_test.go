@@ -335,9 +335,10 @@ func ctxT(t *testing.T) context.Context {
 
 func str(s string) *string { return &s }
 
-// A message removed before the dispatcher read its events leaves redacted events: they are
-// reported by nobody (the removal is).
-func TestWebhookSkipsRedactedMessageEvents(t *testing.T) {
+// redactionRoom starts a server with a webhook and a conversation alice created and joined,
+// with its webhooks delivered so far.
+func redactionRoom(t *testing.T) (context.Context, *servertest.Hook, *servertest.Env, *servertest.Client, wire.Conversation) {
+	t.Helper()
 	ctx := ctxT(t)
 	h := servertest.NewHook(t)
 	env := servertest.StartWithHook(t, h)
@@ -346,11 +347,23 @@ func TestWebhookSkipsRedactedMessageEvents(t *testing.T) {
 	require.NoError(t, alice.Call(ctx, wire.OpConversationCreate, wire.CreateConversationArgs{FriendlyName: "r"}, &conv))
 	require.NoError(t, alice.Call(ctx, wire.OpConversationJoin, wire.ConversationRef{ConversationSid: conv.Sid}, nil))
 	h.WaitN("participant.added", 1)
+	return ctx, h, env, alice, conv
+}
+
+// insertWebhookEvent writes an event for the webhook dispatcher only, as the store would.
+func insertWebhookEvent(t *testing.T, env *servertest.Env, name, payload string) {
+	t.Helper()
+	_, err := env.DB(t).ExecContext(context.Background(), `INSERT INTO events (name, payload, webhook_only) VALUES (?, ?, 1)`, name, payload)
+	require.NoError(t, err)
+}
+
+// A message removed before the dispatcher read its events leaves redacted events: they are
+// reported by nobody (the removal is).
+func TestWebhookSkipsRedactedMessageEvents(t *testing.T) {
+	ctx, h, env, alice, conv := redactionRoom(t)
 
 	for _, name := range []string{wire.EventMessageAdded, wire.EventMessageUpdated} {
-		_, err := env.DB(t).ExecContext(ctx, `INSERT INTO events (name, payload, webhook_only) VALUES (?, ?, 1)`, name,
-			`{"message":{"sid":"IMgone","conversationSid":"`+conv.Sid+`","index":0,"author":"alice","body":null},"redacted":true}`)
-		require.NoError(t, err)
+		insertWebhookEvent(t, env, name, `{"message":{"sid":"IMgone","conversationSid":"`+conv.Sid+`","index":0,"author":"alice","body":null},"redacted":true}`)
 	}
 	require.NoError(t, alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("after")}, nil))
 	// The events before "after" were converted before it (the dispatcher reads in order).
@@ -370,14 +383,7 @@ func TestWebhookSkipsRedactedMessageEvents(t *testing.T) {
 // A conversation removed before the dispatcher read its events leaves its conversation and
 // participant events redacted: they are reported by nobody either.
 func TestWebhookSkipsRedactedConversationEvents(t *testing.T) {
-	ctx := ctxT(t)
-	h := servertest.NewHook(t)
-	env := servertest.StartWithHook(t, h)
-	alice := env.Connect(ctx, "alice")
-	var conv wire.Conversation
-	require.NoError(t, alice.Call(ctx, wire.OpConversationCreate, wire.CreateConversationArgs{FriendlyName: "r"}, &conv))
-	require.NoError(t, alice.Call(ctx, wire.OpConversationJoin, wire.ConversationRef{ConversationSid: conv.Sid}, nil))
-	h.WaitN("participant.added", 1)
+	ctx, h, env, alice, conv := redactionRoom(t)
 
 	// The conversation is still there, so only the redaction keeps these from being reported.
 	for name, payload := range map[string]string{
@@ -385,8 +391,7 @@ func TestWebhookSkipsRedactedConversationEvents(t *testing.T) {
 		wire.EventParticipantJoined:    `{"participant":{"sid":"MBgone","conversationSid":"` + conv.Sid + `","identity":"bob","type":"chat"},"redacted":true}`,
 		wire.EventParticipantLeft:      `{"participant":{"sid":"MBgone","conversationSid":"` + conv.Sid + `","identity":"bob","type":"chat"},"redacted":true}`,
 	} {
-		_, err := env.DB(t).ExecContext(ctx, `INSERT INTO events (name, payload, webhook_only) VALUES (?, ?, 1)`, name, payload)
-		require.NoError(t, err)
+		insertWebhookEvent(t, env, name, payload)
 	}
 	require.NoError(t, alice.Call(ctx, wire.OpMessageSend, wire.SendMessageArgs{ConversationSid: conv.Sid, Body: str("after")}, nil))
 	h.WaitN("message.added", 1)
