@@ -41,17 +41,7 @@ func TestRedactionUsesTheEventsByMessageIndex(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "c.db"), Options{})
 	for _, where := range []string{`json_extract(payload, '$.message.sid') = ?`,
 		`json_extract(payload, '$.message.sid') IN (SELECT sid FROM messages WHERE conversation_sid = ?)`} {
-		rows, err := s.w.Query(`EXPLAIN QUERY PLAN `+redactMessageEvents+where, "x")
-		require.NoError(t, err)
-		var plan string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
-			plan += detail + "\n"
-		}
-		require.NoError(t, rows.Err())
-		rows.Close()
+		plan := queryPlan(t, s, redactMessageEvents+where)
 		assert.Contains(t, plan, "events_by_message", plan)
 	}
 }
@@ -61,17 +51,24 @@ func TestRedactionUsesTheEventsByConversationIndexes(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "c.db"), Options{})
 	for q, index := range map[string]string{redactConversationEvents: "events_by_conversation",
 		redactParticipantEvents: "events_by_participant_conversation"} {
-		rows, err := s.w.Query(`EXPLAIN QUERY PLAN `+q, "x")
-		require.NoError(t, err)
-		var plan string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
-			plan += detail + "\n"
-		}
-		require.NoError(t, rows.Err())
-		rows.Close()
+		plan := queryPlan(t, s, q)
 		assert.Contains(t, plan, "INDEX "+index+" ", plan)
 	}
+}
+
+// queryPlan returns SQLite's plan for query, with "x" for its one parameter, a line per step.
+func queryPlan(t *testing.T, s *Store, query string) string {
+	t.Helper()
+	rows, err := s.w.Query(`EXPLAIN QUERY PLAN `+query, "x")
+	require.NoError(t, err)
+	defer rows.Close()
+	var plan string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
+		plan += detail + "\n"
+	}
+	require.NoError(t, rows.Err())
+	return plan
 }
