@@ -115,16 +115,26 @@ func (c *adminCmd) key() (auth.Key, error) {
 	return auth.Key{}, errors.New("give --key-id and --secret, or set CONVO_API_KEYS")
 }
 
-// call sends one admin request and prints the JSON answer indented.
-func (c *adminCmd) call(method, path string, query url.Values, body any) error {
+// request makes an admin API request for path (below the API's base), signed with the key.
+func (c *adminCmd) request(method, path string, body io.Reader) (*http.Request, error) {
 	base, err := c.base()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	key, err := c.key()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	req, err := http.NewRequest(method, base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	req.SetBasicAuth(key.ID, key.Secret)
+	return req, nil
+}
+
+// call sends one admin request and prints the JSON answer indented.
+func (c *adminCmd) call(method, path string, query url.Values, body any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -133,15 +143,13 @@ func (c *adminCmd) call(method, path string, query url.Values, body any) error {
 		}
 		rd = bytes.NewReader(b)
 	}
-	u := base + path
 	if len(query) > 0 {
-		u += "?" + query.Encode()
+		path += "?" + query.Encode()
 	}
-	req, err := http.NewRequest(method, u, rd)
+	req, err := c.request(method, path, rd)
 	if err != nil {
 		return err
 	}
-	req.SetBasicAuth(key.ID, key.Secret)
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

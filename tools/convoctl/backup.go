@@ -28,19 +28,10 @@ func backupCmd(args []string, out io.Writer) error {
 	if *dst == "" {
 		return errors.New("backup: --out FILE is required")
 	}
-	base, err := c.base()
+	req, err := c.request(http.MethodPost, "/backup", nil)
 	if err != nil {
 		return err
 	}
-	key, err := c.key()
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequest(http.MethodPost, base+"/backup", nil)
-	if err != nil {
-		return err
-	}
-	req.SetBasicAuth(key.ID, key.Secret)
 	res, err := (&http.Client{Timeout: *timeout}).Do(req)
 	if err != nil {
 		return err
