@@ -91,15 +91,7 @@ func printComparison(f *ServerFigures) {
 	if fo := f.Centrifugo.Fanout; fo != nil {
 		fmt.Printf("\n  Centrifugo %s fan-out: %d connections, %d channels of %d subscribers; latency = publish → subscriber's handler\n",
 			f.Centrifugo.Version, fo.Connections, fo.Conversations, fo.Members)
-		fmt.Printf("  %9s %8s %12s %13s %9s %9s %9s %7s %6s %9s  %s\n", "offered/s", "sent/s", "deliveries/s", "deliv/core-s", "p50", "p99", "max", "skipped", "errors", "sustained", "cpu")
-		for i, st := range fo.Steps {
-			mark := " "
-			if i == fo.Chosen {
-				mark = "*"
-			}
-			fmt.Printf("%s %9.0f %8.0f %12.0f %13.0f %7.1fms %7.1fms %7.1fms %7d %6d %9v  %s\n", mark, st.OfferedMsgsPerSec, st.SentMsgsPerSec,
-				st.DeliveriesPerSec, st.DeliveriesPerCore, st.P50Ms, st.P99Ms, st.MaxMs, st.Skipped, st.Errors, st.Sustained, st.CPU)
-		}
+		printFanoutSteps(fo)
 	}
 	fmt.Printf("\n  side by side (%s): highest fan-out step sustained with p99 < %d ms, and idle memory\n", f.Centrifugo.Setup, fanoutP99Budget)
 	fmt.Printf("  %-44s %10s %13s %13s %9s %13s\n", "", "offered/s", "deliveries/s", "deliv/core-s", "p99", "idle KB/conn")

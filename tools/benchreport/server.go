@@ -314,15 +314,7 @@ func printServer(f *ServerFigures) {
 	if fo := f.Fanout; fo != nil {
 		fmt.Printf("\n  fan-out: %d connections, %d conversations of %d members, all connected; latency = send → member's messageAdded\n",
 			fo.Connections, fo.Conversations, fo.Members)
-		fmt.Printf("  %9s %8s %12s %13s %9s %9s %9s %7s %6s %9s  %s\n", "offered/s", "sent/s", "deliveries/s", "deliv/core-s", "p50", "p99", "max", "skipped", "errors", "sustained", "cpu")
-		for i, st := range fo.Steps {
-			mark := " "
-			if i == fo.Chosen {
-				mark = "*"
-			}
-			fmt.Printf("%s %9.0f %8.0f %12.0f %13.0f %7.1fms %7.1fms %7.1fms %7d %6d %9v  %s\n", mark, st.OfferedMsgsPerSec, st.SentMsgsPerSec,
-				st.DeliveriesPerSec, st.DeliveriesPerCore, st.P50Ms, st.P99Ms, st.MaxMs, st.Skipped, st.Errors, st.Sustained, st.CPU)
-		}
+		printFanoutSteps(fo)
 		fmt.Println("  (* the step checked against the budgets)")
 	}
 	if id := f.Idle; id != nil {
@@ -425,4 +417,17 @@ func (a cpuTimes) usage(b cpuTimes) CPUUse {
 	u := CPUUse{Server: (b.server - a.server).Seconds() / wall, Load: (b.self - a.self).Seconds() / wall}
 	u.Other = max(0, (b.machine-a.machine).Seconds()/wall-u.Server-u.Load)
 	return u
+}
+
+// printFanoutSteps prints a fan-out load's steps, the one checked against the budgets marked.
+func printFanoutSteps(fo *FanoutFigures) {
+	fmt.Printf("  %9s %8s %12s %13s %9s %9s %9s %7s %6s %9s  %s\n", "offered/s", "sent/s", "deliveries/s", "deliv/core-s", "p50", "p99", "max", "skipped", "errors", "sustained", "cpu")
+	for i, st := range fo.Steps {
+		mark := " "
+		if i == fo.Chosen {
+			mark = "*"
+		}
+		fmt.Printf("%s %9.0f %8.0f %12.0f %13.0f %7.1fms %7.1fms %7.1fms %7d %6d %9v  %s\n", mark, st.OfferedMsgsPerSec, st.SentMsgsPerSec,
+			st.DeliveriesPerSec, st.DeliveriesPerCore, st.P50Ms, st.P99Ms, st.MaxMs, st.Skipped, st.Errors, st.Sustained, st.CPU)
+	}
 }
