@@ -197,11 +197,14 @@ func TestMediaObjectStoreStoppedMidUpload(t *testing.T) {
 				Logger:    slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 				Configure: func(c *server.Config) { s3Media(t, s3, c) }})
 			content := randomBytes(tc.total)
-			body := &stallingReader{first: content[:tc.first], rest: content[tc.first:], reached: make(chan struct{}), goOn: make(chan struct{})}
+			// The goroutine holds its own copies of the channels: the reader clears its field
+			// once it has closed reached, possibly before the goroutine runs.
+			reached, goOn := make(chan struct{}), make(chan struct{})
+			body := &stallingReader{first: content[:tc.first], rest: content[tc.first:], reached: reached, goOn: goOn}
 			go func() {
-				<-body.reached
+				<-reached
 				s3.Stop() // the object store dies while the upload is half sent
-				close(body.goOn)
+				close(goOn)
 			}()
 			size := int64(tc.total)
 			if tc.chunked {
